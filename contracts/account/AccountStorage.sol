@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+
+import {HookConfig, ModuleEntity, ValidationFlags} from "../interfaces/erc6900/IModularAccount.sol";
+
+/// @dev What the account knows about one execution selector installed by an execution module.
+struct ExecutionStorage {
+    // The module that implements the function (zero for native functions and for uninstalled selectors).
+    address module;
+    // If true, anyone may call the function without runtime validation.
+    bool skipRuntimeValidation;
+    // If true, a global validation may validate the function.
+    bool allowGlobalValidation;
+    // Selector-associated execution hooks, as HookConfig values (bytes25 stored left-aligned in bytes32).
+    EnumerableSet.Bytes32Set executionHooks;
+}
+
+/// @dev What the account knows about one installed validation function.
+struct ValidationStorage {
+    // The ERC-6900 validation flags (isGlobal, isSignatureValidation, isUserOpValidation).
+    ValidationFlags flags;
+    // True while the validation function is installed (flags may legitimately be all zero).
+    bool isInstalled;
+    // Validation hooks, in installation order (run in that order).
+    HookConfig[] validationHooks;
+    // Entity-associated execution hooks, as HookConfig values.
+    EnumerableSet.Bytes32Set executionHooks;
+    // Selectors the validation applies to (besides the global flag).
+    EnumerableSet.Bytes32Set selectors;
+}
+
+/// @dev The account's whole state, in one ERC-7201 namespace.
+/// @custom:storage-location erc7201:leash.storage.ModularAccount
+struct AccountStorage {
+    mapping(bytes4 selector => ExecutionStorage) executionStorage;
+    mapping(ModuleEntity validationFunction => ValidationStorage) validationStorage;
+    // How many installed execution modules declared each ERC-165 interface id.
+    mapping(bytes4 interfaceId => uint256 count) supportedInterfaces;
+}
+
+/// @dev keccak256(abi.encode(uint256(keccak256("leash.storage.ModularAccount")) - 1)) & ~bytes32(uint256(0xff))
+bytes32 constant ACCOUNT_STORAGE_SLOT = 0x3c7998c847b5aab000462fac8f3cdc434f03395164ae0bf5daf4ead3994dc600;
+
+/// @dev The account's storage struct.
+function getAccountStorage() pure returns (AccountStorage storage $) {
+    assembly ("memory-safe") {
+        $.slot := ACCOUNT_STORAGE_SLOT
+    }
+}

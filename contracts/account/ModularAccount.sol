@@ -1,0 +1,836 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
+import {IAccountExecute} from "@account-abstraction/contracts/interfaces/IAccountExecute.sol";
+import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {
+    ValidationData,
+    _packValidationData,
+    _parseValidationData
+} from "@account-abstraction/contracts/core/Helpers.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+
+import {IExecutionHookModule} from "../interfaces/erc6900/IExecutionHookModule.sol";
+import {ExecutionManifest, ManifestExecutionFunction, ManifestExecutionHook} from "../interfaces/erc6900/IExecutionModule.sol";
+import {
+    Call,
+    HookConfig,
+    IModularAccount,
+    ModuleEntity,
+    ValidationConfig,
+    ValidationFlags
+} from "../interfaces/erc6900/IModularAccount.sol";
+import {ExecutionDataView, IModularAccountView, ValidationDataView} from "../interfaces/erc6900/IModularAccountView.sol";
+import {IModule} from "../interfaces/erc6900/IModule.sol";
+import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
+import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
+import {HookConfigLib} from "../libraries/HookConfigLib.sol";
+import {HookDataLib} from "../libraries/HookDataLib.sol";
+import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
+import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
+import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} from "./AccountStorage.sol";
+
+/// @title ModularAccount
+/// @notice Leash's ERC-6900 v0.8 modular account for ERC-4337 (EntryPoint v0.8), behind an ERC-1967 (UUPS) proxy.
+/// It exists to host the Leash modules with full fidelity to the standard; it is kept lean on purpose.
+/// - Validation selection follows the reference account: `userOp.signature` and runtime `authorization` are
+///   `ModuleEntity (24 bytes) ‖ isGlobal (1 byte: 0 or 1) ‖ hook data segments ‖ 0xFF ‖ validation data`
+///   (see {HookDataLib}); ERC-1271 signatures are the same without the isGlobal byte.
+/// - A validation that has execution hooks may only be used by user operations through `executeUserOp`, so that its
+///   entity-associated execution hooks always run.
+/// - Calls by the account to itself through `execute` / `executeBatch` are checked against the validation's
+///   applicability for the inner selector; nested `execute*` self-calls are refused.
+/// - Uninstalling always succeeds for the account: reverts of a module's `onUninstall` are caught and reported in
+///   the event, so no module can block its own removal.
+/// - Upgrades go through `upgradeToAndCall`, which needs a validation that applies to it (the owner's global one).
+/// @dev Invariant: every state-changing native function runs only for the EntryPoint, the account itself, or a caller
+/// holding an applicable direct-call validation (entity id 0xffffffff); `executeWithRuntimeValidation` runs the
+/// selected runtime validation first.
+contract ModularAccount is
+    IAccount,
+    IAccountExecute,
+    IModularAccount,
+    IModularAccountView,
+    IERC1271,
+    IERC165,
+    Initializable,
+    UUPSUpgradeable
+{
+    using EnumerableSet for EnumerableSet.Bytes32Set;
+    using HookConfigLib for HookConfig;
+    using HookDataLib for bytes;
+    using ModuleEntityLib for ModuleEntity;
+    using ValidationConfigLib for ValidationConfig;
+    using ValidationConfigLib for ValidationFlags;
+
+    // ─────────────────────────────────────────── constants ───────────────────────────────────────────
+
+    /// @notice The entity id that marks a direct-call validation (ERC-6900 "Direct Call Validation").
+    uint32 public constant DIRECT_CALL_VALIDATION_ENTITY_ID = type(uint32).max;
+    /// @dev Hook data segments are indexed by one byte and 0xFF is the validation's own marker.
+    uint256 internal constant _MAX_VALIDATION_HOOKS = 255;
+    /// @dev Length of the validation selection prefix: ModuleEntity (24) + isGlobal (1).
+    uint256 internal constant _SELECTION_LENGTH = 25;
+    /// @dev Length of a ModuleEntity.
+    uint256 internal constant _MODULE_ENTITY_LENGTH = 24;
+    /// @dev Length of a HookConfig at the start of each `hooks` item of `installValidation`.
+    uint256 internal constant _HOOK_CONFIG_LENGTH = 25;
+    /// @dev ERC-4337 authorizer value for a failed signature.
+    address internal constant _SIG_FAILED = address(1);
+
+    /// @notice The ERC-4337 EntryPoint this account trusts.
+    IEntryPoint private immutable _ENTRY_POINT;
+
+    // ──────────────────────────────────────────── types ──────────────────────────────────────────────
+
+    /// @dev A post execution hook to run, with what its pre hook returned.
+    struct PostExecToRun {
+        HookConfig hook;
+        bytes preExecHookReturnData;
+    }
+
+    // ─────────────────────────────────────────── errors ──────────────────────────────────────────────
+
+    /// @notice A function only the EntryPoint may call was called by `caller`.
+    error AccountNotFromEntryPoint(address caller);
+    /// @notice `caller` holds no direct-call validation that applies to `selector`.
+    error AccountUnauthorizedCaller(address caller, bytes4 selector);
+    /// @notice The validation selection prefix of a signature / authorization is malformed.
+    error AccountValidationSelectionMalformed();
+    /// @notice `validation` is not installed on this account.
+    error AccountValidationNotInstalled(ModuleEntity validation);
+    /// @notice `validation` is already installed on this account.
+    error AccountValidationAlreadyInstalled(ModuleEntity validation);
+    /// @notice `validation` does not apply to `selector` (neither listed nor global where global is allowed).
+    error AccountValidationNotApplicable(ModuleEntity validation, bytes4 selector);
+    /// @notice `validation` is not installed for user operations.
+    error AccountUserOpValidationNotAllowed(ModuleEntity validation);
+    /// @notice `validation` is not installed for ERC-1271 signatures.
+    error AccountSignatureValidationNotAllowed(ModuleEntity validation);
+    /// @notice `validation` has execution hooks, so its user operations must call `executeUserOp`.
+    error AccountRequiresExecuteUserOp(ModuleEntity validation);
+    /// @notice A hook or validation returned an authorizer other than 0 or 1 (aggregators are not supported).
+    error AccountUnexpectedAuthorizer(address module, uint32 entityId, address authorizer);
+    /// @notice `selector` cannot be validated or called that way (a dispatcher, or a nested `execute*` self-call).
+    error AccountSelectorNotAllowed(bytes4 selector);
+    /// @notice Calldata too short to hold a selector.
+    error AccountCalldataTooShort();
+    /// @notice The module address of a validation, hook or execution install is invalid.
+    error AccountModuleInvalid(address module, bytes4 expectedInterfaceId);
+    /// @notice A hook config of `installValidation` is malformed or duplicated.
+    error AccountHookConfigInvalid(HookConfig hook);
+    /// @notice More validation hooks than the hook data encoding can address.
+    error AccountTooManyValidationHooks();
+    /// @notice `selector` is listed twice for one validation.
+    error AccountSelectorDuplicated(bytes4 selector);
+    /// @notice `hookUninstallData` must be empty or have one item per hook.
+    error AccountHookUninstallDataLength(uint256 expected, uint256 given);
+    /// @notice `selector` is native, reserved or already installed.
+    error AccountExecutionSelectorConflict(bytes4 selector);
+    /// @notice `selector` is not installed by `module`.
+    error AccountExecutionSelectorNotInstalled(address module, bytes4 selector);
+    /// @notice An execution manifest declares an interface id the account must not add.
+    error AccountInterfaceIdInvalid(bytes4 interfaceId);
+    /// @notice An execution hook of a manifest is missing or duplicated.
+    error AccountExecutionHookInvalid(bytes4 selector, uint32 entityId);
+    /// @notice No native or installed function has `selector`.
+    error AccountUnrecognizedFunction(bytes4 selector);
+
+    // ────────────────────────────────────────── modifiers ────────────────────────────────────────────
+
+    modifier onlyEntryPoint() {
+        if (msg.sender != address(_ENTRY_POINT)) revert AccountNotFromEntryPoint(msg.sender);
+        _;
+    }
+
+    /// @dev Access control and execution hooks of every state-changing native function (ERC-6900 "Execution Call
+    /// Flow"): direct-call validation for callers other than the EntryPoint and the account, then hooks.
+    modifier nativeFunction() {
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(false);
+        _;
+        _runPostHooks(postHooks);
+    }
+
+    // ──────────────────────────────────────── construction ───────────────────────────────────────────
+
+    /// @param entryPoint_ The EntryPoint (v0.8) the account trusts.
+    constructor(IEntryPoint entryPoint_) {
+        _ENTRY_POINT = entryPoint_;
+        _disableInitializers();
+    }
+
+    /// @notice Initializes a new account behind its proxy with its first (root) validation.
+    /// @dev Called once, by the factory, in the proxy's constructor. Arguments as in {installValidation}.
+    /// @param validationConfig The root validation and its flags (typically the owner module, global).
+    /// @param selectors Selectors the root validation applies to besides the global flag.
+    /// @param installData Data for the validation module's `onInstall`.
+    /// @param hooks Hooks of the root validation, each `HookConfig (25 bytes) ‖ onInstall data`.
+    function initialize(
+        ValidationConfig validationConfig,
+        bytes4[] calldata selectors,
+        bytes calldata installData,
+        bytes[] calldata hooks
+    ) external initializer {
+        _installValidation(validationConfig, selectors, installData, hooks);
+    }
+
+    /// @notice Accepts native currency.
+    receive() external payable {}
+
+    /// @notice Routes calls to execution functions installed by execution modules.
+    /// @dev Runs direct-call validation (unless the function skips runtime validation) and the execution hooks.
+    /// @return The module's return data, unchanged.
+    fallback(bytes calldata) external payable returns (bytes memory) {
+        ExecutionStorage storage execution = getAccountStorage().executionStorage[msg.sig];
+        address module = execution.module;
+        if (module == address(0)) revert AccountUnrecognizedFunction(msg.sig);
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(execution.skipRuntimeValidation);
+        bytes memory result = _call(module, msg.value, msg.data);
+        _runPostHooks(postHooks);
+        return result;
+    }
+
+    // ─────────────────────────────────────────── ERC-4337 ────────────────────────────────────────────
+
+    /// @notice The EntryPoint this account trusts.
+    function entryPoint() external view returns (IEntryPoint) {
+        return _ENTRY_POINT;
+    }
+
+    /// @inheritdoc IAccount
+    /// @dev `userOp.signature` = `ModuleEntity ‖ isGlobal ‖ hook data segments ‖ 0xFF ‖ validation signature`.
+    /// The validation data returned is the intersection of the time bounds of the validation hooks and the
+    /// validation function; the authorizer is 1 if any of them reported a signature failure.
+    function validateUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 missingAccountFunds
+    ) external onlyEntryPoint returns (uint256 validationData) {
+        validationData = _validateUserOp(userOp, userOpHash);
+        if (missingAccountFunds != 0) {
+            // The EntryPoint checks the deposit itself; a failed transfer makes it refuse the op.
+            LowLevelCall.callNoReturn(msg.sender, missingAccountFunds, "");
+        }
+    }
+
+    /// @inheritdoc IAccountExecute
+    /// @dev Runs the execution hooks associated with the validation the op was validated with (they receive the
+    /// whole `msg.data`), then calls the account with `userOp.callData` without its first four bytes, which runs
+    /// the selector-associated hooks of the inner function.
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32) external onlyEntryPoint {
+        ModuleEntity validation = ModuleEntity.wrap(bytes24(userOp.signature[:_MODULE_ENTITY_LENGTH]));
+        bytes32[] memory entityHooks = getAccountStorage().validationStorage[validation].executionHooks.values();
+        PostExecToRun[] memory postHooks = _runPreHooks(entityHooks, new bytes32[](0), msg.data);
+        _call(address(this), 0, userOp.callData[4:]);
+        _runPostHooks(postHooks);
+    }
+
+    // ─────────────────────────────────────────── execution ───────────────────────────────────────────
+
+    /// @inheritdoc IModularAccount
+    function execute(
+        address target,
+        uint256 value,
+        bytes calldata data
+    ) external payable nativeFunction returns (bytes memory) {
+        return _call(target, value, data);
+    }
+
+    /// @inheritdoc IModularAccount
+    function executeBatch(Call[] calldata calls) external payable nativeFunction returns (bytes[] memory results) {
+        uint256 count = calls.length;
+        results = new bytes[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            results[i] = _call(calls[i].target, calls[i].value, calls[i].data);
+        }
+    }
+
+    /// @inheritdoc IModularAccount
+    /// @dev `authorization` = `ModuleEntity ‖ isGlobal ‖ hook data segments ‖ 0xFF ‖ validation data`.
+    function executeWithRuntimeValidation(
+        bytes calldata data,
+        bytes calldata authorization
+    ) external payable returns (bytes memory result) {
+        (ModuleEntity validation, bool isGlobal) = _parseSelection(authorization);
+        ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
+        _checkValidationApplies(validation, validationData, data, isGlobal);
+
+        bytes calldata rest = authorization[_SELECTION_LENGTH:];
+        HookConfig[] memory validationHooks = validationData.validationHooks;
+        for (uint256 i = 0; i < validationHooks.length; ++i) {
+            bytes calldata hookData;
+            (hookData, rest) = rest.takeHookData(i);
+            IValidationHookModule(validationHooks[i].module()).preRuntimeValidationHook(
+                validationHooks[i].entityId(),
+                msg.sender,
+                msg.value,
+                data,
+                hookData
+            );
+        }
+        (address module, uint32 entityId) = validation.unpack();
+        IValidationModule(module).validateRuntime(
+            address(this),
+            entityId,
+            msg.sender,
+            msg.value,
+            data,
+            rest.takeValidationData()
+        );
+
+        PostExecToRun[] memory postHooks = _runPreHooks(
+            validationData.executionHooks.values(),
+            new bytes32[](0),
+            data
+        );
+        result = _call(address(this), msg.value, data);
+        _runPostHooks(postHooks);
+    }
+
+    // ─────────────────────────────────────── module management ───────────────────────────────────────
+
+    /// @inheritdoc IModularAccount
+    /// @dev `installData` is passed to the module's `onInstall` if non-empty.
+    function installExecution(
+        address module,
+        ExecutionManifest calldata manifest,
+        bytes calldata installData
+    ) external nativeFunction {
+        if (!ERC165Checker.supportsInterface(module, type(IModule).interfaceId)) {
+            revert AccountModuleInvalid(module, type(IModule).interfaceId);
+        }
+        AccountStorage storage $ = getAccountStorage();
+        for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
+            ManifestExecutionFunction calldata fn = manifest.executionFunctions[i];
+            bytes4 selector = fn.executionSelector;
+            ExecutionStorage storage execution = $.executionStorage[selector];
+            if (_isReservedSelector(selector) || execution.module != address(0)) {
+                revert AccountExecutionSelectorConflict(selector);
+            }
+            execution.module = module;
+            execution.skipRuntimeValidation = fn.skipRuntimeValidation;
+            execution.allowGlobalValidation = fn.allowGlobalValidation;
+        }
+        for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
+            ManifestExecutionHook calldata hook = manifest.executionHooks[i];
+            if (!hook.isPreHook && !hook.isPostHook) revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
+            HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
+            if (!$.executionStorage[hook.executionSelector].executionHooks.add(_toBytes32(config))) {
+                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
+            }
+        }
+        for (uint256 i = 0; i < manifest.interfaceIds.length; ++i) {
+            bytes4 interfaceId = manifest.interfaceIds[i];
+            if (interfaceId == type(IModule).interfaceId || interfaceId == 0xffffffff) {
+                revert AccountInterfaceIdInvalid(interfaceId);
+            }
+            ++$.supportedInterfaces[interfaceId];
+        }
+        if (installData.length != 0) IModule(module).onInstall(installData);
+        emit ExecutionInstalled(module, manifest);
+    }
+
+    /// @inheritdoc IModularAccount
+    /// @dev `uninstallData` is passed to the module's `onUninstall` if non-empty; its revert is caught.
+    function uninstallExecution(
+        address module,
+        ExecutionManifest calldata manifest,
+        bytes calldata uninstallData
+    ) external nativeFunction {
+        AccountStorage storage $ = getAccountStorage();
+        for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
+            bytes4 selector = manifest.executionFunctions[i].executionSelector;
+            ExecutionStorage storage execution = $.executionStorage[selector];
+            if (execution.module != module) revert AccountExecutionSelectorNotInstalled(module, selector);
+            execution.module = address(0);
+            execution.skipRuntimeValidation = false;
+            execution.allowGlobalValidation = false;
+        }
+        for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
+            ManifestExecutionHook calldata hook = manifest.executionHooks[i];
+            HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
+            if (!$.executionStorage[hook.executionSelector].executionHooks.remove(_toBytes32(config))) {
+                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
+            }
+        }
+        for (uint256 i = 0; i < manifest.interfaceIds.length; ++i) {
+            // Underflow reverts: an interface id is only removed as often as it was added.
+            --$.supportedInterfaces[manifest.interfaceIds[i]];
+        }
+        bool onUninstallSucceeded = _tryOnUninstall(module, uninstallData);
+        emit ExecutionUninstalled(module, onUninstallSucceeded, manifest);
+    }
+
+    /// @inheritdoc IModularAccount
+    /// @dev Encoding: `installData` goes to the validation module's `onInstall` if non-empty; each `hooks` item is
+    /// `HookConfig (25 bytes) ‖ onInstall data` (the hook module's `onInstall` is called if the data is non-empty).
+    /// Validation hooks run in the order given; execution hooks are those of the entity.
+    function installValidation(
+        ValidationConfig validationConfig,
+        bytes4[] calldata selectors,
+        bytes calldata installData,
+        bytes[] calldata hooks
+    ) external nativeFunction {
+        _installValidation(validationConfig, selectors, installData, hooks);
+    }
+
+    /// @inheritdoc IModularAccount
+    /// @dev `hookUninstallData` is empty or has one item per hook: validation hooks in order, then execution hooks
+    /// in the order {getValidationData} lists them. Reverts of `onUninstall` are caught, so removal always happens.
+    function uninstallValidation(
+        ModuleEntity validationFunction,
+        bytes calldata uninstallData,
+        bytes[] calldata hookUninstallData
+    ) external nativeFunction {
+        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
+        if (!validation.isInstalled) revert AccountValidationNotInstalled(validationFunction);
+
+        HookConfig[] memory validationHooks = validation.validationHooks;
+        bytes32[] memory executionHooks = validation.executionHooks.values();
+        uint256 hookCount = validationHooks.length + executionHooks.length;
+        if (hookUninstallData.length != 0 && hookUninstallData.length != hookCount) {
+            revert AccountHookUninstallDataLength(hookCount, hookUninstallData.length);
+        }
+
+        // Clear the whole configuration first: a module reverting in onUninstall cannot keep it alive.
+        delete validation.validationHooks;
+        for (uint256 i = 0; i < executionHooks.length; ++i) {
+            validation.executionHooks.remove(executionHooks[i]);
+        }
+        bytes32[] memory selectors = validation.selectors.values();
+        for (uint256 i = 0; i < selectors.length; ++i) {
+            validation.selectors.remove(selectors[i]);
+        }
+        validation.flags = ValidationFlags.wrap(0);
+        validation.isInstalled = false;
+
+        bool onUninstallSucceeded = true;
+        if (hookUninstallData.length != 0) {
+            for (uint256 i = 0; i < hookCount; ++i) {
+                address hookModule = i < validationHooks.length
+                    ? validationHooks[i].module()
+                    : _toHookConfig(executionHooks[i - validationHooks.length]).module();
+                onUninstallSucceeded = _tryOnUninstall(hookModule, hookUninstallData[i]) && onUninstallSucceeded;
+            }
+        }
+        (address module, uint32 entityId) = validationFunction.unpack();
+        onUninstallSucceeded = _tryOnUninstall(module, uninstallData) && onUninstallSucceeded;
+        emit ValidationUninstalled(module, entityId, onUninstallSucceeded);
+    }
+
+    /// @inheritdoc UUPSUpgradeable
+    /// @dev Needs a validation that applies to this selector: by default only the owner's global validation.
+    function upgradeToAndCall(
+        address newImplementation,
+        bytes memory data
+    ) public payable override onlyProxy nativeFunction {
+        super.upgradeToAndCall(newImplementation, data);
+    }
+
+    // ─────────────────────────────────────────── ERC-1271 ────────────────────────────────────────────
+
+    /// @inheritdoc IERC1271
+    /// @dev `signature` = `ModuleEntity ‖ hook data segments ‖ 0xFF ‖ validation signature` (no isGlobal byte).
+    /// Reverts if the validation is not installed for signatures, or if a hook or the module reverts.
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        if (signature.length < _MODULE_ENTITY_LENGTH) revert AccountValidationSelectionMalformed();
+        ModuleEntity validation = ModuleEntity.wrap(bytes24(signature[:_MODULE_ENTITY_LENGTH]));
+        ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
+        if (!validationData.isInstalled || !validationData.flags.isSignatureValidation()) {
+            revert AccountSignatureValidationNotAllowed(validation);
+        }
+        bytes calldata rest = signature[_MODULE_ENTITY_LENGTH:];
+        HookConfig[] memory validationHooks = validationData.validationHooks;
+        for (uint256 i = 0; i < validationHooks.length; ++i) {
+            bytes calldata hookData;
+            (hookData, rest) = rest.takeHookData(i);
+            IValidationHookModule(validationHooks[i].module()).preSignatureValidationHook(
+                validationHooks[i].entityId(),
+                msg.sender,
+                hash,
+                hookData
+            );
+        }
+        (address module, uint32 entityId) = validation.unpack();
+        return IValidationModule(module).validateSignature(
+            address(this),
+            entityId,
+            msg.sender,
+            hash,
+            rest.takeValidationData()
+        );
+    }
+
+    // ───────────────────────────────────────────── views ─────────────────────────────────────────────
+
+    /// @inheritdoc IModularAccount
+    function accountId() external pure returns (string memory) {
+        return "leash.modular-account.0.1.0";
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external view returns (bool) {
+        return
+            interfaceId == type(IERC165).interfaceId ||
+            interfaceId == type(IModularAccount).interfaceId ||
+            interfaceId == type(IModularAccountView).interfaceId ||
+            interfaceId == type(IAccount).interfaceId ||
+            interfaceId == type(IAccountExecute).interfaceId ||
+            interfaceId == type(IERC1271).interfaceId ||
+            getAccountStorage().supportedInterfaces[interfaceId] != 0;
+    }
+
+    /// @inheritdoc IModularAccountView
+    function getExecutionData(bytes4 selector) external view returns (ExecutionDataView memory data) {
+        ExecutionStorage storage execution = getAccountStorage().executionStorage[selector];
+        if (_isNativeFunction(selector)) {
+            data.module = address(this);
+            data.allowGlobalValidation = _isGlobalNativeFunction(selector);
+        } else {
+            data.module = execution.module;
+            data.skipRuntimeValidation = execution.skipRuntimeValidation;
+            data.allowGlobalValidation = execution.allowGlobalValidation;
+        }
+        data.executionHooks = _toHookConfigs(execution.executionHooks.values());
+    }
+
+    /// @inheritdoc IModularAccountView
+    function getValidationData(ModuleEntity validationFunction) external view returns (ValidationDataView memory data) {
+        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
+        data.validationFlags = validation.flags;
+        data.validationHooks = validation.validationHooks;
+        data.executionHooks = _toHookConfigs(validation.executionHooks.values());
+        bytes32[] memory selectors = validation.selectors.values();
+        data.selectors = new bytes4[](selectors.length);
+        for (uint256 i = 0; i < selectors.length; ++i) {
+            data.selectors[i] = bytes4(selectors[i]);
+        }
+    }
+
+    // ─────────────────────────────────────────── internals ───────────────────────────────────────────
+
+    function _validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) internal returns (uint256) {
+        (ModuleEntity validation, bool isGlobal) = _parseSelection(userOp.signature);
+        ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
+
+        bytes calldata callData = userOp.callData;
+        if (_selectorOf(callData) == this.executeUserOp.selector) {
+            callData = callData[4:];
+        } else if (validationData.executionHooks.length() != 0) {
+            revert AccountRequiresExecuteUserOp(validation);
+        }
+        _checkValidationApplies(validation, validationData, callData, isGlobal);
+        if (!validationData.flags.isUserOpValidation()) revert AccountUserOpValidationNotAllowed(validation);
+
+        // Each hook and the validation see the op with its own slice of the signature.
+        PackedUserOperation memory op = userOp;
+        bytes calldata rest = userOp.signature[_SELECTION_LENGTH:];
+        uint256 result;
+        HookConfig[] memory validationHooks = validationData.validationHooks;
+        for (uint256 i = 0; i < validationHooks.length; ++i) {
+            (op.signature, rest) = rest.takeHookData(i);
+            (address hookModule, uint32 hookEntityId) = validationHooks[i].moduleEntity().unpack();
+            uint256 hookResult = IValidationHookModule(hookModule).preUserOpValidationHook(hookEntityId, op, userOpHash);
+            result = _intersectValidationData(result, hookResult, hookModule, hookEntityId);
+        }
+        op.signature = rest.takeValidationData();
+        (address module, uint32 entityId) = validation.unpack();
+        uint256 validationResult = IValidationModule(module).validateUserOp(entityId, op, userOpHash);
+        return _intersectValidationData(result, validationResult, module, entityId);
+    }
+
+    function _installValidation(
+        ValidationConfig validationConfig,
+        bytes4[] calldata selectors,
+        bytes calldata installData,
+        bytes[] calldata hooks
+    ) internal {
+        ModuleEntity validationFunction = validationConfig.moduleEntity();
+        (address module, uint32 entityId) = validationFunction.unpack();
+        if (!ERC165Checker.supportsInterface(module, type(IValidationModule).interfaceId)) {
+            revert AccountModuleInvalid(module, type(IValidationModule).interfaceId);
+        }
+        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
+        if (validation.isInstalled) revert AccountValidationAlreadyInstalled(validationFunction);
+        validation.isInstalled = true;
+        validation.flags = validationConfig.flags();
+
+        for (uint256 i = 0; i < selectors.length; ++i) {
+            bytes4 selector = selectors[i];
+            if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
+            if (!validation.selectors.add(bytes32(selector))) revert AccountSelectorDuplicated(selector);
+        }
+
+        for (uint256 i = 0; i < hooks.length; ++i) {
+            bytes calldata hookItem = hooks[i];
+            if (hookItem.length < _HOOK_CONFIG_LENGTH) revert AccountHookConfigInvalid(HookConfig.wrap(0));
+            HookConfig hook = HookConfig.wrap(bytes25(hookItem[:_HOOK_CONFIG_LENGTH]));
+            _installHook(validation, hook);
+            if (hookItem.length > _HOOK_CONFIG_LENGTH) IModule(hook.module()).onInstall(hookItem[_HOOK_CONFIG_LENGTH:]);
+        }
+
+        if (installData.length != 0) IModule(module).onInstall(installData);
+        emit ValidationInstalled(module, entityId);
+    }
+
+    function _installHook(ValidationStorage storage validation, HookConfig hook) internal {
+        uint8 flags = uint8(uint200(HookConfig.unwrap(hook)));
+        if (hook.isValidationHook()) {
+            if (flags != HookConfigLib.IS_VALIDATION_HOOK) revert AccountHookConfigInvalid(hook);
+            if (!ERC165Checker.supportsInterface(hook.module(), type(IValidationHookModule).interfaceId)) {
+                revert AccountModuleInvalid(hook.module(), type(IValidationHookModule).interfaceId);
+            }
+            HookConfig[] storage validationHooks = validation.validationHooks;
+            uint256 count = validationHooks.length;
+            if (count == _MAX_VALIDATION_HOOKS) revert AccountTooManyValidationHooks();
+            for (uint256 j = 0; j < count; ++j) {
+                if (HookConfig.unwrap(validationHooks[j]) == HookConfig.unwrap(hook)) revert AccountHookConfigInvalid(hook);
+            }
+            validationHooks.push(hook);
+        } else {
+            if (flags == 0 || flags > (HookConfigLib.HAS_PRE | HookConfigLib.HAS_POST)) revert AccountHookConfigInvalid(hook);
+            if (!ERC165Checker.supportsInterface(hook.module(), type(IExecutionHookModule).interfaceId)) {
+                revert AccountModuleInvalid(hook.module(), type(IExecutionHookModule).interfaceId);
+            }
+            if (!validation.executionHooks.add(_toBytes32(hook))) revert AccountHookConfigInvalid(hook);
+        }
+    }
+
+    /// @dev Access control for native and module functions, then the pre execution hooks. Returns the post hooks.
+    function _checkCallerAndRunPreHooks(bool skipRuntimeValidation) internal returns (PostExecToRun[] memory) {
+        AccountStorage storage $ = getAccountStorage();
+        bytes32[] memory selectorHooks = $.executionStorage[msg.sig].executionHooks.values();
+        if (msg.sender == address(_ENTRY_POINT) || msg.sender == address(this) || skipRuntimeValidation) {
+            return _runPreHooks(new bytes32[](0), selectorHooks, msg.data);
+        }
+
+        ModuleEntity directCall = ModuleEntityLib.pack(msg.sender, DIRECT_CALL_VALIDATION_ENTITY_ID);
+        ValidationStorage storage validation = $.validationStorage[directCall];
+        if (!validation.isInstalled) revert AccountUnauthorizedCaller(msg.sender, msg.sig);
+        _checkValidationApplies(directCall, validation, msg.data, !validation.selectors.contains(bytes32(msg.sig)));
+
+        HookConfig[] memory validationHooks = validation.validationHooks;
+        for (uint256 i = 0; i < validationHooks.length; ++i) {
+            IValidationHookModule(validationHooks[i].module()).preRuntimeValidationHook(
+                validationHooks[i].entityId(),
+                msg.sender,
+                msg.value,
+                msg.data,
+                ""
+            );
+        }
+        return _runPreHooks(validation.executionHooks.values(), selectorHooks, msg.data);
+    }
+
+    /// @dev ERC-6900 "Checking Validation Applicability", including the self-call rules for execute / executeBatch.
+    function _checkValidationApplies(
+        ModuleEntity validationFunction,
+        ValidationStorage storage validation,
+        bytes calldata callData,
+        bool isGlobal
+    ) internal view {
+        if (!validation.isInstalled) revert AccountValidationNotInstalled(validationFunction);
+        bytes4 selector = _selectorOf(callData);
+        _checkSelectorApplies(validationFunction, validation, selector, isGlobal);
+        if (selector == this.execute.selector) {
+            (address target, , bytes memory data) = abi.decode(callData[4:], (address, uint256, bytes));
+            if (target == address(this)) _checkSelfCall(validationFunction, validation, data, isGlobal);
+        } else if (selector == this.executeBatch.selector) {
+            Call[] memory calls = abi.decode(callData[4:], (Call[]));
+            for (uint256 i = 0; i < calls.length; ++i) {
+                if (calls[i].target == address(this)) _checkSelfCall(validationFunction, validation, calls[i].data, isGlobal);
+            }
+        }
+    }
+
+    function _checkSelfCall(
+        ModuleEntity validationFunction,
+        ValidationStorage storage validation,
+        bytes memory data,
+        bool isGlobal
+    ) internal view {
+        if (data.length < 4) revert AccountCalldataTooShort();
+        bytes4 selector = bytes4(data);
+        if (selector == this.execute.selector || selector == this.executeBatch.selector) {
+            revert AccountSelectorNotAllowed(selector);
+        }
+        _checkSelectorApplies(validationFunction, validation, selector, isGlobal);
+    }
+
+    function _checkSelectorApplies(
+        ModuleEntity validationFunction,
+        ValidationStorage storage validation,
+        bytes4 selector,
+        bool isGlobal
+    ) internal view {
+        if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
+        bool applies = isGlobal
+            ? validation.flags.isGlobal() && _isGlobalAllowed(selector)
+            : validation.selectors.contains(bytes32(selector));
+        if (!applies) revert AccountValidationNotApplicable(validationFunction, selector);
+    }
+
+    function _isGlobalAllowed(bytes4 selector) internal view returns (bool) {
+        return _isGlobalNativeFunction(selector) || getAccountStorage().executionStorage[selector].allowGlobalValidation;
+    }
+
+    /// @dev Native functions a global validation may validate.
+    function _isGlobalNativeFunction(bytes4 selector) internal pure returns (bool) {
+        return
+            selector == this.execute.selector ||
+            selector == this.executeBatch.selector ||
+            selector == this.installExecution.selector ||
+            selector == this.uninstallExecution.selector ||
+            selector == this.installValidation.selector ||
+            selector == this.uninstallValidation.selector ||
+            selector == this.upgradeToAndCall.selector;
+    }
+
+    /// @dev Entry points that dispatch to validation themselves: never the target of a validation.
+    function _isDispatcherSelector(bytes4 selector) internal pure returns (bool) {
+        return
+            selector == this.executeUserOp.selector ||
+            selector == this.executeWithRuntimeValidation.selector ||
+            selector == this.validateUserOp.selector;
+    }
+
+    /// @dev Every function the account implements itself.
+    function _isNativeFunction(bytes4 selector) internal pure returns (bool) {
+        return
+            _isGlobalNativeFunction(selector) ||
+            _isDispatcherSelector(selector) ||
+            selector == this.initialize.selector ||
+            selector == this.entryPoint.selector ||
+            selector == this.isValidSignature.selector ||
+            selector == this.accountId.selector ||
+            selector == this.supportsInterface.selector ||
+            selector == this.getExecutionData.selector ||
+            selector == this.getValidationData.selector ||
+            selector == this.proxiableUUID.selector ||
+            selector == this.DIRECT_CALL_VALIDATION_ENTITY_ID.selector ||
+            selector == this.UPGRADE_INTERFACE_VERSION.selector;
+    }
+
+    /// @dev Selectors an execution module may not claim: native ones and the module interfaces' own functions.
+    function _isReservedSelector(bytes4 selector) internal pure returns (bool) {
+        return
+            _isNativeFunction(selector) ||
+            selector == IModule.onInstall.selector ||
+            selector == IModule.onUninstall.selector ||
+            selector == IModule.moduleId.selector ||
+            selector == IValidationModule.validateRuntime.selector ||
+            selector == IValidationModule.validateSignature.selector ||
+            selector == IValidationModule.validateUserOp.selector ||
+            selector == IValidationHookModule.preUserOpValidationHook.selector ||
+            selector == IValidationHookModule.preRuntimeValidationHook.selector ||
+            selector == IValidationHookModule.preSignatureValidationHook.selector ||
+            selector == IExecutionHookModule.preExecutionHook.selector ||
+            selector == IExecutionHookModule.postExecutionHook.selector;
+    }
+
+    /// @dev Runs entity-associated then selector-associated pre hooks; returns every hook with a post hook.
+    function _runPreHooks(
+        bytes32[] memory first,
+        bytes32[] memory second,
+        bytes calldata data
+    ) internal returns (PostExecToRun[] memory postHooks) {
+        postHooks = new PostExecToRun[](first.length + second.length);
+        for (uint256 i = 0; i < postHooks.length; ++i) {
+            HookConfig hook = _toHookConfig(i < first.length ? first[i] : second[i - first.length]);
+            bytes memory context;
+            if (hook.hasPreHook()) {
+                context = IExecutionHookModule(hook.module()).preExecutionHook(hook.entityId(), msg.sender, msg.value, data);
+            }
+            if (hook.hasPostHook()) postHooks[i] = PostExecToRun(hook, context);
+        }
+    }
+
+    /// @dev Runs post hooks in the reverse order of their pre hooks.
+    function _runPostHooks(PostExecToRun[] memory postHooks) internal {
+        for (uint256 i = postHooks.length; i > 0; --i) {
+            PostExecToRun memory post = postHooks[i - 1];
+            if (HookConfig.unwrap(post.hook) == bytes25(0)) continue;
+            IExecutionHookModule(post.hook.module()).postExecutionHook(post.hook.entityId(), post.preExecHookReturnData);
+        }
+    }
+
+    function _tryOnUninstall(address module, bytes calldata data) internal returns (bool) {
+        if (data.length == 0) return true;
+        try IModule(module).onUninstall(data) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    function _call(address target, uint256 value, bytes calldata data) internal returns (bytes memory result) {
+        bool success;
+        (success, result) = target.call{value: value}(data);
+        if (!success) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+    }
+
+    function _intersectValidationData(
+        uint256 current,
+        uint256 next,
+        address module,
+        uint32 entityId
+    ) internal pure returns (uint256) {
+        ValidationData memory a = _parseValidationData(current);
+        ValidationData memory b = _parseValidationData(next);
+        if (b.aggregator != address(0) && b.aggregator != _SIG_FAILED) {
+            revert AccountUnexpectedAuthorizer(module, entityId, b.aggregator);
+        }
+        return
+            _packValidationData(
+                ValidationData({
+                    aggregator: (a.aggregator == _SIG_FAILED || b.aggregator == _SIG_FAILED) ? _SIG_FAILED : address(0),
+                    validAfter: a.validAfter > b.validAfter ? a.validAfter : b.validAfter,
+                    validUntil: a.validUntil < b.validUntil ? a.validUntil : b.validUntil
+                })
+            );
+    }
+
+    function _parseSelection(bytes calldata data) internal pure returns (ModuleEntity validation, bool isGlobal) {
+        if (data.length < _SELECTION_LENGTH) revert AccountValidationSelectionMalformed();
+        validation = ModuleEntity.wrap(bytes24(data[:_MODULE_ENTITY_LENGTH]));
+        uint8 flag = uint8(data[_MODULE_ENTITY_LENGTH]);
+        if (flag > 1) revert AccountValidationSelectionMalformed();
+        isGlobal = flag == 1;
+    }
+
+    function _selectorOf(bytes calldata data) internal pure returns (bytes4) {
+        if (data.length < 4) revert AccountCalldataTooShort();
+        return bytes4(data[:4]);
+    }
+
+    function _toBytes32(HookConfig hook) internal pure returns (bytes32) {
+        return bytes32(HookConfig.unwrap(hook));
+    }
+
+    function _toHookConfig(bytes32 value) internal pure returns (HookConfig) {
+        return HookConfig.wrap(bytes25(value));
+    }
+
+    function _toHookConfigs(bytes32[] memory values) internal pure returns (HookConfig[] memory hooks) {
+        hooks = new HookConfig[](values.length);
+        for (uint256 i = 0; i < values.length; ++i) {
+            hooks[i] = _toHookConfig(values[i]);
+        }
+    }
+
+    /// @inheritdoc UUPSUpgradeable
+    /// @dev Authorization happens in {upgradeToAndCall}'s `nativeFunction` modifier.
+    function _authorizeUpgrade(address) internal pure override {}
+}

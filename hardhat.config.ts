@@ -1,0 +1,62 @@
+import { createRequire } from "node:module";
+
+import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";
+import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The compiler comes from the npm `solc` package (pinned in package.json):
+ * nothing is downloaded at build time. Keep SOLC_VERSION equal to that pin.
+ */
+const SOLC_VERSION = "0.8.30";
+const SOLC_PATH = require.resolve("solc/soljson.js");
+
+/**
+ * Optimizer settings were chosen by measurement (see docs/ARCHITECTURE.md,
+ * "Compiler settings"). Change them only with before/after gas figures.
+ */
+const OPTIMIZER_RUNS = Number(process.env.LEASH_OPTIMIZER_RUNS ?? 1_000);
+
+/** Fuzz / invariant runs for `npm test`; `npm run test:invariants` raises them through the env. */
+const FUZZ_RUNS = Number(process.env.LEASH_FUZZ_RUNS ?? 256);
+const INVARIANT_RUNS = Number(process.env.LEASH_INVARIANT_RUNS ?? 64);
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin],
+  solidity: {
+    version: SOLC_VERSION,
+    path: SOLC_PATH,
+    settings: {
+      evmVersion: "cancun",
+      viaIR: true,
+      optimizer: { enabled: true, runs: OPTIMIZER_RUNS },
+    },
+    npmFilesToBuild: [
+      "@account-abstraction/contracts/core/EntryPoint.sol",
+      "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol",
+    ],
+  },
+  typechain: {
+    outDir: "typechain-types",
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: FUZZ_RUNS, seed: "0x4c65617368" },
+      invariant: { runs: INVARIANT_RUNS, depth: 32 },
+    },
+  },
+  networks: {
+    hardhat: {
+      type: "edr-simulated",
+      chainType: "l1",
+      allowUnlimitedContractSize: false,
+    },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+  },
+});

@@ -1,0 +1,65 @@
+/**
+ * Deploys the whole Leash stack on Hardhat's in-process network: the real EntryPoint v0.8 (from
+ * @account-abstraction/contracts), the owner validation module, the account implementation and the factory.
+ */
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { HDNodeWallet, Mnemonic, parseEther, type Wallet } from "ethers";
+
+import type {
+  AccountFactory,
+  EntryPoint,
+  ModularAccount,
+  OwnerValidationModule,
+} from "../../typechain-types/index.js";
+
+/** Hardhat's default mnemonic; the owner sits on a Ledger Live path so the emulated Ledger can serve it. */
+export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+/** The owner's derivation path (Ledger Live layout, account index 3). */
+export const OWNER_PATH = "m/44'/60'/3'/0/0";
+/** Entity id of the owner validation on accounts made by the factory. */
+export const OWNER_ENTITY_ID = 0;
+
+/** A wallet derived from the test mnemonic at `path`, connected to the network. */
+export function testWallet(ethers: HardhatEthers, path: string): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), path).connect(ethers.provider);
+}
+
+export interface LeashDeployment {
+  entryPoint: EntryPoint;
+  ownerModule: OwnerValidationModule;
+  implementation: ModularAccount;
+  factory: AccountFactory;
+}
+
+/** Deploys the EntryPoint, the owner module, the account implementation and the factory. */
+export async function deployLeash(ethers: HardhatEthers): Promise<LeashDeployment> {
+  const entryPoint = await ethers.deployContract("EntryPoint");
+  const ownerModule = await ethers.deployContract("OwnerValidationModule");
+  const implementation = await ethers.deployContract("ModularAccount", [await entryPoint.getAddress()]);
+  const factory = await ethers.deployContract("AccountFactory", [
+    await implementation.getAddress(),
+    await ownerModule.getAddress(),
+  ]);
+  return { entryPoint, ownerModule, implementation, factory };
+}
+
+/** Sends `amount` of native currency from the first Hardhat signer to `to`. */
+export async function fund(ethers: HardhatEthers, to: string, amount = parseEther("10")): Promise<void> {
+  const [funder] = await ethers.getSigners();
+  if (funder === undefined) throw new Error("the network has no funded signer");
+  await (await funder.sendTransaction({ to, value: amount })).wait();
+}
+
+/** Deploys an account for `owner` through the factory directly (not through initCode). */
+export async function createAccount(
+  ethers: HardhatEthers,
+  deployment: LeashDeployment,
+  owner: string,
+  salt = 0n,
+): Promise<ModularAccount> {
+  await (await deployment.factory.createAccount(owner, salt)).wait();
+  const address = await deployment.factory.getAddress(owner, salt);
+  return ethers.getContractAt("ModularAccount", address);
+}
+
+export type { Wallet };

@@ -1,0 +1,83 @@
+/**
+ * Builds, signs and sends user operations through the real EntryPoint in tests.
+ */
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { BaseWallet, ContractTransactionReceipt } from "ethers";
+
+import { encodeValidationSignature, type ValidationSelection } from "../../client/encoding.js";
+import { packUserOp, type UserOperation } from "../../client/userOp.js";
+import type { EntryPoint } from "../../typechain-types/index.js";
+
+/** Gas values generous enough for every test op; fees fixed so balances are predictable. */
+export const TEST_GAS = {
+  verificationGasLimit: 1_500_000n,
+  callGasLimit: 1_000_000n,
+  preVerificationGas: 60_000n,
+  maxFeePerGas: 2_000_000_000n,
+  maxPriorityFeePerGas: 1_000_000_000n,
+} as const;
+
+export interface OpRequest {
+  sender: string;
+  callData: string;
+  selection: ValidationSelection;
+  /** Signs the user op hash (raw, no message prefix: EntryPoint v0.8 hashes are EIP-712 digests). */
+  signer: BaseWallet;
+  initCode?: string;
+  nonceKey?: bigint;
+  overrides?: Partial<UserOperation>;
+}
+
+/** Builds and signs one user operation; returns the unpacked op and its hash. */
+export async function buildSignedOp(
+  entryPoint: EntryPoint,
+  request: OpRequest,
+): Promise<{ op: UserOperation; hash: string }> {
+  const nonce = await entryPoint.getNonce(request.sender, request.nonceKey ?? 0n);
+  const op: UserOperation = {
+    sender: request.sender,
+    nonce,
+    initCode: request.initCode ?? "0x",
+    callData: request.callData,
+    ...TEST_GAS,
+    paymasterAndData: "0x",
+    signature: "0x",
+    ...request.overrides,
+  };
+  const hash = await entryPoint.getUserOpHash(packUserOp(op));
+  const raw = request.signer.signingKey.sign(hash).serialized;
+  op.signature = encodeValidationSignature(request.selection, raw);
+  return { op, hash };
+}
+
+/** Sends one op in one `handleOps` bundle from the bundler signer; returns the receipt. */
+export async function sendOp(
+  ethers: HardhatEthers,
+  entryPoint: EntryPoint,
+  op: UserOperation,
+): Promise<ContractTransactionReceipt> {
+  const [, , , bundler] = await ethers.getSigners();
+  if (bundler === undefined) throw new Error("the network needs at least four signers");
+  const tx = await entryPoint.connect(bundler).handleOps([packUserOp(op)], await bundler.getAddress());
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("handleOps was not mined");
+  return receipt;
+}
+
+/** The `success` flag of the op's UserOperationEvent in a receipt. */
+export function opSucceeded(entryPoint: EntryPoint, receipt: ContractTransactionReceipt): boolean {
+  for (const log of receipt.logs) {
+    const parsed = entryPoint.interface.parseLog(log);
+    if (parsed?.name === "UserOperationEvent") return parsed.args.success as boolean;
+  }
+  throw new Error("no UserOperationEvent in the receipt");
+}
+
+/** The revert data of the op's execution (UserOperationRevertReason), or undefined if it did not revert. */
+export function opRevertData(entryPoint: EntryPoint, receipt: ContractTransactionReceipt): string | undefined {
+  for (const log of receipt.logs) {
+    const parsed = entryPoint.interface.parseLog(log);
+    if (parsed?.name === "UserOperationRevertReason") return parsed.args.revertReason as string;
+  }
+  return undefined;
+}
