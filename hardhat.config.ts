@@ -14,12 +14,13 @@ const SOLC_VERSION = "0.8.30";
 const SOLC_PATH = require.resolve("solc/soljson.js");
 
 /**
- * Optimizer settings were chosen by measurement (see docs/ARCHITECTURE.md,
- * "Compiler settings"). Change them only with before/after gas figures.
+ * Optimizer settings were chosen by measurement (scripts/compiler-settings.ts; figures in
+ * docs/ARCHITECTURE.md, "Compiler settings"). viaIR is required (stack too deep without it). Change them only
+ * with before/after gas figures.
  */
 const OPTIMIZER_RUNS = Number(process.env.LEASH_OPTIMIZER_RUNS ?? 1_000);
 
-/** Fuzz / invariant runs for `npm test`; `npm run test:invariants` raises them through the env. */
+/** Fuzz / invariant runs for `npm test`; raise them through LEASH_FUZZ_RUNS / LEASH_INVARIANT_RUNS. */
 const FUZZ_RUNS = Number(process.env.LEASH_FUZZ_RUNS ?? 256);
 const INVARIANT_RUNS = Number(process.env.LEASH_INVARIANT_RUNS ?? 64);
 

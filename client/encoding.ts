@@ -51,8 +51,7 @@ export function encodeModuleEntity({ module, entityId }: ModuleFunction): string
 
 /** Packs a ValidationConfig (bytes25). */
 export function encodeValidationConfig(fn: ModuleFunction, flags: ValidationFlagsInput): string {
-  const bits =
-    (flags.isGlobal ? 4 : 0) | (flags.isSignatureValidation ? 2 : 0) | (flags.isUserOpValidation ? 1 : 0);
+  const bits = (flags.isGlobal ? 4 : 0) | (flags.isSignatureValidation ? 2 : 0) | (flags.isUserOpValidation ? 1 : 0);
   return concat([encodeModuleEntity(fn), toBeHex(bits, 1)]);
 }
 

@@ -55,7 +55,7 @@ contract AccountFactory {
     /// @param owner The owner's address.
     /// @param salt The salt given to {createAccount}.
     /// @return The account's address, deployed or not.
-    function getAddress(address owner, uint256 salt) external view returns (address) {
+    function getAccountAddress(address owner, uint256 salt) external view returns (address) {
         return Create2.computeAddress(_salt(owner, salt), _initCodeHash(_initCall(owner)));
     }
 

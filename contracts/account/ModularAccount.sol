@@ -19,7 +19,11 @@ import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165C
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 import {IExecutionHookModule} from "../interfaces/erc6900/IExecutionHookModule.sol";
-import {ExecutionManifest, ManifestExecutionFunction, ManifestExecutionHook} from "../interfaces/erc6900/IExecutionModule.sol";
+import {
+    ExecutionManifest,
+    ManifestExecutionFunction,
+    ManifestExecutionHook
+} from "../interfaces/erc6900/IExecutionModule.sol";
 import {
     Call,
     HookConfig,
@@ -28,7 +32,11 @@ import {
     ValidationConfig,
     ValidationFlags
 } from "../interfaces/erc6900/IModularAccount.sol";
-import {ExecutionDataView, IModularAccountView, ValidationDataView} from "../interfaces/erc6900/IModularAccountView.sol";
+import {
+    ExecutionDataView,
+    IModularAccountView,
+    ValidationDataView
+} from "../interfaces/erc6900/IModularAccountView.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
@@ -286,11 +294,7 @@ contract ModularAccount is
             rest.takeValidationData()
         );
 
-        PostExecToRun[] memory postHooks = _runPreHooks(
-            validationData.executionHooks.values(),
-            new bytes32[](0),
-            data
-        );
+        PostExecToRun[] memory postHooks = _runPreHooks(validationData.executionHooks.values(), new bytes32[](0), data);
         result = _call(address(this), msg.value, data);
         _runPostHooks(postHooks);
     }
@@ -321,7 +325,8 @@ contract ModularAccount is
         }
         for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
             ManifestExecutionHook calldata hook = manifest.executionHooks[i];
-            if (!hook.isPreHook && !hook.isPostHook) revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
+            if (!hook.isPreHook && !hook.isPostHook)
+                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
             HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
             if (!$.executionStorage[hook.executionSelector].executionHooks.add(_toBytes32(config))) {
                 revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
@@ -415,9 +420,10 @@ contract ModularAccount is
         bool onUninstallSucceeded = true;
         if (hookUninstallData.length != 0) {
             for (uint256 i = 0; i < hookCount; ++i) {
-                address hookModule = i < validationHooks.length
-                    ? validationHooks[i].module()
-                    : _toHookConfig(executionHooks[i - validationHooks.length]).module();
+                address hookModule =
+                    i < validationHooks.length
+                        ? validationHooks[i].module()
+                        : _toHookConfig(executionHooks[i - validationHooks.length]).module();
                 onUninstallSucceeded = _tryOnUninstall(hookModule, hookUninstallData[i]) && onUninstallSucceeded;
             }
         }
@@ -460,13 +466,14 @@ contract ModularAccount is
             );
         }
         (address module, uint32 entityId) = validation.unpack();
-        return IValidationModule(module).validateSignature(
-            address(this),
-            entityId,
-            msg.sender,
-            hash,
-            rest.takeValidationData()
-        );
+        return
+            IValidationModule(module).validateSignature(
+                address(this),
+                entityId,
+                msg.sender,
+                hash,
+                rest.takeValidationData()
+            );
     }
 
     // ───────────────────────────────────────────── views ─────────────────────────────────────────────
@@ -538,7 +545,11 @@ contract ModularAccount is
         for (uint256 i = 0; i < validationHooks.length; ++i) {
             (op.signature, rest) = rest.takeHookData(i);
             (address hookModule, uint32 hookEntityId) = validationHooks[i].moduleEntity().unpack();
-            uint256 hookResult = IValidationHookModule(hookModule).preUserOpValidationHook(hookEntityId, op, userOpHash);
+            uint256 hookResult = IValidationHookModule(hookModule).preUserOpValidationHook(
+                hookEntityId,
+                op,
+                userOpHash
+            );
             result = _intersectValidationData(result, hookResult, hookModule, hookEntityId);
         }
         op.signature = rest.takeValidationData();
@@ -592,11 +603,13 @@ contract ModularAccount is
             uint256 count = validationHooks.length;
             if (count == _MAX_VALIDATION_HOOKS) revert AccountTooManyValidationHooks();
             for (uint256 j = 0; j < count; ++j) {
-                if (HookConfig.unwrap(validationHooks[j]) == HookConfig.unwrap(hook)) revert AccountHookConfigInvalid(hook);
+                if (HookConfig.unwrap(validationHooks[j]) == HookConfig.unwrap(hook))
+                    revert AccountHookConfigInvalid(hook);
             }
             validationHooks.push(hook);
         } else {
-            if (flags == 0 || flags > (HookConfigLib.HAS_PRE | HookConfigLib.HAS_POST)) revert AccountHookConfigInvalid(hook);
+            if (flags == 0 || flags > (HookConfigLib.HAS_PRE | HookConfigLib.HAS_POST))
+                revert AccountHookConfigInvalid(hook);
             if (!ERC165Checker.supportsInterface(hook.module(), type(IExecutionHookModule).interfaceId)) {
                 revert AccountModuleInvalid(hook.module(), type(IExecutionHookModule).interfaceId);
             }
@@ -646,7 +659,8 @@ contract ModularAccount is
         } else if (selector == this.executeBatch.selector) {
             Call[] memory calls = abi.decode(callData[4:], (Call[]));
             for (uint256 i = 0; i < calls.length; ++i) {
-                if (calls[i].target == address(this)) _checkSelfCall(validationFunction, validation, calls[i].data, isGlobal);
+                if (calls[i].target == address(this))
+                    _checkSelfCall(validationFunction, validation, calls[i].data, isGlobal);
             }
         }
     }
@@ -672,14 +686,16 @@ contract ModularAccount is
         bool isGlobal
     ) internal view {
         if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
-        bool applies = isGlobal
-            ? validation.flags.isGlobal() && _isGlobalAllowed(selector)
-            : validation.selectors.contains(bytes32(selector));
+        bool applies =
+            isGlobal
+                ? validation.flags.isGlobal() && _isGlobalAllowed(selector)
+                : validation.selectors.contains(bytes32(selector));
         if (!applies) revert AccountValidationNotApplicable(validationFunction, selector);
     }
 
     function _isGlobalAllowed(bytes4 selector) internal view returns (bool) {
-        return _isGlobalNativeFunction(selector) || getAccountStorage().executionStorage[selector].allowGlobalValidation;
+        return
+            _isGlobalNativeFunction(selector) || getAccountStorage().executionStorage[selector].allowGlobalValidation;
     }
 
     /// @dev Native functions a global validation may validate.
@@ -747,7 +763,12 @@ contract ModularAccount is
             HookConfig hook = _toHookConfig(i < first.length ? first[i] : second[i - first.length]);
             bytes memory context;
             if (hook.hasPreHook()) {
-                context = IExecutionHookModule(hook.module()).preExecutionHook(hook.entityId(), msg.sender, msg.value, data);
+                context = IExecutionHookModule(hook.module()).preExecutionHook(
+                    hook.entityId(),
+                    msg.sender,
+                    msg.value,
+                    data
+                );
             }
             if (hook.hasPostHook()) postHooks[i] = PostExecToRun(hook, context);
         }
@@ -758,7 +779,10 @@ contract ModularAccount is
         for (uint256 i = postHooks.length; i > 0; --i) {
             PostExecToRun memory post = postHooks[i - 1];
             if (HookConfig.unwrap(post.hook) == bytes25(0)) continue;
-            IExecutionHookModule(post.hook.module()).postExecutionHook(post.hook.entityId(), post.preExecHookReturnData);
+            IExecutionHookModule(post.hook.module()).postExecutionHook(
+                post.hook.entityId(),
+                post.preExecHookReturnData
+            );
         }
     }
 

@@ -67,9 +67,10 @@ library HookConfigLib {
     }
 
     function _pack(address module_, uint32 entityId_, uint8 flags) private pure returns (HookConfig) {
-        uint200 packed = (uint200(uint160(module_)) << (_ENTITY_ID_BITS + _FLAGS_BITS)) |
-            (uint200(entityId_) << _FLAGS_BITS) |
-            flags;
+        uint200 packed =
+            (uint200(uint160(module_)) << (_ENTITY_ID_BITS + _FLAGS_BITS)) |
+                (uint200(entityId_) << _FLAGS_BITS) |
+                flags;
         return HookConfig.wrap(bytes25(packed));
     }
 }

@@ -27,9 +27,10 @@ library ValidationConfigLib {
         bool signatureValidation,
         bool userOpValidation
     ) internal pure returns (ValidationConfig) {
-        uint8 packedFlags = (global ? IS_GLOBAL : 0) |
-            (signatureValidation ? IS_SIGNATURE_VALIDATION : 0) |
-            (userOpValidation ? IS_USER_OP_VALIDATION : 0);
+        uint8 packedFlags =
+            (global ? IS_GLOBAL : 0) |
+                (signatureValidation ? IS_SIGNATURE_VALIDATION : 0) |
+                (userOpValidation ? IS_USER_OP_VALIDATION : 0);
         return
             ValidationConfig.wrap(
                 bytes25((uint200(uint192(ModuleEntity.unwrap(validationFunction))) << _FLAGS_BITS) | packedFlags)

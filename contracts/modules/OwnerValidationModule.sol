@@ -32,7 +32,8 @@ contract OwnerValidationModule is IValidationModule {
     /// @dev keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
     bytes32 private constant _DOMAIN_TYPEHASH = 0x8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f;
     /// @dev ERC-7739 detection: this hash with an empty signature answers 0x77390001.
-    bytes32 private constant _ERC7739_DETECTION_HASH = 0x7739773977397739773977397739773977397739773977397739773977397739;
+    bytes32 private constant _ERC7739_DETECTION_HASH =
+        0x7739773977397739773977397739773977397739773977397739773977397739;
     bytes4 private constant _ERC7739_SUPPORTED = 0x77390001;
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
 
@@ -151,7 +152,10 @@ contract OwnerValidationModule is IValidationModule {
             (_isValidNestedTypedData(currentOwner, account, hash, signature) ||
                 _isOwnerSignature(
                     currentOwner,
-                    MessageHashUtils.toTypedDataHash(domainSeparator(account), ERC7739Utils.personalSignStructHash(hash)),
+                    MessageHashUtils.toTypedDataHash(
+                        domainSeparator(account),
+                        ERC7739Utils.personalSignStructHash(hash)
+                    ),
                     signature
                 ))
         ) {
@@ -198,8 +202,12 @@ contract OwnerValidationModule is IValidationModule {
         bytes32 hash,
         bytes calldata encodedSignature
     ) private view returns (bool) {
-        (bytes calldata signature, bytes32 appSeparator, bytes32 contentsHash, string calldata contentsDescr) = ERC7739Utils
-            .decodeTypedDataSig(encodedSignature);
+        (
+            bytes calldata signature,
+            bytes32 appSeparator,
+            bytes32 contentsHash,
+            string calldata contentsDescr
+        ) = ERC7739Utils.decodeTypedDataSig(encodedSignature);
         (string calldata contentsName, string calldata contentsType) = ERC7739Utils.decodeContentsDescr(contentsDescr);
         if (bytes(contentsName).length == 0) return false;
         if (hash != MessageHashUtils.toTypedDataHash(appSeparator, contentsHash)) return false;
@@ -217,7 +225,11 @@ contract OwnerValidationModule is IValidationModule {
         return _isOwnerSignature(currentOwner, digest, signature);
     }
 
-    function _isOwnerSignature(address currentOwner, bytes32 digest, bytes calldata signature) private pure returns (bool) {
+    function _isOwnerSignature(
+        address currentOwner,
+        bytes32 digest,
+        bytes calldata signature
+    ) private pure returns (bool) {
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signature);
         return error == ECDSA.RecoverError.NoError && recovered == currentOwner && currentOwner != address(0);
     }

@@ -102,7 +102,10 @@ describe("ERC-6900 v0.8 interfaces", function () {
         const inheritedFromErc165 = name === "IModule" ? ["supportsInterface(bytes4)"] : [];
         const expected = [...functions, ...inheritedFromErc165].map(selector).sort();
         const inherited = name === "IModule" ? [] : STANDARD.IModule!.functions.concat("supportsInterface(bytes4)");
-        const actual = own.filter((sig) => !inherited.includes(sig)).map(selector).sort();
+        const actual = own
+          .filter((sig) => !inherited.includes(sig))
+          .map(selector)
+          .sort();
         expect(actual).to.deep.equal(expected);
       });
     });

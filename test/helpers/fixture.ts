@@ -5,12 +5,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { HDNodeWallet, Mnemonic, parseEther, type Wallet } from "ethers";
 
-import type {
-  AccountFactory,
-  EntryPoint,
-  ModularAccount,
-  OwnerValidationModule,
-} from "../../typechain-types/index.js";
+import type { AccountFactory, EntryPoint, ModularAccount, OwnerValidationModule } from "../../typechain-types/index.js";
 
 /** Hardhat's default mnemonic; the owner sits on a Ledger Live path so the emulated Ledger can serve it. */
 export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -58,7 +53,7 @@ export async function createAccount(
   salt = 0n,
 ): Promise<ModularAccount> {
   await (await deployment.factory.createAccount(owner, salt)).wait();
-  const address = await deployment.factory.getAddress(owner, salt);
+  const address = await deployment.factory.getAccountAddress(owner, salt);
   return ethers.getContractAt("ModularAccount", address);
 }
 

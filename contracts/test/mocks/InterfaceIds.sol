@@ -13,14 +13,15 @@ import {IValidationModule} from "../../interfaces/erc6900/IValidationModule.sol"
 /// @notice Exposes the compiler's `type(I).interfaceId` of each ERC-6900 interface for the conformance test.
 contract InterfaceIds {
     function ids() external pure returns (bytes4[7] memory) {
-        return [
-            type(IModule).interfaceId,
-            type(IValidationModule).interfaceId,
-            type(IValidationHookModule).interfaceId,
-            type(IExecutionModule).interfaceId,
-            type(IExecutionHookModule).interfaceId,
-            type(IModularAccount).interfaceId,
-            type(IModularAccountView).interfaceId
-        ];
+        return
+            [
+                type(IModule).interfaceId,
+                type(IValidationModule).interfaceId,
+                type(IValidationHookModule).interfaceId,
+                type(IExecutionModule).interfaceId,
+                type(IExecutionHookModule).interfaceId,
+                type(IModularAccount).interfaceId,
+                type(IModularAccountView).interfaceId
+            ];
     }
 }
