@@ -4,24 +4,31 @@ pragma solidity ^0.8.28;
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 
-import {ValidationConfig} from "../interfaces/erc6900/IModularAccount.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
 import {ModularAccount} from "./ModularAccount.sol";
 
 /// @title AccountFactory
 /// @notice Deploys Leash modular accounts behind ERC-1967 proxies at counterfactual (CREATE2) addresses, with the
 /// owner validation installed as the account's root: global, for user operations and for ERC-1271 signatures.
+/// If the factory has a session installer (the SessionKeyValidationModule), each account also gives it a
+/// direct-call validation for `installValidation` only, so that owner-signed session grants can be installed by
+/// anyone who submits them (also from inside the agent's first user op). The owner can uninstall it to turn signed
+/// grants off.
 /// - The CREATE2 salt binds the owner, so nobody can take an owner's address with another owner.
 /// - `createAccount` is idempotent: for an existing account it returns the address without a call, as ERC-4337
 ///   `initCode` requires.
 contract AccountFactory {
     /// @notice Entity id of the owner validation on every account this factory creates.
     uint32 public constant OWNER_ENTITY_ID = 0;
+    /// @dev ERC-6900 direct-call validation entity id.
+    uint32 private constant DIRECT_CALL_ENTITY_ID = type(uint32).max;
 
     /// @notice The account implementation behind every proxy.
     ModularAccount public immutable ACCOUNT_IMPLEMENTATION;
     /// @notice The owner validation module installed as the root validation.
     address public immutable OWNER_VALIDATION_MODULE;
+    /// @notice The module trusted to install owner-signed session grants (zero: none).
+    address public immutable SESSION_INSTALLER;
 
     /// @notice A new account was deployed for `owner`.
     event AccountCreated(address indexed account, address indexed owner, uint256 salt);
@@ -31,9 +38,11 @@ contract AccountFactory {
 
     /// @param accountImplementation The ModularAccount implementation.
     /// @param ownerValidationModule The OwnerValidationModule.
-    constructor(ModularAccount accountImplementation, address ownerValidationModule) {
+    /// @param sessionInstaller The SessionKeyValidationModule, or zero for accounts without signed grants.
+    constructor(ModularAccount accountImplementation, address ownerValidationModule, address sessionInstaller) {
         ACCOUNT_IMPLEMENTATION = accountImplementation;
         OWNER_VALIDATION_MODULE = ownerValidationModule;
+        SESSION_INSTALLER = sessionInstaller;
     }
 
     /// @notice Deploys (or returns) the account of `owner` for `salt`.
@@ -60,12 +69,32 @@ contract AccountFactory {
     }
 
     function _initCall(address owner) private view returns (bytes memory) {
-        ValidationConfig root = ValidationConfigLib.pack(OWNER_VALIDATION_MODULE, OWNER_ENTITY_ID, true, true, true);
-        return
-            abi.encodeCall(
-                ModularAccount.initialize,
-                (root, new bytes4[](0), abi.encode(OWNER_ENTITY_ID, owner), new bytes[](0))
-            );
+        ModularAccount.ValidationInstall[] memory validations = new ModularAccount.ValidationInstall[](
+            SESSION_INSTALLER == address(0) ? 1 : 2
+        );
+        validations[0] = ModularAccount.ValidationInstall({
+            validationConfig: ValidationConfigLib.pack(OWNER_VALIDATION_MODULE, OWNER_ENTITY_ID, true, true, true),
+            selectors: new bytes4[](0),
+            installData: abi.encode(OWNER_ENTITY_ID, owner),
+            hooks: new bytes[](0)
+        });
+        if (SESSION_INSTALLER != address(0)) {
+            bytes4[] memory installOnly = new bytes4[](1);
+            installOnly[0] = ModularAccount.installValidation.selector;
+            validations[1] = ModularAccount.ValidationInstall({
+                validationConfig: ValidationConfigLib.pack(
+                    SESSION_INSTALLER,
+                    DIRECT_CALL_ENTITY_ID,
+                    false,
+                    false,
+                    false
+                ),
+                selectors: installOnly,
+                installData: "",
+                hooks: new bytes[](0)
+            });
+        }
+        return abi.encodeCall(ModularAccount.initialize, (validations));
     }
 
     function _initCodeHash(bytes memory initCall) private view returns (bytes32) {

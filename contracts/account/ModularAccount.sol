@@ -91,6 +91,12 @@ contract ModularAccount is
     uint256 internal constant _MODULE_ENTITY_LENGTH = 24;
     /// @dev Length of a HookConfig at the start of each `hooks` item of `installValidation`.
     uint256 internal constant _HOOK_CONFIG_LENGTH = 25;
+    /// @dev Selection flag bit (user ops only): a deferred install precedes the hook data (see {validateUserOp}).
+    uint8 internal constant _DEFERRED_INSTALL_FLAG = 2;
+    /// @dev Selection flag bit: use the validation's global flag rather than its selector list.
+    uint8 internal constant _GLOBAL_FLAG = 1;
+    /// @dev Byte length of the deferred install's length prefix.
+    uint256 internal constant _DEFERRED_LENGTH_BYTES = 4;
     /// @dev ERC-4337 authorizer value for a failed signature.
     address internal constant _SIG_FAILED = address(1);
 
@@ -98,6 +104,14 @@ contract ModularAccount is
     IEntryPoint private immutable _ENTRY_POINT;
 
     // ──────────────────────────────────────────── types ──────────────────────────────────────────────
+
+    /// @dev One validation for {initialize}, with the arguments of {installValidation}.
+    struct ValidationInstall {
+        ValidationConfig validationConfig;
+        bytes4[] selectors;
+        bytes installData;
+        bytes[] hooks;
+    }
 
     /// @dev A post execution hook to run, with what its pre hook returned.
     struct PostExecToRun {
@@ -149,6 +163,8 @@ contract ModularAccount is
     error AccountInterfaceIdInvalid(bytes4 interfaceId);
     /// @notice An execution hook of a manifest is missing or duplicated.
     error AccountExecutionHookInvalid(bytes4 selector, uint32 entityId);
+    /// @notice `installer` holds no direct-call validation for `installValidation`, so it cannot install in a user op.
+    error AccountDeferredInstallerNotAllowed(address installer);
     /// @notice No native or installed function has `selector`.
     error AccountUnrecognizedFunction(bytes4 selector);
 
@@ -175,19 +191,15 @@ contract ModularAccount is
         _disableInitializers();
     }
 
-    /// @notice Initializes a new account behind its proxy with its first (root) validation.
-    /// @dev Called once, by the factory, in the proxy's constructor. Arguments as in {installValidation}.
-    /// @param validationConfig The root validation and its flags (typically the owner module, global).
-    /// @param selectors Selectors the root validation applies to besides the global flag.
-    /// @param installData Data for the validation module's `onInstall`.
-    /// @param hooks Hooks of the root validation, each `HookConfig (25 bytes) ‖ onInstall data`.
-    function initialize(
-        ValidationConfig validationConfig,
-        bytes4[] calldata selectors,
-        bytes calldata installData,
-        bytes[] calldata hooks
-    ) external initializer {
-        _installValidation(validationConfig, selectors, installData, hooks);
+    /// @notice Initializes a new account behind its proxy with its first validations.
+    /// @dev Called once, by the factory, in the proxy's constructor. Each item is installed as by
+    /// {installValidation}; the first is typically the owner's global validation.
+    /// @param validations The validations to install, in order.
+    function initialize(ValidationInstall[] calldata validations) external initializer {
+        for (uint256 i = 0; i < validations.length; ++i) {
+            ValidationInstall calldata item = validations[i];
+            _installValidation(item.validationConfig, item.selectors, item.installData, item.hooks);
+        }
     }
 
     /// @notice Accepts native currency.
@@ -214,7 +226,12 @@ contract ModularAccount is
     }
 
     /// @inheritdoc IAccount
-    /// @dev `userOp.signature` = `ModuleEntity ‖ isGlobal ‖ hook data segments ‖ 0xFF ‖ validation signature`.
+    /// @dev `userOp.signature` = `ModuleEntity ‖ flags ‖ [deferred install] ‖ hook data segments ‖ 0xFF ‖
+    /// validation signature`. `flags` bit 0 selects the global flag (1) or the selector list (0); bit 1 announces a
+    /// deferred install: `length (4 bytes) ‖ abi.encode(address installer, bytes call)`. The account then calls
+    /// `installer` with `call` before validating, which lets an owner-signed grant install the op's own validation
+    /// in the same op. Only an installer the owner trusted (a direct-call validation for `installValidation`) may
+    /// be called, and it does nothing anyone could not do by calling it directly.
     /// The validation data returned is the intersection of the time bounds of the validation hooks and the
     /// validation function; the authorizer is 1 if any of them reported a signature failure.
     function validateUserOp(
@@ -525,7 +542,14 @@ contract ModularAccount is
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
     function _validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) internal returns (uint256) {
-        (ModuleEntity validation, bool isGlobal) = _parseSelection(userOp.signature);
+        bytes calldata signature = userOp.signature;
+        if (signature.length < _SELECTION_LENGTH) revert AccountValidationSelectionMalformed();
+        ModuleEntity validation = ModuleEntity.wrap(bytes24(signature[:_MODULE_ENTITY_LENGTH]));
+        uint8 selectionFlags = uint8(signature[_MODULE_ENTITY_LENGTH]);
+        if (selectionFlags > (_GLOBAL_FLAG | _DEFERRED_INSTALL_FLAG)) revert AccountValidationSelectionMalformed();
+        bool isGlobal = selectionFlags & _GLOBAL_FLAG != 0;
+        bytes calldata rest = signature[_SELECTION_LENGTH:];
+        if (selectionFlags & _DEFERRED_INSTALL_FLAG != 0) rest = _runDeferredInstall(rest);
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
 
         bytes calldata callData = userOp.callData;
@@ -539,7 +563,6 @@ contract ModularAccount is
 
         // Each hook and the validation see the op with its own slice of the signature.
         PackedUserOperation memory op = userOp;
-        bytes calldata rest = userOp.signature[_SELECTION_LENGTH:];
         uint256 result;
         HookConfig[] memory validationHooks = validationData.validationHooks;
         for (uint256 i = 0; i < validationHooks.length; ++i) {
@@ -556,6 +579,31 @@ contract ModularAccount is
         (address module, uint32 entityId) = validation.unpack();
         uint256 validationResult = IValidationModule(module).validateUserOp(entityId, op, userOpHash);
         return _intersectValidationData(result, validationResult, module, entityId);
+    }
+
+    /// @dev Runs the deferred install at the front of `data`; returns the bytes after it.
+    function _runDeferredInstall(bytes calldata data) internal returns (bytes calldata rest) {
+        if (data.length < _DEFERRED_LENGTH_BYTES) revert AccountValidationSelectionMalformed();
+        uint256 length = uint32(bytes4(data[:_DEFERRED_LENGTH_BYTES]));
+        if (data.length < _DEFERRED_LENGTH_BYTES + length) revert AccountValidationSelectionMalformed();
+        (address installer, bytes memory installCall) = abi.decode(
+            data[_DEFERRED_LENGTH_BYTES:_DEFERRED_LENGTH_BYTES + length],
+            (address, bytes)
+        );
+        ValidationStorage storage installerValidation = getAccountStorage().validationStorage[
+            ModuleEntityLib.pack(installer, DIRECT_CALL_VALIDATION_ENTITY_ID)
+        ];
+        if (
+            !installerValidation.isInstalled ||
+            !installerValidation.selectors.contains(bytes32(this.installValidation.selector))
+        ) revert AccountDeferredInstallerNotAllowed(installer);
+        (bool success, bytes memory result) = installer.call(installCall);
+        if (!success) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+        rest = data[_DEFERRED_LENGTH_BYTES + length:];
     }
 
     function _installValidation(
@@ -830,8 +878,8 @@ contract ModularAccount is
         if (data.length < _SELECTION_LENGTH) revert AccountValidationSelectionMalformed();
         validation = ModuleEntity.wrap(bytes24(data[:_MODULE_ENTITY_LENGTH]));
         uint8 flag = uint8(data[_MODULE_ENTITY_LENGTH]);
-        if (flag > 1) revert AccountValidationSelectionMalformed();
-        isGlobal = flag == 1;
+        if (flag > _GLOBAL_FLAG) revert AccountValidationSelectionMalformed();
+        isGlobal = flag == _GLOBAL_FLAG;
     }
 
     function _selectorOf(bytes calldata data) internal pure returns (bytes4) {

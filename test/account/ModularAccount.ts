@@ -116,10 +116,9 @@ describe("ModularAccount", function () {
         { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true },
       );
       const installData = ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [9, f.stranger.address]);
-      await expect(f.account.initialize(config, [], installData, [])).to.be.revertedWithCustomError(
-        f.account,
-        "InvalidInitialization",
-      );
+      await expect(
+        f.account.initialize([{ validationConfig: config, selectors: [], installData, hooks: [] }]),
+      ).to.be.revertedWithCustomError(f.account, "InvalidInitialization");
     });
 
     it("reports its account id and the standard's interfaces", async function () {

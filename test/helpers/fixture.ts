@@ -1,11 +1,18 @@
 /**
  * Deploys the whole Leash stack on Hardhat's in-process network: the real EntryPoint v0.8 (from
- * @account-abstraction/contracts), the owner validation module, the account implementation and the factory.
+ * @account-abstraction/contracts), the modules, the account implementation and the factory.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { HDNodeWallet, Mnemonic, parseEther, type Wallet } from "ethers";
 
-import type { AccountFactory, EntryPoint, ModularAccount, OwnerValidationModule } from "../../typechain-types/index.js";
+import type {
+  AccountFactory,
+  EntryPoint,
+  ModularAccount,
+  OwnerValidationModule,
+  SessionKeyValidationModule,
+  SpendLimitHook,
+} from "../../typechain-types/index.js";
 
 /** Hardhat's default mnemonic; the owner sits on a Ledger Live path so the emulated Ledger can serve it. */
 export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -22,20 +29,28 @@ export function testWallet(ethers: HardhatEthers, path: string): HDNodeWallet {
 export interface LeashDeployment {
   entryPoint: EntryPoint;
   ownerModule: OwnerValidationModule;
+  spendLimitHook: SpendLimitHook;
+  sessionModule: SessionKeyValidationModule;
   implementation: ModularAccount;
   factory: AccountFactory;
 }
 
-/** Deploys the EntryPoint, the owner module, the account implementation and the factory. */
+/**
+ * Deploys the EntryPoint, the modules, the account implementation and the factory (whose accounts trust the
+ * session module to install owner-signed grants).
+ */
 export async function deployLeash(ethers: HardhatEthers): Promise<LeashDeployment> {
   const entryPoint = await ethers.deployContract("EntryPoint");
   const ownerModule = await ethers.deployContract("OwnerValidationModule");
+  const spendLimitHook = await ethers.deployContract("SpendLimitHook");
+  const sessionModule = await ethers.deployContract("SessionKeyValidationModule", [await spendLimitHook.getAddress()]);
   const implementation = await ethers.deployContract("ModularAccount", [await entryPoint.getAddress()]);
   const factory = await ethers.deployContract("AccountFactory", [
     await implementation.getAddress(),
     await ownerModule.getAddress(),
+    await sessionModule.getAddress(),
   ]);
-  return { entryPoint, ownerModule, implementation, factory };
+  return { entryPoint, ownerModule, spendLimitHook, sessionModule, implementation, factory };
 }
 
 /** Sends `amount` of native currency from the first Hardhat signer to `to`. */

@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+
+import {Call, IModularAccount} from "../interfaces/erc6900/IModularAccount.sol";
+import {IModule} from "../interfaces/erc6900/IModule.sol";
+import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
+import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
+import {HookConfigLib} from "../libraries/HookConfigLib.sol";
+import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
+import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
+
+/// @dev The configuration of one session, as installed (`onInstall` data) and as returned by {getSession}.
+struct SessionConfig {
+    // The session's id: the entity id it is installed under on the account. Never 0xffffffff.
+    uint32 sessionId;
+    // The agent's address: the only key that can use the session.
+    address agent;
+    // The session is valid strictly after validAfter and up to and including validUntil (unix seconds).
+    uint48 validAfter;
+    uint48 validUntil;
+    // Most native value one call may carry (0: the session cannot send native value).
+    uint128 valueCapPerCall;
+    // Whether the session may sign ERC-1271 messages for the account (default false).
+    bool canSignMessages;
+    // The call scope: the session may call targets[i] with selectors[i]. Pseudo-selectors:
+    // 0x00000000 = a call with empty calldata (a plain native transfer), 0xffffffff = any call to the target.
+    address[] targets;
+    bytes4[] selectors;
+}
+
+/// @dev What the owner signs (EIP-712, flat fields) to grant a session that anyone may then submit.
+struct SessionGrant {
+    address account;
+    uint32 sessionId;
+    address agent;
+    uint48 validAfter;
+    uint48 validUntil;
+    uint128 valueCapPerCall;
+    bool canSignMessages;
+    address[] targets;
+    bytes4[] selectors;
+    // Budgets the SpendLimitHook enforces (asset zero = native currency, gas included); see SpendLimitHook.
+    address[] budgetAssets;
+    uint256[] budgetLimits;
+    uint48[] budgetPeriods;
+    uint256[] budgetPerCallCaps;
+    // Paymasters the session may use (empty: none, the account pays gas from its native budget).
+    address[] paymasters;
+    // Any number not used before for this account (grants and signed revocations share the space).
+    uint256 nonce;
+}
+
+/// @title SessionKeyValidationModule
+/// @notice ERC-6900 v0.8 validation module for scoped, expiring, revocable session keys: one session is one
+/// validation entity (entity id = session id) on the account, installed for `execute` and `executeBatch` only.
+/// - User ops: the agent's ECDSA signature over the EntryPoint v0.8 user op hash. The op's nonce key must be the
+///   session's ModuleEntity (`module ‖ sessionId`), which binds the signature to this module and session and gives
+///   each session its own nonce sequence. validAfter / validUntil are returned in the validation data: no
+///   TIMESTAMP during validation, the EntryPoint enforces time.
+/// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
+/// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
+///   (target, selector) and carry at most `valueCapPerCall`. Never allowed, whatever the grant says: the account
+///   itself, this module, the spend-limit hook, any ERC-6900 module (checked at grant), and any account function
+///   other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested dispatchers).
+/// - ERC-1271: refused unless the session was granted signing; then the agent signs an account- and
+///   session-bound `SessionMessage(address account,uint32 sessionId,bytes32 hash)` in this module's domain.
+/// - Grants: by the owner's transaction (`installValidation` with a SessionConfig), or by the owner's EIP-712
+///   `SessionGrant` signature that anyone submits ({grantWithSignature}), also from inside the agent's first user
+///   op (the account's deferred install); checked through the account's ERC-1271 (the owner validation).
+/// - Revocation: {revoke} one session (one SSTORE) or {revokeAll} (one SSTORE, the kill switch), by the account or
+///   by an owner-signed message anyone submits. Signatures made by a session of this module never count as the
+///   owner's for grants or revocations.
+/// @dev Invariant: a session validates only if its signer is set, it is not revoked, its epoch is the account's
+/// epoch, and (user ops) the nonce key is its ModuleEntity. Invariant: scope entries are keyed by the grant id, so a
+/// re-granted or re-installed session id never inherits an older grant's scope.
+/// Storage is keyed with the account as the innermost mapping key (ERC-7562 associated storage).
+contract SessionKeyValidationModule is IValidationModule, EIP712 {
+    using SessionPacking for SessionKeySlot;
+    using SessionPacking for SessionStateSlot;
+    using SessionPacking for AccountSlot;
+
+    // ─────────────────────────────────────────── constants ───────────────────────────────────────────
+
+    /// @notice Pseudo-selector of a scope entry that allows calls with empty calldata (plain transfers).
+    bytes4 public constant SELECTOR_NO_CALLDATA = 0x00000000;
+    /// @notice Pseudo-selector of a scope entry that allows any call to its target.
+    bytes4 public constant SELECTOR_ANY = 0xffffffff;
+    /// @notice The entity id reserved by ERC-6900 for direct-call validation; never a session id.
+    uint32 public constant DIRECT_CALL_ENTITY_ID = type(uint32).max;
+    /// @notice Most scope entries in one session (bounds the gas of a grant).
+    uint256 public constant MAX_SCOPE_ENTRIES = 64;
+
+    bytes32 private constant _SESSION_GRANT_TYPEHASH = keccak256(
+        "SessionGrant(address account,uint32 sessionId,address agent,uint48 validAfter,uint48 validUntil,"
+        "uint128 valueCapPerCall,bool canSignMessages,address[] targets,bytes4[] selectors,"
+        "address[] budgetAssets,uint256[] budgetLimits,uint48[] budgetPeriods,uint256[] budgetPerCallCaps,"
+        "address[] paymasters,uint256 nonce)"
+    );
+    bytes32 private constant _SESSION_REVOCATION_TYPEHASH = keccak256(
+        "SessionRevocation(address account,uint32 sessionId,uint64 grantId,uint256 nonce)"
+    );
+    bytes32 private constant _ALL_SESSIONS_REVOCATION_TYPEHASH = keccak256(
+        "AllSessionsRevocation(address account,uint256 nonce)"
+    );
+    bytes32 private constant _SESSION_MESSAGE_TYPEHASH = keccak256(
+        "SessionMessage(address account,uint32 sessionId,bytes32 hash)"
+    );
+
+    bytes4 private constant _ERC1271_MAGIC = IERC1271.isValidSignature.selector;
+    bytes4 private constant _ERC1271_INVALID = 0xffffffff;
+    uint256 private constant _SCOPE_ALLOWED = 1;
+    uint8 private constant _GRANT_ID_SHIFT = 192;
+    uint8 private constant _TARGET_SHIFT = 32;
+    uint8 private constant _NONCE_KEY_SHIFT = 64;
+    uint8 private constant _MODULE_ENTITY_ADDRESS_SHIFT = 32;
+
+    /// @notice The SpendLimitHook installed with sessions granted by signature (zero: none).
+    address public immutable SPEND_LIMIT_HOOK;
+
+    // ──────────────────────────────────────────── storage ────────────────────────────────────────────
+
+    mapping(uint32 sessionId => mapping(address account => SessionKeySlot)) private _keys;
+    mapping(uint32 sessionId => mapping(address account => SessionStateSlot)) private _states;
+    mapping(address account => AccountSlot) private _accounts;
+    /// @dev scopeKey = grantId (64) ‖ target (160) ‖ selector (32).
+    mapping(uint256 scopeKey => mapping(address account => uint256)) private _scopes;
+    mapping(uint256 nonce => mapping(address account => bool)) private _usedNonces;
+
+    // ─────────────────────────────────────────── events ──────────────────────────────────────────────
+
+    /// @notice A session was granted (installed) on `account`.
+    event SessionGranted(
+        address indexed account,
+        uint32 indexed sessionId,
+        address indexed agent,
+        uint64 grantId,
+        uint48 validAfter,
+        uint48 validUntil,
+        uint128 valueCapPerCall,
+        bool canSignMessages,
+        address[] targets,
+        bytes4[] selectors
+    );
+    /// @notice A session was revoked.
+    event SessionRevoked(address indexed account, uint32 indexed sessionId, uint64 grantId);
+    /// @notice Every session of `account` granted before was revoked (kill switch); `epoch` is the new epoch.
+    event AllSessionsRevoked(address indexed account, uint32 epoch);
+    /// @notice A session's data was erased on uninstall.
+    event SessionRemoved(address indexed account, uint32 indexed sessionId);
+    /// @notice An owner-signed grant or revocation consumed `nonce`.
+    event NonceUsed(address indexed account, uint256 nonce);
+
+    // ─────────────────────────────────────────── errors ──────────────────────────────────────────────
+
+    /// @notice Session id 0xffffffff is reserved for ERC-6900 direct-call validation.
+    error SessionIdReserved(uint32 sessionId);
+    /// @notice The agent address must not be zero.
+    error SessionAgentZero();
+    /// @notice validUntil must be after validAfter.
+    error SessionTimeRangeInvalid(uint48 validAfter, uint48 validUntil);
+    /// @notice The scope needs 1 to MAX_SCOPE_ENTRIES (target, selector) pairs, as many targets as selectors.
+    error SessionScopeInvalid(uint256 targets, uint256 selectors);
+    /// @notice `target` may never be in a session's scope (the account, a module, or zero).
+    error SessionTargetForbidden(address target);
+    /// @notice No session `sessionId` on `account`.
+    error SessionNotFound(address account, uint32 sessionId);
+    /// @notice The session was revoked.
+    error SessionRevokedError(address account, uint32 sessionId);
+    /// @notice The account's kill switch was pulled after the session was granted.
+    error SessionKilled(address account, uint32 sessionId);
+    /// @notice The call (target, selector) is outside the session's scope.
+    error SessionCallOutOfScope(address target, bytes4 selector);
+    /// @notice The call carries more native value than the session's per-call cap.
+    error SessionValueOverCap(address target, uint256 value, uint256 cap);
+    /// @notice The user op's nonce key is not the session's ModuleEntity.
+    error SessionNonceKeyMismatch(uint192 expected, uint192 actual);
+    /// @notice The runtime caller is not the session's agent.
+    error SessionUnauthorizedSender(address account, uint32 sessionId, address sender);
+    /// @notice The session is not valid at this time (runtime path).
+    error SessionOutOfTimeRange(uint48 validAfter, uint48 validUntil, uint256 timestamp);
+    /// @notice The runtime authorization must be empty.
+    error SessionUnexpectedAuthorization();
+    /// @notice `nonce` was already used on `account`.
+    error SessionNonceUsed(address account, uint256 nonce);
+    /// @notice The owner's signature does not validate on `account`.
+    error SessionOwnerSignatureInvalid(address account);
+    /// @notice A signed revocation names a grant that is not the session's current one.
+    error SessionGrantMismatch(uint64 expected, uint64 actual);
+    /// @notice Signed grants are unavailable: this deployment has no spend-limit hook to enforce budgets.
+    error SessionSpendLimitHookMissing();
+
+    // ──────────────────────────────────────── construction ───────────────────────────────────────────
+
+    /// @param spendLimitHook The SpendLimitHook that signed grants install (zero to disable signed grants).
+    constructor(address spendLimitHook) EIP712("Leash Session Keys", "1") {
+        SPEND_LIMIT_HOOK = spendLimitHook;
+    }
+
+    // ───────────────────────────────────── install / uninstall ───────────────────────────────────────
+
+    /// @inheritdoc IModule
+    /// @dev `data` = `abi.encode(SessionConfig)`. The caller is the account; the config must be installed under
+    /// entity id `sessionId`, with selectors `execute` and `executeBatch`.
+    function onInstall(bytes calldata data) external {
+        _grant(msg.sender, abi.decode(data, (SessionConfig)));
+    }
+
+    /// @inheritdoc IModule
+    /// @dev `data` = `abi.encode(uint32 sessionId)`. Erases the session's key and state; its scope entries die with
+    /// its grant id. Uninstalling without data leaves the session dormant (revoke it first to be sure).
+    function onUninstall(bytes calldata data) external {
+        uint32 sessionId = abi.decode(data, (uint32));
+        _keys[sessionId][msg.sender] = SessionKeySlot.wrap(0);
+        _states[sessionId][msg.sender] = SessionStateSlot.wrap(0);
+        emit SessionRemoved(msg.sender, sessionId);
+    }
+
+    // ─────────────────────────────────────────── grants ──────────────────────────────────────────────
+
+    /// @notice Grants the session described by an owner-signed `SessionGrant`; anyone may submit it.
+    /// @dev Checks the signature through `grant.account`'s ERC-1271 (signatures made by this module's sessions are
+    /// refused), consumes the nonce, then installs the session on the account, which must have given this module a
+    /// direct-call validation for `installValidation`. The session is installed for user ops (and ERC-1271 if
+    /// granted), with the SpendLimitHook as its validation hook, configured with the grant's budgets and paymasters
+    /// (periods anchored at validAfter).
+    /// @param grant The grant the owner signed.
+    /// @param ownerSignature The account's ERC-1271 signature: `ModuleEntity ‖ hook segments ‖ 0xFF ‖ signature`.
+    function grantWithSignature(SessionGrant calldata grant, bytes calldata ownerSignature) external {
+        if (SPEND_LIMIT_HOOK == address(0)) revert SessionSpendLimitHookMissing();
+        address account = grant.account;
+        _consumeOwnerSignature(account, grant.nonce, hashSessionGrant(grant), ownerSignature);
+
+        bytes[] memory hooks = new bytes[](1);
+        hooks[0] = abi.encodePacked(
+            HookConfigLib.packValidationHook(SPEND_LIMIT_HOOK, grant.sessionId),
+            abi.encode(
+                grant.sessionId,
+                grant.validAfter,
+                grant.budgetAssets,
+                grant.budgetLimits,
+                grant.budgetPeriods,
+                grant.budgetPerCallCaps,
+                grant.paymasters
+            )
+        );
+
+        bytes4[] memory selectors = new bytes4[](2);
+        selectors[0] = IModularAccount.execute.selector;
+        selectors[1] = IModularAccount.executeBatch.selector;
+
+        SessionConfig memory config = SessionConfig({
+            sessionId: grant.sessionId,
+            agent: grant.agent,
+            validAfter: grant.validAfter,
+            validUntil: grant.validUntil,
+            valueCapPerCall: grant.valueCapPerCall,
+            canSignMessages: grant.canSignMessages,
+            targets: grant.targets,
+            selectors: grant.selectors
+        });
+        IModularAccount(account).installValidation(
+            ValidationConfigLib.pack(address(this), grant.sessionId, false, grant.canSignMessages, true),
+            selectors,
+            abi.encode(config),
+            hooks
+        );
+    }
+
+    // ───────────────────────────────────────── revocation ────────────────────────────────────────────
+
+    /// @notice Revokes the calling account's session `sessionId`: nothing of it validates from the next op on.
+    /// @param sessionId The session to revoke.
+    function revoke(uint32 sessionId) external {
+        _revoke(msg.sender, sessionId);
+    }
+
+    /// @notice Kill switch: revokes every session the calling account granted so far, in one storage write.
+    function revokeAll() external {
+        _revokeAll(msg.sender);
+    }
+
+    /// @notice Revokes a session with the owner's signed `SessionRevocation`; anyone may submit it.
+    /// @param account The account.
+    /// @param sessionId The session.
+    /// @param grantId The grant the owner revokes (a re-granted session id has a new grant id).
+    /// @param nonce The revocation's nonce (shared with grants).
+    /// @param ownerSignature The account's ERC-1271 signature of the revocation.
+    function revokeWithSignature(
+        address account,
+        uint32 sessionId,
+        uint64 grantId,
+        uint256 nonce,
+        bytes calldata ownerSignature
+    ) external {
+        bytes32 structHash = keccak256(abi.encode(_SESSION_REVOCATION_TYPEHASH, account, sessionId, grantId, nonce));
+        _consumeOwnerSignature(account, nonce, _hashTypedDataV4(structHash), ownerSignature);
+        uint64 current = _states[sessionId][account].grantId();
+        if (current != grantId) revert SessionGrantMismatch(current, grantId);
+        _revoke(account, sessionId);
+    }
+
+    /// @notice Pulls the kill switch with the owner's signed `AllSessionsRevocation`; anyone (a watchtower) may
+    /// submit it.
+    /// @param account The account.
+    /// @param nonce The revocation's nonce (shared with grants).
+    /// @param ownerSignature The account's ERC-1271 signature of the revocation.
+    function revokeAllWithSignature(address account, uint256 nonce, bytes calldata ownerSignature) external {
+        bytes32 structHash = keccak256(abi.encode(_ALL_SESSIONS_REVOCATION_TYPEHASH, account, nonce));
+        _consumeOwnerSignature(account, nonce, _hashTypedDataV4(structHash), ownerSignature);
+        _revokeAll(account);
+    }
+
+    // ────────────────────────────────────────── validation ───────────────────────────────────────────
+
+    /// @inheritdoc IValidationModule
+    /// @dev `userOp.signature` here is the validation's own segment: the agent's 65-byte ECDSA signature over
+    /// `userOpHash`. Scope or state violations revert with a reason; a bad signature returns the failure flag.
+    function validateUserOp(
+        uint32 entityId,
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash
+    ) external view returns (uint256) {
+        address account = userOp.sender;
+        uint192 expectedKey = (uint192(uint160(address(this))) << _MODULE_ENTITY_ADDRESS_SHIFT) | entityId;
+        uint192 nonceKey = uint192(userOp.nonce >> _NONCE_KEY_SHIFT);
+        if (nonceKey != expectedKey) revert SessionNonceKeyMismatch(expectedKey, nonceKey);
+
+        (SessionKeySlot key, SessionStateSlot state) = _liveSession(account, entityId);
+        _checkScope(account, state, ExecutionCalldataLib.decodeCalls(userOp.callData, true));
+
+        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
+        bool sigFailed = error != ECDSA.RecoverError.NoError || recovered != key.signer();
+        return _packValidationData(sigFailed, key.validUntil(), key.validAfter());
+    }
+
+    /// @inheritdoc IValidationModule
+    /// @dev Passes only for the session's agent, inside the session's time range and scope; `authorization` must be
+    /// empty.
+    function validateRuntime(
+        address account,
+        uint32 entityId,
+        address sender,
+        uint256,
+        bytes calldata data,
+        bytes calldata authorization
+    ) external view {
+        if (authorization.length != 0) revert SessionUnexpectedAuthorization();
+        (SessionKeySlot key, SessionStateSlot state) = _liveSession(account, entityId);
+        if (sender != key.signer()) revert SessionUnauthorizedSender(account, entityId, sender);
+        _checkTime(key);
+        _checkScope(account, state, ExecutionCalldataLib.decodeCalls(data, false));
+    }
+
+    /// @inheritdoc IValidationModule
+    /// @dev Valid only if the session may sign messages, is live now, and `signature` is the agent's ECDSA
+    /// signature of {sessionMessageHash}(account, entityId, hash). Never reverts for a bad signature.
+    function validateSignature(
+        address account,
+        uint32 entityId,
+        address,
+        bytes32 hash,
+        bytes calldata signature
+    ) external view returns (bytes4) {
+        SessionKeySlot key = _keys[entityId][account];
+        SessionStateSlot state = _states[entityId][account];
+        if (
+            key.signer() == address(0) ||
+            !state.canSign() ||
+            state.isRevoked() ||
+            state.epoch() != _accounts[account].epoch() ||
+            !_isInTimeRange(key)
+        ) return _ERC1271_INVALID;
+        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(
+            sessionMessageHash(account, entityId, hash),
+            signature
+        );
+        return error == ECDSA.RecoverError.NoError && recovered == key.signer() ? _ERC1271_MAGIC : _ERC1271_INVALID;
+    }
+
+    // ───────────────────────────────────────────── views ─────────────────────────────────────────────
+
+    /// @notice The config of `account`'s session `sessionId` (scope lists are not stored; read them from
+    /// {SessionGranted}). Returns zero values if there is none.
+    /// @return agent The agent's address.
+    /// @return validAfter The session is valid strictly after this time.
+    /// @return validUntil The session is valid up to and including this time.
+    /// @return grantId The grant's id (keys its scope).
+    /// @return grantEpoch The account's epoch at grant.
+    /// @return valueCapPerCall Most native value per call.
+    /// @return canSignMessages Whether the session may sign ERC-1271 messages.
+    /// @return revoked Whether the session was revoked.
+    function getSession(
+        address account,
+        uint32 sessionId
+    )
+        external
+        view
+        returns (
+            address agent,
+            uint48 validAfter,
+            uint48 validUntil,
+            uint64 grantId,
+            uint32 grantEpoch,
+            uint128 valueCapPerCall,
+            bool canSignMessages,
+            bool revoked
+        )
+    {
+        SessionKeySlot key = _keys[sessionId][account];
+        SessionStateSlot state = _states[sessionId][account];
+        return (
+            key.signer(),
+            key.validAfter(),
+            key.validUntil(),
+            state.grantId(),
+            state.epoch(),
+            state.valueCapPerCall(),
+            state.canSign(),
+            state.isRevoked()
+        );
+    }
+
+    /// @notice True if `account`'s session `sessionId` would validate now (exists, not revoked, not killed, in time).
+    function isLive(address account, uint32 sessionId) external view returns (bool) {
+        SessionKeySlot key = _keys[sessionId][account];
+        SessionStateSlot state = _states[sessionId][account];
+        return
+            key.signer() != address(0) &&
+            !state.isRevoked() &&
+            state.epoch() == _accounts[account].epoch() &&
+            _isInTimeRange(key);
+    }
+
+    /// @notice True if `account`'s session `sessionId` allows calling `target` with `selector` (pseudo-selectors
+    /// included), regardless of time and revocation.
+    function isInScope(
+        address account,
+        uint32 sessionId,
+        address target,
+        bytes4 selector
+    ) external view returns (bool) {
+        uint64 grantId = _states[sessionId][account].grantId();
+        return _scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED;
+    }
+
+    /// @notice The revocation epoch of `account` (incremented by each kill switch).
+    function epochOf(address account) external view returns (uint32) {
+        return _accounts[account].epoch();
+    }
+
+    /// @notice How many sessions `account` was ever granted (the last grant id).
+    function grantCountOf(address account) external view returns (uint64) {
+        return _accounts[account].grantCount();
+    }
+
+    /// @notice Whether `nonce` was used by an owner-signed grant or revocation of `account`.
+    function isNonceUsed(address account, uint256 nonce) external view returns (bool) {
+        return _usedNonces[nonce][account];
+    }
+
+    /// @notice The EIP-712 digest of a `SessionGrant` in this module's domain.
+    function hashSessionGrant(SessionGrant calldata grant) public view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            bytes.concat(
+                abi.encode(
+                    _SESSION_GRANT_TYPEHASH,
+                    grant.account,
+                    grant.sessionId,
+                    grant.agent,
+                    grant.validAfter,
+                    grant.validUntil,
+                    grant.valueCapPerCall,
+                    grant.canSignMessages
+                ),
+                abi.encode(
+                    keccak256(abi.encodePacked(grant.targets)),
+                    keccak256(abi.encodePacked(grant.selectors)),
+                    keccak256(abi.encodePacked(grant.budgetAssets)),
+                    keccak256(abi.encodePacked(grant.budgetLimits)),
+                    keccak256(abi.encodePacked(grant.budgetPeriods)),
+                    keccak256(abi.encodePacked(grant.budgetPerCallCaps)),
+                    keccak256(abi.encodePacked(grant.paymasters)),
+                    grant.nonce
+                )
+            )
+        );
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// @notice The digest a session's agent signs for an ERC-1271 request of `account` about `hash`.
+    function sessionMessageHash(address account, uint32 sessionId, bytes32 hash) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(_SESSION_MESSAGE_TYPEHASH, account, sessionId, hash)));
+    }
+
+    // ─────────────────────────────────────────── metadata ────────────────────────────────────────────
+
+    /// @inheritdoc IModule
+    function moduleId() external pure returns (string memory) {
+        return "leash.session-keys.0.1.0";
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return
+            interfaceId == type(IERC165).interfaceId ||
+            interfaceId == type(IModule).interfaceId ||
+            interfaceId == type(IValidationModule).interfaceId;
+    }
+
+    // ─────────────────────────────────────────── internals ───────────────────────────────────────────
+
+    function _grant(address account, SessionConfig memory config) internal {
+        uint32 sessionId = config.sessionId;
+        if (sessionId == DIRECT_CALL_ENTITY_ID) revert SessionIdReserved(sessionId);
+        if (config.agent == address(0)) revert SessionAgentZero();
+        if (config.validUntil <= config.validAfter)
+            revert SessionTimeRangeInvalid(config.validAfter, config.validUntil);
+        uint256 entries = config.targets.length;
+        if (entries == 0 || entries != config.selectors.length || entries > MAX_SCOPE_ENTRIES) {
+            revert SessionScopeInvalid(entries, config.selectors.length);
+        }
+
+        AccountSlot accountSlot = _accounts[account];
+        uint64 grantId = accountSlot.grantCount() + 1;
+        uint32 accountEpoch = accountSlot.epoch();
+        _accounts[account] = SessionPacking.packAccount(accountEpoch, grantId);
+
+        for (uint256 i = 0; i < entries; ++i) {
+            address target = config.targets[i];
+            _checkTargetGrantable(account, target);
+            _scopes[_scopeKey(grantId, target, config.selectors[i])][account] = _SCOPE_ALLOWED;
+        }
+
+        _keys[sessionId][account] = SessionPacking.packKey(config.agent, config.validAfter, config.validUntil);
+        _states[sessionId][account] = SessionPacking.packState(
+            grantId,
+            accountEpoch,
+            config.canSignMessages ? SessionPacking.FLAG_CAN_SIGN : 0,
+            config.valueCapPerCall
+        );
+        emit SessionGranted(
+            account,
+            sessionId,
+            config.agent,
+            grantId,
+            config.validAfter,
+            config.validUntil,
+            config.valueCapPerCall,
+            config.canSignMessages,
+            config.targets,
+            config.selectors
+        );
+    }
+
+    function _checkTargetGrantable(address account, address target) internal view {
+        if (
+            target == address(0) ||
+            target == account ||
+            target == address(this) ||
+            target == SPEND_LIMIT_HOOK ||
+            ERC165Checker.supportsInterface(target, type(IModule).interfaceId)
+        ) revert SessionTargetForbidden(target);
+    }
+
+    function _revoke(address account, uint32 sessionId) internal {
+        SessionStateSlot state = _states[sessionId][account];
+        if (_keys[sessionId][account].signer() == address(0)) revert SessionNotFound(account, sessionId);
+        _states[sessionId][account] = state.withRevoked();
+        emit SessionRevoked(account, sessionId, state.grantId());
+    }
+
+    function _revokeAll(address account) internal {
+        AccountSlot accountSlot = _accounts[account];
+        uint32 newEpoch = accountSlot.epoch() + 1;
+        _accounts[account] = SessionPacking.packAccount(newEpoch, accountSlot.grantCount());
+        emit AllSessionsRevoked(account, newEpoch);
+    }
+
+    function _consumeOwnerSignature(
+        address account,
+        uint256 nonce,
+        bytes32 digest,
+        bytes calldata ownerSignature
+    ) internal {
+        if (_usedNonces[nonce][account]) revert SessionNonceUsed(account, nonce);
+        // A session of this module must never speak for the owner, even one allowed to sign messages.
+        if (ownerSignature.length < 20 || address(bytes20(ownerSignature[:20])) == address(this)) {
+            revert SessionOwnerSignatureInvalid(account);
+        }
+        _usedNonces[nonce][account] = true;
+        emit NonceUsed(account, nonce);
+        if (IERC1271(account).isValidSignature(digest, ownerSignature) != _ERC1271_MAGIC) {
+            revert SessionOwnerSignatureInvalid(account);
+        }
+    }
+
+    /// @dev Loads a session and refuses it unless it exists, is not revoked and was granted in the current epoch.
+    function _liveSession(
+        address account,
+        uint32 sessionId
+    ) internal view returns (SessionKeySlot key, SessionStateSlot state) {
+        key = _keys[sessionId][account];
+        if (key.signer() == address(0)) revert SessionNotFound(account, sessionId);
+        state = _states[sessionId][account];
+        if (state.isRevoked()) revert SessionRevokedError(account, sessionId);
+        if (state.epoch() != _accounts[account].epoch()) revert SessionKilled(account, sessionId);
+    }
+
+    /// @dev Every call must be in scope and within the per-call value cap; the account and the modules never are.
+    function _checkScope(address account, SessionStateSlot state, Call[] memory calls) internal view {
+        uint64 grantId = state.grantId();
+        uint256 cap = state.valueCapPerCall();
+        for (uint256 i = 0; i < calls.length; ++i) {
+            Call memory call = calls[i];
+            address target = call.target;
+            bytes memory data = call.data;
+            bytes4 selector = data.length >= 4 ? bytes4(data) : SELECTOR_NO_CALLDATA;
+            if (target == account || target == address(this) || target == SPEND_LIMIT_HOOK) {
+                revert SessionCallOutOfScope(target, selector);
+            }
+            if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);
+            if (!_isAllowed(account, grantId, target, data.length, selector)) {
+                revert SessionCallOutOfScope(target, selector);
+            }
+        }
+    }
+
+    /// @dev An exact entry allows its selector (the reserved pseudo-selectors only stand for themselves: empty
+    /// calldata for 0x00000000); the wildcard entry allows anything.
+    function _isAllowed(
+        address account,
+        uint64 grantId,
+        address target,
+        uint256 dataLength,
+        bytes4 selector
+    ) internal view returns (bool) {
+        bool exactAllowed;
+        if (dataLength == 0) {
+            exactAllowed = _scopes[_scopeKey(grantId, target, SELECTOR_NO_CALLDATA)][account] == _SCOPE_ALLOWED;
+        } else if (dataLength >= 4 && selector != SELECTOR_NO_CALLDATA && selector != SELECTOR_ANY) {
+            exactAllowed = _scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED;
+        }
+        return exactAllowed || _scopes[_scopeKey(grantId, target, SELECTOR_ANY)][account] == _SCOPE_ALLOWED;
+    }
+
+    function _checkTime(SessionKeySlot key) internal view {
+        if (!_isInTimeRange(key)) revert SessionOutOfTimeRange(key.validAfter(), key.validUntil(), block.timestamp);
+    }
+
+    /// @dev The EntryPoint's rule: valid iff validAfter < now <= validUntil.
+    function _isInTimeRange(SessionKeySlot key) internal view returns (bool) {
+        // solhint-disable-next-line not-rely-on-time
+        return block.timestamp > key.validAfter() && block.timestamp <= key.validUntil();
+    }
+
+    function _scopeKey(uint64 grantId, address target, bytes4 selector) internal pure returns (uint256) {
+        return
+            (uint256(grantId) << _GRANT_ID_SHIFT) |
+            (uint256(uint160(target)) << _TARGET_SHIFT) |
+            uint256(uint32(selector));
+    }
+}
