@@ -7,10 +7,12 @@
  * - ValidationConfig = ModuleEntity ‖ flags (1): bit 2 isGlobal, bit 1 isSignatureValidation, bit 0 isUserOpValidation
  * - HookConfig       = ModuleEntity ‖ flags (1): bit 2 hasPre, bit 1 hasPost, bit 0 isValidationHook
  * - user op signature / runtime authorization =
- *     ModuleEntity ‖ isGlobal (1) ‖ { index (1) ‖ length (4) ‖ hookData }* ‖ 0xFF ‖ validationData
+ *     ModuleEntity ‖ flags (1) ‖ [length (4) ‖ abi.encode(installer, call)] ‖ { index (1) ‖ length (4) ‖ hookData }*
+ *     ‖ 0xFF ‖ validationData
+ *   flags: bit 0 isGlobal, bit 1 a deferred install follows (user ops only)
  * - ERC-1271 signature = the same without the isGlobal byte.
  */
-import { concat, getAddress, isHexString, toBeHex, zeroPadValue } from "ethers";
+import { AbiCoder, concat, getAddress, isHexString, toBeHex, zeroPadValue } from "ethers";
 
 /** The entity id that marks a direct-call validation (ERC-6900). */
 export const DIRECT_CALL_ENTITY_ID = 0xffffffff;
@@ -85,6 +87,14 @@ function encodeSegments(hookData: readonly (string | undefined)[], validationDat
   return concat(parts);
 }
 
+/** A call the account makes to a trusted installer before validating the op (user ops only). */
+export interface DeferredInstall {
+  /** The installer: a module holding a direct-call validation for `installValidation` on the account. */
+  installer: string;
+  /** The calldata for the installer, e.g. the session module's `grantWithSignature(grant, signature)`. */
+  call: string;
+}
+
 /** What selects a validation and feeds its hooks. */
 export interface ValidationSelection {
   validation: ModuleFunction;
@@ -92,15 +102,27 @@ export interface ValidationSelection {
   isGlobal: boolean;
   /** Data per validation hook, by hook index; undefined or "0x" for none. */
   hookData?: readonly (string | undefined)[];
+  /** User ops only: install the op's validation first (e.g. an owner-signed session grant). */
+  deferredInstall?: DeferredInstall;
 }
+
+/** Selection flag bits of the account's signature layout. */
+const GLOBAL_FLAG = 1;
+const DEFERRED_INSTALL_FLAG = 2;
 
 /** Encodes `userOp.signature` (or a runtime `authorization`) for the account. */
 export function encodeValidationSignature(selection: ValidationSelection, validationData: string): string {
-  return concat([
-    encodeModuleEntity(selection.validation),
-    selection.isGlobal ? "0x01" : "0x00",
-    encodeSegments(selection.hookData ?? [], validationData),
-  ]);
+  const flags = (selection.isGlobal ? GLOBAL_FLAG : 0) | (selection.deferredInstall ? DEFERRED_INSTALL_FLAG : 0);
+  const parts = [encodeModuleEntity(selection.validation), toBeHex(flags, 1)];
+  if (selection.deferredInstall !== undefined) {
+    const payload = AbiCoder.defaultAbiCoder().encode(
+      ["address", "bytes"],
+      [selection.deferredInstall.installer, selection.deferredInstall.call],
+    );
+    parts.push(zeroPadValue(toBeHex((payload.length - 2) / 2), 4), payload);
+  }
+  parts.push(encodeSegments(selection.hookData ?? [], validationData));
+  return concat(parts);
 }
 
 /** Encodes an ERC-1271 signature for the account's `isValidSignature`. */

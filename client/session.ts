@@ -1,0 +1,289 @@
+/**
+ * Sessions: the plain description integrators and the tasks work with, and everything derived from it — the
+ * install call (grant by transaction), the EIP-712 `SessionGrant` / revocation typed data the owner signs (nested
+ * the ERC-7739 way so the account's owner validation accepts it and a Ledger still shows every field), and the
+ * agent-side nonce key.
+ */
+import {
+  AbiCoder,
+  concat,
+  getAddress,
+  toBeHex,
+  toUtf8Bytes,
+  TypedDataEncoder,
+  ZeroHash,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+
+import {
+  encodeErc1271Signature,
+  encodeHookInstall,
+  encodeModuleEntity,
+  encodeValidationConfig,
+  encodeValidationHook,
+  type ModuleFunction,
+} from "./encoding.js";
+
+/** Pseudo-selector: calls with empty calldata (plain native transfers). */
+export const SELECTOR_NO_CALLDATA = "0x00000000";
+/** Pseudo-selector: any call to the target. */
+export const SELECTOR_ANY = "0xffffffff";
+/** Asset id of native currency in budgets. */
+export const NATIVE_ASSET = "0x0000000000000000000000000000000000000000";
+
+/** Selectors of the account's `execute` and `executeBatch`, the only ones a session is installed for. */
+export const SESSION_SELECTORS = ["0xb61d27f6", "0x34fcd5be"] as const;
+
+/** One (target, selector) pair of a session's scope. */
+export interface ScopeEntry {
+  target: string;
+  /** A 4-byte selector, or SELECTOR_NO_CALLDATA / SELECTOR_ANY. */
+  selector: string;
+}
+
+/** One budget the spend-limit hook enforces. */
+export interface BudgetEntry {
+  /** Token address, or NATIVE_ASSET. */
+  asset: string;
+  /** Most spent per period, in the asset's base units. */
+  limit: bigint;
+  /** Period in seconds; 0 = lifetime. */
+  period: bigint;
+  /** Most one op may spend; 0 = no cap. */
+  perCallCap: bigint;
+}
+
+/** Everything a session grant says, in plain values. The single source of what is shown, signed and installed. */
+export interface SessionDescription {
+  account: string;
+  sessionId: number;
+  agent: string;
+  validAfter: bigint;
+  validUntil: bigint;
+  valueCapPerCall: bigint;
+  canSignMessages: boolean;
+  scope: ScopeEntry[];
+  budgets: BudgetEntry[];
+  paymasters: string[];
+  /** Unused nonce of the account (signed grants only; shared with signed revocations). */
+  nonce: bigint;
+}
+
+/** Where the Leash contracts are, for one chain. */
+export interface LeashAddresses {
+  chainId: bigint;
+  sessionModule: string;
+  spendLimitHook: string;
+  ownerModule: string;
+}
+
+/** The EIP-712 type of a SessionGrant (flat fields, readable on a Ledger). */
+export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
+  SessionGrant: [
+    { name: "account", type: "address" },
+    { name: "sessionId", type: "uint32" },
+    { name: "agent", type: "address" },
+    { name: "validAfter", type: "uint48" },
+    { name: "validUntil", type: "uint48" },
+    { name: "valueCapPerCall", type: "uint128" },
+    { name: "canSignMessages", type: "bool" },
+    { name: "targets", type: "address[]" },
+    { name: "selectors", type: "bytes4[]" },
+    { name: "budgetAssets", type: "address[]" },
+    { name: "budgetLimits", type: "uint256[]" },
+    { name: "budgetPeriods", type: "uint48[]" },
+    { name: "budgetPerCallCaps", type: "uint256[]" },
+    { name: "paymasters", type: "address[]" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
+/** The EIP-712 type of a signed single-session revocation. */
+export const SESSION_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
+  SessionRevocation: [
+    { name: "account", type: "address" },
+    { name: "sessionId", type: "uint32" },
+    { name: "grantId", type: "uint64" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
+/** The EIP-712 type of a signed kill switch. */
+export const ALL_SESSIONS_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
+  AllSessionsRevocation: [
+    { name: "account", type: "address" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
+/** The session module's EIP-712 domain. */
+export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain {
+  return {
+    name: "Leash Session Keys",
+    version: "1",
+    chainId: addresses.chainId,
+    verifyingContract: addresses.sessionModule,
+  };
+}
+
+/** The `SessionGrant` message (the struct the contract hashes) of a description. */
+export function sessionGrantMessage(session: SessionDescription) {
+  return {
+    account: getAddress(session.account),
+    sessionId: session.sessionId,
+    agent: getAddress(session.agent),
+    validAfter: session.validAfter,
+    validUntil: session.validUntil,
+    valueCapPerCall: session.valueCapPerCall,
+    canSignMessages: session.canSignMessages,
+    targets: session.scope.map((entry) => getAddress(entry.target)),
+    selectors: session.scope.map((entry) => entry.selector),
+    budgetAssets: session.budgets.map((budget) => getAddress(budget.asset)),
+    budgetLimits: session.budgets.map((budget) => budget.limit),
+    budgetPeriods: session.budgets.map((budget) => budget.period),
+    budgetPerCallCaps: session.budgets.map((budget) => budget.perCallCap),
+    paymasters: session.paymasters.map((paymaster) => getAddress(paymaster)),
+    nonce: session.nonce,
+  };
+}
+
+/** Typed data ready for `eth_signTypedData_v4` / ethers' `signTypedData`. */
+export interface TypedDataRequest {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: Record<string, unknown>;
+}
+
+/** The owner validation's account-bound domain fields nested signatures use (ERC-7739). */
+export const OWNER_NESTED_DOMAIN = { name: "Leash Owner", version: "1" } as const;
+
+/**
+ * Wraps typed data the ERC-7739 way for the account's owner validation: the owner signs
+ * `TypedDataSign(contents, name, version, chainId, verifyingContract = account, salt = 0)` in the app's domain, so
+ * the signature is bound to the account and chain while the device still shows every field of `contents`.
+ */
+export function nestOwnerTypedData(
+  app: { domain: TypedDataDomain; types: Record<string, TypedDataField[]>; primaryType: string },
+  contents: Record<string, unknown>,
+  account: string,
+  chainId: bigint,
+): TypedDataRequest {
+  return {
+    domain: app.domain,
+    types: {
+      TypedDataSign: [
+        { name: "contents", type: app.primaryType },
+        { name: "name", type: "string" },
+        { name: "version", type: "string" },
+        { name: "chainId", type: "uint256" },
+        { name: "verifyingContract", type: "address" },
+        { name: "salt", type: "bytes32" },
+      ],
+      ...app.types,
+    },
+    primaryType: "TypedDataSign",
+    message: {
+      contents,
+      name: OWNER_NESTED_DOMAIN.name,
+      version: OWNER_NESTED_DOMAIN.version,
+      chainId,
+      verifyingContract: getAddress(account),
+      salt: ZeroHash,
+    },
+  };
+}
+
+/**
+ * Turns the owner's ECDSA signature of nested typed data into the account's ERC-1271 signature:
+ * `ModuleEntity(owner validation) ‖ 0xFF ‖ ecdsa ‖ appSeparator ‖ contentsHash ‖ contentsDescr ‖ uint16(len)`.
+ */
+export function encodeOwnerNestedSignature(
+  ownerValidation: ModuleFunction,
+  ecdsaSignature: string,
+  app: { domain: TypedDataDomain; types: Record<string, TypedDataField[]>; primaryType: string },
+  contents: Record<string, unknown>,
+): string {
+  const encoder = TypedDataEncoder.from(app.types);
+  const contentsHash = encoder.hashStruct(app.primaryType, contents);
+  const appSeparator = TypedDataEncoder.hashDomain(app.domain);
+  const contentsDescr = toUtf8Bytes(encoder.encodeType(app.primaryType));
+  const nested = concat([ecdsaSignature, appSeparator, contentsHash, contentsDescr, toBeHex(contentsDescr.length, 2)]);
+  return encodeErc1271Signature(ownerValidation, nested);
+}
+
+/** The typed data of a SessionGrant, in the session module's domain. */
+export function sessionGrantTypedData(session: SessionDescription, addresses: LeashAddresses) {
+  return {
+    domain: sessionModuleDomain(addresses),
+    types: SESSION_GRANT_TYPES,
+    primaryType: "SessionGrant",
+    message: sessionGrantMessage(session),
+  };
+}
+
+/** The `onInstall` data of the session module for a description (grant by transaction). */
+export function encodeSessionConfig(session: SessionDescription): string {
+  return AbiCoder.defaultAbiCoder().encode(
+    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[])"],
+    [
+      [
+        session.sessionId,
+        session.agent,
+        session.validAfter,
+        session.validUntil,
+        session.valueCapPerCall,
+        session.canSignMessages,
+        session.scope.map((entry) => entry.target),
+        session.scope.map((entry) => entry.selector),
+      ],
+    ],
+  );
+}
+
+/** The spend-limit hook's `onInstall` data for a description (periods anchored at validAfter). */
+export function encodeSpendLimitInstall(session: SessionDescription): string {
+  return AbiCoder.defaultAbiCoder().encode(
+    ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
+    [
+      session.sessionId,
+      session.validAfter,
+      session.budgets.map((budget) => budget.asset),
+      session.budgets.map((budget) => budget.limit),
+      session.budgets.map((budget) => budget.period),
+      session.budgets.map((budget) => budget.perCallCap),
+      session.paymasters,
+    ],
+  );
+}
+
+/** The arguments of the account's `installValidation` that grant a session by transaction. */
+export function sessionInstallArgs(
+  session: SessionDescription,
+  addresses: Pick<LeashAddresses, "sessionModule" | "spendLimitHook">,
+): [string, string[], string, string[]] {
+  const validation = { module: addresses.sessionModule, entityId: session.sessionId };
+  const config = encodeValidationConfig(validation, {
+    isGlobal: false,
+    isSignatureValidation: session.canSignMessages,
+    isUserOpValidation: true,
+  });
+  const hooks = [
+    encodeHookInstall(
+      encodeValidationHook({ module: addresses.spendLimitHook, entityId: session.sessionId }),
+      encodeSpendLimitInstall(session),
+    ),
+  ];
+  return [config, [...SESSION_SELECTORS], encodeSessionConfig(session), hooks];
+}
+
+/** The user op nonce key a session must use: its ModuleEntity (module ‖ session id) as a uint192. */
+export function sessionNonceKey(sessionModule: string, sessionId: number): bigint {
+  return BigInt(encodeModuleEntity({ module: sessionModule, entityId: sessionId }));
+}
+
+/** The spend-limit hook's data for a user op: the unix time the op expects to run at (uint40). */
+export function encodeTimeHint(timestamp: bigint): string {
+  return toBeHex(timestamp, 5);
+}

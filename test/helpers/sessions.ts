@@ -1,0 +1,187 @@
+/**
+ * Session fixtures for tests: an account with an owner, an agent, a token, and helpers to grant sessions (by
+ * transaction or by the owner's signature) and to send the agent's user ops.
+ */
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import { parseEther, parseUnits, Wallet, type HDNodeWallet } from "ethers";
+
+import { encodeValidationSignature, type DeferredInstall } from "../../client/encoding.js";
+import {
+  ALL_SESSIONS_REVOCATION_TYPES,
+  encodeOwnerNestedSignature,
+  encodeTimeHint,
+  NATIVE_ASSET,
+  nestOwnerTypedData,
+  SELECTOR_NO_CALLDATA,
+  SESSION_REVOCATION_TYPES,
+  sessionGrantTypedData,
+  sessionInstallArgs,
+  sessionModuleDomain,
+  sessionNonceKey,
+  type LeashAddresses,
+  type SessionDescription,
+} from "../../client/session.js";
+import type { UserOperation } from "../../client/userOp.js";
+import { createAccount, deployLeash, fund, OWNER_ENTITY_ID, OWNER_PATH, testWallet } from "./fixture.js";
+import { buildSignedOp } from "./userOps.js";
+
+export const AGENT_PATH = "m/44'/60'/5'/0/0";
+export const DAY = 86_400n;
+export const SESSION_ID = 1;
+
+/** Deploys everything and an account holding 10 ETH and 1,000 USDC (a 6-decimal test token). */
+export async function sessionFixture(ethers: HardhatEthers, networkHelpers: NetworkHelpers) {
+  const deployment = await deployLeash(ethers);
+  const owner = testWallet(ethers, OWNER_PATH);
+  const agent = testWallet(ethers, AGENT_PATH);
+  const stranger = testWallet(ethers, "m/44'/60'/7'/0/0");
+  await fund(ethers, owner.address);
+  await fund(ethers, agent.address);
+  await fund(ethers, stranger.address);
+  const account = await createAccount(ethers, deployment, owner.address);
+  const accountAddress = await account.getAddress();
+  await fund(ethers, accountAddress);
+  const usdc = await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6]);
+  await (await usdc.mint(accountAddress, parseUnits("1000", 6))).wait();
+  const recipient = Wallet.createRandom().address;
+  const { chainId } = await ethers.provider.getNetwork();
+  const addresses: LeashAddresses = {
+    chainId,
+    sessionModule: deployment.sessionModule.target as string,
+    spendLimitHook: deployment.spendLimitHook.target as string,
+    ownerModule: deployment.ownerModule.target as string,
+  };
+  const now = BigInt(await networkHelpers.time.latest());
+  return { ...deployment, owner, agent, stranger, account, accountAddress, usdc, recipient, addresses, now };
+}
+
+export type SessionFixture = Awaited<ReturnType<typeof sessionFixture>>;
+
+/** A typical session: pay the recipient (no calldata) and transfer USDC; 1 ETH and 100 USDC a day; 24 h TTL. */
+export function typicalSession(f: SessionFixture, overrides: Partial<SessionDescription> = {}): SessionDescription {
+  return {
+    account: f.accountAddress,
+    sessionId: SESSION_ID,
+    agent: f.agent.address,
+    validAfter: f.now - 10n,
+    validUntil: f.now + DAY,
+    valueCapPerCall: parseEther("0.5"),
+    canSignMessages: false,
+    scope: [
+      { target: f.recipient, selector: SELECTOR_NO_CALLDATA },
+      { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector },
+    ],
+    budgets: [
+      { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
+      { asset: f.usdc.target as string, limit: parseUnits("100", 6), period: DAY, perCallCap: 0n },
+    ],
+    paymasters: [],
+    nonce: 1n,
+    ...overrides,
+  };
+}
+
+/** The owner's runtime authorization (owner validation, global). */
+export function ownerAuthorization(f: SessionFixture): string {
+  return encodeValidationSignature(
+    { validation: { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID }, isGlobal: true },
+    "0x",
+  );
+}
+
+/** The owner calls the account (a plain transaction, as a Ledger would sign). */
+export async function ownerCall(f: SessionFixture, data: string) {
+  return f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f));
+}
+
+/** Grants `session` by the owner's transaction (installValidation through the owner's runtime validation). */
+export async function grantByTransaction(f: SessionFixture, session: SessionDescription) {
+  const data = f.account.interface.encodeFunctionData("installValidation", sessionInstallArgs(session, f.addresses));
+  return ownerCall(f, data);
+}
+
+/** The owner's signature of a grant, in the account's ERC-1271 format. */
+export async function signGrant(f: SessionFixture, session: SessionDescription, signer: HDNodeWallet = f.owner) {
+  const app = sessionGrantTypedData(session, f.addresses);
+  const nested = nestOwnerTypedData(app, app.message, session.account, f.addresses.chainId);
+  const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
+  return encodeOwnerNestedSignature(
+    { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID },
+    ecdsa,
+    app,
+    app.message,
+  );
+}
+
+/** The owner's signature of a single-session revocation. */
+export async function signRevocation(
+  f: SessionFixture,
+  revocation: { account: string; sessionId: number; grantId: bigint; nonce: bigint },
+  signer: HDNodeWallet = f.owner,
+) {
+  const app = {
+    domain: sessionModuleDomain(f.addresses),
+    types: SESSION_REVOCATION_TYPES,
+    primaryType: "SessionRevocation",
+  };
+  const nested = nestOwnerTypedData(app, revocation, revocation.account, f.addresses.chainId);
+  const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
+  return encodeOwnerNestedSignature({ module: f.ownerModule.target as string, entityId: 0 }, ecdsa, app, revocation);
+}
+
+/** The owner's signature of a kill switch. */
+export async function signRevokeAll(
+  f: SessionFixture,
+  revocation: { account: string; nonce: bigint },
+  signer: HDNodeWallet = f.owner,
+) {
+  const app = {
+    domain: sessionModuleDomain(f.addresses),
+    types: ALL_SESSIONS_REVOCATION_TYPES,
+    primaryType: "AllSessionsRevocation",
+  };
+  const nested = nestOwnerTypedData(app, revocation, revocation.account, f.addresses.chainId);
+  const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
+  return encodeOwnerNestedSignature({ module: f.ownerModule.target as string, entityId: 0 }, ecdsa, app, revocation);
+}
+
+export interface SessionOpOptions {
+  signer?: HDNodeWallet;
+  /** The time hint for the spend-limit hook (omit for none). */
+  timeHint?: bigint;
+  nonceKey?: bigint;
+  sessionId?: number;
+  sender?: string;
+  overrides?: Partial<UserOperation>;
+  /** A deferred install the account runs before validating (e.g. an owner-signed grant). */
+  deferredInstall?: DeferredInstall;
+}
+
+/** Builds and signs the agent's op for `callData` on the session. */
+export async function sessionOp(f: SessionFixture, callData: string, options: SessionOpOptions = {}) {
+  const sessionId = options.sessionId ?? SESSION_ID;
+  return buildSignedOp(f.entryPoint, {
+    sender: options.sender ?? f.accountAddress,
+    callData,
+    selection: {
+      validation: { module: f.sessionModule.target as string, entityId: sessionId },
+      isGlobal: false,
+      hookData: options.timeHint === undefined ? [] : [encodeTimeHint(options.timeHint)],
+      deferredInstall: options.deferredInstall,
+    },
+    signer: options.signer ?? f.agent,
+    nonceKey: options.nonceKey ?? sessionNonceKey(f.sessionModule.target as string, sessionId),
+    overrides: options.overrides,
+  });
+}
+
+/** `execute(target, value, data)` calldata of the account. */
+export function executeCall(f: SessionFixture, target: string, value: bigint, data = "0x"): string {
+  return f.account.interface.encodeFunctionData("execute", [target, value, data]);
+}
+
+/** USDC `transfer(to, amount)` calldata. */
+export function usdcTransfer(f: SessionFixture, to: string, amount: bigint): string {
+  return f.usdc.interface.encodeFunctionData("transfer", [to, amount]);
+}

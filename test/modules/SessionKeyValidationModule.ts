@@ -1,0 +1,828 @@
+/**
+ * SessionKeyValidationModule through the real EntryPoint v0.8 and the Leash account. Test names starting with
+ * "T<n>" are the named regression tests of ../shared/THREATS.md item n (mapped in docs/THREAT-MODEL.md).
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { concat, parseEther, parseUnits, Wallet, ZeroAddress } from "ethers";
+
+import { encodeErc1271Signature, encodeModuleEntity } from "../../client/encoding.js";
+import { SELECTOR_ANY, SELECTOR_NO_CALLDATA, sessionNonceKey } from "../../client/session.js";
+import { packUserOp } from "../../client/userOp.js";
+import { createAccount, OWNER_ENTITY_ID } from "../helpers/fixture.js";
+import {
+  DAY,
+  executeCall,
+  grantByTransaction,
+  ownerCall,
+  SESSION_ID,
+  sessionFixture,
+  sessionOp,
+  signGrant,
+  signRevocation,
+  signRevokeAll,
+  typicalSession,
+  usdcTransfer,
+  type SessionFixture,
+} from "../helpers/sessions.js";
+import { opRevertData, opSucceeded, sendOp } from "../helpers/userOps.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const PAY = parseEther("0.01");
+
+async function fixture() {
+  return sessionFixture(ethers, networkHelpers);
+}
+
+/** A fixture with the typical session granted by the owner's transaction. */
+async function grantedFixture() {
+  const f = await sessionFixture(ethers, networkHelpers);
+  await (await grantByTransaction(f, typicalSession(f))).wait();
+  return f;
+}
+
+/** Expects the EntryPoint to refuse the op in the account's validation with the module's error. */
+async function expectRefused(f: SessionFixture, op: Parameters<typeof sendOp>[2], error: string, args: unknown[]) {
+  const iface = [f.sessionModule, f.spendLimitHook, f.account].find((c) => c.interface.getError(error) !== null);
+  if (iface === undefined) throw new Error(`no contract declares ${error}`);
+  await expect(sendOp(ethers, f.entryPoint, op))
+    .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+    .withArgs(0n, "AA23 reverted", iface.interface.encodeErrorResult(error, args));
+}
+
+const executeUserOpSelector = (f: SessionFixture) => f.account.interface.getFunction("executeUserOp").selector;
+
+describe("SessionKeyValidationModule", function () {
+  describe("grant by transaction", function () {
+    it("installs the session and emits SessionGranted with the whole scope", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      await expect(grantByTransaction(f, session))
+        .to.emit(f.sessionModule, "SessionGranted")
+        .withArgs(
+          f.accountAddress,
+          SESSION_ID,
+          f.agent.address,
+          1n,
+          session.validAfter,
+          session.validUntil,
+          session.valueCapPerCall,
+          false,
+          session.scope.map((e) => e.target),
+          session.scope.map((e) => e.selector),
+        );
+      const stored = await f.sessionModule.getSession(f.accountAddress, SESSION_ID);
+      expect(stored.agent).to.equal(f.agent.address);
+      expect(stored.validUntil).to.equal(session.validUntil);
+      expect(stored.grantId).to.equal(1n);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(true);
+    });
+
+    for (const [name, target] of [
+      ["the account itself", (f: SessionFixture) => f.accountAddress],
+      ["the session module", (f: SessionFixture) => f.sessionModule.target as string],
+      ["the spend-limit hook", (f: SessionFixture) => f.spendLimitHook.target as string],
+      ["the owner validation module", (f: SessionFixture) => f.ownerModule.target as string],
+      ["the zero address", () => ZeroAddress],
+    ] as const) {
+      it(`T4: refuses a scope that names ${name}`, async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const session = typicalSession(f, { scope: [{ target: target(f), selector: SELECTOR_ANY }] });
+        await expect(grantByTransaction(f, session))
+          .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+          .withArgs(target(f));
+        expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+      });
+    }
+
+    it("refuses session id 0xffffffff, reserved for direct-call validation", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f, { sessionId: 0xffffffff });
+      // On the Leash account the id is taken by the module's direct-call validation (the signed-grant installer).
+      await expect(grantByTransaction(f, session)).to.be.revertedWithCustomError(
+        f.account,
+        "AccountValidationAlreadyInstalled",
+      );
+      // On any account, the module refuses it itself.
+      const { encodeSessionConfig } = await import("../../client/session.js");
+      await expect(f.sessionModule.connect(f.stranger).onInstall(encodeSessionConfig(session)))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionIdReserved")
+        .withArgs(0xffffffff);
+    });
+
+    it("refuses a zero agent, an empty time range and an empty scope", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(grantByTransaction(f, typicalSession(f, { agent: ZeroAddress }))).to.be.revertedWithCustomError(
+        f.sessionModule,
+        "SessionAgentZero",
+      );
+      await expect(grantByTransaction(f, typicalSession(f, { validUntil: f.now - 10n })))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionTimeRangeInvalid")
+        .withArgs(f.now - 10n, f.now - 10n);
+      await expect(grantByTransaction(f, typicalSession(f, { scope: [] })))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionScopeInvalid")
+        .withArgs(0n, 0n);
+    });
+
+    it("is refused when anyone but the owner tries to install a session", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const data = f.account.interface.encodeFunctionData("execute", [f.recipient, 0n, "0x"]);
+      await expect(
+        f.account
+          .connect(f.agent)
+          .executeWithRuntimeValidation(data, (await import("../helpers/sessions.js")).ownerAuthorization(f)),
+      ).to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationUnauthorized");
+    });
+  });
+
+  describe("user operations within scope", function () {
+    it("lets the agent pay an allowed recipient (empty calldata)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+    });
+
+    it("lets the agent call an allowed token function", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const amount = parseUnits("5", 6);
+      const { op } = await sessionOp(
+        f,
+        executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, amount)),
+      );
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(amount);
+    });
+
+    it("checks the same scope when the call is wrapped in executeUserOp", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const callData = concat([executeUserOpSelector(f), executeCall(f, f.recipient, PAY)]);
+      const { op } = await sessionOp(f, callData);
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+    });
+
+    it("allows any call to a target granted with the wildcard selector", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: other.target as string, selector: SELECTOR_ANY }] }),
+        )
+      ).wait();
+      const data = other.interface.encodeFunctionData("balanceOf", [f.recipient]);
+      const { op } = await sessionOp(f, executeCall(f, other.target as string, 0n, data));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+    });
+
+    it("T5: refuses other functions of a budgeted token even under a wildcard scope", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: f.usdc.target as string, selector: SELECTOR_ANY }] }),
+        )
+      ).wait();
+      const data = f.usdc.interface.encodeFunctionData("balanceOf", [f.recipient]);
+      const { op } = await sessionOp(f, executeCall(f, f.usdc.target as string, 0n, data));
+      await expectRefused(f, op, "SpendLimitTokenCallRefused", [f.usdc.target, data.slice(0, 10)]);
+    });
+  });
+
+  describe("scope escapes (THREATS 1-6a)", function () {
+    it("T1: refuses a call to a target outside the scope, and nothing moves", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const outsider = Wallet.createRandom().address;
+      const { op } = await sessionOp(f, executeCall(f, outsider, PAY));
+      await expectRefused(f, op, "SessionCallOutOfScope", [outsider, SELECTOR_NO_CALLDATA]);
+      expect(await ethers.provider.getBalance(outsider)).to.equal(0n);
+    });
+
+    it("T1: refuses a selector outside the scope on an allowed target", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const approve = f.usdc.interface.encodeFunctionData("approve", [f.stranger.address, parseUnits("5", 6)]);
+      const { op } = await sessionOp(f, executeCall(f, f.usdc.target as string, 0n, approve));
+      await expectRefused(f, op, "SessionCallOutOfScope", [f.usdc.target, approve.slice(0, 10)]);
+      expect(await f.usdc.allowance(f.accountAddress, f.stranger.address)).to.equal(0n);
+    });
+
+    it("T1: refuses a batch in which one item is outside the scope, and nothing of the batch runs", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const outsider = Wallet.createRandom().address;
+      const callData = f.account.interface.encodeFunctionData("executeBatch", [
+        [
+          { target: f.recipient, value: PAY, data: "0x" },
+          { target: outsider, value: PAY, data: "0x" },
+        ],
+      ]);
+      const { op } = await sessionOp(f, callData);
+      await expectRefused(f, op, "SessionCallOutOfScope", [outsider, SELECTOR_NO_CALLDATA]);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+
+    it("T1: refuses calldata of 1 to 3 bytes to a target allowed only for empty calldata", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY, "0xabcdef"));
+      await expectRefused(f, op, "SessionCallOutOfScope", [f.recipient, SELECTOR_NO_CALLDATA]);
+    });
+
+    it("T1: refuses a per-call value above the session's cap", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.6")));
+      await expectRefused(f, op, "SessionValueOverCap", [f.recipient, parseEther("0.6"), parseEther("0.5")]);
+    });
+
+    it("T2: refuses an execute aimed at the account itself to install a validation", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const install = f.account.interface.encodeFunctionData("uninstallValidation", [
+        encodeModuleEntity({ module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID }),
+        "0x",
+        [],
+      ]);
+      const { op } = await sessionOp(f, executeCall(f, f.accountAddress, 0n, install));
+      await expectRefused(f, op, "AccountValidationNotApplicable", [
+        encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }),
+        f.account.interface.getFunction("uninstallValidation").selector,
+      ]);
+      expect(await f.ownerModule.owner(OWNER_ENTITY_ID, f.accountAddress)).to.equal(f.owner.address);
+    });
+
+    it("T2: refuses a nested execute on the account itself", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const nested = executeCall(f, f.recipient, PAY);
+      const { op } = await sessionOp(f, executeCall(f, f.accountAddress, 0n, nested));
+      await expectRefused(f, op, "AccountSelectorNotAllowed", [f.account.interface.getFunction("execute").selector]);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+
+    for (const fn of ["upgradeToAndCall", "installValidation", "uninstallValidation", "installExecution"] as const) {
+      it(`T2: refuses calling the account's ${fn} directly`, async function () {
+        const f = await networkHelpers.loadFixture(grantedFixture);
+        const selector = f.account.interface.getFunction(fn).selector;
+        const callData = concat([selector, "0x" + "00".repeat(96)]);
+        const { op } = await sessionOp(f, callData);
+        await expectRefused(f, op, "AccountValidationNotApplicable", [
+          encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }),
+          selector,
+        ]);
+      });
+    }
+
+    it("T2: refuses an owner change through the owner module, even with a wildcard scope elsewhere", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const transfer = f.ownerModule.interface.encodeFunctionData("transferOwnership", [
+        OWNER_ENTITY_ID,
+        f.agent.address,
+      ]);
+      const { op } = await sessionOp(f, executeCall(f, f.ownerModule.target as string, 0n, transfer));
+      await expectRefused(f, op, "SessionCallOutOfScope", [f.ownerModule.target, transfer.slice(0, 10)]);
+      expect(await f.ownerModule.owner(OWNER_ENTITY_ID, f.accountAddress)).to.equal(f.owner.address);
+    });
+
+    it("T3: refuses executeUserOp wrapping any account function other than execute / executeBatch", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const upgrade = f.account.interface.encodeFunctionData("upgradeToAndCall", [f.recipient, "0x"]);
+      const { op } = await sessionOp(f, concat([executeUserOpSelector(f), upgrade]));
+      await expectRefused(f, op, "AccountValidationNotApplicable", [
+        encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }),
+        f.account.interface.getFunction("upgradeToAndCall").selector,
+      ]);
+    });
+
+    it("T4: refuses a call to the session module (revoke, onInstall) or the spend-limit hook", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      for (const [target, data] of [
+        [f.sessionModule.target as string, f.sessionModule.interface.encodeFunctionData("revokeAll")],
+        [
+          f.spendLimitHook.target as string,
+          f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+            SESSION_ID,
+            ZeroAddress,
+            parseEther("100"),
+            DAY,
+            0n,
+            true,
+          ]),
+        ],
+      ] as const) {
+        const { op } = await sessionOp(f, executeCall(f, target, 0n, data));
+        await expectRefused(f, op, "SessionCallOutOfScope", [target, data.slice(0, 10)]);
+      }
+      expect(await f.sessionModule.epochOf(f.accountAddress)).to.equal(0n);
+    });
+
+    it("T6: refuses ERC-1271 signing for a session not granted it", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const hash = ethers.id("permit2 order");
+      const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+      const sig = f.agent.signingKey.sign(digest).serialized;
+      const validation = { module: f.sessionModule.target as string, entityId: SESSION_ID };
+      await expect(f.account.isValidSignature(hash, encodeErc1271Signature(validation, sig)))
+        .to.be.revertedWithCustomError(f.account, "AccountSignatureValidationNotAllowed")
+        .withArgs(encodeModuleEntity(validation));
+    });
+
+    it("T6: a session granted signing signs account-bound messages only", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
+      const hash = ethers.id("an order");
+      const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+      const validation = { module: f.sessionModule.target as string, entityId: SESSION_ID };
+      const good = encodeErc1271Signature(validation, f.agent.signingKey.sign(digest).serialized);
+      expect(await f.account.isValidSignature(hash, good)).to.equal("0x1626ba7e");
+      const raw = encodeErc1271Signature(validation, f.agent.signingKey.sign(hash).serialized);
+      expect(await f.account.isValidSignature(hash, raw)).to.equal("0xffffffff");
+      const otherAccount = await f.sessionModule.sessionMessageHash(f.stranger.address, SESSION_ID, hash);
+      const replayed = encodeErc1271Signature(validation, f.agent.signingKey.sign(otherAccount).serialized);
+      expect(await f.account.isValidSignature(hash, replayed)).to.equal("0xffffffff");
+    });
+
+    it("T6a: refuses a called contract re-entering the account to run a second call", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const reentrant = await ethers.deployContract("ReentrantTarget");
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: reentrant.target as string, selector: SELECTOR_ANY }] }),
+        )
+      ).wait();
+      await (await reentrant.arm(f.accountAddress, executeCall(f, f.stranger.address, parseEther("1")))).wait();
+      const before = await ethers.provider.getBalance(f.stranger.address);
+      const { op } = await sessionOp(f, executeCall(f, reentrant.target as string, 0n, "0x12345678"));
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.account.interface.encodeErrorResult("AccountUnauthorizedCaller", [
+          reentrant.target,
+          f.account.interface.getFunction("execute").selector,
+        ]),
+      );
+      expect(await ethers.provider.getBalance(f.stranger.address)).to.equal(before);
+    });
+
+    it("T6a: refuses a called contract re-entering through executeWithRuntimeValidation with the session", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const reentrant = await ethers.deployContract("ReentrantTarget");
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: reentrant.target as string, selector: SELECTOR_ANY }] }),
+        )
+      ).wait();
+      const authorization = (await import("../../client/encoding.js")).encodeValidationSignature(
+        { validation: { module: f.sessionModule.target as string, entityId: SESSION_ID }, isGlobal: false },
+        "0x",
+      );
+      const reentry = f.account.interface.encodeFunctionData("executeWithRuntimeValidation", [
+        executeCall(f, f.recipient, PAY),
+        authorization,
+      ]);
+      await (await reentrant.arm(f.accountAddress, reentry)).wait();
+      const { op } = await sessionOp(f, executeCall(f, reentrant.target as string, 0n, "0x12345678"));
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.sessionModule.interface.encodeErrorResult("SessionUnauthorizedSender", [
+          f.accountAddress,
+          SESSION_ID,
+          reentrant.target,
+        ]),
+      );
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+  });
+
+  describe("authority escapes (THREATS 12-16)", function () {
+    it("T12: refuses the agent's op replayed on another account of the same owner", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const second = await createAccount(ethers, f, f.owner.address, 1n);
+      await (await f.owner.sendTransaction({ to: second.target, value: parseEther("1") })).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await expect(sendOp(ethers, f.entryPoint, { ...op, sender: second.target as string }))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0n,
+          "AA23 reverted",
+          f.account.interface.encodeErrorResult("AccountValidationNotInstalled", [
+            encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }),
+          ]),
+        );
+    });
+
+    it("T12: refuses an op whose nonce key is not the session's (no reuse under another session or module)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { nonceKey: 0n });
+      const expected = sessionNonceKey(f.sessionModule.target as string, SESSION_ID);
+      await expectRefused(f, op, "SessionNonceKeyMismatch", [expected, 0n]);
+    });
+
+    it("T12: refuses the agent's signature moved to another session of the same agent", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await (await grantByTransaction(f, typicalSession(f, { sessionId: 2, nonce: 2n }))).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      // Re-route the signed op to session 2: its nonce key still names session 1.
+      const rerouted = {
+        ...op,
+        signature: op.signature.replace(
+          encodeModuleEntity({ module: f.sessionModule.target as string, entityId: 1 })
+            .slice(2)
+            .toLowerCase(),
+          encodeModuleEntity({ module: f.sessionModule.target as string, entityId: 2 })
+            .slice(2)
+            .toLowerCase(),
+        ),
+      };
+      await expectRefused(f, rerouted, "SessionNonceKeyMismatch", [
+        sessionNonceKey(f.sessionModule.target as string, 2),
+        sessionNonceKey(f.sessionModule.target as string, 1),
+      ]);
+    });
+
+    it("T13: the EntryPoint refuses an op after validUntil (AA22)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await networkHelpers.time.increaseTo(f.now + DAY + 1n);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { timeHint: f.now + DAY + 2n });
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
+        .withArgs(0n, "AA22 expired or not due");
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+
+    it("T13: the EntryPoint refuses an op before validAfter (AA22)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await (await grantByTransaction(f, typicalSession(f, { validAfter: f.now + 3600n }))).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
+        .withArgs(0n, "AA22 expired or not due");
+    });
+
+    it("T13: refuses the agent's runtime call outside the time range", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await networkHelpers.time.increaseTo(f.now + DAY + 1n);
+      const authorization = (await import("../../client/encoding.js")).encodeValidationSignature(
+        { validation: { module: f.sessionModule.target as string, entityId: SESSION_ID }, isGlobal: false },
+        "0x",
+      );
+      const stored = await f.sessionModule.getSession(f.accountAddress, SESSION_ID);
+      await expect(
+        f.account.connect(f.agent).executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), authorization),
+      )
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOutOfTimeRange")
+        .withArgs(stored.validAfter, stored.validUntil, f.now + DAY + 2n);
+    });
+
+    it("T13: refuses every op after revoke, from the very next op", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
+      await expect(ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke)))
+        .to.emit(f.sessionModule, "SessionRevoked")
+        .withArgs(f.accountAddress, SESSION_ID, 1n);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await expectRefused(f, op, "SessionRevokedError", [f.accountAddress, SESSION_ID]);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
+
+    it("T13: refuses every session granted before the kill switch", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await (await grantByTransaction(f, typicalSession(f, { sessionId: 2 }))).wait();
+      const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+      await expect(ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll)))
+        .to.emit(f.sessionModule, "AllSessionsRevoked")
+        .withArgs(f.accountAddress, 1n);
+      for (const sessionId of [1, 2]) {
+        const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { sessionId });
+        await expectRefused(f, op, "SessionKilled", [f.accountAddress, sessionId]);
+      }
+    });
+
+    it("T13: lets a session granted after the kill switch work", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+      await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+      await (await grantByTransaction(f, typicalSession(f, { sessionId: 3 }))).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { sessionId: 3 });
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+    });
+
+    it("T15: refuses a malleated (high-s) agent signature (AA24)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op, hash } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      const sig = f.agent.signingKey.sign(hash);
+      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const malleated = concat([
+        sig.r,
+        ethers.toBeHex(n - BigInt(sig.s), 32),
+        ethers.toBeHex(sig.v === 27 ? 28 : 27, 1),
+      ]);
+      const prefix = op.signature.slice(0, op.signature.length - 130);
+      await expect(sendOp(ethers, f.entryPoint, { ...op, signature: prefix + malleated.slice(2) }))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
+        .withArgs(0n, "AA24 signature error");
+    });
+
+    it("T15: refuses a session whose signer is unset, whatever the signature recovers to", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { sessionId: 9 });
+      // Session 9 is not installed on the account: the account refuses it before the module is asked.
+      await expectRefused(f, op, "AccountValidationNotInstalled", [
+        encodeModuleEntity({ module: f.sessionModule.target as string, entityId: 9 }),
+      ]);
+      // Asked directly, the module refuses an unset session with a zero-recovering signature too.
+      const packed = packUserOp({ ...op, signature: "0x" + "00".repeat(65) });
+      await expect(f.sessionModule.validateUserOp(9, packed, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionNotFound")
+        .withArgs(f.accountAddress, 9);
+    });
+
+    it("T16: the owner can always revoke and uninstall a session, whatever it did", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await sendOp(ethers, f.entryPoint, op);
+      const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
+      const uninstall = f.account.interface.encodeFunctionData("uninstallValidation", [
+        entity,
+        ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]),
+        [ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID])],
+      ]);
+      await expect(ownerCall(f, uninstall))
+        .to.emit(f.account, "ValidationUninstalled")
+        .withArgs(f.sessionModule.target, SESSION_ID, true);
+      expect((await f.sessionModule.getSession(f.accountAddress, SESSION_ID)).agent).to.equal(ZeroAddress);
+    });
+  });
+
+  describe("grant by the owner's signature", function () {
+    it("grants the session when anyone submits the owner's signed SessionGrant", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await expect(f.sessionModule.connect(f.stranger).grantWithSignature(grant, signature))
+        .to.emit(f.sessionModule, "SessionGranted")
+        .and.to.emit(f.account, "ValidationInstalled")
+        .withArgs(f.sessionModule.target, SESSION_ID);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+    });
+
+    it("grants the session inside the agent's first user op (deferred install)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      const call = f.sessionModule.interface.encodeFunctionData("grantWithSignature", [grant, signature]);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: { installer: f.sessionModule.target as string, call },
+      });
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+      expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(true);
+    });
+
+    it("T14: refuses a signed grant submitted twice", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await (await f.sessionModule.grantWithSignature(grant, signature)).wait();
+      await expect(f.sessionModule.grantWithSignature(grant, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
+        .withArgs(f.accountAddress, session.nonce);
+    });
+
+    it("T14: refuses a revoked grant re-submitted after uninstall (its nonce is spent)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await (await f.sessionModule.grantWithSignature(grant, signature)).wait();
+      const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
+      const data = ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]);
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data]]))
+      ).wait();
+      await expect(f.sessionModule.grantWithSignature(grant, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
+        .withArgs(f.accountAddress, session.nonce);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
+
+    it("T12: refuses a signed grant replayed on another account of the same owner", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const second = await createAccount(ethers, f, f.owner.address, 1n);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await expect(f.sessionModule.grantWithSignature({ ...grant, account: second.target as string }, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+        .withArgs(second.target);
+    });
+
+    it("T12: refuses a grant signed for another chain or another module", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      for (const addresses of [
+        { ...f.addresses, chainId: f.addresses.chainId + 1n },
+        { ...f.addresses, sessionModule: Wallet.createRandom().address },
+      ]) {
+        const signature = await signGrant({ ...f, addresses }, session);
+        await expect(f.sessionModule.grantWithSignature(grant, signature))
+          .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+          .withArgs(f.accountAddress);
+      }
+      expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(false);
+    });
+
+    it("T12: refuses a grant signed by someone other than the owner", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session, f.agent);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await expect(f.sessionModule.grantWithSignature(grant, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+        .withArgs(f.accountAddress);
+    });
+
+    it("T6: refuses a grant 'signed' by a session allowed to sign messages (no self-escalation)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
+      const wider = typicalSession(f, {
+        sessionId: 2,
+        nonce: 7n,
+        scope: [{ target: f.stranger.address, selector: SELECTOR_ANY }],
+      });
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(wider);
+      const digest = await f.sessionModule.hashSessionGrant(grant);
+      const sessionDigest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, digest);
+      const signature = encodeErc1271Signature(
+        { module: f.sessionModule.target as string, entityId: SESSION_ID },
+        f.agent.signingKey.sign(sessionDigest).serialized,
+      );
+      // The account itself would accept it as the session's ERC-1271 signature...
+      expect(await f.account.isValidSignature(digest, signature)).to.equal("0x1626ba7e");
+      // ...but the module never takes a session's signature for the owner's.
+      await expect(f.sessionModule.grantWithSignature(grant, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+        .withArgs(f.accountAddress);
+    });
+
+    it("refuses the deferred install from an installer the owner did not trust", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const stranger = await ethers.deployContract("DirectCallerModule");
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: { installer: stranger.target as string, call: "0x" },
+      });
+      await expectRefused(f, op, "AccountDeferredInstallerNotAllowed", [stranger.target]);
+    });
+  });
+
+  describe("revocation by the owner's signature", function () {
+    it("T14: revokes one session with a signed revocation a watchtower submits, before the agent's pending op", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      const revocation = { account: f.accountAddress, sessionId: SESSION_ID, grantId: 1n, nonce: 50n };
+      const signature = await signRevocation(f, revocation);
+      await expect(
+        f.sessionModule.connect(f.stranger).revokeWithSignature(f.accountAddress, SESSION_ID, 1n, 50n, signature),
+      )
+        .to.emit(f.sessionModule, "SessionRevoked")
+        .withArgs(f.accountAddress, SESSION_ID, 1n);
+      await expectRefused(f, op, "SessionRevokedError", [f.accountAddress, SESSION_ID]);
+    });
+
+    it("refuses a signed revocation aimed at an older grant of the same session id", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const signature = await signRevocation(f, {
+        account: f.accountAddress,
+        sessionId: SESSION_ID,
+        grantId: 7n,
+        nonce: 51n,
+      });
+      await expect(f.sessionModule.revokeWithSignature(f.accountAddress, SESSION_ID, 7n, 51n, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionGrantMismatch")
+        .withArgs(1n, 7n);
+    });
+
+    it("pulls the kill switch with a signed AllSessionsRevocation, once", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const signature = await signRevokeAll(f, { account: f.accountAddress, nonce: 99n });
+      await expect(f.sessionModule.connect(f.stranger).revokeAllWithSignature(f.accountAddress, 99n, signature))
+        .to.emit(f.sessionModule, "AllSessionsRevoked")
+        .withArgs(f.accountAddress, 1n);
+      await expect(f.sessionModule.revokeAllWithSignature(f.accountAddress, 99n, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
+        .withArgs(f.accountAddress, 99n);
+      expect(await f.sessionModule.epochOf(f.accountAddress)).to.equal(1n);
+    });
+
+    it("refuses a kill switch signed by the agent", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const signature = await signRevokeAll(f, { account: f.accountAddress, nonce: 98n }, f.agent);
+      await expect(f.sessionModule.revokeAllWithSignature(f.accountAddress, 98n, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+        .withArgs(f.accountAddress);
+      expect(await f.sessionModule.epochOf(f.accountAddress)).to.equal(0n);
+    });
+  });
+
+  describe("THREATS 11: re-grants and re-installs", function () {
+    it("T11: a re-granted session id does not inherit the old grant's scope", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
+      const data = ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]);
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data]]))
+      ).wait();
+      const narrower = typicalSession(f, { scope: [{ target: f.stranger.address, selector: SELECTOR_NO_CALLDATA }] });
+      await (await grantByTransaction(f, narrower)).wait();
+      expect(await f.sessionModule.isInScope(f.accountAddress, SESSION_ID, f.recipient, SELECTOR_NO_CALLDATA)).to.equal(
+        false,
+      );
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await expectRefused(f, op, "SessionCallOutOfScope", [f.recipient, SELECTOR_NO_CALLDATA]);
+    });
+
+    it("T11: a revoked session stays revoked when its validation is uninstalled without data and reinstalled", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
+      await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();
+      const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, "0x", []]))
+      ).wait();
+      const [config, selectors] = (await import("../../client/session.js")).sessionInstallArgs(
+        typicalSession(f),
+        f.addresses,
+      );
+      // Reinstall the bare validation (no install data): the module's record, revoked, is what answers.
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("installValidation", [config, selectors, "0x", []]))
+      ).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY));
+      await expectRefused(f, op, "SessionRevokedError", [f.accountAddress, SESSION_ID]);
+    });
+  });
+
+  describe("runtime validation", function () {
+    const runtimeAuth = async (f: SessionFixture) =>
+      (await import("../../client/encoding.js")).encodeValidationSignature(
+        { validation: { module: f.sessionModule.target as string, entityId: SESSION_ID }, isGlobal: false },
+        "0x",
+      );
+
+    it("lets the agent's EOA execute within scope", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await (
+        await f.account
+          .connect(f.agent)
+          .executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), await runtimeAuth(f))
+      ).wait();
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+    });
+
+    it("refuses another EOA using the session", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await expect(
+        f.account
+          .connect(f.stranger)
+          .executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), await runtimeAuth(f)),
+      )
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionUnauthorizedSender")
+        .withArgs(f.accountAddress, SESSION_ID, f.stranger.address);
+    });
+
+    it("refuses an out-of-scope call on the runtime path", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      await expect(
+        f.account
+          .connect(f.agent)
+          .executeWithRuntimeValidation(executeCall(f, f.stranger.address, PAY), await runtimeAuth(f)),
+      )
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionCallOutOfScope")
+        .withArgs(f.stranger.address, SELECTOR_NO_CALLDATA);
+    });
+  });
+
+  describe("portability", function () {
+    it("works on a minimal ERC-6900-shaped host that knows nothing of the Leash account", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const host = await ethers.deployContract("MinimalHost");
+      await (await f.owner.sendTransaction({ to: host.target, value: parseEther("1") })).wait();
+      const { encodeSessionConfig } = await import("../../client/session.js");
+      const session = typicalSession(f, { account: host.target as string });
+      await (await host.install(f.sessionModule.target as string, SESSION_ID, encodeSessionConfig(session))).wait();
+      await (await host.connect(f.agent).executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), "0x")).wait();
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+      await expect(host.connect(f.agent).executeWithRuntimeValidation(executeCall(f, f.stranger.address, PAY), "0x"))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionCallOutOfScope")
+        .withArgs(f.stranger.address, SELECTOR_NO_CALLDATA);
+    });
+  });
+});
