@@ -45,7 +45,7 @@ library BudgetPacking {
                     ((spent_ & _UINT96_MASK) << _SPENT_SHIFT) |
                     ((periodStart_ & _UINT40_MASK) << _START_SHIFT) |
                     ((periodLength_ & _PERIOD_MASK) << _PERIOD_SHIFT) |
-                    ((hasPerCallCap_ ? 1 : 0) << _CAP_FLAG_SHIFT)
+                    ((hasPerCallCap_ ? uint256(1) : 0) << _CAP_FLAG_SHIFT)
             );
     }
 
