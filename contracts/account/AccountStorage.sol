@@ -38,6 +38,8 @@ struct AccountStorage {
     mapping(ModuleEntity validationFunction => ValidationStorage) validationStorage;
     // How many installed execution modules declared each ERC-165 interface id.
     mapping(bytes4 interfaceId => uint256 count) supportedInterfaces;
+    // How many installations (validation, hook, execution) use each module address.
+    mapping(address module => uint256 count) moduleInstalls;
 }
 
 /// @dev keccak256(abi.encode(uint256(keccak256("leash.storage.ModularAccount")) - 1)) & ~bytes32(uint256(0xff))

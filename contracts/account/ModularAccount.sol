@@ -329,6 +329,7 @@ contract ModularAccount is
             revert AccountModuleInvalid(module, type(IModule).interfaceId);
         }
         AccountStorage storage $ = getAccountStorage();
+        ++$.moduleInstalls[module];
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             ManifestExecutionFunction calldata fn = manifest.executionFunctions[i];
             bytes4 selector = fn.executionSelector;
@@ -368,6 +369,7 @@ contract ModularAccount is
         bytes calldata uninstallData
     ) external nativeFunction {
         AccountStorage storage $ = getAccountStorage();
+        _forgetModule(module);
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             bytes4 selector = manifest.executionFunctions[i].executionSelector;
             ExecutionStorage storage execution = $.executionStorage[selector];
@@ -433,6 +435,14 @@ contract ModularAccount is
         }
         validation.flags = ValidationFlags.wrap(0);
         validation.isInstalled = false;
+        _forgetModule(validationFunction.module());
+        for (uint256 i = 0; i < hookCount; ++i) {
+            _forgetModule(
+                i < validationHooks.length
+                    ? validationHooks[i].module()
+                    : _toHookConfig(executionHooks[i - validationHooks.length]).module()
+            );
+        }
 
         bool onUninstallSucceeded = true;
         if (hookUninstallData.length != 0) {
@@ -494,6 +504,13 @@ contract ModularAccount is
     }
 
     // ───────────────────────────────────────────── views ─────────────────────────────────────────────
+
+    /// @notice Whether `module` is used by any installed validation, hook or execution function of this account.
+    /// @dev Lets a module refuse to treat another installed module as an ordinary call target (Leash's session
+    /// module does, so no session can be scoped to call a module that trusts the account).
+    function isModuleInstalled(address module) external view returns (bool) {
+        return getAccountStorage().moduleInstalls[module] != 0;
+    }
 
     /// @inheritdoc IModularAccount
     function accountId() external pure returns (string memory) {
@@ -620,6 +637,7 @@ contract ModularAccount is
         ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
         if (validation.isInstalled) revert AccountValidationAlreadyInstalled(validationFunction);
         validation.isInstalled = true;
+        ++getAccountStorage().moduleInstalls[module];
         validation.flags = validationConfig.flags();
 
         for (uint256 i = 0; i < selectors.length; ++i) {
@@ -641,6 +659,7 @@ contract ModularAccount is
     }
 
     function _installHook(ValidationStorage storage validation, HookConfig hook) internal {
+        ++getAccountStorage().moduleInstalls[hook.module()];
         uint8 flags = uint8(uint200(HookConfig.unwrap(hook)));
         if (hook.isValidationHook()) {
             if (flags != HookConfigLib.IS_VALIDATION_HOOK) revert AccountHookConfigInvalid(hook);
@@ -775,6 +794,7 @@ contract ModularAccount is
             selector == this.entryPoint.selector ||
             selector == this.isValidSignature.selector ||
             selector == this.accountId.selector ||
+            selector == this.isModuleInstalled.selector ||
             selector == this.supportsInterface.selector ||
             selector == this.getExecutionData.selector ||
             selector == this.getValidationData.selector ||
@@ -832,6 +852,12 @@ contract ModularAccount is
                 post.preExecHookReturnData
             );
         }
+    }
+
+    /// @dev One installation of `module` less (never below zero).
+    function _forgetModule(address module) internal {
+        mapping(address => uint256) storage installs = getAccountStorage().moduleInstalls;
+        if (installs[module] != 0) --installs[module];
     }
 
     function _tryOnUninstall(address module, bytes calldata data) internal returns (bool) {

@@ -7,7 +7,6 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 
 import {Call, IModularAccount} from "../interfaces/erc6900/IModularAccount.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
@@ -68,7 +67,8 @@ struct SessionGrant {
 /// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
 /// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
 ///   (target, selector) and carry at most `valueCapPerCall`. Never allowed, whatever the grant says: the account
-///   itself, this module, the spend-limit hook, any ERC-6900 module (checked at grant), and any account function
+///   itself, this module, the spend-limit hook, any module installed on the account (checked at grant, where the
+///   account can tell), and any account function
 ///   other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested dispatchers).
 /// - ERC-1271: refused unless the session was granted signing; then the agent signs an account- and
 ///   session-bound `SessionMessage(address account,uint32 sessionId,bytes32 hash)` in this module's domain.
@@ -115,6 +115,8 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
     );
 
     bytes4 private constant _ERC1271_MAGIC = IERC1271.isValidSignature.selector;
+    /// @dev `isModuleInstalled(address)` of the Leash account.
+    bytes4 private constant _IS_MODULE_INSTALLED = bytes4(keccak256("isModuleInstalled(address)"));
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
     uint256 private constant _SCOPE_ALLOWED = 1;
     uint8 private constant _GRANT_ID_SHIFT = 192;
@@ -560,14 +562,24 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
         );
     }
 
+    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, and any module installed on
+    /// the account (asked through `isModuleInstalled` where the account has it). No call is made to the target
+    /// itself: probing an address without code would break ERC-7562 when the grant runs inside a user op.
     function _checkTargetGrantable(address account, address target) internal view {
         if (
             target == address(0) ||
             target == account ||
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
-            ERC165Checker.supportsInterface(target, type(IModule).interfaceId)
+            _isInstalledModule(account, target)
         ) revert SessionTargetForbidden(target);
+    }
+
+    /// @dev True only if the account answers `isModuleInstalled(target)` with true; accounts without that view
+    /// (other ERC-6900 implementations) answer nothing and the check passes.
+    function _isInstalledModule(address account, address target) internal view returns (bool) {
+        (bool success, bytes memory result) = account.staticcall(abi.encodeWithSelector(_IS_MODULE_INSTALLED, target));
+        return success && result.length == 32 && abi.decode(result, (uint256)) == 1;
     }
 
     function _revoke(address account, uint32 sessionId) internal {

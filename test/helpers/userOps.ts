@@ -6,7 +6,8 @@ import type { BaseWallet, ContractTransactionReceipt } from "ethers";
 
 import { encodeValidationSignature, type ValidationSelection } from "../../client/encoding.js";
 import { packUserOp, type UserOperation } from "../../client/userOp.js";
-import type { EntryPoint } from "../../typechain-types/index.js";
+import { ModularAccount__factory, type EntryPoint } from "../../typechain-types/index.js";
+import { checkAccountValidation } from "./erc7562.js";
 
 /** Gas values generous enough for every test op; fees fixed so balances are predictable. */
 export const TEST_GAS = {
@@ -50,12 +51,42 @@ export async function buildSignedOp(
   return { op, hash };
 }
 
-/** Sends one op in one `handleOps` bundle from the bundler signer; returns the receipt. */
+const accountInterface = ModularAccount__factory.createInterface();
+
+/**
+ * Fails if the op's account validation breaks an ERC-7562 rule (banned opcode, unassociated storage, call to an
+ * address without code). Ops that deploy their account (initCode) are not replayed: the sender has no code yet.
+ */
+export async function assertValidationRules(
+  ethers: HardhatEthers,
+  entryPoint: EntryPoint,
+  op: UserOperation,
+): Promise<void> {
+  if (op.initCode !== "0x") return;
+  const hash = await entryPoint.getUserOpHash(packUserOp(op));
+  const calldata = accountInterface.encodeFunctionData("validateUserOp", [packUserOp(op), hash, 0n]);
+  const { violations, reverted } = await checkAccountValidation(
+    ethers.provider,
+    entryPoint.target as string,
+    op.sender,
+    calldata,
+  );
+  if (!reverted && violations.length !== 0) {
+    const lines = violations.map((v) => `${v.rule} ${v.opcode} in ${v.code}: ${v.detail}`);
+    throw new Error(`ERC-7562 violations in the op's validation:\n${lines.join("\n")}`);
+  }
+}
+
+/**
+ * Sends one op in one `handleOps` bundle from the bundler signer; returns the receipt. Every op's validation is
+ * first checked against the ERC-7562 rules.
+ */
 export async function sendOp(
   ethers: HardhatEthers,
   entryPoint: EntryPoint,
   op: UserOperation,
 ): Promise<ContractTransactionReceipt> {
+  await assertValidationRules(ethers, entryPoint, op);
   const [, , , bundler] = await ethers.getSigners();
   if (bundler === undefined) throw new Error("the network needs at least four signers");
   const tx = await entryPoint.connect(bundler).handleOps([packUserOp(op)], await bundler.getAddress());
