@@ -64,7 +64,11 @@ describe("ERC-7562 checker", function () {
       selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
       signer: f.owner,
     });
-    await expect(assertValidationRules(ethers, f.entryPoint, op)).to.be.rejectedWith(/ERC-7562 violations/);
+    const failure = await assertValidationRules(ethers, f.entryPoint, op).then(
+      () => "",
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    expect(failure).to.match(/ERC-7562 violations in the op's validation:\nOP-011 TIMESTAMP/);
   });
 
   it("T17: finds no violation in a session op with its spend-limit hook", async function () {
