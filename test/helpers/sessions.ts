@@ -4,7 +4,7 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { parseEther, parseUnits, Wallet, type HDNodeWallet } from "ethers";
+import { parseEther, parseUnits, type HDNodeWallet } from "ethers";
 
 import { encodeValidationSignature, type DeferredInstall } from "../../client/encoding.js";
 import {
@@ -44,7 +44,8 @@ export async function sessionFixture(ethers: HardhatEthers, networkHelpers: Netw
   await fund(ethers, accountAddress);
   const usdc = await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6]);
   await (await usdc.mint(accountAddress, parseUnits("1000", 6))).wait();
-  const recipient = Wallet.createRandom().address;
+  // A fixed payee (not a random one) keeps calldata, hence gas figures, identical from run to run.
+  const recipient = testWallet(ethers, "m/44'/60'/9'/0/0").address;
   const { chainId } = await ethers.provider.getNetwork();
   const addresses: LeashAddresses = {
     chainId,
