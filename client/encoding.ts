@@ -7,7 +7,7 @@
  * - ValidationConfig = ModuleEntity ‖ flags (1): bit 2 isGlobal, bit 1 isSignatureValidation, bit 0 isUserOpValidation
  * - HookConfig       = ModuleEntity ‖ flags (1): bit 2 hasPre, bit 1 hasPost, bit 0 isValidationHook
  * - user op signature / runtime authorization =
- *     ModuleEntity ‖ flags (1) ‖ [length (4) ‖ abi.encode(installer, call)] ‖ { index (1) ‖ length (4) ‖ hookData }*
+ *     ModuleEntity ‖ flags (1) ‖ [length (4) ‖ abi.encode(installer, data)] ‖ { index (1) ‖ length (4) ‖ hookData }*
  *     ‖ 0xFF ‖ validationData
  *   flags: bit 0 isGlobal, bit 1 a deferred install follows (user ops only)
  * - ERC-1271 signature = the same without the isGlobal byte.
@@ -87,12 +87,12 @@ function encodeSegments(hookData: readonly (string | undefined)[], validationDat
   return concat(parts);
 }
 
-/** A call the account makes to a trusted installer before validating the op (user ops only). */
+/** What the account hands a trusted installer's `installDeferred(data)` before validating the op (user ops only). */
 export interface DeferredInstall {
   /** The installer: a module holding a direct-call validation for `installValidation` on the account. */
   installer: string;
-  /** The calldata for the installer, e.g. the session module's `grantWithSignature(grant, signature)`. */
-  call: string;
+  /** The installer's data, e.g. `abi.encode(SessionGrant, ownerSignature)` for the session module. */
+  data: string;
 }
 
 /** What selects a validation and feeds its hooks. */
@@ -117,7 +117,7 @@ export function encodeValidationSignature(selection: ValidationSelection, valida
   if (selection.deferredInstall !== undefined) {
     const payload = AbiCoder.defaultAbiCoder().encode(
       ["address", "bytes"],
-      [selection.deferredInstall.installer, selection.deferredInstall.call],
+      [selection.deferredInstall.installer, selection.deferredInstall.data],
     );
     parts.push(zeroPadValue(toBeHex((payload.length - 2) / 2), 4), payload);
   }

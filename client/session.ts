@@ -16,6 +16,7 @@ import {
   type TypedDataField,
 } from "ethers";
 
+import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import {
   encodeErc1271Signature,
   encodeHookInstall,
@@ -66,6 +67,8 @@ export interface SessionDescription {
   scope: ScopeEntry[];
   budgets: BudgetEntry[];
   paymasters: string[];
+  /** The account's revocation epoch when the grant is signed (signed grants only; a kill switch voids it). */
+  epoch: number;
   /** Unused nonce of the account (signed grants only; shared with signed revocations). */
   nonce: bigint;
 }
@@ -95,6 +98,7 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "budgetPeriods", type: "uint48[]" },
     { name: "budgetPerCallCaps", type: "uint256[]" },
     { name: "paymasters", type: "address[]" },
+    { name: "epoch", type: "uint32" },
     { name: "nonce", type: "uint256" },
   ],
 };
@@ -144,6 +148,7 @@ export function sessionGrantMessage(session: SessionDescription) {
     budgetPeriods: session.budgets.map((budget) => budget.period),
     budgetPerCallCaps: session.budgets.map((budget) => budget.perCallCap),
     paymasters: session.paymasters.map((paymaster) => getAddress(paymaster)),
+    epoch: session.epoch,
     nonce: session.nonce,
   };
 }
@@ -276,6 +281,19 @@ export function sessionInstallArgs(
     ),
   ];
   return [config, [...SESSION_SELECTORS], encodeSessionConfig(session), hooks];
+}
+
+/**
+ * The deferred-install data for an owner-signed grant (`abi.encode(SessionGrant, ownerSignature)`), to enable the
+ * session inside the agent's first user op: `{ installer: sessionModule, data }` in the op's selection.
+ */
+export function encodeDeferredGrant(session: SessionDescription, ownerSignature: string): string {
+  const call = SessionKeyValidationModule__factory.createInterface().encodeFunctionData("grantWithSignature", [
+    sessionGrantMessage(session),
+    ownerSignature,
+  ]);
+  // grantWithSignature's arguments, without its selector: exactly abi.encode(grant, signature).
+  return "0x" + call.slice(10);
 }
 
 /** The user op nonce key a session must use: its ModuleEntity (module ‖ session id) as a uint192. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 
@@ -17,7 +19,11 @@ import {ModularAccount} from "./ModularAccount.sol";
 /// - The CREATE2 salt binds the owner, so nobody can take an owner's address with another owner.
 /// - `createAccount` is idempotent: for an existing account it returns the address without a call, as ERC-4337
 ///   `initCode` requires.
-contract AccountFactory {
+/// - IMPORTANT: a first user op (with `initCode`) makes the owner module (and a deferred grant, the session module and
+///   the hook) touch the new account's storage in other contracts; ERC-7562 (STO-022) allows that only when the
+///   factory is staked. Stake the factory in the EntryPoint ({addStake}) before relying on `initCode`, or deploy
+///   accounts with {createAccount} in a transaction.
+contract AccountFactory is Ownable {
     /// @notice Entity id of the owner validation on every account this factory creates.
     uint32 public constant OWNER_ENTITY_ID = 0;
     /// @dev ERC-6900 direct-call validation entity id.
@@ -39,10 +45,33 @@ contract AccountFactory {
     /// @param accountImplementation The ModularAccount implementation.
     /// @param ownerValidationModule The OwnerValidationModule.
     /// @param sessionInstaller The SessionKeyValidationModule, or zero for accounts without signed grants.
-    constructor(ModularAccount accountImplementation, address ownerValidationModule, address sessionInstaller) {
+    /// @param factoryOwner Who may manage the factory's EntryPoint stake.
+    constructor(
+        ModularAccount accountImplementation,
+        address ownerValidationModule,
+        address sessionInstaller,
+        address factoryOwner
+    ) Ownable(factoryOwner) {
         ACCOUNT_IMPLEMENTATION = accountImplementation;
         OWNER_VALIDATION_MODULE = ownerValidationModule;
         SESSION_INSTALLER = sessionInstaller;
+    }
+
+    /// @notice Stakes the factory in the EntryPoint (ERC-7562 reputation for first ops with `initCode`).
+    /// @param unstakeDelaySec The unstake delay the EntryPoint will enforce.
+    function addStake(uint32 unstakeDelaySec) external payable onlyOwner {
+        _entryPoint().addStake{value: msg.value}(unstakeDelaySec);
+    }
+
+    /// @notice Starts the unstake delay.
+    function unlockStake() external onlyOwner {
+        _entryPoint().unlockStake();
+    }
+
+    /// @notice Withdraws the stake after the delay.
+    /// @param to Where the stake goes.
+    function withdrawStake(address payable to) external onlyOwner {
+        _entryPoint().withdrawStake(to);
     }
 
     /// @notice Deploys (or returns) the account of `owner` for `salt`.
@@ -66,6 +95,10 @@ contract AccountFactory {
     /// @return The account's address, deployed or not.
     function getAccountAddress(address owner, uint256 salt) external view returns (address) {
         return Create2.computeAddress(_salt(owner, salt), _initCodeHash(_initCall(owner)));
+    }
+
+    function _entryPoint() private view returns (IEntryPoint) {
+        return ACCOUNT_IMPLEMENTATION.entryPoint();
     }
 
     function _initCall(address owner) private view returns (bytes memory) {

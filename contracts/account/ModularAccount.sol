@@ -38,6 +38,7 @@ import {
     ValidationDataView
 } from "../interfaces/erc6900/IModularAccountView.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
+import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
@@ -165,6 +166,8 @@ contract ModularAccount is
     error AccountExecutionHookInvalid(bytes4 selector, uint32 entityId);
     /// @notice `installer` holds no direct-call validation for `installValidation`, so it cannot install in a user op.
     error AccountDeferredInstallerNotAllowed(address installer);
+    /// @notice `module` has no execution installation on this account.
+    error AccountExecutionNotInstalled(address module);
     /// @notice No native or installed function has `selector`.
     error AccountUnrecognizedFunction(bytes4 selector);
 
@@ -228,10 +231,10 @@ contract ModularAccount is
     /// @inheritdoc IAccount
     /// @dev `userOp.signature` = `ModuleEntity ‖ flags ‖ [deferred install] ‖ hook data segments ‖ 0xFF ‖
     /// validation signature`. `flags` bit 0 selects the global flag (1) or the selector list (0); bit 1 announces a
-    /// deferred install: `length (4 bytes) ‖ abi.encode(address installer, bytes call)`. The account then calls
-    /// `installer` with `call` before validating, which lets an owner-signed grant install the op's own validation
-    /// in the same op. Only an installer the owner trusted (a direct-call validation for `installValidation`) may
-    /// be called, and it does nothing anyone could not do by calling it directly.
+    /// deferred install: `length (4 bytes) ‖ abi.encode(address installer, bytes data)`. The account then calls
+    /// `installer.installDeferred(data)` before validating, which lets an owner-signed grant install the op's own
+    /// validation in the same op. Only an installer the owner trusted (a direct-call validation for
+    /// `installValidation`) is called, and only that function, which must verify its own authority.
     /// The validation data returned is the intersection of the time bounds of the validation hooks and the
     /// validation function; the authorizer is 1 if any of them reported a signature failure.
     function validateUserOp(
@@ -330,6 +333,7 @@ contract ModularAccount is
         }
         AccountStorage storage $ = getAccountStorage();
         ++$.moduleInstalls[module];
+        ++$.executionInstalls[module];
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             ManifestExecutionFunction calldata fn = manifest.executionFunctions[i];
             bytes4 selector = fn.executionSelector;
@@ -369,6 +373,9 @@ contract ModularAccount is
         bytes calldata uninstallData
     ) external nativeFunction {
         AccountStorage storage $ = getAccountStorage();
+        // Refuse a module that has no execution install: it must not lower another installation's count.
+        if ($.executionInstalls[module] == 0) revert AccountExecutionNotInstalled(module);
+        --$.executionInstalls[module];
         _forgetModule(module);
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             bytes4 selector = manifest.executionFunctions[i].executionSelector;
@@ -603,7 +610,7 @@ contract ModularAccount is
         if (data.length < _DEFERRED_LENGTH_BYTES) revert AccountValidationSelectionMalformed();
         uint256 length = uint32(bytes4(data[:_DEFERRED_LENGTH_BYTES]));
         if (data.length < _DEFERRED_LENGTH_BYTES + length) revert AccountValidationSelectionMalformed();
-        (address installer, bytes memory installCall) = abi.decode(
+        (address installer, bytes memory installData) = abi.decode(
             data[_DEFERRED_LENGTH_BYTES:_DEFERRED_LENGTH_BYTES + length],
             (address, bytes)
         );
@@ -614,7 +621,11 @@ contract ModularAccount is
             !installerValidation.isInstalled ||
             !installerValidation.selectors.contains(bytes32(this.installValidation.selector))
         ) revert AccountDeferredInstallerNotAllowed(installer);
-        (bool success, bytes memory result) = installer.call(installCall);
+        // Only this one function: the data is not signed by anyone the account trusts, so the account never lets
+        // it choose which of the installer's functions runs with the account as caller.
+        (bool success, bytes memory result) = installer.call(
+            abi.encodeCall(IDeferredInstaller.installDeferred, (installData))
+        );
         if (!success) {
             assembly ("memory-safe") {
                 revert(add(result, 0x20), mload(result))

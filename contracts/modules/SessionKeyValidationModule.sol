@@ -11,6 +11,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Call, IModularAccount} from "../interfaces/erc6900/IModularAccount.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
+import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
@@ -53,6 +54,8 @@ struct SessionGrant {
     uint256[] budgetPerCallCaps;
     // Paymasters the session may use (empty: none, the account pays gas from its native budget).
     address[] paymasters;
+    // The account's revocation epoch when the owner signed: a kill switch pulled since voids the grant.
+    uint32 epoch;
     // Any number not used before for this account (grants and signed revocations share the space).
     uint256 nonce;
 }
@@ -67,8 +70,8 @@ struct SessionGrant {
 /// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
 /// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
 ///   (target, selector) and carry at most `valueCapPerCall`. Never allowed, whatever the grant says: the account
-///   itself, this module, the spend-limit hook, any module installed on the account (checked at grant, where the
-///   account can tell), and any account function
+///   itself, this module, the spend-limit hook, the EntryPoint, any module installed on the account (asked from
+///   the account, where it can tell), and any account function
 ///   other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested dispatchers).
 /// - ERC-1271: refused unless the session was granted signing; then the agent signs an account- and
 ///   session-bound `SessionMessage(address account,uint32 sessionId,bytes32 hash)` in this module's domain.
@@ -82,7 +85,7 @@ struct SessionGrant {
 /// epoch, and (user ops) the nonce key is its ModuleEntity. Invariant: scope entries are keyed by the grant id, so a
 /// re-granted or re-installed session id never inherits an older grant's scope.
 /// Storage is keyed with the account as the innermost mapping key (ERC-7562 associated storage).
-contract SessionKeyValidationModule is IValidationModule, EIP712 {
+contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EIP712 {
     using SessionPacking for SessionKeySlot;
     using SessionPacking for SessionStateSlot;
     using SessionPacking for AccountSlot;
@@ -102,7 +105,7 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
         "SessionGrant(address account,uint32 sessionId,address agent,uint48 validAfter,uint48 validUntil,"
         "uint128 valueCapPerCall,bool canSignMessages,address[] targets,bytes4[] selectors,"
         "address[] budgetAssets,uint256[] budgetLimits,uint48[] budgetPeriods,uint256[] budgetPerCallCaps,"
-        "address[] paymasters,uint256 nonce)"
+        "address[] paymasters,uint32 epoch,uint256 nonce)"
     );
     bytes32 private constant _SESSION_REVOCATION_TYPEHASH = keccak256(
         "SessionRevocation(address account,uint32 sessionId,uint64 grantId,uint256 nonce)"
@@ -126,6 +129,8 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
 
     /// @notice The SpendLimitHook installed with sessions granted by signature (zero: none).
     address public immutable SPEND_LIMIT_HOOK;
+    /// @notice The EntryPoint: never a session target (it holds the account's deposit).
+    address public immutable ENTRY_POINT;
 
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
@@ -196,14 +201,22 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
     error SessionOwnerSignatureInvalid(address account);
     /// @notice A signed revocation names a grant that is not the session's current one.
     error SessionGrantMismatch(uint64 expected, uint64 actual);
+    /// @notice The account already has a session `sessionId`: uninstall it with its data (erasing it) first.
+    error SessionAlreadyExists(address account, uint32 sessionId);
+    /// @notice The grant was signed in an older revocation epoch (a kill switch was pulled since).
+    error SessionGrantEpochStale(uint32 current, uint32 signed);
+    /// @notice A deferred install carried a grant for another account than the calling one.
+    error SessionGrantAccountMismatch(address caller, address account);
     /// @notice Signed grants are unavailable: this deployment has no spend-limit hook to enforce budgets.
     error SessionSpendLimitHookMissing();
 
     // ──────────────────────────────────────── construction ───────────────────────────────────────────
 
     /// @param spendLimitHook The SpendLimitHook that signed grants install (zero to disable signed grants).
-    constructor(address spendLimitHook) EIP712("Leash Session Keys", "1") {
+    /// @param entryPoint The EntryPoint the accounts use.
+    constructor(address spendLimitHook, address entryPoint) EIP712("Leash Session Keys", "1") {
         SPEND_LIMIT_HOOK = spendLimitHook;
+        ENTRY_POINT = entryPoint;
     }
 
     // ───────────────────────────────────── install / uninstall ───────────────────────────────────────
@@ -236,44 +249,24 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
     /// @param grant The grant the owner signed.
     /// @param ownerSignature The account's ERC-1271 signature: `ModuleEntity ‖ hook segments ‖ 0xFF ‖ signature`.
     function grantWithSignature(SessionGrant calldata grant, bytes calldata ownerSignature) external {
-        if (SPEND_LIMIT_HOOK == address(0)) revert SessionSpendLimitHookMissing();
-        address account = grant.account;
-        _consumeOwnerSignature(account, grant.nonce, hashSessionGrant(grant), ownerSignature);
+        _grantWithSignature(grant, ownerSignature);
+    }
 
-        bytes[] memory hooks = new bytes[](1);
-        hooks[0] = abi.encodePacked(
-            HookConfigLib.packValidationHook(SPEND_LIMIT_HOOK, grant.sessionId),
-            abi.encode(
-                grant.sessionId,
-                grant.validAfter,
-                grant.budgetAssets,
-                grant.budgetLimits,
-                grant.budgetPeriods,
-                grant.budgetPerCallCaps,
-                grant.paymasters
-            )
-        );
+    /// @inheritdoc IDeferredInstaller
+    /// @dev `data` = `abi.encode(SessionGrant grant, bytes ownerSignature)` for the calling account: the same checks
+    /// as {grantWithSignature}; the call itself grants nothing.
+    function installDeferred(bytes calldata data) external {
+        (SessionGrant memory grant, bytes memory ownerSignature) = abi.decode(data, (SessionGrant, bytes));
+        if (grant.account != msg.sender) revert SessionGrantAccountMismatch(msg.sender, grant.account);
+        _grantWithSignature(grant, ownerSignature);
+    }
 
-        bytes4[] memory selectors = new bytes4[](2);
-        selectors[0] = IModularAccount.execute.selector;
-        selectors[1] = IModularAccount.executeBatch.selector;
-
-        SessionConfig memory config = SessionConfig({
-            sessionId: grant.sessionId,
-            agent: grant.agent,
-            validAfter: grant.validAfter,
-            validUntil: grant.validUntil,
-            valueCapPerCall: grant.valueCapPerCall,
-            canSignMessages: grant.canSignMessages,
-            targets: grant.targets,
-            selectors: grant.selectors
-        });
-        IModularAccount(account).installValidation(
-            ValidationConfigLib.pack(address(this), grant.sessionId, false, grant.canSignMessages, true),
-            selectors,
-            abi.encode(config),
-            hooks
-        );
+    /// @notice Voids an owner-signed grant or revocation of the calling account before anyone submits it.
+    /// @param nonce The nonce to mark used.
+    function cancelNonce(uint256 nonce) external {
+        if (_usedNonces[nonce][msg.sender]) revert SessionNonceUsed(msg.sender, nonce);
+        _usedNonces[nonce][msg.sender] = true;
+        emit NonceUsed(msg.sender, nonce);
     }
 
     // ───────────────────────────────────────── revocation ────────────────────────────────────────────
@@ -469,7 +462,7 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
     }
 
     /// @notice The EIP-712 digest of a `SessionGrant` in this module's domain.
-    function hashSessionGrant(SessionGrant calldata grant) public view returns (bytes32) {
+    function hashSessionGrant(SessionGrant memory grant) public view returns (bytes32) {
         bytes32 structHash = keccak256(
             bytes.concat(
                 abi.encode(
@@ -490,6 +483,7 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
                     keccak256(abi.encodePacked(grant.budgetPeriods)),
                     keccak256(abi.encodePacked(grant.budgetPerCallCaps)),
                     keccak256(abi.encodePacked(grant.paymasters)),
+                    grant.epoch,
                     grant.nonce
                 )
             )
@@ -519,9 +513,52 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
+    function _grantWithSignature(SessionGrant memory grant, bytes memory ownerSignature) internal {
+        if (SPEND_LIMIT_HOOK == address(0)) revert SessionSpendLimitHookMissing();
+        address account = grant.account;
+        uint32 currentEpoch = _accounts[account].epoch();
+        if (grant.epoch != currentEpoch) revert SessionGrantEpochStale(currentEpoch, grant.epoch);
+        _consumeOwnerSignature(account, grant.nonce, hashSessionGrant(grant), ownerSignature);
+
+        bytes[] memory hooks = new bytes[](1);
+        hooks[0] = abi.encodePacked(
+            HookConfigLib.packValidationHook(SPEND_LIMIT_HOOK, grant.sessionId),
+            abi.encode(
+                grant.sessionId,
+                grant.validAfter,
+                grant.budgetAssets,
+                grant.budgetLimits,
+                grant.budgetPeriods,
+                grant.budgetPerCallCaps,
+                grant.paymasters
+            )
+        );
+        bytes4[] memory selectors = new bytes4[](2);
+        selectors[0] = IModularAccount.execute.selector;
+        selectors[1] = IModularAccount.executeBatch.selector;
+        SessionConfig memory config = SessionConfig({
+            sessionId: grant.sessionId,
+            agent: grant.agent,
+            validAfter: grant.validAfter,
+            validUntil: grant.validUntil,
+            valueCapPerCall: grant.valueCapPerCall,
+            canSignMessages: grant.canSignMessages,
+            targets: grant.targets,
+            selectors: grant.selectors
+        });
+        IModularAccount(account).installValidation(
+            ValidationConfigLib.pack(address(this), grant.sessionId, false, grant.canSignMessages, true),
+            selectors,
+            abi.encode(config),
+            hooks
+        );
+    }
+
     function _grant(address account, SessionConfig memory config) internal {
         uint32 sessionId = config.sessionId;
         if (sessionId == DIRECT_CALL_ENTITY_ID) revert SessionIdReserved(sessionId);
+        // Never overwrite a session: that would revive a revoked or killed one with a fresh epoch.
+        if (_keys[sessionId][account].signer() != address(0)) revert SessionAlreadyExists(account, sessionId);
         if (config.agent == address(0)) revert SessionAgentZero();
         if (config.validUntil <= config.validAfter)
             revert SessionTimeRangeInvalid(config.validAfter, config.validUntil);
@@ -562,15 +599,16 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
         );
     }
 
-    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, and any module installed on
-    /// the account (asked through `isModuleInstalled` where the account has it). No call is made to the target
-    /// itself: probing an address without code would break ERC-7562 when the grant runs inside a user op.
+    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, the EntryPoint, and any module
+    /// installed on the account (asked through `isModuleInstalled` where the account has it). No call is made to the
+    /// target itself: probing an address without code would break ERC-7562 when the grant runs inside a user op.
     function _checkTargetGrantable(address account, address target) internal view {
         if (
             target == address(0) ||
             target == account ||
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
+            target == ENTRY_POINT ||
             _isInstalledModule(account, target)
         ) revert SessionTargetForbidden(target);
     }
@@ -600,11 +638,16 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
         address account,
         uint256 nonce,
         bytes32 digest,
-        bytes calldata ownerSignature
+        bytes memory ownerSignature
     ) internal {
         if (_usedNonces[nonce][account]) revert SessionNonceUsed(account, nonce);
-        // A session of this module must never speak for the owner, even one allowed to sign messages.
-        if (ownerSignature.length < 20 || address(bytes20(ownerSignature[:20])) == address(this)) {
+        // A session of this module must never speak for the owner, even one allowed to sign messages. The first
+        // 20 bytes of the account's ERC-1271 signature name the validation module that would answer.
+        bytes20 validationModule;
+        assembly ("memory-safe") {
+            validationModule := mload(add(ownerSignature, 0x20))
+        }
+        if (ownerSignature.length < 20 || address(validationModule) == address(this)) {
             revert SessionOwnerSignatureInvalid(account);
         }
         _usedNonces[nonce][account] = true;
@@ -635,9 +678,14 @@ contract SessionKeyValidationModule is IValidationModule, EIP712 {
             address target = call.target;
             bytes memory data = call.data;
             bytes4 selector = data.length >= 4 ? bytes4(data) : SELECTOR_NO_CALLDATA;
-            if (target == account || target == address(this) || target == SPEND_LIMIT_HOOK) {
-                revert SessionCallOutOfScope(target, selector);
-            }
+            // Checked on every op too: a module installed after the grant, at an address in scope, must stay out.
+            if (
+                target == account ||
+                target == address(this) ||
+                target == SPEND_LIMIT_HOOK ||
+                target == ENTRY_POINT ||
+                _isInstalledModule(account, target)
+            ) revert SessionCallOutOfScope(target, selector);
             if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);
             if (!_isAllowed(account, grantId, target, data.length, selector)) {
                 revert SessionCallOutOfScope(target, selector);

@@ -23,7 +23,7 @@ contract SessionScopeFuzzTest is LeashTest {
     mapping(uint256 => mapping(uint256 => bool)) private _allowed;
 
     function setUp() external {
-        _module = new SessionKeyValidationModule(address(0));
+        _module = new SessionKeyValidationModule(address(0), address(0xEE));
         for (uint256 i = 0; i < _POOL; ++i) {
             _targets[i] = address(uint160(0x1000 + i));
             _selectors[i] = bytes4(uint32(0x11111111 * (i + 1)));

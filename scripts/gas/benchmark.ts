@@ -9,7 +9,7 @@ import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/ty
 import { parseEther, parseUnits, type ContractTransactionReceipt } from "ethers";
 
 import { encodeValidationSignature } from "../../client/encoding.js";
-import { sessionGrantMessage, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
+import { encodeDeferredGrant, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
 import { OWNER_ENTITY_ID } from "../../test/helpers/fixture.js";
 import {
   DAY,
@@ -193,14 +193,11 @@ export async function runGasBenchmark(ethers: HardhatEthers, networkHelpers: Net
   {
     const time = await atNextTime();
     const session = benchSession(f, { sessionId: 3, nonce: 3n, validAfter: T0 });
-    const call = f.sessionModule.interface.encodeFunctionData("grantWithSignature", [
-      sessionGrantMessage(session),
-      await signGrant(f, session),
-    ]);
+    const call = encodeDeferredGrant(session, await signGrant(f, session));
     const { op } = await sessionOp(f, nativeCall, {
       sessionId: 3,
       timeHint: time,
-      deferredInstall: { installer: f.sessionModule.target as string, call },
+      deferredInstall: { installer: f.sessionModule.target as string, data: call },
       overrides: { verificationGasLimit: 1_000_000n },
     });
     const receipt = await sendOp(ethers, f.entryPoint, op);

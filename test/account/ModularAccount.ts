@@ -101,6 +101,16 @@ describe("ModularAccount", function () {
       expect(await f.factory.getAccountAddress(f.stranger.address, 0n)).to.not.equal(await f.account.getAddress());
     });
 
+    it("lets the factory's owner, and no one else, stake it in the EntryPoint (ERC-7562 for first ops)", async function () {
+      const f = await networkHelpers.loadFixture(accountFixture);
+      await (await f.factory.addStake(86_400, { value: parseEther("1") })).wait();
+      const info = await f.entryPoint.getDepositInfo(f.factory.target as string);
+      expect([info.staked, info.stake, info.unstakeDelaySec]).to.deep.equal([true, parseEther("1"), 86_400n]);
+      await expect(f.factory.connect(f.stranger).addStake(86_400, { value: 1n }))
+        .to.be.revertedWithCustomError(f.factory, "OwnableUnauthorizedAccount")
+        .withArgs(f.stranger.address);
+    });
+
     it("reverts with AccountFactoryZeroOwner for a zero owner", async function () {
       const f = await networkHelpers.loadFixture(accountFixture);
       await expect(f.factory.createAccount(ZeroAddress, 0n)).to.be.revertedWithCustomError(
@@ -809,6 +819,20 @@ describe("ModularAccount", function () {
       await expect(f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f)))
         .to.be.revertedWithCustomError(f.account, "AccountExecutionSelectorConflict")
         .withArgs(f.account.interface.getFunction("execute").selector);
+    });
+
+    it("reverts with AccountExecutionNotInstalled when uninstalling a module that has no execution install", async function () {
+      const f = await networkHelpers.loadFixture(accountFixture);
+      const empty = { executionFunctions: [], executionHooks: [], interfaceIds: [] };
+      const data = f.account.interface.encodeFunctionData("uninstallExecution", [
+        f.ownerModule.target as string,
+        empty,
+        "0x",
+      ]);
+      await expect(f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f)))
+        .to.be.revertedWithCustomError(f.account, "AccountExecutionNotInstalled")
+        .withArgs(f.ownerModule.target);
+      expect(await f.account.isModuleInstalled(f.ownerModule.target as string)).to.equal(true);
     });
 
     it("removes the functions and the interface on uninstall", async function () {

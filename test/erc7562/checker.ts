@@ -82,15 +82,12 @@ describe("ERC-7562 checker", function () {
 
   it("T17: finds no violation in a session granted inside the agent's first op (deferred install)", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    const { sessionGrantMessage } = await import("../../client/session.js");
+    const { encodeDeferredGrant } = await import("../../client/session.js");
     const { signGrant } = await import("../helpers/sessions.js");
     const session = typicalSession(f);
-    const call = f.sessionModule.interface.encodeFunctionData("grantWithSignature", [
-      sessionGrantMessage(session),
-      await signGrant(f, session),
-    ]);
+    const call = encodeDeferredGrant(session, await signGrant(f, session));
     const op = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")), {
-      deferredInstall: { installer: f.sessionModule.target as string, call },
+      deferredInstall: { installer: f.sessionModule.target as string, data: call },
     });
     const { violations, reverted } = await violationsOf(f, op);
     expect(reverted).to.equal(false);

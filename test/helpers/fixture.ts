@@ -43,12 +43,17 @@ export async function deployLeash(ethers: HardhatEthers): Promise<LeashDeploymen
   const entryPoint = await ethers.deployContract("EntryPoint");
   const ownerModule = await ethers.deployContract("OwnerValidationModule");
   const spendLimitHook = await ethers.deployContract("SpendLimitHook");
-  const sessionModule = await ethers.deployContract("SessionKeyValidationModule", [await spendLimitHook.getAddress()]);
+  const sessionModule = await ethers.deployContract("SessionKeyValidationModule", [
+    await spendLimitHook.getAddress(),
+    await entryPoint.getAddress(),
+  ]);
   const implementation = await ethers.deployContract("ModularAccount", [await entryPoint.getAddress()]);
+  const [deployer] = await ethers.getSigners();
   const factory = await ethers.deployContract("AccountFactory", [
     await implementation.getAddress(),
     await ownerModule.getAddress(),
     await sessionModule.getAddress(),
+    await deployer!.getAddress(),
   ]);
   return { entryPoint, ownerModule, spendLimitHook, sessionModule, implementation, factory };
 }

@@ -78,6 +78,7 @@ export function typicalSession(f: SessionFixture, overrides: Partial<SessionDesc
       { asset: f.usdc.target as string, limit: parseUnits("100", 6), period: DAY, perCallCap: 0n },
     ],
     paymasters: [],
+    epoch: 0,
     nonce: 1n,
     ...overrides,
   };

@@ -84,6 +84,7 @@ describe("SessionKeyValidationModule", function () {
       ["the session module", (f: SessionFixture) => f.sessionModule.target as string],
       ["the spend-limit hook", (f: SessionFixture) => f.spendLimitHook.target as string],
       ["the owner validation module", (f: SessionFixture) => f.ownerModule.target as string],
+      ["the EntryPoint (it holds the account's deposit)", (f: SessionFixture) => f.entryPoint.target as string],
       ["the zero address", () => ZeroAddress],
     ] as const) {
       it(`T4: refuses a scope that names ${name}`, async function () {
@@ -556,6 +557,16 @@ describe("SessionKeyValidationModule", function () {
   });
 
   describe("grant by the owner's signature", function () {
+    it("hashes a SessionGrant exactly as the client's EIP-712 typed data (what the Ledger signs)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { sessionGrantTypedData, sessionGrantMessage } = await import("../../client/session.js");
+      const session = typicalSession(f, { epoch: 3, nonce: 77n });
+      const typed = sessionGrantTypedData(session, f.addresses);
+      expect(await f.sessionModule.hashSessionGrant(sessionGrantMessage(session))).to.equal(
+        ethers.TypedDataEncoder.hash(typed.domain, typed.types, typed.message),
+      );
+    });
+
     it("grants the session when anyone submits the owner's signed SessionGrant", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const session = typicalSession(f);
@@ -575,9 +586,10 @@ describe("SessionKeyValidationModule", function () {
       const session = typicalSession(f);
       const signature = await signGrant(f, session);
       const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
-      const call = f.sessionModule.interface.encodeFunctionData("grantWithSignature", [grant, signature]);
+      void grant;
+      const { encodeDeferredGrant } = await import("../../client/session.js");
       const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
-        deferredInstall: { installer: f.sessionModule.target as string, call },
+        deferredInstall: { installer: f.sessionModule.target as string, data: encodeDeferredGrant(session, signature) },
       });
       const receipt = await sendOp(ethers, f.entryPoint, op);
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(true);
@@ -677,9 +689,96 @@ describe("SessionKeyValidationModule", function () {
       const f = await networkHelpers.loadFixture(fixture);
       const stranger = await ethers.deployContract("DirectCallerModule");
       const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
-        deferredInstall: { installer: stranger.target as string, call: "0x" },
+        deferredInstall: { installer: stranger.target as string, data: "0x" },
       });
       await expectRefused(f, op, "AccountDeferredInstallerNotAllowed", [stranger.target]);
+    });
+  });
+
+  describe("deferred install abuse (review findings)", function () {
+    it("T13: an agent cannot revive its revoked session by re-installing it through the deferred install", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
+      await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();
+      const { encodeSessionConfig } = await import("../../client/session.js");
+      // The session module's onInstall data, as an attacker would hand it to the account.
+      const data = encodeSessionConfig(typicalSession(f, { validUntil: f.now + 365n * DAY }));
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: { installer: f.sessionModule.target as string, data },
+      });
+      await expect(sendOp(ethers, f.entryPoint, op)).to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert");
+      expect((await f.sessionModule.getSession(f.accountAddress, SESSION_ID)).revoked).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+
+    it("T16: a bundler cannot make the account call the installer's other functions (e.g. revokeAll)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: {
+          installer: f.sessionModule.target as string,
+          data: f.sessionModule.interface.encodeFunctionData("revokeAll"),
+        },
+      });
+      await expect(sendOp(ethers, f.entryPoint, op)).to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert");
+      expect(await f.sessionModule.epochOf(f.accountAddress)).to.equal(0n);
+    });
+
+    it("T11: never overwrites an existing session record, even when asked by the account", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { encodeSessionConfig } = await import("../../client/session.js");
+      const config = encodeSessionConfig(typicalSession(f, { account: f.stranger.address }));
+      await (await f.sessionModule.connect(f.stranger).onInstall(config)).wait();
+      await expect(f.sessionModule.connect(f.stranger).onInstall(config))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionAlreadyExists")
+        .withArgs(f.stranger.address, SESSION_ID);
+    });
+
+    it("T14: refuses a grant signed before the kill switch, submitted after it", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+      await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+      const { sessionGrantMessage } = await import("../../client/session.js");
+      await expect(f.sessionModule.grantWithSignature(sessionGrantMessage(session), signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionGrantEpochStale")
+        .withArgs(1, 0);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
+
+    it("T14: lets the owner void a signed grant before anyone submits it (cancelNonce)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const cancel = f.sessionModule.interface.encodeFunctionData("cancelNonce", [session.nonce]);
+      await expect(ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, cancel)))
+        .to.emit(f.sessionModule, "NonceUsed")
+        .withArgs(f.accountAddress, session.nonce);
+      const { sessionGrantMessage } = await import("../../client/session.js");
+      await expect(f.sessionModule.grantWithSignature(sessionGrantMessage(session), signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
+        .withArgs(f.accountAddress, session.nonce);
+    });
+
+    it("T4: refuses calls to a contract in scope once the owner installed it as a module", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const greeter = await ethers.deployContract("GreeterExecutionModule");
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: greeter.target as string, selector: SELECTOR_ANY }] }),
+        )
+      ).wait();
+      const manifest = await greeter.executionManifest();
+      await (
+        await ownerCall(
+          f,
+          f.account.interface.encodeFunctionData("installExecution", [greeter.target as string, manifest, "0x"]),
+        )
+      ).wait();
+      const data = greeter.interface.encodeFunctionData("greet", ["pwned"]);
+      const { op } = await sessionOp(f, executeCall(f, greeter.target as string, 0n, data));
+      await expectRefused(f, op, "SessionCallOutOfScope", [greeter.target, data.slice(0, 10)]);
     });
   });
 

@@ -545,17 +545,17 @@ describe("SpendLimitHook", function () {
       ]);
     });
 
-    it("T11: uninstalling the hook without the owner's data still cannot bring old budgets back", async function () {
+    it("T11: a session id uninstalled without its data cannot be re-granted over its surviving record", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       await sendOp(ethers, f.entryPoint, await payUsdc(f, USDC("90")));
       const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
       await (
         await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, "0x", []]))
       ).wait();
-      await (await grantByTransaction(f, typicalSession(f))).wait();
-      // A fresh, owner-approved grant starts fresh (generation 2), with nothing of the first one.
-      expect(await spent(f, f.usdc.target as string)).to.equal(0n);
-      expect(await f.spendLimitHook.generationOf(f.accountAddress, SESSION_ID)).to.equal(2n);
+      await expect(grantByTransaction(f, typicalSession(f)))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionAlreadyExists")
+        .withArgs(f.accountAddress, SESSION_ID);
+      expect(await spent(f, f.usdc.target as string)).to.equal(USDC("90"));
     });
   });
 
