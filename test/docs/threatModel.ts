@@ -1,0 +1,87 @@
+/**
+ * docs/THREAT-MODEL.md stays true: every attack class of ../shared/THREATS.md is in it, each lists at least one test
+ * (unless marked pending), and every listed test exists in the suite (a mocha `it` title or a Solidity test function).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+import { expect } from "chai";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function filesUnder(dir: string, suffix: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return filesUnder(path, suffix);
+    return path.endsWith(suffix) ? [path] : [];
+  });
+}
+
+/** Every test name in the suite; `${...}` parts of template titles become wildcards. */
+function testNames(): { exact: Set<string>; patterns: RegExp[] } {
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const file of filesUnder(join(root, "test"), ".ts")) {
+    for (const match of readFileSync(file, "utf8").matchAll(/\bit\(\s*(["`])((?:(?!\1).)*)\1/g)) {
+      const title = match[2]!;
+      if (title.includes("${")) {
+        exact.add(title);
+        const escaped = title.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        patterns.push(new RegExp(`^${escaped.join(".+")}$`));
+      } else {
+        exact.add(title);
+      }
+    }
+  }
+  for (const file of filesUnder(join(root, "contracts", "test"), ".t.sol")) {
+    for (const match of readFileSync(file, "utf8").matchAll(/function ((?:test|testFuzz|invariant)_\w+)/g)) {
+      exact.add(match[1]!);
+    }
+  }
+  return { exact, patterns };
+}
+
+interface ThreatClass {
+  id: string;
+  tests: string[];
+  pending: boolean;
+}
+
+function threatClasses(): ThreatClass[] {
+  const doc = readFileSync(join(root, "docs", "THREAT-MODEL.md"), "utf8");
+  return doc
+    .split(/^### /m)
+    .slice(1)
+    .map((section) => ({
+      id: section.slice(0, section.indexOf(".")),
+      tests: [...section.matchAll(/^- `([^`]+)`/gm)].map((m) => m[1]!),
+      pending: /^Pending: /m.test(section),
+    }));
+}
+
+describe("docs/THREAT-MODEL.md", function () {
+  const classes = threatClasses();
+  const { exact, patterns } = testNames();
+
+  it("covers every attack class of THREATS.md, numbered the same", function () {
+    const threats = readFileSync(join(root, "..", "shared", "THREATS.md"), "utf8");
+    const ids = [...threats.matchAll(/^(\d+a?)\. /gm)].map((m) => m[1]!);
+    expect(classes.map((c) => c.id)).to.deep.equal(ids);
+  });
+
+  it("lists at least one test for every class that is not marked pending", function () {
+    const empty = classes.filter((c) => !c.pending && c.tests.length === 0).map((c) => c.id);
+    expect(empty, `classes without a test: ${empty.join(", ")}`).to.deep.equal([]);
+  });
+
+  it("keeps pending only the off-chain classes whose tasks do not exist yet", function () {
+    expect(classes.filter((c) => c.pending).map((c) => c.id)).to.deep.equal(["18", "19", "20"]);
+  });
+
+  it("names only tests that exist in the suite", function () {
+    const missing = classes
+      .flatMap((c) => c.tests)
+      .filter((name) => !exact.has(name) && !patterns.some((pattern) => pattern.test(name)));
+    expect(missing, `tests named in THREAT-MODEL.md but not found: ${missing.join(" | ")}`).to.deep.equal([]);
+  });
+});
