@@ -40,8 +40,8 @@ struct AccountStorage {
     mapping(bytes4 interfaceId => uint256 count) supportedInterfaces;
     // How many installations (validation, hook, execution) use each module address.
     mapping(address module => uint256 count) moduleInstalls;
-    // How many execution installations use each module address.
-    mapping(address module => uint256 count) executionInstalls;
+    // keccak256(abi.encode(manifest)) of each installed execution module (zero: not installed as execution).
+    mapping(address module => bytes32 manifestHash) executionManifests;
 }
 
 /// @dev keccak256(abi.encode(uint256(keccak256("leash.storage.ModularAccount")) - 1)) & ~bytes32(uint256(0xff))

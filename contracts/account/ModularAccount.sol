@@ -168,6 +168,10 @@ contract ModularAccount is
     error AccountDeferredInstallerNotAllowed(address installer);
     /// @notice `module` has no execution installation on this account.
     error AccountExecutionNotInstalled(address module);
+    /// @notice `module` is already installed as an execution module.
+    error AccountExecutionAlreadyInstalled(address module);
+    /// @notice The manifest given to uninstall `module` is not the one it was installed with.
+    error AccountExecutionManifestMismatch(address module);
     /// @notice No native or installed function has `selector`.
     error AccountUnrecognizedFunction(bytes4 selector);
 
@@ -332,8 +336,9 @@ contract ModularAccount is
             revert AccountModuleInvalid(module, type(IModule).interfaceId);
         }
         AccountStorage storage $ = getAccountStorage();
+        if ($.executionManifests[module] != bytes32(0)) revert AccountExecutionAlreadyInstalled(module);
+        $.executionManifests[module] = keccak256(abi.encode(manifest));
         ++$.moduleInstalls[module];
-        ++$.executionInstalls[module];
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             ManifestExecutionFunction calldata fn = manifest.executionFunctions[i];
             bytes4 selector = fn.executionSelector;
@@ -373,9 +378,12 @@ contract ModularAccount is
         bytes calldata uninstallData
     ) external nativeFunction {
         AccountStorage storage $ = getAccountStorage();
-        // Refuse a module that has no execution install: it must not lower another installation's count.
-        if ($.executionInstalls[module] == 0) revert AccountExecutionNotInstalled(module);
-        --$.executionInstalls[module];
+        // Only the manifest it was installed with: a partial or foreign manifest would leave functions routed to the
+        // module while forgetting it (and lower another installation's count).
+        bytes32 installed = $.executionManifests[module];
+        if (installed == bytes32(0)) revert AccountExecutionNotInstalled(module);
+        if (installed != keccak256(abi.encode(manifest))) revert AccountExecutionManifestMismatch(module);
+        delete $.executionManifests[module];
         _forgetModule(module);
         for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
             bytes4 selector = manifest.executionFunctions[i].executionSelector;
@@ -619,7 +627,8 @@ contract ModularAccount is
         ];
         if (
             !installerValidation.isInstalled ||
-            !installerValidation.selectors.contains(bytes32(this.installValidation.selector))
+            !installerValidation.selectors.contains(bytes32(this.installValidation.selector)) ||
+            !ERC165Checker.supportsInterface(installer, type(IDeferredInstaller).interfaceId)
         ) revert AccountDeferredInstallerNotAllowed(installer);
         // Only this one function: the data is not signed by anyone the account trusts, so the account never lets
         // it choose which of the installer's functions runs with the account as caller.

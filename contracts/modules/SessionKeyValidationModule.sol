@@ -8,7 +8,8 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
-import {Call, IModularAccount} from "../interfaces/erc6900/IModularAccount.sol";
+import {Call, IModularAccount, ModuleEntity} from "../interfaces/erc6900/IModularAccount.sol";
+import {IModularAccountView, ValidationDataView} from "../interfaces/erc6900/IModularAccountView.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
@@ -77,7 +78,8 @@ struct SessionGrant {
 ///   session-bound `SessionMessage(address account,uint32 sessionId,bytes32 hash)` in this module's domain.
 /// - Grants: by the owner's transaction (`installValidation` with a SessionConfig), or by the owner's EIP-712
 ///   `SessionGrant` signature that anyone submits ({grantWithSignature}), also from inside the agent's first user
-///   op (the account's deferred install); checked through the account's ERC-1271 (the owner validation).
+///   op (the account's deferred install); checked through the account's ERC-1271, and only a global signature
+///   validation (the owner's) counts.
 /// - Revocation: {revoke} one session (one SSTORE) or {revokeAll} (one SSTORE, the kill switch), by the account or
 ///   by an owner-signed message anyone submits. Signatures made by a session of this module never count as the
 ///   owner's for grants or revocations.
@@ -118,6 +120,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     );
 
     bytes4 private constant _ERC1271_MAGIC = IERC1271.isValidSignature.selector;
+    /// @dev Length of a ModuleEntity at the start of an account's ERC-1271 signature.
+    uint256 private constant _MODULE_ENTITY_LENGTH = 24;
     /// @dev `isModuleInstalled(address)` of the Leash account.
     bytes4 private constant _IS_MODULE_INSTALLED = bytes4(keccak256("isModuleInstalled(address)"));
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
@@ -508,7 +512,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         return
             interfaceId == type(IERC165).interfaceId ||
             interfaceId == type(IModule).interfaceId ||
-            interfaceId == type(IValidationModule).interfaceId;
+            interfaceId == type(IValidationModule).interfaceId ||
+            interfaceId == type(IDeferredInstaller).interfaceId;
     }
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
@@ -613,6 +618,18 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         ) revert SessionTargetForbidden(target);
     }
 
+    /// @dev True if `account` reports (ERC-6900 `IModularAccountView`) `validation` as global and allowed to sign.
+    /// Accounts without the view cannot be granted to by signature.
+    function _isGlobalSignatureValidation(address account, ModuleEntity validation) internal view returns (bool) {
+        try IModularAccountView(account).getValidationData(validation) returns (ValidationDataView memory data) {
+            return
+                ValidationConfigLib.isGlobal(data.validationFlags) &&
+                ValidationConfigLib.isSignatureValidation(data.validationFlags);
+        } catch {
+            return false;
+        }
+    }
+
     /// @dev True only if the account answers `isModuleInstalled(target)` with true; accounts without that view
     /// (other ERC-6900 implementations) answer nothing and the check passes.
     function _isInstalledModule(address account, address target) internal view returns (bool) {
@@ -641,15 +658,18 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         bytes memory ownerSignature
     ) internal {
         if (_usedNonces[nonce][account]) revert SessionNonceUsed(account, nonce);
-        // A session of this module must never speak for the owner, even one allowed to sign messages. The first
-        // 20 bytes of the account's ERC-1271 signature name the validation module that would answer.
-        bytes20 validationModule;
+        // Only the owner may grant or revoke: the signature must come from a validation that is global (it can
+        // already do anything on the account, so trusting it adds no authority) and never from a session of this
+        // module. The first 24 bytes of the account's ERC-1271 signature name that validation.
+        if (ownerSignature.length < _MODULE_ENTITY_LENGTH) revert SessionOwnerSignatureInvalid(account);
+        bytes24 signingValidation;
         assembly ("memory-safe") {
-            validationModule := mload(add(ownerSignature, 0x20))
+            signingValidation := mload(add(ownerSignature, 0x20))
         }
-        if (ownerSignature.length < 20 || address(validationModule) == address(this)) {
-            revert SessionOwnerSignatureInvalid(account);
-        }
+        if (
+            address(bytes20(signingValidation)) == address(this) ||
+            !_isGlobalSignatureValidation(account, ModuleEntity.wrap(signingValidation))
+        ) revert SessionOwnerSignatureInvalid(account);
         _usedNonces[nonce][account] = true;
         emit NonceUsed(account, nonce);
         if (IERC1271(account).isValidSignature(digest, ownerSignature) != _ERC1271_MAGIC) {

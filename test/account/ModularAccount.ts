@@ -835,6 +835,21 @@ describe("ModularAccount", function () {
       expect(await f.account.isModuleInstalled(f.ownerModule.target as string)).to.equal(true);
     });
 
+    it("reverts with AccountExecutionManifestMismatch when uninstalling with another manifest than installed", async function () {
+      const f = await networkHelpers.loadFixture(accountFixture);
+      await (await installGreeter(f)).wait();
+      const partial = { executionFunctions: [], executionHooks: [], interfaceIds: [] };
+      const data = f.account.interface.encodeFunctionData("uninstallExecution", [
+        f.greeter.target as string,
+        partial,
+        "0x",
+      ]);
+      await expect(f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f)))
+        .to.be.revertedWithCustomError(f.account, "AccountExecutionManifestMismatch")
+        .withArgs(f.greeter.target);
+      expect(await f.account.isModuleInstalled(f.greeter.target as string)).to.equal(true);
+    });
+
     it("removes the functions and the interface on uninstall", async function () {
       const f = await networkHelpers.loadFixture(accountFixture);
       await (await installGreeter(f)).wait();

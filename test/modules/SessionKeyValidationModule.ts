@@ -685,6 +685,57 @@ describe("SessionKeyValidationModule", function () {
         .withArgs(f.accountAddress);
     });
 
+    it("T6: refuses a grant signed through another, non-global validation that can sign messages", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      // The owner installs a second owner-module validation (entity 7) for the agent: signature-capable, not global.
+      const { encodeValidationConfig } = await import("../../client/encoding.js");
+      const config = encodeValidationConfig(
+        { module: f.ownerModule.target as string, entityId: 7 },
+        { isGlobal: false, isSignatureValidation: true, isUserOpValidation: false },
+      );
+      const installData = ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [7, f.agent.address]);
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("installValidation", [config, [], installData, []]))
+      ).wait();
+      const session = typicalSession(f, { scope: [{ target: f.stranger.address, selector: SELECTOR_ANY }] });
+      const { sessionGrantTypedData, nestOwnerTypedData, encodeOwnerNestedSignature, sessionGrantMessage } =
+        await import("../../client/session.js");
+      const app = sessionGrantTypedData(session, f.addresses);
+      const nested = nestOwnerTypedData(app, app.message, session.account, f.addresses.chainId);
+      const ecdsa = await f.agent.signTypedData(nested.domain, nested.types, nested.message);
+      const signature = encodeOwnerNestedSignature(
+        { module: f.ownerModule.target as string, entityId: 7 },
+        ecdsa,
+        app,
+        app.message,
+      );
+      // The account accepts it as entity 7's ERC-1271 signature...
+      const digest = await f.sessionModule.hashSessionGrant(sessionGrantMessage(session));
+      expect(await f.account.isValidSignature(digest, signature)).to.equal("0x1626ba7e");
+      // ...but only a global validation speaks for the owner.
+      await expect(f.sessionModule.grantWithSignature(sessionGrantMessage(session), signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+        .withArgs(f.accountAddress);
+    });
+
+    it("refuses a deferred install by a direct-call holder that is not a deferred installer", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const caller = await ethers.deployContract("DirectCallerModule");
+      const { encodeValidationConfig } = await import("../../client/encoding.js");
+      const config = encodeValidationConfig(
+        { module: caller.target as string, entityId: 0xffffffff },
+        { isGlobal: false, isSignatureValidation: false, isUserOpValidation: false },
+      );
+      const selector = f.account.interface.getFunction("installValidation").selector;
+      await (
+        await ownerCall(f, f.account.interface.encodeFunctionData("installValidation", [config, [selector], "0x", []]))
+      ).wait();
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: { installer: caller.target as string, data: "0x" },
+      });
+      await expectRefused(f, op, "AccountDeferredInstallerNotAllowed", [caller.target]);
+    });
+
     it("refuses the deferred install from an installer the owner did not trust", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const stranger = await ethers.deployContract("DirectCallerModule");
