@@ -4,7 +4,7 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { parseEther, parseUnits, type HDNodeWallet } from "ethers";
+import { parseEther, parseUnits, type HDNodeWallet, type TypedDataField } from "ethers";
 
 import { encodeValidationSignature, type DeferredInstall } from "../../client/encoding.js";
 import {
@@ -103,17 +103,30 @@ export async function grantByTransaction(f: SessionFixture, session: SessionDesc
   return ownerCall(f, data);
 }
 
-/** The owner's signature of a grant, in the account's ERC-1271 format. */
-export async function signGrant(f: SessionFixture, session: SessionDescription, signer: HDNodeWallet = f.owner) {
-  const app = sessionGrantTypedData(session, f.addresses);
-  const nested = nestOwnerTypedData(app, app.message, session.account, f.addresses.chainId);
+/** Typed data of the session module the owner signs (nested the ERC-7739 way) for `account`. */
+interface OwnerTypedData {
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: Record<string, unknown>;
+}
+
+/** The owner's (or `signer`'s) nested signature of session-module typed data, in the account's ERC-1271 format. */
+async function signForOwner(f: SessionFixture, account: string, typed: OwnerTypedData, signer: HDNodeWallet) {
+  const app = { domain: sessionModuleDomain(f.addresses), types: typed.types, primaryType: typed.primaryType };
+  const nested = nestOwnerTypedData(app, typed.message, account, f.addresses.chainId);
   const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
   return encodeOwnerNestedSignature(
     { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID },
     ecdsa,
     app,
-    app.message,
+    typed.message,
   );
+}
+
+/** The owner's signature of a grant, in the account's ERC-1271 format. */
+export async function signGrant(f: SessionFixture, session: SessionDescription, signer: HDNodeWallet = f.owner) {
+  const { types, primaryType, message } = sessionGrantTypedData(session, f.addresses);
+  return signForOwner(f, session.account, { types, primaryType, message }, signer);
 }
 
 /** The owner's signature of a single-session revocation. */
@@ -122,14 +135,8 @@ export async function signRevocation(
   revocation: { account: string; sessionId: number; grantId: bigint; nonce: bigint },
   signer: HDNodeWallet = f.owner,
 ) {
-  const app = {
-    domain: sessionModuleDomain(f.addresses),
-    types: SESSION_REVOCATION_TYPES,
-    primaryType: "SessionRevocation",
-  };
-  const nested = nestOwnerTypedData(app, revocation, revocation.account, f.addresses.chainId);
-  const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
-  return encodeOwnerNestedSignature({ module: f.ownerModule.target as string, entityId: 0 }, ecdsa, app, revocation);
+  const typed = { types: SESSION_REVOCATION_TYPES, primaryType: "SessionRevocation", message: revocation };
+  return signForOwner(f, revocation.account, typed, signer);
 }
 
 /** The owner's signature of a kill switch. */
@@ -138,14 +145,8 @@ export async function signRevokeAll(
   revocation: { account: string; nonce: bigint },
   signer: HDNodeWallet = f.owner,
 ) {
-  const app = {
-    domain: sessionModuleDomain(f.addresses),
-    types: ALL_SESSIONS_REVOCATION_TYPES,
-    primaryType: "AllSessionsRevocation",
-  };
-  const nested = nestOwnerTypedData(app, revocation, revocation.account, f.addresses.chainId);
-  const ecdsa = await signer.signTypedData(nested.domain, nested.types, nested.message);
-  return encodeOwnerNestedSignature({ module: f.ownerModule.target as string, entityId: 0 }, ecdsa, app, revocation);
+  const typed = { types: ALL_SESSIONS_REVOCATION_TYPES, primaryType: "AllSessionsRevocation", message: revocation };
+  return signForOwner(f, revocation.account, typed, signer);
 }
 
 export interface SessionOpOptions {
