@@ -18,13 +18,21 @@ struct ExecutionStorage {
 }
 
 /// @dev What the account knows about one installed validation function.
+/// Slot 0 packs what every validation reads (Bits Layout, low to high): flags (8) ‖ isInstalled (8) ‖
+/// validationHookCount (8) ‖ executionHookCount (8) ‖ firstValidationHook (200), so the common case (no hook or one
+/// validation hook, no execution hook) costs one SLOAD.
 struct ValidationStorage {
     // The ERC-6900 validation flags (isGlobal, isSignatureValidation, isUserOpValidation).
     ValidationFlags flags;
     // True while the validation function is installed (flags may legitimately be all zero).
     bool isInstalled;
-    // Validation hooks, in installation order (run in that order).
-    HookConfig[] validationHooks;
+    // Number of validation hooks (at most 255: the hook data segments index them with one byte, 0xFF reserved).
+    uint8 validationHookCount;
+    // Number of entity-associated execution hooks (at most 255).
+    uint8 executionHookCount;
+    // Validation hook 0 (run first); hooks 1.. are in laterValidationHooks.
+    HookConfig firstValidationHook;
+    mapping(uint256 index => HookConfig) laterValidationHooks;
     // Entity-associated execution hooks, as HookConfig values.
     EnumerableSet.Bytes32Set executionHooks;
     // Selectors the validation applies to (besides the global flag).

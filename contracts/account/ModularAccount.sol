@@ -84,8 +84,9 @@ contract ModularAccount is
 
     /// @notice The entity id that marks a direct-call validation (ERC-6900 "Direct Call Validation").
     uint32 public constant DIRECT_CALL_VALIDATION_ENTITY_ID = type(uint32).max;
-    /// @dev Hook data segments are indexed by one byte and 0xFF is the validation's own marker.
-    uint256 internal constant _MAX_VALIDATION_HOOKS = 255;
+    /// @dev Most hooks of each kind per validation: hook data segments are indexed by one byte (0xFF is the
+    /// validation's own marker) and the counts are uint8.
+    uint256 internal constant _MAX_HOOKS = 255;
     /// @dev Length of the validation selection prefix: ModuleEntity (24) + isGlobal (1).
     uint256 internal constant _SELECTION_LENGTH = 25;
     /// @dev Length of a ModuleEntity.
@@ -150,8 +151,8 @@ contract ModularAccount is
     error AccountModuleInvalid(address module, bytes4 expectedInterfaceId);
     /// @notice A hook config of `installValidation` is malformed or duplicated.
     error AccountHookConfigInvalid(HookConfig hook);
-    /// @notice More validation hooks than the hook data encoding can address.
-    error AccountTooManyValidationHooks();
+    /// @notice More than 255 validation hooks, or 255 execution hooks, on one validation.
+    error AccountTooManyHooks();
     /// @notice `selector` is listed twice for one validation.
     error AccountSelectorDuplicated(bytes4 selector);
     /// @notice `hookUninstallData` must be empty or have one item per hook.
@@ -259,7 +260,7 @@ contract ModularAccount is
     /// the selector-associated hooks of the inner function.
     function executeUserOp(PackedUserOperation calldata userOp, bytes32) external onlyEntryPoint {
         ModuleEntity validation = ModuleEntity.wrap(bytes24(userOp.signature[:_MODULE_ENTITY_LENGTH]));
-        bytes32[] memory entityHooks = getAccountStorage().validationStorage[validation].executionHooks.values();
+        bytes32[] memory entityHooks = _entityExecutionHooks(getAccountStorage().validationStorage[validation]);
         PostExecToRun[] memory postHooks = _runPreHooks(entityHooks, new bytes32[](0), msg.data);
         _call(address(this), 0, userOp.callData[4:]);
         _runPostHooks(postHooks);
@@ -296,7 +297,7 @@ contract ModularAccount is
         _checkValidationApplies(validation, validationData, data, isGlobal);
 
         bytes calldata rest = authorization[_SELECTION_LENGTH:];
-        HookConfig[] memory validationHooks = validationData.validationHooks;
+        HookConfig[] memory validationHooks = _validationHooks(validationData);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
             bytes calldata hookData;
             (hookData, rest) = rest.takeHookData(i);
@@ -318,7 +319,7 @@ contract ModularAccount is
             rest.takeValidationData()
         );
 
-        PostExecToRun[] memory postHooks = _runPreHooks(validationData.executionHooks.values(), new bytes32[](0), data);
+        PostExecToRun[] memory postHooks = _runPreHooks(_entityExecutionHooks(validationData), new bytes32[](0), data);
         result = _call(address(this), msg.value, data);
         _runPostHooks(postHooks);
     }
@@ -432,18 +433,23 @@ contract ModularAccount is
         ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
         if (!validation.isInstalled) revert AccountValidationNotInstalled(validationFunction);
 
-        HookConfig[] memory validationHooks = validation.validationHooks;
-        bytes32[] memory executionHooks = validation.executionHooks.values();
+        HookConfig[] memory validationHooks = _validationHooks(validation);
+        bytes32[] memory executionHooks = _entityExecutionHooks(validation);
         uint256 hookCount = validationHooks.length + executionHooks.length;
         if (hookUninstallData.length != 0 && hookUninstallData.length != hookCount) {
             revert AccountHookUninstallDataLength(hookCount, hookUninstallData.length);
         }
 
         // Clear the whole configuration first: a module reverting in onUninstall cannot keep it alive.
-        delete validation.validationHooks;
+        for (uint256 i = 1; i < validationHooks.length; ++i) {
+            validation.laterValidationHooks[i] = HookConfig.wrap(0);
+        }
+        validation.firstValidationHook = HookConfig.wrap(0);
+        validation.validationHookCount = 0;
         for (uint256 i = 0; i < executionHooks.length; ++i) {
             validation.executionHooks.remove(executionHooks[i]);
         }
+        validation.executionHookCount = 0;
         bytes32[] memory selectors = validation.selectors.values();
         for (uint256 i = 0; i < selectors.length; ++i) {
             validation.selectors.remove(selectors[i]);
@@ -496,7 +502,7 @@ contract ModularAccount is
             revert AccountSignatureValidationNotAllowed(validation);
         }
         bytes calldata rest = signature[_MODULE_ENTITY_LENGTH:];
-        HookConfig[] memory validationHooks = validationData.validationHooks;
+        HookConfig[] memory validationHooks = _validationHooks(validationData);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
             bytes calldata hookData;
             (hookData, rest) = rest.takeHookData(i);
@@ -562,8 +568,8 @@ contract ModularAccount is
     function getValidationData(ModuleEntity validationFunction) external view returns (ValidationDataView memory data) {
         ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
         data.validationFlags = validation.flags;
-        data.validationHooks = validation.validationHooks;
-        data.executionHooks = _toHookConfigs(validation.executionHooks.values());
+        data.validationHooks = _validationHooks(validation);
+        data.executionHooks = _toHookConfigs(_entityExecutionHooks(validation));
         bytes32[] memory selectors = validation.selectors.values();
         data.selectors = new bytes4[](selectors.length);
         for (uint256 i = 0; i < selectors.length; ++i) {
@@ -587,7 +593,7 @@ contract ModularAccount is
         bytes calldata callData = userOp.callData;
         if (_selectorOf(callData) == this.executeUserOp.selector) {
             callData = callData[4:];
-        } else if (validationData.executionHooks.length() != 0) {
+        } else if (validationData.executionHookCount != 0) {
             revert AccountRequiresExecuteUserOp(validation);
         }
         _checkValidationApplies(validation, validationData, callData, isGlobal);
@@ -596,7 +602,7 @@ contract ModularAccount is
         // Each hook and the validation see the op with its own slice of the signature.
         PackedUserOperation memory op = userOp;
         uint256 result;
-        HookConfig[] memory validationHooks = validationData.validationHooks;
+        HookConfig[] memory validationHooks = _validationHooks(validationData);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
             (op.signature, rest) = rest.takeHookData(i);
             (address hookModule, uint32 hookEntityId) = validationHooks[i].moduleEntity().unpack();
@@ -686,21 +692,26 @@ contract ModularAccount is
             if (!ERC165Checker.supportsInterface(hook.module(), type(IValidationHookModule).interfaceId)) {
                 revert AccountModuleInvalid(hook.module(), type(IValidationHookModule).interfaceId);
             }
-            HookConfig[] storage validationHooks = validation.validationHooks;
+            HookConfig[] memory validationHooks = _validationHooks(validation);
             uint256 count = validationHooks.length;
-            if (count == _MAX_VALIDATION_HOOKS) revert AccountTooManyValidationHooks();
+            if (count == _MAX_HOOKS) revert AccountTooManyHooks();
             for (uint256 j = 0; j < count; ++j) {
                 if (HookConfig.unwrap(validationHooks[j]) == HookConfig.unwrap(hook))
                     revert AccountHookConfigInvalid(hook);
             }
-            validationHooks.push(hook);
+            if (count == 0) validation.firstValidationHook = hook;
+            else validation.laterValidationHooks[count] = hook;
+            // count < _MAX_HOOKS = 255: the increment fits uint8.
+            validation.validationHookCount = uint8(count + 1);
         } else {
             if (flags == 0 || flags > (HookConfigLib.HAS_PRE | HookConfigLib.HAS_POST))
                 revert AccountHookConfigInvalid(hook);
             if (!ERC165Checker.supportsInterface(hook.module(), type(IExecutionHookModule).interfaceId)) {
                 revert AccountModuleInvalid(hook.module(), type(IExecutionHookModule).interfaceId);
             }
+            if (validation.executionHookCount == _MAX_HOOKS) revert AccountTooManyHooks();
             if (!validation.executionHooks.add(_toBytes32(hook))) revert AccountHookConfigInvalid(hook);
+            ++validation.executionHookCount;
         }
     }
 
@@ -717,7 +728,7 @@ contract ModularAccount is
         if (!validation.isInstalled) revert AccountUnauthorizedCaller(msg.sender, msg.sig);
         _checkValidationApplies(directCall, validation, msg.data, !validation.selectors.contains(bytes32(msg.sig)));
 
-        HookConfig[] memory validationHooks = validation.validationHooks;
+        HookConfig[] memory validationHooks = _validationHooks(validation);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
             IValidationHookModule(validationHooks[i].module()).preRuntimeValidationHook(
                 validationHooks[i].entityId(),
@@ -727,7 +738,7 @@ contract ModularAccount is
                 ""
             );
         }
-        return _runPreHooks(validation.executionHooks.values(), selectorHooks, msg.data);
+        return _runPreHooks(_entityExecutionHooks(validation), selectorHooks, msg.data);
     }
 
     /// @dev ERC-6900 "Checking Validation Applicability", including the self-call rules for execute / executeBatch.
@@ -872,6 +883,23 @@ contract ModularAccount is
                 post.preExecHookReturnData
             );
         }
+    }
+
+    /// @dev The validation's hooks, in installation order (slot 0 holds the count and the first one).
+    function _validationHooks(ValidationStorage storage validation) internal view returns (HookConfig[] memory hooks) {
+        uint256 count = validation.validationHookCount;
+        hooks = new HookConfig[](count);
+        if (count == 0) return hooks;
+        hooks[0] = validation.firstValidationHook;
+        for (uint256 i = 1; i < count; ++i) {
+            hooks[i] = validation.laterValidationHooks[i];
+        }
+    }
+
+    /// @dev The validation's execution hooks; reads the set only when slot 0 says there are some.
+    function _entityExecutionHooks(ValidationStorage storage validation) internal view returns (bytes32[] memory) {
+        if (validation.executionHookCount == 0) return new bytes32[](0);
+        return validation.executionHooks.values();
     }
 
     /// @dev One installation of `module` less (never below zero).
