@@ -441,15 +441,7 @@ contract ModularAccount is
         }
 
         // Clear the whole configuration first: a module reverting in onUninstall cannot keep it alive.
-        for (uint256 i = 1; i < validationHooks.length; ++i) {
-            validation.laterValidationHooks[i] = HookConfig.wrap(0);
-        }
-        validation.firstValidationHook = HookConfig.wrap(0);
-        validation.validationHookCount = 0;
-        for (uint256 i = 0; i < executionHooks.length; ++i) {
-            validation.executionHooks.remove(executionHooks[i]);
-        }
-        validation.executionHookCount = 0;
+        _clearHooks(validation, validationHooks.length, executionHooks);
         bytes32[] memory selectors = validation.selectors.values();
         for (uint256 i = 0; i < selectors.length; ++i) {
             validation.selectors.remove(selectors[i]);
@@ -883,6 +875,23 @@ contract ModularAccount is
                 post.preExecHookReturnData
             );
         }
+    }
+
+    /// @dev Removes every hook of a validation (the caller read them first).
+    function _clearHooks(
+        ValidationStorage storage validation,
+        uint256 validationHookCount,
+        bytes32[] memory executionHooks
+    ) internal {
+        for (uint256 i = 1; i < validationHookCount; ++i) {
+            validation.laterValidationHooks[i] = HookConfig.wrap(0);
+        }
+        validation.firstValidationHook = HookConfig.wrap(0);
+        validation.validationHookCount = 0;
+        for (uint256 i = 0; i < executionHooks.length; ++i) {
+            validation.executionHooks.remove(executionHooks[i]);
+        }
+        validation.executionHookCount = 0;
     }
 
     /// @dev The validation's hooks, in installation order (slot 0 holds the count and the first one).
