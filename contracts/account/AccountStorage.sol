@@ -19,8 +19,8 @@ struct ExecutionStorage {
 
 /// @dev What the account knows about one installed validation function.
 /// Slot 0 packs what every validation reads (Bits Layout, low to high): flags (8) ‖ isInstalled (8) ‖
-/// validationHookCount (8) ‖ executionHookCount (8) ‖ firstValidationHook (200), so the common case (no hook or one
-/// validation hook, no execution hook) costs one SLOAD.
+/// validationHookCount (8) ‖ executionHookCount (8) ‖ nativeSelectors (8) ‖ firstValidationHook (200), so the common
+/// case (no hook or one validation hook, no execution hook, `execute` / `executeBatch`) costs one SLOAD.
 struct ValidationStorage {
     // The ERC-6900 validation flags (isGlobal, isSignatureValidation, isUserOpValidation).
     ValidationFlags flags;
@@ -30,12 +30,14 @@ struct ValidationStorage {
     uint8 validationHookCount;
     // Number of entity-associated execution hooks (at most 255).
     uint8 executionHookCount;
+    // Bit 0: the validation applies to `execute`; bit 1: to `executeBatch` (kept here rather than in `selectors`).
+    uint8 nativeSelectors;
     // Validation hook 0 (run first); hooks 1.. are in laterValidationHooks.
     HookConfig firstValidationHook;
     mapping(uint256 index => HookConfig) laterValidationHooks;
     // Entity-associated execution hooks, as HookConfig values.
     EnumerableSet.Bytes32Set executionHooks;
-    // Selectors the validation applies to (besides the global flag).
+    // Other selectors the validation applies to (besides the global flag and nativeSelectors).
     EnumerableSet.Bytes32Set selectors;
 }
 

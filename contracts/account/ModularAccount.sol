@@ -87,6 +87,9 @@ contract ModularAccount is
     /// @dev Most hooks of each kind per validation: hook data segments are indexed by one byte (0xFF is the
     /// validation's own marker) and the counts are uint8.
     uint256 internal constant _MAX_HOOKS = 255;
+    /// @dev `nativeSelectors` bits of a validation.
+    uint8 internal constant _EXECUTE_BIT = 1;
+    uint8 internal constant _EXECUTE_BATCH_BIT = 2;
     /// @dev Length of the validation selection prefix: ModuleEntity (24) + isGlobal (1).
     uint256 internal constant _SELECTION_LENGTH = 25;
     /// @dev Length of a ModuleEntity.
@@ -442,10 +445,7 @@ contract ModularAccount is
 
         // Clear the whole configuration first: a module reverting in onUninstall cannot keep it alive.
         _clearHooks(validation, validationHooks.length, executionHooks);
-        bytes32[] memory selectors = validation.selectors.values();
-        for (uint256 i = 0; i < selectors.length; ++i) {
-            validation.selectors.remove(selectors[i]);
-        }
+        _clearSelectors(validation);
         validation.flags = ValidationFlags.wrap(0);
         validation.isInstalled = false;
         _forgetModule(validationFunction.module());
@@ -562,11 +562,7 @@ contract ModularAccount is
         data.validationFlags = validation.flags;
         data.validationHooks = _validationHooks(validation);
         data.executionHooks = _toHookConfigs(_entityExecutionHooks(validation));
-        bytes32[] memory selectors = validation.selectors.values();
-        data.selectors = new bytes4[](selectors.length);
-        for (uint256 i = 0; i < selectors.length; ++i) {
-            data.selectors[i] = bytes4(selectors[i]);
-        }
+        data.selectors = _selectorsOf(validation);
     }
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
@@ -625,7 +621,7 @@ contract ModularAccount is
         ];
         if (
             !installerValidation.isInstalled ||
-            !installerValidation.selectors.contains(bytes32(this.installValidation.selector)) ||
+            !_hasSelector(installerValidation, this.installValidation.selector) ||
             !ERC165Checker.supportsInterface(installer, type(IDeferredInstaller).interfaceId)
         ) revert AccountDeferredInstallerNotAllowed(installer);
         // Only this one function: the data is not signed by anyone the account trusts, so the account never lets
@@ -661,7 +657,7 @@ contract ModularAccount is
         for (uint256 i = 0; i < selectors.length; ++i) {
             bytes4 selector = selectors[i];
             if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
-            if (!validation.selectors.add(bytes32(selector))) revert AccountSelectorDuplicated(selector);
+            _addSelector(validation, selector);
         }
 
         for (uint256 i = 0; i < hooks.length; ++i) {
@@ -718,7 +714,7 @@ contract ModularAccount is
         ModuleEntity directCall = ModuleEntityLib.pack(msg.sender, DIRECT_CALL_VALIDATION_ENTITY_ID);
         ValidationStorage storage validation = $.validationStorage[directCall];
         if (!validation.isInstalled) revert AccountUnauthorizedCaller(msg.sender, msg.sig);
-        _checkValidationApplies(directCall, validation, msg.data, !validation.selectors.contains(bytes32(msg.sig)));
+        _checkValidationApplies(directCall, validation, msg.data, !_hasSelector(validation, msg.sig));
 
         HookConfig[] memory validationHooks = _validationHooks(validation);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
@@ -777,9 +773,7 @@ contract ModularAccount is
     ) internal view {
         if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
         bool applies =
-            isGlobal
-                ? validation.flags.isGlobal() && _isGlobalAllowed(selector)
-                : validation.selectors.contains(bytes32(selector));
+            isGlobal ? validation.flags.isGlobal() && _isGlobalAllowed(selector) : _hasSelector(validation, selector);
         if (!applies) revert AccountValidationNotApplicable(validationFunction, selector);
     }
 
@@ -874,6 +868,49 @@ contract ModularAccount is
                 post.hook.entityId(),
                 post.preExecHookReturnData
             );
+        }
+    }
+
+    /// @dev Bit of `nativeSelectors` for `execute` / `executeBatch`, or 0 for any other selector.
+    function _nativeSelectorBit(bytes4 selector) internal pure returns (uint8) {
+        if (selector == this.execute.selector) return _EXECUTE_BIT;
+        if (selector == this.executeBatch.selector) return _EXECUTE_BATCH_BIT;
+        return 0;
+    }
+
+    function _addSelector(ValidationStorage storage validation, bytes4 selector) internal {
+        uint8 bit = _nativeSelectorBit(selector);
+        if (bit != 0) {
+            if (validation.nativeSelectors & bit != 0) revert AccountSelectorDuplicated(selector);
+            validation.nativeSelectors |= bit;
+        } else if (!validation.selectors.add(bytes32(selector))) {
+            revert AccountSelectorDuplicated(selector);
+        }
+    }
+
+    function _hasSelector(ValidationStorage storage validation, bytes4 selector) internal view returns (bool) {
+        uint8 bit = _nativeSelectorBit(selector);
+        return bit != 0 ? validation.nativeSelectors & bit != 0 : validation.selectors.contains(bytes32(selector));
+    }
+
+    function _selectorsOf(ValidationStorage storage validation) internal view returns (bytes4[] memory selectors) {
+        uint8 native = validation.nativeSelectors;
+        bytes32[] memory others = validation.selectors.values();
+        uint256 nativeCount = (native & _EXECUTE_BIT != 0 ? 1 : 0) + (native & _EXECUTE_BATCH_BIT != 0 ? 1 : 0);
+        selectors = new bytes4[](nativeCount + others.length);
+        uint256 k;
+        if (native & _EXECUTE_BIT != 0) selectors[k++] = this.execute.selector;
+        if (native & _EXECUTE_BATCH_BIT != 0) selectors[k++] = this.executeBatch.selector;
+        for (uint256 i = 0; i < others.length; ++i) {
+            selectors[k++] = bytes4(others[i]);
+        }
+    }
+
+    function _clearSelectors(ValidationStorage storage validation) internal {
+        validation.nativeSelectors = 0;
+        bytes32[] memory others = validation.selectors.values();
+        for (uint256 i = 0; i < others.length; ++i) {
+            validation.selectors.remove(others[i]);
         }
     }
 
