@@ -976,3 +976,85 @@ describe("SessionKeyValidationModule", function () {
     });
   });
 });
+
+describe("SessionKeyValidationModule edge rules", function () {
+  it("refuses runtime authorization data it did not ask for", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { encodeValidationSignature } = await import("../../client/encoding.js");
+    const authorization = encodeValidationSignature(
+      { validation: { module: f.sessionModule.target as string, entityId: SESSION_ID }, isGlobal: false },
+      "0x1234",
+    );
+    await expect(
+      f.account.connect(f.agent).executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), authorization),
+    ).to.be.revertedWithCustomError(f.sessionModule, "SessionUnexpectedAuthorization");
+  });
+
+  it("refuses a deferred grant carrying another account's grant", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const { encodeDeferredGrant } = await import("../../client/session.js");
+    const session = typicalSession(f, { account: f.stranger.address });
+    const data = encodeDeferredGrant(session, "0x");
+    await expect(f.sessionModule.connect(f.owner).installDeferred(data))
+      .to.be.revertedWithCustomError(f.sessionModule, "SessionGrantAccountMismatch")
+      .withArgs(f.owner.address, f.stranger.address);
+  });
+
+  it("refuses to cancel a nonce twice", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await f.sessionModule.connect(f.stranger).cancelNonce(5n)).wait();
+    await expect(f.sessionModule.connect(f.stranger).cancelNonce(5n))
+      .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
+      .withArgs(f.stranger.address, 5n);
+  });
+
+  it("refuses to revoke a session that does not exist", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await expect(f.sessionModule.connect(f.stranger).revoke(42))
+      .to.be.revertedWithCustomError(f.sessionModule, "SessionNotFound")
+      .withArgs(f.stranger.address, 42);
+  });
+
+  it("refuses an owner signature too short to name a validation", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const { sessionGrantMessage } = await import("../../client/session.js");
+    await expect(f.sessionModule.grantWithSignature(sessionGrantMessage(typicalSession(f)), "0x1234"))
+      .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
+      .withArgs(f.accountAddress);
+  });
+
+  it("refuses signed grants on a deployment without a spend-limit hook", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const bare = await ethers.deployContract("SessionKeyValidationModule", [
+      ethers.ZeroAddress,
+      f.entryPoint.target as string,
+    ]);
+    const { sessionGrantMessage } = await import("../../client/session.js");
+    await expect(bare.grantWithSignature(sessionGrantMessage(typicalSession(f)), "0x")).to.be.revertedWithCustomError(
+      bare,
+      "SessionSpendLimitHookMissing",
+    );
+  });
+
+  it("stops a signing session from signing once it is revoked", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
+    const hash = ethers.id("an order");
+    const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+    const validation = { module: f.sessionModule.target as string, entityId: SESSION_ID };
+    const signature = encodeErc1271Signature(validation, f.agent.signingKey.sign(digest).serialized);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal("0x1626ba7e");
+    const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();
+    expect(await f.account.isValidSignature(hash, signature)).to.equal("0xffffffff");
+  });
+
+  it("reports its module id, interfaces and grant count", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    expect(await f.sessionModule.moduleId()).to.equal("leash.session-keys.0.1.0");
+    expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(1n);
+    const ids = await (await ethers.deployContract("InterfaceIds")).ids();
+    expect(await f.sessionModule.supportsInterface(ids[1]!)).to.equal(true); // IValidationModule
+    expect(await f.sessionModule.supportsInterface(ids[2]!)).to.equal(false); // not a validation hook
+  });
+});

@@ -677,3 +677,104 @@ describe("SpendLimitHook", function () {
 async function sessionFixtureOnly() {
   return sessionFixture(ethers, networkHelpers);
 }
+
+describe("SpendLimitHook install rules", function () {
+  async function installAs(f: SessionFixture, data: string) {
+    return f.spendLimitHook.connect(f.stranger).onInstall(data);
+  }
+  const encode = (args: unknown[]) =>
+    ethers.AbiCoder.defaultAbiCoder().encode(
+      ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
+      args,
+    );
+
+  it("refuses budget arrays of different lengths", async function () {
+    const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+    await expect(installAs(f, encode([1, 0, [ZeroAddress], [1n, 2n], [DAY], [0n], []]))).to.be.revertedWithCustomError(
+      f.spendLimitHook,
+      "SpendLimitBudgetArraysMismatch",
+    );
+  });
+
+  it("refuses more budgets or paymasters than it can check on every op", async function () {
+    const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+    const paymasters = Array.from({ length: 9 }, (_, i) => zeroPadValue(toBeHex(i + 1), 20));
+    await expect(installAs(f, encode([1, 0, [], [], [], [], paymasters])))
+      .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitTooManyEntries")
+      .withArgs(0n, 9n);
+  });
+
+  it("refuses an asset listed twice", async function () {
+    const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+    await expect(installAs(f, encode([1, 0, [ZeroAddress, ZeroAddress], [1n, 1n], [DAY, DAY], [0n, 0n], []])))
+      .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitAssetDuplicated")
+      .withArgs(ZeroAddress);
+  });
+
+  it("refuses a period anchor beyond 40 bits", async function () {
+    const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+    await expect(installAs(f, encode([1, 2n ** 40n, [ZeroAddress], [1n], [DAY], [0n], []])))
+      .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitPeriodStartOutOfRange")
+      .withArgs(2n ** 40n);
+  });
+
+  it("allows the installed paymasters, and only those", async function () {
+    const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+    const allowed = zeroPadValue("0x01", 20);
+    await (await installAs(f, encode([1, 0, [], [], [], [], [allowed]]))).wait();
+    expect(await f.spendLimitHook.isPaymasterAllowed(f.stranger.address, 1, allowed)).to.equal(true);
+    expect(await f.spendLimitHook.isPaymasterAllowed(f.stranger.address, 1, zeroPadValue("0x02", 20))).to.equal(false);
+  });
+
+  it("starts a new budget's period when the owner adds it, and keeps the period when only the limit changes", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+    const add = f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+      SESSION_ID,
+      other.target as string,
+      10n,
+      DAY,
+      5n,
+      false,
+    ]);
+    const receipt = await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, add))).wait();
+    const block = await ethers.provider.getBlock(receipt!.blockNumber);
+    const budget = await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, other.target as string);
+    expect([budget.limit, budget.periodStart, budget.perCallCap]).to.deep.equal([10n, BigInt(block!.timestamp), 5n]);
+    const change = f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+      SESSION_ID,
+      other.target as string,
+      20n,
+      DAY,
+      0n,
+      false,
+    ]);
+    await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, change))).wait();
+    const changed = await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, other.target as string);
+    expect([changed.limit, changed.periodStart, changed.perCallCap]).to.deep.equal([20n, BigInt(block!.timestamp), 0n]);
+  });
+
+  it("refuses hook data on the runtime path", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const authorization = encodeValidationSignature(
+      {
+        validation: { module: f.sessionModule.target as string, entityId: SESSION_ID },
+        isGlobal: false,
+        hookData: ["0x01"],
+      },
+      "0x",
+    );
+    await expect(
+      f.account.connect(f.agent).executeWithRuntimeValidation(executeCall(f, f.recipient, PAY), authorization),
+    ).to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitHookDataInvalid");
+  });
+
+  it("reports its module id and a zero remaining budget for an asset without one", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    expect(await f.spendLimitHook.moduleId()).to.equal("leash.spend-limit-hook.0.1.0");
+    expect(await f.spendLimitHook.remainingBudget(f.accountAddress, SESSION_ID, f.stranger.address)).to.deep.equal([
+      0n,
+      0n,
+    ]);
+  });
+});
