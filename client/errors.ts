@@ -1,0 +1,168 @@
+/**
+ * Typed errors for refused user operations: an agent learns *why* the EntryPoint or a bundler refused its op
+ * (out of scope, over budget and by how much, expired, revoked, bad signature) instead of an opaque revert.
+ *
+ * `decodeUserOpRefusal(error)` takes what `EntryPoint.handleOps` (or a bundler) threw and returns one of the
+ * classes below, or undefined when the error is not a refusal it knows.
+ */
+import { Interface, isHexString, type ErrorDescription } from "ethers";
+
+import {
+  EntryPoint__factory,
+  ModularAccount__factory,
+  SessionKeyValidationModule__factory,
+  SpendLimitHook__factory,
+} from "../typechain-types/index.js";
+
+/** Base class: the op was refused; `reason` is the EntryPoint's code (AA2x) and `revertData` the module's error. */
+export class UserOpRefusedError extends Error {
+  override readonly name: string = "UserOpRefusedError";
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly revertData?: string,
+    readonly details?: ErrorDescription,
+  ) {
+    super(message);
+  }
+}
+
+/** A call of the op is outside the session's scope (target, selector or per-call value). */
+export class SessionOutOfScopeError extends UserOpRefusedError {
+  override readonly name = "SessionOutOfScopeError";
+}
+
+/** The op would spend more than a budget allows; `requested` and `remaining` are in the asset's base units. */
+export class SpendLimitExceededError extends UserOpRefusedError {
+  override readonly name = "SpendLimitExceededError";
+  constructor(
+    message: string,
+    reason: string,
+    revertData: string,
+    details: ErrorDescription,
+    readonly asset: string,
+    readonly requested: bigint,
+    readonly remaining: bigint,
+  ) {
+    super(message, reason, revertData, details);
+  }
+}
+
+/** The session (or the budget period the op claims) is not valid at this time. */
+export class SessionExpiredError extends UserOpRefusedError {
+  override readonly name = "SessionExpiredError";
+}
+
+/** The session was revoked, or the owner pulled the kill switch. */
+export class SessionRevokedError extends UserOpRefusedError {
+  override readonly name = "SessionRevokedError";
+}
+
+/** The op's signature does not match the session's key (AA24). */
+export class SessionSignatureError extends UserOpRefusedError {
+  override readonly name = "SessionSignatureError";
+}
+
+const entryPointInterface = EntryPoint__factory.createInterface();
+const moduleInterfaces: Interface[] = [
+  SessionKeyValidationModule__factory.createInterface(),
+  SpendLimitHook__factory.createInterface(),
+  ModularAccount__factory.createInterface(),
+];
+
+/** Finds revert data (0x…) in what ethers or a JSON-RPC provider threw. */
+function revertDataOf(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const item = queue.shift();
+    if (item === null || typeof item !== "object" || seen.has(item)) continue;
+    seen.add(item);
+    const record = item as Record<string, unknown>;
+    const data = record.data;
+    if (typeof data === "string" && isHexString(data) && data.length >= 10) return data;
+    for (const key of ["error", "info", "cause", "data"]) queue.push(record[key]);
+  }
+  return undefined;
+}
+
+function parseModuleError(data: string): ErrorDescription | undefined {
+  for (const iface of moduleInterfaces) {
+    const parsed = iface.parseError(data);
+    if (parsed !== null) return parsed;
+  }
+  return undefined;
+}
+
+/** Turns a refusal thrown by `handleOps` (or a bundler) into a typed error; undefined if it is not one. */
+export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefined {
+  const data = revertDataOf(error);
+  if (data === undefined) return undefined;
+  const outer = entryPointInterface.parseError(data);
+  if (outer === null) return undefined;
+  const reason = String(outer.args[1]);
+  if (outer.name === "FailedOp") {
+    if (reason.startsWith("AA22")) {
+      return new SessionExpiredError(
+        `${reason}: the op is outside its validity window. This could arise when the session expired or has not ` +
+          "started, or when the op's time hint claims a budget period that has not begun.",
+        reason,
+      );
+    }
+    if (reason.startsWith("AA24")) {
+      return new SessionSignatureError(
+        `${reason}: the signature is not the session key's. Check the key, the nonce and the EntryPoint.`,
+        reason,
+      );
+    }
+    return new UserOpRefusedError(`the EntryPoint refused the op: ${reason}`, reason);
+  }
+  if (outer.name !== "FailedOpWithRevert") return undefined;
+  const inner = String(outer.args[2]);
+  const parsed = parseModuleError(inner);
+  if (parsed === undefined) {
+    return new UserOpRefusedError(`the account refused the op (${reason}) with revert data ${inner}`, reason, inner);
+  }
+  switch (parsed.name) {
+    case "SessionCallOutOfScope":
+      return new SessionOutOfScopeError(
+        `call to ${String(parsed.args[0])} with selector ${String(parsed.args[1])} is outside the session's scope`,
+        reason,
+        inner,
+        parsed,
+      );
+    case "SessionValueOverCap":
+      return new SessionOutOfScopeError(
+        `call to ${String(parsed.args[0])} carries ${String(parsed.args[1])} wei, over the per-call cap of ` +
+          `${String(parsed.args[2])}`,
+        reason,
+        inner,
+        parsed,
+      );
+    case "SpendLimitExceeded": {
+      const [, , asset, requested, remaining] = parsed.args as unknown as [string, bigint, string, bigint, bigint];
+      return new SpendLimitExceededError(
+        `over budget: the op needs ${requested} of asset ${asset} but only ${remaining} remains this period ` +
+          `(${requested - remaining} too much); gas is counted for the native asset`,
+        reason,
+        inner,
+        parsed,
+        asset,
+        requested,
+        remaining,
+      );
+    }
+    case "SessionRevokedError":
+    case "SessionKilled":
+      return new SessionRevokedError(
+        parsed.name === "SessionKilled"
+          ? "the owner pulled the kill switch: every session granted before it is revoked"
+          : "the owner revoked this session",
+        reason,
+        inner,
+        parsed,
+      );
+    default:
+      return new UserOpRefusedError(`the account refused the op: ${parsed.name}`, reason, inner, parsed);
+  }
+}

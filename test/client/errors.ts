@@ -1,0 +1,99 @@
+/**
+ * client/errors.ts: every kind of refusal an agent meets decodes into its typed error, with the figures it needs.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { parseEther, parseUnits } from "ethers";
+
+import {
+  decodeUserOpRefusal,
+  SessionExpiredError,
+  SessionOutOfScopeError,
+  SessionRevokedError,
+  SessionSignatureError,
+  SpendLimitExceededError,
+} from "../../client/errors.js";
+import {
+  DAY,
+  executeCall,
+  grantByTransaction,
+  ownerCall,
+  SESSION_ID,
+  sessionFixture,
+  sessionOp,
+  typicalSession,
+  usdcTransfer,
+} from "../helpers/sessions.js";
+import { sendOp } from "../helpers/userOps.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+async function grantedFixture() {
+  const f = await sessionFixture(ethers, networkHelpers);
+  await (await grantByTransaction(f, typicalSession(f))).wait();
+  return f;
+}
+
+/** What handleOps threw for `op` (the test fails if it did not throw). */
+async function refusalOf(f: Awaited<ReturnType<typeof grantedFixture>>, op: Parameters<typeof sendOp>[2]) {
+  try {
+    await sendOp(ethers, f.entryPoint, op);
+  } catch (error) {
+    return decodeUserOpRefusal(error);
+  }
+  throw new Error("the op was not refused");
+}
+
+describe("decodeUserOpRefusal", function () {
+  it("decodes an out-of-scope call into SessionOutOfScopeError", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { op } = await sessionOp(f, executeCall(f, f.stranger.address, parseEther("0.01")));
+    const refusal = await refusalOf(f, op);
+    expect(refusal).to.be.instanceOf(SessionOutOfScopeError);
+    expect(refusal?.message).to.contain(f.stranger.address);
+  });
+
+  it("decodes an over-budget op into SpendLimitExceededError with the amount and what remains", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const amount = parseUnits("150", 6);
+    const { op } = await sessionOp(
+      f,
+      executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, amount)),
+    );
+    const refusal = await refusalOf(f, op);
+    expect(refusal).to.be.instanceOf(SpendLimitExceededError);
+    const exceeded = refusal as SpendLimitExceededError;
+    expect([exceeded.asset, exceeded.requested, exceeded.remaining]).to.deep.equal([
+      f.usdc.target,
+      amount,
+      parseUnits("100", 6),
+    ]);
+  });
+
+  it("decodes an expired session into SessionExpiredError", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    await networkHelpers.time.increaseTo(f.now + DAY + 1n);
+    const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")), { timeHint: f.now + DAY + 2n });
+    expect(await refusalOf(f, op)).to.be.instanceOf(SessionExpiredError);
+  });
+
+  it("decodes a revoked session and a pulled kill switch into SessionRevokedError", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+    const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")));
+    const refusal = await refusalOf(f, op);
+    expect(refusal).to.be.instanceOf(SessionRevokedError);
+    expect(refusal?.details?.args.toArray()).to.deep.equal([f.accountAddress, BigInt(SESSION_ID)]);
+  });
+
+  it("decodes a signature by another key into SessionSignatureError", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")), { signer: f.stranger });
+    expect(await refusalOf(f, op)).to.be.instanceOf(SessionSignatureError);
+  });
+
+  it("returns undefined for an error that is not a refusal", function () {
+    expect(decodeUserOpRefusal(new Error("network down"))).to.equal(undefined);
+  });
+});
