@@ -1,9 +1,12 @@
 /**
- * ERC-4337 v0.8 user operations: the unpacked form integrators fill, and the packed form the EntryPoint takes.
+ * ERC-4337 v0.8 user operations: the unpacked form integrators fill, the packed form the EntryPoint takes, and
+ * building and signing them for the Leash account.
  */
-import { concat, zeroPadValue, toBeHex } from "ethers";
+import { concat, zeroPadValue, toBeHex, type SigningKey } from "ethers";
 
+import type { EntryPoint } from "../typechain-types/index.js";
 import type { PackedUserOperationStruct } from "../typechain-types/@account-abstraction/contracts/core/EntryPoint.js";
+import { encodeValidationSignature, type ValidationSelection } from "./encoding.js";
 
 /** An unpacked user operation (EntryPoint v0.8). */
 export interface UserOperation {
@@ -39,4 +42,53 @@ export function packUserOp(op: UserOperation): PackedUserOperationStruct {
     paymasterAndData: op.paymasterAndData,
     signature: op.signature,
   };
+}
+
+/** The gas and fee fields of a user operation. */
+export type UserOpGas = Pick<
+  UserOperation,
+  "verificationGasLimit" | "callGasLimit" | "preVerificationGas" | "maxFeePerGas" | "maxPriorityFeePerGas"
+>;
+
+/** What `buildUserOp` needs. */
+export interface BuildUserOpParameters {
+  /** The EntryPoint v0.8 the op is for. */
+  entryPoint: EntryPoint;
+  sender: string;
+  callData: string;
+  /** The nonce key: a session must use its ModuleEntity (`sessionNonceKey`); the owner may use 0. */
+  nonceKey: bigint;
+  gas: UserOpGas;
+  /** Factory ‖ factory calldata for an account's first op; "0x" otherwise. */
+  initCode?: string;
+  paymasterAndData?: string;
+}
+
+/** Builds an unsigned user operation with the EntryPoint's next nonce for `nonceKey`. */
+export async function buildUserOp(parameters: BuildUserOpParameters): Promise<UserOperation> {
+  return {
+    sender: parameters.sender,
+    nonce: await parameters.entryPoint.getNonce(parameters.sender, parameters.nonceKey),
+    initCode: parameters.initCode ?? "0x",
+    callData: parameters.callData,
+    ...parameters.gas,
+    paymasterAndData: parameters.paymasterAndData ?? "0x",
+    signature: "0x",
+  };
+}
+
+/**
+ * Signs `op` for the Leash account: the key signs the EntryPoint v0.8 user op hash as is (it is already an EIP-712
+ * digest, no message prefix), and the signature is wrapped in the account's validation-selection layout.
+ * Returns the signed op and its hash.
+ */
+export async function signUserOp(
+  entryPoint: EntryPoint,
+  op: UserOperation,
+  signingKey: SigningKey,
+  selection: ValidationSelection,
+): Promise<{ op: UserOperation; hash: string }> {
+  const hash = await entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
+  const signature = encodeValidationSignature(selection, signingKey.sign(hash).serialized);
+  return { op: { ...op, signature }, hash };
 }

@@ -4,8 +4,8 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { BaseWallet, ContractTransactionReceipt } from "ethers";
 
-import { encodeValidationSignature, type ValidationSelection } from "../../client/encoding.js";
-import { packUserOp, type UserOperation } from "../../client/userOp.js";
+import type { ValidationSelection } from "../../client/encoding.js";
+import { buildUserOp, packUserOp, signUserOp, type UserOperation } from "../../client/userOp.js";
 import { ModularAccount__factory, type EntryPoint } from "../../typechain-types/index.js";
 import { checkAccountValidation } from "./erc7562.js";
 
@@ -34,21 +34,15 @@ export async function buildSignedOp(
   entryPoint: EntryPoint,
   request: OpRequest,
 ): Promise<{ op: UserOperation; hash: string }> {
-  const nonce = await entryPoint.getNonce(request.sender, request.nonceKey ?? 0n);
-  const op: UserOperation = {
+  const built = await buildUserOp({
+    entryPoint,
     sender: request.sender,
-    nonce,
-    initCode: request.initCode ?? "0x",
     callData: request.callData,
-    ...TEST_GAS,
-    paymasterAndData: "0x",
-    signature: "0x",
-    ...request.overrides,
-  };
-  const hash = await entryPoint.getUserOpHash(packUserOp(op));
-  const raw = request.signer.signingKey.sign(hash).serialized;
-  op.signature = encodeValidationSignature(request.selection, raw);
-  return { op, hash };
+    nonceKey: request.nonceKey ?? 0n,
+    gas: TEST_GAS,
+    initCode: request.initCode,
+  });
+  return signUserOp(entryPoint, { ...built, ...request.overrides }, request.signer.signingKey, request.selection);
 }
 
 const accountInterface = ModularAccount__factory.createInterface();
