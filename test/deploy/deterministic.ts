@@ -1,0 +1,44 @@
+/**
+ * Deterministic deployments: the EntryPoint lands at its canonical address, and two independent deployments of
+ * Leash (two fresh networks) produce the same addresses.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+
+import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
+import { ENTRY_POINT_V08 } from "../../deploy/entryPoint.js";
+
+const FACTORY_OWNER = "0x000000000000000000000000000000000000FaC7";
+
+describe("deterministic deployment", function () {
+  this.timeout(120_000);
+
+  it("puts the EntryPoint v0.8 at its canonical address and Leash at the same addresses on two networks", async function () {
+    const first = await deployLeashDeterministic(await network.create(), FACTORY_OWNER);
+    const second = await deployLeashDeterministic(await network.create(), FACTORY_OWNER);
+    expect(first.entryPoint).to.equal(ENTRY_POINT_V08);
+    expect(second).to.deep.equal(first);
+  });
+
+  it("wires the deployed contracts together", async function () {
+    const connection = await network.create();
+    const book = await deployLeashDeterministic(connection, FACTORY_OWNER);
+    const factory = await connection.ethers.getContractAt("AccountFactory", book.factory);
+    const session = await connection.ethers.getContractAt("SessionKeyValidationModule", book.sessionModule);
+    expect([
+      await factory.ACCOUNT_IMPLEMENTATION(),
+      await factory.OWNER_VALIDATION_MODULE(),
+      await factory.SESSION_INSTALLER(),
+      await factory.owner(),
+      await session.SPEND_LIMIT_HOOK(),
+      await session.ENTRY_POINT(),
+    ]).to.deep.equal([
+      book.accountImplementation,
+      book.ownerModule,
+      book.sessionModule,
+      FACTORY_OWNER,
+      book.spendLimitHook,
+      ENTRY_POINT_V08,
+    ]);
+  });
+});
