@@ -1,0 +1,108 @@
+/**
+ * Agent- and read-side actions on ethers v6: send a signed user op straight to `EntryPoint.handleOps` (local runs,
+ * self-bundling), and read a session's status with its remaining budgets.
+ */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+
+import type { EntryPoint, SessionKeyValidationModule, SpendLimitHook } from "../typechain-types/index.js";
+import { decodeUserOpRefusal } from "./errors.js";
+import { packUserOp, type UserOperation } from "./userOp.js";
+
+/** The result of an op sent with {@link sendUserOpDirect}. */
+export interface SendUserOpDirectReturnType {
+  receipt: ContractTransactionReceipt;
+  /** Whether the op's execution succeeded (its validation always did, or the call threw). */
+  success: boolean;
+  /** The execution's revert data when `success` is false. */
+  revertData?: string;
+}
+
+/**
+ * Sends one op in one `handleOps` bundle from `bundler` (which pays the gas and is refunded by the account).
+ * A refused op throws the typed error of client/errors.ts (SpendLimitExceededError, SessionOutOfScopeError, …).
+ */
+export async function sendUserOpDirect(
+  entryPoint: EntryPoint,
+  bundler: Signer,
+  op: UserOperation,
+): Promise<SendUserOpDirectReturnType> {
+  let receipt: ContractTransactionReceipt | null;
+  try {
+    const tx = await entryPoint.connect(bundler).handleOps([packUserOp(op)], await bundler.getAddress());
+    receipt = await tx.wait();
+  } catch (error) {
+    throw decodeUserOpRefusal(error) ?? error;
+  }
+  if (receipt === null) throw new Error("handleOps was not mined; check the network");
+  let success: boolean | undefined;
+  let revertData: string | undefined;
+  for (const log of receipt.logs) {
+    const parsed = entryPoint.interface.parseLog(log);
+    if (parsed?.name === "UserOperationEvent") success = parsed.args.success as boolean;
+    if (parsed?.name === "UserOperationRevertReason") revertData = parsed.args.revertReason as string;
+  }
+  if (success === undefined) throw new Error("handleOps emitted no UserOperationEvent: is this EntryPoint v0.8?");
+  return { receipt, success, revertData };
+}
+
+/** One budget of a session now. */
+export interface BudgetStatus {
+  asset: string;
+  limit: bigint;
+  /** What can still be spent in the current period (a new period counts as full). */
+  remaining: bigint;
+  /** Unix time the current period ends (0 for a lifetime budget). */
+  periodEnd: bigint;
+  perCallCap: bigint;
+}
+
+/** A session's state as an owner or an agent sees it. */
+export interface SessionStatus {
+  agent: string;
+  validAfter: bigint;
+  validUntil: bigint;
+  revoked: boolean;
+  /** Granted before the account's last kill switch. */
+  killed: boolean;
+  /** Would validate now: exists, not revoked, not killed, inside its time range. */
+  live: boolean;
+  budgets: BudgetStatus[];
+}
+
+/** What {@link getSessionStatus} needs. */
+export interface GetSessionStatusParameters {
+  sessionModule: SessionKeyValidationModule;
+  spendLimitHook: SpendLimitHook;
+  account: string;
+  sessionId: number;
+  /** The assets to report budgets for (zero address: native currency). */
+  assets: string[];
+}
+
+/** Reads a session's status and its remaining budgets (throws if the account has no such session). */
+export async function getSessionStatus(parameters: GetSessionStatusParameters): Promise<SessionStatus> {
+  const { sessionModule, spendLimitHook, account, sessionId } = parameters;
+  const session = await sessionModule.getSession(account, sessionId);
+  if (session.agent === "0x0000000000000000000000000000000000000000") {
+    throw new Error(`account ${account} has no session ${sessionId}: check the id (session list shows them)`);
+  }
+  const [live, epoch] = await Promise.all([sessionModule.isLive(account, sessionId), sessionModule.epochOf(account)]);
+  const budgets = await Promise.all(
+    parameters.assets.map(async (asset): Promise<BudgetStatus> => {
+      const [stored, [remaining, periodEnd]] = await Promise.all([
+        spendLimitHook.getBudget(account, sessionId, asset),
+        spendLimitHook.remainingBudget(account, sessionId, asset),
+      ]);
+      return { asset, limit: stored.limit, remaining, periodEnd, perCallCap: stored.perCallCap };
+    }),
+  );
+  return {
+    agent: session.agent,
+    validAfter: session.validAfter,
+    validUntil: session.validUntil,
+    revoked: session.revoked,
+    killed: session.grantEpoch !== epoch,
+    live,
+    budgets,
+  };
+}
