@@ -13,11 +13,14 @@ import { sessionFixture, typicalSession } from "../helpers/sessions.js";
 
 const ledger = new EmulatedLedger(TEST_MNEMONIC);
 const owner = ledger.wallet(OWNER_PATH);
-ledger.install();
 
 const { ethers, networkHelpers } = await network.create({ override: { ledgerAccounts: [owner.address] } });
 
 describe("emulated Ledger through hardhat-ledger", function () {
+  before(function () {
+    ledger.install();
+  });
+
   after(function () {
     ledger.uninstall();
   });
