@@ -664,7 +664,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (ownerSignature.length < _MODULE_ENTITY_LENGTH) revert SessionOwnerSignatureInvalid(account);
         bytes24 signingValidation;
         assembly ("memory-safe") {
-            signingValidation := mload(add(ownerSignature, 0x20))
+            // A bytes24 is left-aligned: keep the first 24 bytes, clear the 8 that follow them in the word.
+            signingValidation := shl(64, shr(64, mload(add(ownerSignature, 0x20))))
         }
         if (
             address(bytes20(signingValidation)) == address(this) ||
