@@ -8,6 +8,7 @@ import { parseEther } from "ethers";
 
 import { encodeValidationConfig } from "../../client/encoding.js";
 import { packUserOp } from "../../client/userOp.js";
+import { COVERAGE_RUN } from "../helpers/coverage.js";
 import { checkAccountValidation } from "../helpers/erc7562.js";
 import {
   executeCall,
@@ -40,6 +41,11 @@ async function violationsOf(f: Awaited<ReturnType<typeof fixture>>, op: Awaited<
 }
 
 describe("ERC-7562 checker", function () {
+  before(function () {
+    // Coverage instruments the bytecode: the rules are checked on the shipped bytecode, in `npm test`.
+    if (COVERAGE_RUN) this.skip();
+  });
+
   it("reports TIMESTAMP, unassociated storage and a call to an address without code in a broken module", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     const op = await buildSignedOp(f.entryPoint, {
