@@ -94,18 +94,67 @@ function parseModuleError(data: string): ErrorDescription | undefined {
   return undefined;
 }
 
-/** Turns a refusal thrown by `handleOps` (or a bundler) into a typed error; undefined if it is not one. */
-export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefined {
+/** The EntryPoint's refusal code ("AA23 reverted") and the validation's own revert data, if any. */
+interface Refusal {
+  reason: string;
+  inner?: string;
+  /** The bundler refused the op for its validity window (ERC-7769 code -32503) before it reached the EntryPoint. */
+  outOfTimeRange?: boolean;
+}
+
+/** A refusal `handleOps` threw: the EntryPoint's FailedOp / FailedOpWithRevert error. */
+function entryPointRefusalOf(error: unknown): Refusal | undefined {
   const data = revertDataOf(error);
   if (data === undefined) return undefined;
   const outer = entryPointInterface.parseError(data);
   if (outer === null) return undefined;
-  const reason = String(outer.args[1]);
-  if (outer.name === "FailedOp") {
-    if (reason.startsWith("AA22")) {
+  if (outer.name === "FailedOp") return { reason: String(outer.args[1]) };
+  if (outer.name === "FailedOpWithRevert") return { reason: String(outer.args[1]), inner: String(outer.args[2]) };
+  return undefined;
+}
+
+/** A bundler's message for a refused op: "… reason: AA23 reverted 0x<revert data>" or "… AA24 signature error". */
+const BUNDLER_REFUSAL = /\b(AA\d\d [^"\n]*?)(?: (0x[0-9a-fA-F]*))?(?=$|["\n])/;
+
+/** ERC-7769's error code for an op outside its validity window (or expiring too soon) by the bundler's clock. */
+const BUNDLER_OUT_OF_TIME_RANGE = -32503;
+
+/** A refusal a bundler answered over JSON-RPC (ERC-7769 error codes -32500 / -32507 …, message as above). */
+function bundlerRefusalOf(error: unknown): Refusal | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const item = queue.shift();
+    if (item === null || typeof item !== "object" || seen.has(item)) continue;
+    seen.add(item);
+    const record = item as Record<string, unknown>;
+    const message = record.message;
+    if (typeof record.code === "number" && typeof message === "string") {
+      if (record.code === BUNDLER_OUT_OF_TIME_RANGE) return { reason: message, outOfTimeRange: true };
+      const match = BUNDLER_REFUSAL.exec(message);
+      if (match !== null) {
+        const inner = match[2];
+        return { reason: match[1]!.trim(), inner: inner !== undefined && inner.length >= 10 ? inner : undefined };
+      }
+    }
+    for (const key of ["error", "info", "cause"]) queue.push(record[key]);
+  }
+  return undefined;
+}
+
+/**
+ * Turns a refusal thrown by `handleOps` or answered by a bundler into a typed error; undefined if it is not one.
+ */
+export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefined {
+  const refusal = entryPointRefusalOf(error) ?? bundlerRefusalOf(error);
+  if (refusal === undefined) return undefined;
+  const { reason, inner } = refusal;
+  if (inner === undefined) {
+    if (reason.startsWith("AA22") || refusal.outOfTimeRange === true) {
       return new SessionExpiredError(
         `${reason}: the op is outside its validity window. This could arise when the session expired or has not ` +
-          "started, or when the op's time hint claims a budget period that has not begun.",
+          "started, when the op's time hint claims a budget period that has not begun, or when a bundler's clock " +
+          "is behind the chain's.",
         reason,
       );
     }
@@ -117,8 +166,6 @@ export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefi
     }
     return new UserOpRefusedError(`the EntryPoint refused the op: ${reason}`, reason);
   }
-  if (outer.name !== "FailedOpWithRevert") return undefined;
-  const inner = String(outer.args[2]);
   const parsed = parseModuleError(inner);
   if (parsed === undefined) {
     return new UserOpRefusedError(`the account refused the op (${reason}) with revert data ${inner}`, reason, inner);
