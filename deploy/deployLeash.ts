@@ -20,10 +20,15 @@ export interface LeashAddressBook {
   factory: string;
 }
 
-/** Deploys (or finds) every Leash contract on `connection`; `factoryOwner` may stake the factory. */
+/**
+ * Deploys (or finds) every Leash contract on `connection`; `factoryOwner` may stake the factory. On a network
+ * reached over JSON-RPC, Ignition keeps its journal in `ignition/deployments/<deploymentId>` (default
+ * `chain-<chainId>`) and trusts it on the next run: a freshly started local node needs a fresh deployment id.
+ */
 export async function deployLeashDeterministic(
   connection: NetworkConnection,
   factoryOwner: string,
+  deploymentId?: string,
 ): Promise<LeashAddressBook> {
   const { ethers, ignition } = connection;
   const [deployer] = await ethers.getSigners();
@@ -33,6 +38,7 @@ export async function deployLeashDeterministic(
     parameters: { Leash: { entryPoint, factoryOwner } },
     strategy: "create2",
     strategyConfig: { salt: LEASH_SALT },
+    deploymentId,
     displayUi: false,
   });
   return {

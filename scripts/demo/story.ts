@@ -8,6 +8,14 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { formatUnits, parseEther, parseUnits, Wallet, type HDNodeWallet } from "ethers";
 
 import { getSessionStatus, sendUserOpDirect } from "../../client/actions.js";
+import {
+  bundlerTimeHint,
+  createBundlerClient,
+  fillGasAndSign,
+  sendUserOpToBundler,
+  waitForUserOpReceipt,
+  type BundlerClient,
+} from "../../client/bundler.js";
 import { encodeValidationSignature } from "../../client/encoding.js";
 import { UserOpRefusedError } from "../../client/errors.js";
 import {
@@ -17,7 +25,7 @@ import {
   sessionNonceKey,
   type SessionDescription,
 } from "../../client/session.js";
-import { buildUserOp, signUserOp } from "../../client/userOp.js";
+import { buildUserOp, signUserOp, type UserOperation } from "../../client/userOp.js";
 import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
 
 const DAY = 86_400n;
@@ -34,11 +42,24 @@ const AGENT_GAS = {
 /** Fee fields for the owner's Ledger transactions (hardhat-ledger signs only fully specified transactions). */
 const LEDGER_TX_FEES = { gasLimit: 1_500_000n, maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
 
+/** How the demo's agent sends its ops. */
+export interface DemoOptions {
+  /**
+   * Starts a bundler (Alto) against the same node once the EntryPoint is deployed, and returns its JSON-RPC URL: the
+   * agent's ops then go through `eth_sendUserOperation`, with gas estimated by the bundler. Without it they go
+   * straight to `EntryPoint.handleOps`.
+   */
+  startBundler?: (entryPoint: string) => Promise<string>;
+  /** Ignition's deployment id (for a local node started for the demo: its journal must be new). */
+  deploymentId?: string;
+}
+
 /** Runs the story on `connection`, where `owner` is an address the connection's Ledger controls. */
 export async function runDemo(
   connection: NetworkConnection,
   owner: HDNodeWallet,
   log: (line: string) => void,
+  options: DemoOptions = {},
 ): Promise<void> {
   const { ethers, networkHelpers } = connection;
   const [deployer, bundler] = await ethers.getSigners();
@@ -46,10 +67,18 @@ export async function runDemo(
   const usdc = (amount: bigint) => `${formatUnits(amount, USDC_DECIMALS)} USDC`;
 
   log("1. Deploying Leash (EntryPoint v0.8 at its canonical address, modules at CREATE2 addresses)");
-  const book = await deployLeashDeterministic(connection, await deployer.getAddress());
+  const book = await deployLeashDeterministic(connection, await deployer.getAddress(), options.deploymentId);
   log(`   EntryPoint ${book.entryPoint}`);
   log(`   session module ${book.sessionModule}, spend-limit hook ${book.spendLimitHook}, factory ${book.factory}`);
   const entryPoint = await ethers.getContractAt("EntryPoint", book.entryPoint);
+  let bundlerClient: BundlerClient | undefined;
+  if (options.startBundler === undefined) {
+    log("   the agent's ops go straight to EntryPoint.handleOps (no bundler)");
+  } else {
+    const bundlerUrl = await options.startBundler(book.entryPoint);
+    bundlerClient = createBundlerClient(bundlerUrl, book.entryPoint);
+    log(`   the agent's ops go through the bundler at ${bundlerUrl}`);
+  }
   const factory = await ethers.getContractAt("AccountFactory", book.factory);
   const sessionModule = await ethers.getContractAt("SessionKeyValidationModule", book.sessionModule);
   const spendLimitHook = await ethers.getContractAt("SpendLimitHook", book.spendLimitHook);
@@ -67,7 +96,9 @@ export async function runDemo(
   const agent = Wallet.createRandom();
   const merchant = Wallet.createRandom().address;
   const stranger = Wallet.createRandom().address;
-  const now = BigInt(await networkHelpers.time.latest());
+  // A bundler checks an op's validity window against its own clock: start the session no later than that clock,
+  // which a local chain mining many blocks a second runs ahead of.
+  const now = bundlerTimeHint(BigInt(await networkHelpers.time.latest()));
   const session: SessionDescription = {
     account: accountAddress,
     sessionId: SESSION_ID,
@@ -106,13 +137,12 @@ export async function runDemo(
   ).wait();
   log(`   session ${SESSION_ID} granted`);
 
-  const pay = async (to: string, amount: bigint) => {
-    const time = BigInt(await networkHelpers.time.latest()) + 1n;
-    const callData = account.interface.encodeFunctionData("execute", [
-      await token.getAddress(),
-      0n,
-      token.interface.encodeFunctionData("transfer", [to, amount]),
-    ]);
+  /**
+   * Signs an op of the agent and sends it: to the bundler (which estimates its gas; the time hint is the latest
+   * block's time, so the op is already due when the bundler simulates it), or straight to the EntryPoint in the
+   * block the hint names.
+   */
+  const send = async (callData: string, hinted: boolean, direct = false): Promise<{ success: boolean }> => {
     const unsigned = await buildUserOp({
       entryPoint,
       sender: accountAddress,
@@ -120,17 +150,40 @@ export async function runDemo(
       nonceKey: sessionNonceKey(book.sessionModule, SESSION_ID),
       gas: AGENT_GAS,
     });
-    const { op } = await signUserOp(entryPoint, unsigned, agent.signingKey, {
+    const viaBundler = bundlerClient !== undefined && !direct;
+    const latest = BigInt(await networkHelpers.time.latest());
+    const time = viaBundler ? bundlerTimeHint(latest) : latest + 1n;
+    const selection = {
       validation: { module: book.sessionModule, entityId: SESSION_ID },
       isGlobal: false,
-      hookData: [encodeTimeHint(time)],
-    });
-    await networkHelpers.time.setNextBlockTimestamp(time);
+      hookData: hinted ? [encodeTimeHint(time)] : undefined,
+    };
+    if (viaBundler && bundlerClient !== undefined) {
+      const op: UserOperation = await fillGasAndSign({
+        client: bundlerClient,
+        entryPoint,
+        op: unsigned,
+        signingKey: agent.signingKey,
+        selection,
+      });
+      const receipt = await waitForUserOpReceipt(bundlerClient, await sendUserOpToBundler(bundlerClient, op));
+      return { success: receipt.success };
+    }
+    const { op } = await signUserOp(entryPoint, unsigned, agent.signingKey, selection);
+    if (hinted) await networkHelpers.time.setNextBlockTimestamp(time);
     return sendUserOpDirect(entryPoint, bundler, op);
   };
-  const attempt = async (label: string, to: string, amount: bigint) => {
+  const pay = async (to: string, amount: bigint, direct = false) => {
+    const callData = account.interface.encodeFunctionData("execute", [
+      await token.getAddress(),
+      0n,
+      token.interface.encodeFunctionData("transfer", [to, amount]),
+    ]);
+    return send(callData, true, direct);
+  };
+  const attempt = async (label: string, to: string, amount: bigint, direct = false) => {
     try {
-      const result = await pay(to, amount);
+      const result = await pay(to, amount, direct);
       log(`   ${label}: ${result.success ? "paid" : "reverted in execution"}`);
     } catch (error) {
       if (!(error instanceof UserOpRefusedError)) throw error;
@@ -158,19 +211,8 @@ export async function runDemo(
     // USDC.approve is not in the scope (only transfer is): an approval would let the stranger pull funds later.
     const approve = token.interface.encodeFunctionData("approve", [stranger, parseUnits("1", USDC_DECIMALS)]);
     const callData = account.interface.encodeFunctionData("execute", [await token.getAddress(), 0n, approve]);
-    const unsigned = await buildUserOp({
-      entryPoint,
-      sender: accountAddress,
-      callData,
-      nonceKey: sessionNonceKey(book.sessionModule, SESSION_ID),
-      gas: AGENT_GAS,
-    });
-    const { op } = await signUserOp(entryPoint, unsigned, agent.signingKey, {
-      validation: { module: book.sessionModule, entityId: SESSION_ID },
-      isGlobal: false,
-    });
     try {
-      await sendUserOpDirect(entryPoint, bundler, op);
+      await send(callData, false);
       log("   approve a stranger to pull 1 USDC: approved");
     } catch (error) {
       if (!(error instanceof UserOpRefusedError)) throw error;
@@ -182,7 +224,15 @@ export async function runDemo(
   log("6. A day later the budget has refilled");
   await networkHelpers.time.increase(DAY);
   log(`   remaining today: ${await remaining()}`);
-  await attempt(`pay the merchant ${usdc(parseUnits("50", USDC_DECIMALS))}`, merchant, parseUnits("50", USDC_DECIMALS));
+  if (bundlerClient !== undefined) {
+    log("   (the local chain jumped a day ahead of the bundler's clock, so this op goes straight to the EntryPoint)");
+  }
+  await attempt(
+    `pay the merchant ${usdc(parseUnits("50", USDC_DECIMALS))}`,
+    merchant,
+    parseUnits("50", USDC_DECIMALS),
+    true,
+  );
 
   log("7. The owner pulls the kill switch on the Ledger");
   const revokeAll = account.interface.encodeFunctionData("execute", [

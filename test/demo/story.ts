@@ -13,7 +13,7 @@ const ledger = new EmulatedLedger(TEST_MNEMONIC);
 const owner = ledger.wallet(OWNER_PATH);
 const connection = await network.create({ override: { ledgerAccounts: [owner.address] } });
 
-describe("npm run demo", function () {
+describe("the demo story without a bundler (ops straight to handleOps)", function () {
   this.timeout(120_000);
   const lines: string[] = [];
 
