@@ -7,25 +7,12 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import { formatUnits, parseEther, parseUnits, Wallet, type HDNodeWallet } from "ethers";
 
-import { getSessionStatus, sendUserOpDirect } from "../../client/actions.js";
-import {
-  bundlerTimeHint,
-  createBundlerClient,
-  fillGasAndSign,
-  sendUserOpToBundler,
-  waitForUserOpReceipt,
-  type BundlerClient,
-} from "../../client/bundler.js";
+import { getSessionStatus } from "../../client/actions.js";
+import { sendSessionUserOp, type AgentSession, type SessionCall } from "../../client/agent.js";
+import { bundlerTimeHint, createBundlerClient, type BundlerClient } from "../../client/bundler.js";
 import { encodeValidationSignature } from "../../client/encoding.js";
 import { UserOpRefusedError } from "../../client/errors.js";
-import {
-  encodeTimeHint,
-  NATIVE_ASSET,
-  sessionInstallArgs,
-  sessionNonceKey,
-  type SessionDescription,
-} from "../../client/session.js";
-import { buildUserOp, signUserOp, type UserOperation } from "../../client/userOp.js";
+import { NATIVE_ASSET, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
 import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
 
 const DAY = 86_400n;
@@ -137,50 +124,30 @@ export async function runDemo(
   ).wait();
   log(`   session ${SESSION_ID} granted`);
 
-  /**
-   * Signs an op of the agent and sends it: to the bundler (which estimates its gas; the time hint is the latest
-   * block's time, so the op is already due when the bundler simulates it), or straight to the EntryPoint in the
-   * block the hint names.
-   */
-  const send = async (callData: string, hinted: boolean, direct = false): Promise<{ success: boolean }> => {
-    const unsigned = await buildUserOp({
-      entryPoint,
-      sender: accountAddress,
-      callData,
-      nonceKey: sessionNonceKey(book.sessionModule, SESSION_ID),
+  const agentSession: AgentSession = {
+    entryPoint,
+    account: accountAddress,
+    sessionModule: book.sessionModule,
+    sessionId: SESSION_ID,
+    signingKey: agent.signingKey,
+  };
+  /** The agent's op for one call: through the bundler when there is one (unless `direct`), else to handleOps. */
+  const send = (call: SessionCall, direct = false) =>
+    sendSessionUserOp({
+      session: agentSession,
+      calls: [call],
       gas: AGENT_GAS,
+      via: bundlerClient !== undefined && !direct ? { bundler: bundlerClient } : { submitter: bundler },
     });
-    const viaBundler = bundlerClient !== undefined && !direct;
-    const latest = BigInt(await networkHelpers.time.latest());
-    const time = viaBundler ? bundlerTimeHint(latest) : latest + 1n;
-    const selection = {
-      validation: { module: book.sessionModule, entityId: SESSION_ID },
-      isGlobal: false,
-      hookData: hinted ? [encodeTimeHint(time)] : undefined,
-    };
-    if (viaBundler && bundlerClient !== undefined) {
-      const op: UserOperation = await fillGasAndSign({
-        client: bundlerClient,
-        entryPoint,
-        op: unsigned,
-        signingKey: agent.signingKey,
-        selection,
-      });
-      const receipt = await waitForUserOpReceipt(bundlerClient, await sendUserOpToBundler(bundlerClient, op));
-      return { success: receipt.success };
-    }
-    const { op } = await signUserOp(entryPoint, unsigned, agent.signingKey, selection);
-    if (hinted) await networkHelpers.time.setNextBlockTimestamp(time);
-    return sendUserOpDirect(entryPoint, bundler, op);
-  };
-  const pay = async (to: string, amount: bigint, direct = false) => {
-    const callData = account.interface.encodeFunctionData("execute", [
-      await token.getAddress(),
-      0n,
-      token.interface.encodeFunctionData("transfer", [to, amount]),
-    ]);
-    return send(callData, true, direct);
-  };
+  const pay = async (to: string, amount: bigint, direct = false) =>
+    send(
+      {
+        target: await token.getAddress(),
+        value: 0n,
+        data: token.interface.encodeFunctionData("transfer", [to, amount]),
+      },
+      direct,
+    );
   const attempt = async (label: string, to: string, amount: bigint, direct = false) => {
     try {
       const result = await pay(to, amount, direct);
@@ -210,9 +177,8 @@ export async function runDemo(
   const outOfScope = async () => {
     // USDC.approve is not in the scope (only transfer is): an approval would let the stranger pull funds later.
     const approve = token.interface.encodeFunctionData("approve", [stranger, parseUnits("1", USDC_DECIMALS)]);
-    const callData = account.interface.encodeFunctionData("execute", [await token.getAddress(), 0n, approve]);
     try {
-      await send(callData, false);
+      await send({ target: await token.getAddress(), value: 0n, data: approve });
       log("   approve a stranger to pull 1 USDC: approved");
     } catch (error) {
       if (!(error instanceof UserOpRefusedError)) throw error;

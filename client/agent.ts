@@ -1,0 +1,154 @@
+/**
+ * The agent's side in one place: its session key (generated or loaded; never printed, written only on request to a
+ * file only its owner can read), and {@link sendSessionUserOp}, which turns calls into an `execute` /
+ * `executeBatch` op that selects the session, adds the spend-limit time hint, signs it with the session key and
+ * sends it to a bundler or straight to `EntryPoint.handleOps`. A refused op throws the typed errors of
+ * client/errors.ts.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+
+import { Wallet, type Provider, type Signer, type SigningKey } from "ethers";
+
+import { ModularAccount__factory, type EntryPoint } from "../typechain-types/index.js";
+import { sendUserOpDirect } from "./actions.js";
+import {
+  bundlerTimeHint,
+  fillGasAndSign,
+  sendUserOpToBundler,
+  waitForUserOpReceipt,
+  type BundlerClient,
+} from "./bundler.js";
+import type { ValidationSelection } from "./encoding.js";
+import { encodeTimeHint, sessionNonceKey } from "./session.js";
+import { buildUserOp, signUserOp, type UserOpGas } from "./userOp.js";
+
+/** File mode of a saved session key: read and write by its owner only. */
+const PRIVATE_FILE_MODE = 0o600;
+
+/** A new random session key. Give the owner its `address` for the grant; keep the key with the agent. */
+export function generateSessionKey(): Wallet {
+  const { privateKey } = Wallet.createRandom();
+  return new Wallet(privateKey);
+}
+
+/**
+ * Writes a session key to `path` with mode 0600, refusing to overwrite a file. Call it only when the agent must
+ * keep its key across restarts; never log the key.
+ */
+export function saveSessionKey(path: string, key: Wallet): void {
+  writeFileSync(path, `${key.privateKey}\n`, { mode: PRIVATE_FILE_MODE, flag: "wx" });
+}
+
+/** Loads a session key saved by {@link saveSessionKey}. */
+export function loadSessionKey(path: string): Wallet {
+  const text = readFileSync(path, "utf8").trim();
+  try {
+    return new Wallet(text);
+  } catch {
+    throw new Error(`${path} does not hold a private key (one 0x-prefixed 32-byte hex string)`);
+  }
+}
+
+/** One call the agent wants the account to make. */
+export interface SessionCall {
+  target: string;
+  value: bigint;
+  data: string;
+}
+
+/** The session an agent acts under. */
+export interface AgentSession {
+  entryPoint: EntryPoint;
+  account: string;
+  sessionModule: string;
+  sessionId: number;
+  signingKey: SigningKey;
+}
+
+/** Where the op goes: a bundler, or `handleOps` sent by `submitter` (which pays the gas and is refunded). */
+export type SendVia = { bundler: BundlerClient } | { submitter: Signer };
+
+/** What {@link sendSessionUserOp} needs. */
+export interface SendSessionUserOpParameters {
+  session: AgentSession;
+  /** One call becomes `execute`, several become one `executeBatch`. */
+  calls: SessionCall[];
+  /**
+   * Gas limits and fees. Through a bundler these limits only need to let validation run: the bundler's estimate
+   * replaces them. The session's native budget is charged the op's maximum gas cost (limits × maxFeePerGas).
+   */
+  gas: UserOpGas;
+  via: SendVia;
+  /**
+   * The time the op claims for the spend-limit hook (its budget period). Default: the latest block's time, kept
+   * within the local clock when a bundler is used ({@link bundlerTimeHint}).
+   */
+  timeHint?: bigint;
+}
+
+/** The outcome of an op that passed validation. */
+export interface SendSessionUserOpReturnType {
+  /** Whether its execution succeeded. */
+  success: boolean;
+  /** The execution's revert data when it did not (handleOps only; a bundler's receipt gives `reason`). */
+  revertData?: string;
+  transactionHash: string;
+}
+
+const accountInterface = ModularAccount__factory.createInterface();
+
+/** The account calldata for the calls: `execute` for one, `executeBatch` for several. */
+export function encodeSessionCalls(calls: SessionCall[]): string {
+  if (calls.length === 0) throw new Error("an op needs at least one call");
+  const [only] = calls;
+  if (calls.length === 1 && only !== undefined) {
+    return accountInterface.encodeFunctionData("execute", [only.target, only.value, only.data]);
+  }
+  return accountInterface.encodeFunctionData("executeBatch", [calls]);
+}
+
+async function latestBlockTime(provider: Provider): Promise<bigint> {
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("the node returned no latest block: check the RPC URL");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * Builds, signs and sends the agent's op for `calls` under its session. Throws the typed refusal
+ * (SessionOutOfScopeError, SpendLimitExceededError, SessionExpiredError, SessionRevokedError, SessionSignatureError)
+ * when the EntryPoint or the bundler refuses it.
+ */
+export async function sendSessionUserOp(parameters: SendSessionUserOpParameters): Promise<SendSessionUserOpReturnType> {
+  const { session, via } = parameters;
+  const { entryPoint } = session;
+  const provider = entryPoint.runner?.provider;
+  if (provider === null || provider === undefined) throw new Error("the EntryPoint contract needs a provider");
+  const unsigned = await buildUserOp({
+    entryPoint,
+    sender: session.account,
+    callData: encodeSessionCalls(parameters.calls),
+    nonceKey: sessionNonceKey(session.sessionModule, session.sessionId),
+    gas: parameters.gas,
+  });
+  const latest = await latestBlockTime(provider);
+  const time = parameters.timeHint ?? ("bundler" in via ? bundlerTimeHint(latest) : latest);
+  const selection: ValidationSelection = {
+    validation: { module: session.sessionModule, entityId: session.sessionId },
+    isGlobal: false,
+    hookData: [encodeTimeHint(time)],
+  };
+  if ("bundler" in via) {
+    const op = await fillGasAndSign({
+      client: via.bundler,
+      entryPoint,
+      op: unsigned,
+      signingKey: session.signingKey,
+      selection,
+    });
+    const receipt = await waitForUserOpReceipt(via.bundler, await sendUserOpToBundler(via.bundler, op));
+    return { success: receipt.success, revertData: receipt.reason, transactionHash: receipt.transactionHash };
+  }
+  const { op } = await signUserOp(entryPoint, unsigned, session.signingKey, selection);
+  const result = await sendUserOpDirect(entryPoint, via.submitter, op);
+  return { success: result.success, revertData: result.revertData, transactionHash: result.receipt.hash };
+}

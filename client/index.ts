@@ -1,0 +1,27 @@
+/**
+ * Leash's integrator client: everything an agent, an owner's tool or a dashboard needs, on ethers v6, with the
+ * contracts' TypeChain types. See docs/INTEGRATORS.md for a quick start and the API reference.
+ */
+export * from "./actions.js";
+export * from "./agent.js";
+export * from "./bundler.js";
+export * from "./encoding.js";
+export * from "./errors.js";
+export * from "./session.js";
+export * from "./userOp.js";
+export {
+  AccountFactory__factory,
+  EntryPoint__factory,
+  ModularAccount__factory,
+  OwnerValidationModule__factory,
+  SessionKeyValidationModule__factory,
+  SpendLimitHook__factory,
+} from "../typechain-types/index.js";
+export type {
+  AccountFactory,
+  EntryPoint,
+  ModularAccount,
+  OwnerValidationModule,
+  SessionKeyValidationModule,
+  SpendLimitHook,
+} from "../typechain-types/index.js";

@@ -1,0 +1,82 @@
+/**
+ * docs/INTEGRATORS.md stays true: its quick start is examples/quickstart.ts verbatim and runs here, and its API
+ * reference names every export of the client.
+ */
+import { readFileSync } from "node:fs";
+
+import { expect } from "chai";
+import { network } from "hardhat";
+import { parseUnits, Wallet } from "ethers";
+
+import * as client from "../../client/index.js";
+import { pay } from "../../examples/quickstart.js";
+import { grantByTransaction, sessionFixture, typicalSession } from "../helpers/sessions.js";
+
+const { ethers, networkHelpers } = await network.create();
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+const guide = read("docs/INTEGRATORS.md");
+
+async function grantedFixture() {
+  const f = await sessionFixture(ethers, networkHelpers);
+  await (await grantByTransaction(f, typicalSession(f))).wait();
+  const [, , , submitter] = await ethers.getSigners();
+  const grant = {
+    entryPoint: f.entryPoint.target as string,
+    account: f.accountAddress,
+    sessionModule: f.sessionModule.target as string,
+    sessionId: 1,
+  };
+  return { ...f, submitter: submitter!, grant, agentKey: new Wallet(f.agent.privateKey) };
+}
+
+describe("docs/INTEGRATORS.md", function () {
+  it("shows examples/quickstart.ts verbatim as its quick start", function () {
+    const block = /```ts\n([\s\S]*?)```/.exec(guide)?.[1];
+    expect(block).to.equal(read("examples/quickstart.ts"));
+  });
+
+  it("runs the quick start: the agent pays within its budget", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const outcome = await pay(
+      f.grant,
+      f.agentKey,
+      f.submitter,
+      f.usdc.target as string,
+      f.recipient,
+      parseUnits("5", 6),
+    );
+    expect(outcome).to.equal("paid");
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("5", 6));
+  });
+
+  it("runs the quick start: an over-budget payment comes back as a typed refusal, and nothing moves", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const outcome = await pay(
+      f.grant,
+      f.agentKey,
+      f.submitter,
+      f.usdc.target as string,
+      f.recipient,
+      parseUnits("101", 6),
+    );
+    expect(outcome).to.match(/^refused \(SpendLimitExceededError\): over budget: the op needs 101000000 /);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  it("names every export of the client in its API reference", function () {
+    const missing = Object.keys(client).filter((name) => !guide.includes(`\`${name}`));
+    expect(missing).to.deep.equal([]);
+  });
+
+  it("is what package.json exports, built by npm run build", function () {
+    const manifest = JSON.parse(read("package.json")) as {
+      exports: Record<string, { types: string; default: string }>;
+      scripts: Record<string, string>;
+    };
+    expect(manifest.exports["."]).to.deep.equal({
+      types: "./dist/client/index.d.ts",
+      default: "./dist/client/index.js",
+    });
+    expect(manifest.scripts.build).to.contain("tsc -p tsconfig.client.json");
+  });
+});
