@@ -4,6 +4,8 @@ import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
+import erc7562CheckPlugin from "./test/plugins/erc7562/index.js";
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -25,7 +27,9 @@ const FUZZ_RUNS = Number(process.env.LEASH_FUZZ_RUNS ?? 256);
 const INVARIANT_RUNS = Number(process.env.LEASH_INVARIANT_RUNS ?? 64);
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin],
+  // The ERC-7562 check traces the validation of every op sent to handleOps on in-process networks (tests, the
+  // in-process demo, the gas benchmark); see test/plugins/erc7562.
+  plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin, erc7562CheckPlugin],
   solidity: {
     version: SOLC_VERSION,
     path: SOLC_PATH,

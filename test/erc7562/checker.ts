@@ -7,6 +7,7 @@ import { network } from "hardhat";
 import { parseEther } from "ethers";
 
 import { encodeValidationConfig } from "../../client/encoding.js";
+import { sendUserOpDirect } from "../../client/actions.js";
 import { packUserOp } from "../../client/userOp.js";
 import { COVERAGE_RUN } from "../helpers/coverage.js";
 import { checkAccountValidation } from "../helpers/erc7562.js";
@@ -62,7 +63,7 @@ describe("ERC-7562 checker", function () {
     expect(found).to.include(`OP-041 CALL 0x000000000000000000000000000000000000dEaD`);
   });
 
-  it("makes sendOp fail for an op that breaks the rules", async function () {
+  it("assertValidationRules fails for an op that breaks the rules, listing them", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     const { op } = await buildSignedOp(f.entryPoint, {
       sender: f.accountAddress,
@@ -75,6 +76,23 @@ describe("ERC-7562 checker", function () {
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
     expect(failure).to.match(/ERC-7562 violations in the op's validation:\nOP-011 TIMESTAMP/);
+  });
+
+  it("fails any handleOps whose op breaks the rules before it runs, whoever sends it (here the client)", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const { op } = await buildSignedOp(f.entryPoint, {
+      sender: f.accountAddress,
+      callData: executeCall(f, f.recipient, parseEther("0.01")),
+      selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
+      signer: f.owner,
+    });
+    const [, , , submitter] = await ethers.getSigners();
+    const failure = await sendUserOpDirect(f.entryPoint, submitter!, op).then(
+      () => "",
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    expect(failure).to.contain("ERC-7562 violations in the op's validation:\nOP-011 TIMESTAMP");
+    expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
   });
 
   it("T17: finds no violation in a session op with its spend-limit hook", async function () {
