@@ -16,6 +16,8 @@ import { NATIVE_ASSET, sessionInstallArgs, type SessionDescription } from "../..
 import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
 
 const DAY = 86_400n;
+/** How far in the past the demo's session starts, in seconds (see where it is used). */
+const CLOCK_SKEW_ALLOWANCE = 60n;
 const USDC_DECIMALS = 6;
 const SESSION_ID = 1;
 /** Gas the agent's ops declare (the native budget pays the maximum: these limits times maxFeePerGas). */
@@ -83,9 +85,10 @@ export async function runDemo(
   const agent = Wallet.createRandom();
   const merchant = Wallet.createRandom().address;
   const stranger = Wallet.createRandom().address;
-  // A bundler checks an op's validity window against its own clock: start the session no later than that clock,
-  // which a local chain mining many blocks a second runs ahead of.
-  const now = bundlerTimeHint(BigInt(await networkHelpers.time.latest()));
+  // Bundlers check an op's validity window against their own clock, and may simulate the bundle at a time other
+  // than the chain's latest block: start the session a little in the past, so that an op sent in the same second
+  // as the grant is already due (validity starts strictly after validAfter) whichever clock is asked.
+  const now = bundlerTimeHint(BigInt(await networkHelpers.time.latest())) - CLOCK_SKEW_ALLOWANCE;
   const session: SessionDescription = {
     account: accountAddress,
     sessionId: SESSION_ID,

@@ -1,7 +1,8 @@
 /**
  * Local services for the demo and the bundler integration test: a `hardhat node` and Pimlico's Alto bundler
  * (`@pimlico/alto` from npm) started against it, each a child process on a free loopback port, stopped with its
- * `stop()`. Nothing is downloaded: both come from node_modules.
+ * `stop()`. Nothing is downloaded: both come from node_modules. With LEASH_SERVICE_LOG=1 their output is echoed to
+ * stderr, prefixed with the service's name.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -72,8 +73,10 @@ function packageBin(packageName: string, binName: string): string {
 async function startService(name: string, script: string, args: string[], url: string): Promise<LocalService> {
   const child: ChildProcess = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  const echo = process.env.LEASH_SERVICE_LOG === "1";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+    if (echo) process.stderr.write(`[${name}] ${chunk.toString()}`);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);

@@ -15,8 +15,10 @@ const HARDHAT_CLI = join(dirname(require.resolve("hardhat/package.json")), "dist
 
 /** Runs `hardhat run scripts/demo.ts` and returns its exit code and output. */
 async function runDemoScript(): Promise<{ code: number | null; lines: string[] }> {
+  // LEASH_SERVICE_LOG: the node's and Alto's output go into the captured output, shown if an assertion fails.
   const child = spawn(process.execPath, [HARDHAT_CLI, "run", "scripts/demo.ts"], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LEASH_SERVICE_LOG: "1" },
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -36,7 +38,7 @@ describe("npm run demo (through the Alto bundler)", function () {
   });
 
   it("exits 0", function () {
-    expect(result.code, result.lines.join("\n")).to.equal(0);
+    expect(result.code, result.lines.slice(-200).join("\n")).to.equal(0);
   });
 
   it("sends the agent's ops through the bundler", function () {
