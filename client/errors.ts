@@ -70,8 +70,11 @@ const moduleInterfaces: Interface[] = [
   ModularAccount__factory.createInterface(),
 ];
 
-/** Finds revert data (0x…) in what ethers or a JSON-RPC provider threw. */
-function revertDataOf(error: unknown): string | undefined {
+/**
+ * Walks what ethers or a JSON-RPC provider threw (the error and its nested `error`, `info`, `cause`, `data`) and
+ * returns the first value `pick` finds in one of those objects.
+ */
+function findInError<T>(error: unknown, pick: (record: Record<string, unknown>) => T | undefined): T | undefined {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
   while (queue.length > 0) {
@@ -79,11 +82,18 @@ function revertDataOf(error: unknown): string | undefined {
     if (item === null || typeof item !== "object" || seen.has(item)) continue;
     seen.add(item);
     const record = item as Record<string, unknown>;
-    const data = record.data;
-    if (typeof data === "string" && isHexString(data) && data.length >= 10) return data;
+    const found = pick(record);
+    if (found !== undefined) return found;
     for (const key of ["error", "info", "cause", "data"]) queue.push(record[key]);
   }
   return undefined;
+}
+
+/** Finds revert data (0x…) in what ethers or a JSON-RPC provider threw. */
+function revertDataOf(error: unknown): string | undefined {
+  return findInError(error, ({ data }) =>
+    typeof data === "string" && isHexString(data) && data.length >= 10 ? data : undefined,
+  );
 }
 
 function parseModuleError(data: string): ErrorDescription | undefined {
@@ -121,25 +131,14 @@ const BUNDLER_OUT_OF_TIME_RANGE = -32503;
 
 /** A refusal a bundler answered over JSON-RPC (ERC-7769 error codes -32500 / -32507 …, message as above). */
 function bundlerRefusalOf(error: unknown): Refusal | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const item = queue.shift();
-    if (item === null || typeof item !== "object" || seen.has(item)) continue;
-    seen.add(item);
-    const record = item as Record<string, unknown>;
-    const message = record.message;
-    if (typeof record.code === "number" && typeof message === "string") {
-      if (record.code === BUNDLER_OUT_OF_TIME_RANGE) return { reason: message, outOfTimeRange: true };
-      const match = BUNDLER_REFUSAL.exec(message);
-      if (match !== null) {
-        const inner = match[2];
-        return { reason: match[1]!.trim(), inner: inner !== undefined && inner.length >= 10 ? inner : undefined };
-      }
-    }
-    for (const key of ["error", "info", "cause"]) queue.push(record[key]);
-  }
-  return undefined;
+  return findInError(error, ({ code, message }): Refusal | undefined => {
+    if (typeof code !== "number" || typeof message !== "string") return undefined;
+    if (code === BUNDLER_OUT_OF_TIME_RANGE) return { reason: message, outOfTimeRange: true };
+    const match = BUNDLER_REFUSAL.exec(message);
+    if (match === null) return undefined;
+    const inner = match[2];
+    return { reason: match[1]!.trim(), inner: inner !== undefined && inner.length >= 10 ? inner : undefined };
+  });
 }
 
 /**

@@ -41,6 +41,16 @@ async function violationsOf(f: Awaited<ReturnType<typeof fixture>>, op: Awaited<
   return checkAccountValidation(ethers.provider, f.entryPoint.target as string, f.accountAddress, calldata);
 }
 
+/** An owner-signed op validated by the rule-breaking module (TIMESTAMP, unassociated SSTORE, call to no code). */
+function breakingOp(f: Awaited<ReturnType<typeof fixture>>) {
+  return buildSignedOp(f.entryPoint, {
+    sender: f.accountAddress,
+    callData: executeCall(f, f.recipient, parseEther("0.01")),
+    selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
+    signer: f.owner,
+  });
+}
+
 describe("ERC-7562 checker", function () {
   before(function () {
     // Coverage instruments the bytecode: the rules are checked on the shipped bytecode, in `npm test`.
@@ -49,12 +59,7 @@ describe("ERC-7562 checker", function () {
 
   it("reports TIMESTAMP, unassociated storage and a call to an address without code in a broken module", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    const op = await buildSignedOp(f.entryPoint, {
-      sender: f.accountAddress,
-      callData: executeCall(f, f.recipient, parseEther("0.01")),
-      selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
-      signer: f.owner,
-    });
+    const op = await breakingOp(f);
     const { violations, reverted } = await violationsOf(f, op);
     expect(reverted).to.equal(false);
     const found = violations.map((v) => `${v.rule} ${v.opcode} ${v.code}`);
@@ -65,12 +70,7 @@ describe("ERC-7562 checker", function () {
 
   it("assertValidationRules fails for an op that breaks the rules, listing them", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    const { op } = await buildSignedOp(f.entryPoint, {
-      sender: f.accountAddress,
-      callData: executeCall(f, f.recipient, parseEther("0.01")),
-      selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
-      signer: f.owner,
-    });
+    const { op } = await breakingOp(f);
     const failure = await assertValidationRules(ethers, f.entryPoint, op).then(
       () => "",
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
@@ -80,12 +80,7 @@ describe("ERC-7562 checker", function () {
 
   it("fails any handleOps whose op breaks the rules before it runs, whoever sends it (here the client)", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    const { op } = await buildSignedOp(f.entryPoint, {
-      sender: f.accountAddress,
-      callData: executeCall(f, f.recipient, parseEther("0.01")),
-      selection: { validation: { module: f.breaker.target as string, entityId: 5 }, isGlobal: true },
-      signer: f.owner,
-    });
+    const { op } = await breakingOp(f);
     const [, , , submitter] = await ethers.getSigners();
     const failure = await sendUserOpDirect(f.entryPoint, submitter!, op).then(
       () => "",
