@@ -4,6 +4,8 @@ import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
+import { leashTasks } from "./tasks/index.js";
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -26,6 +28,7 @@ const INVARIANT_RUNS = Number(process.env.LEASH_INVARIANT_RUNS ?? 64);
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin],
+  tasks: leashTasks,
   solidity: {
     version: SOLC_VERSION,
     path: SOLC_PATH,
