@@ -89,6 +89,21 @@ const sessionTasks = [
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/grant.js"))
     .build(),
+  task(["session", "revoke"], "Revoke one session")
+    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/revoke.js"))
+    .build(),
+  task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
+    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/revokeAll.js"))
+    .build(),
 ];
 
 /** Every Leash task definition. */
