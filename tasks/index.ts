@@ -104,6 +104,19 @@ const sessionTasks = [
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/revokeAll.js"))
     .build(),
+  task(["session", "list"], "List the sessions of an account")
+    .addOption({ name: "account", description: "The Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/list.js"))
+    .build(),
+  task(["session", "status"], "Show a session's state, time left and remaining budgets")
+    .addOption({ name: "account", description: "The Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/status.js"))
+    .build(),
 ];
 
 /** Every Leash task definition. */
