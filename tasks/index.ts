@@ -84,6 +84,16 @@ const sessionTasks = [
       type: OPTIONAL,
       defaultValue: undefined,
     })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign an EIP-712 SessionGrant into a grant file instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Grant file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addFlag({ name: "yes", description: "Do not ask for confirmation (the summary is still printed)" })
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
@@ -92,6 +102,16 @@ const sessionTasks = [
   task(["session", "revoke"], "Revoke one session")
     .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
     .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign a revocation into a file for a watchtower instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Revocation file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addFlag({ name: "yes", description: "Do not ask for confirmation" })
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
@@ -99,10 +119,32 @@ const sessionTasks = [
     .build(),
   task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
     .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign a revocation into a file for a watchtower instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Revocation file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addFlag({ name: "yes", description: "Do not ask for confirmation" })
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/revokeAll.js"))
+    .build(),
+  task(["session", "submit"], "Submit a signed grant or revocation file")
+    .addPositionalArgument({ name: "file", description: "The grant or revocation file" })
+    .addOption({
+      name: "from",
+      description: "Submitting account (default: first account)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/submit.js"))
     .build(),
   task(["session", "list"], "List the sessions of an account")
     .addOption({ name: "account", description: "The Leash account", type: OPTIONAL, defaultValue: undefined })

@@ -1,8 +1,10 @@
 /**
  * `session grant`: parse the options, let the client check them and build the grant plan, print the summary, ask for
- * confirmation, then have the Ledger sign the install transaction.
+ * confirmation, then have the Ledger sign the install transaction (or, with --signature-only, the EIP-712
+ * SessionGrant, written to a grant file).
  */
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -10,6 +12,7 @@ import { createAgentKey, writeAgentKeyFile } from "../../client/agentKey.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
 import { InvalidAddressError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
 import { grantSession } from "../../client/owner.js";
+import { signSessionGrant, type SignedFile } from "../../client/signed.js";
 import { splitList } from "../../client/parse.js";
 import { grantPlanToJson, summarizeGrant } from "../../client/summary.js";
 import {
@@ -37,6 +40,8 @@ export interface GrantTaskArguments extends CommonTaskArguments {
   perCallCap?: string;
   paymaster?: string;
   sessionId?: string;
+  signatureOnly: boolean;
+  out?: string;
   yes: boolean;
 }
 
@@ -44,6 +49,8 @@ export interface GrantTaskArguments extends CommonTaskArguments {
 export interface GrantTaskResult {
   plan: GrantPlan;
   transactionHash?: string;
+  grantFile?: string;
+  signedFile?: SignedFile;
   agentKeyFile?: string;
 }
 
@@ -79,7 +86,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       sessionId: args.sessionId,
     },
   });
-  for (const line of summarizeGrant(plan, "transaction")) io.progress(line);
+  for (const line of summarizeGrant(plan, args.signatureOnly ? "signature" : "transaction")) io.progress(line);
   if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
     throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
   }
@@ -98,14 +105,26 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     io.progress(`agent key written to ${args.generateAgentKey} (mode 0600): hand it to the agent, then delete it`);
   }
   const signer = await ledgerSigner(env.connection);
-  const sent = await grantSession(signer, plan, progressTo(io));
-  result.transactionHash = sent.transactionHash;
+  if (args.signatureOnly) {
+    const signed = await signSessionGrant(signer, plan, progressTo(io));
+    const file = args.out ?? `grant-${plan.session.account}-${plan.session.sessionId}.json`;
+    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
+    result.signedFile = signed;
+    result.grantFile = file;
+  } else {
+    const sent = await grantSession(signer, plan, progressTo(io));
+    result.transactionHash = sent.transactionHash;
+  }
   if (args.json) {
     printJson(io, {
       ...grantPlanToJson(plan),
       transactionHash: result.transactionHash ?? null,
+      grantFile: result.grantFile ?? null,
       agentKeyFile: result.agentKeyFile ?? null,
     });
+  } else if (result.grantFile !== undefined) {
+    io.out(`Signed grant of session ${plan.session.sessionId} written to ${result.grantFile}`);
+    io.out(`Submit it with: npx hardhat session submit ${result.grantFile} (or let the agent's first op carry it)`);
   } else {
     io.out(`Session ${plan.session.sessionId} granted to ${plan.session.agent} in ${result.transactionHash}`);
   }

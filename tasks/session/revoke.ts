@@ -1,12 +1,16 @@
 /**
  * `session revoke --session <id>` and `session revoke-all` (the kill switch): checked, confirmed, then signed on the
- * Ledger as a transaction to the account.
+ * Ledger as a transaction to the account, or with --signature-only as an EIP-712 revocation written to a file that a
+ * watchtower or relayer submits (`session submit`).
  */
+import { writeFile } from "node:fs/promises";
+
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
 import { NotConfirmedError, requireOption } from "../../client/inputErrors.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "../../client/owner.js";
+import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "../../client/signed.js";
 import { parseAddress, parseSessionId } from "../../client/parse.js";
 import {
   ledgerOwner,
@@ -23,6 +27,8 @@ import {
 /** The options of `session revoke-all`. */
 export interface RevokeAllTaskArguments extends CommonTaskArguments {
   account?: string;
+  signatureOnly: boolean;
+  out?: string;
   yes: boolean;
 }
 
@@ -36,6 +42,8 @@ export interface RevokeTaskResult {
   account: string;
   sessionId?: number;
   transactionHash?: string;
+  revocationFile?: string;
+  signedFile?: SignedFile;
 }
 
 /** The logic of `session revoke`, for the task and tests: `--session` is required. */
@@ -65,25 +73,39 @@ async function revoke(
     sessionId === undefined
       ? `REVOKE EVERY SESSION of account ${account} (kill switch)`
       : `Revoke session ${sessionId} of account ${account}`;
-  io.progress(`${what} on chain ${leash.chainId}, by transaction`);
+  io.progress(`${what} on chain ${leash.chainId}, ${args.signatureOnly ? "as a signed revocation" : "by transaction"}`);
   if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
     throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
   }
   const signer = await ledgerSigner(env.connection);
   const target = { addresses: leash.addresses, account };
   const result: RevokeTaskResult = { account, sessionId };
-  const sent =
-    sessionId === undefined
-      ? await revokeAllSessions(signer, target, progressTo(io))
-      : await revokeSession(signer, { ...target, sessionId }, progressTo(io));
-  result.transactionHash = sent.transactionHash;
+  if (args.signatureOnly) {
+    const signed =
+      sessionId === undefined
+        ? await signAllSessionsRevocation(signer, target, progressTo(io))
+        : await signSessionRevocation(signer, { ...target, sessionId }, progressTo(io));
+    const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
+    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
+    result.signedFile = signed;
+    result.revocationFile = file;
+  } else {
+    const sent =
+      sessionId === undefined
+        ? await revokeAllSessions(signer, target, progressTo(io))
+        : await revokeSession(signer, { ...target, sessionId }, progressTo(io));
+    result.transactionHash = sent.transactionHash;
+  }
   if (args.json) {
     printJson(io, {
       chainId: leash.chainId,
       account,
       sessionId: sessionId ?? null,
       transactionHash: result.transactionHash ?? null,
+      revocationFile: result.revocationFile ?? null,
     });
+  } else if (result.revocationFile !== undefined) {
+    io.out(`Signed revocation written to ${result.revocationFile}; submit it with session submit`);
   } else {
     io.out(
       sessionId === undefined

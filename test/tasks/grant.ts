@@ -55,6 +55,7 @@ function grantArgs(f: Fixture, overrides: Partial<GrantTaskArguments> = {}): Gra
     ttl: "24h",
     allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
     budget: "100 USDC/day,0.05 ETH/day",
+    signatureOnly: false,
     yes: true,
     addresses: f.addressesFile,
     json: false,

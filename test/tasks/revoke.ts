@@ -34,6 +34,7 @@ async function grantedFixture() {
       ttl: "24h",
       allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
       budget: "100 USDC/day,0.05 ETH/day",
+      signatureOnly: false,
       yes: true,
       addresses: f.addressesFile,
       json: false,
@@ -79,7 +80,10 @@ describe("session revoke / revoke-all", function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const { env, io } = testEnv(connection, f.dir);
     const before = taskLedger.requests.length;
-    await runRevoke({ account: f.account, session: "1", yes: true, addresses: f.addressesFile, json: false }, env);
+    await runRevoke(
+      { account: f.account, session: "1", signatureOnly: false, yes: true, addresses: f.addressesFile, json: false },
+      env,
+    );
     expect([taskLedger.requests.length - before, deviceModuleCall()]).to.deep.equal([1, "revoke(1)"]);
     expect((await f.sessionModule.getSession(f.account, 1)).revoked).to.equal(true);
     expect(io.lines.at(-1)).to.match(/^Session 1 of 0x[0-9a-fA-F]{40} revoked in 0x[0-9a-f]{64}$/);
@@ -89,7 +93,10 @@ describe("session revoke / revoke-all", function () {
   it("pulls the kill switch with a device-signed revokeAll() and the agent's next op is refused", async function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const { env } = testEnv(connection, f.dir);
-    await runRevokeAll({ account: f.account, yes: true, addresses: f.addressesFile, json: true }, env);
+    await runRevokeAll(
+      { account: f.account, signatureOnly: false, yes: true, addresses: f.addressesFile, json: true },
+      env,
+    );
     expect([deviceModuleCall(), await f.sessionModule.epochOf(f.account)]).to.deep.equal(["revokeAll()", 1n]);
     await expectAgentRefused(f);
   });
@@ -102,6 +109,7 @@ describe("session revoke / revoke-all", function () {
     const args = {
       account: f.account,
       session: "7",
+      signatureOnly: false,
       yes: true,
       addresses: f.addressesFile,
       json: false,
@@ -119,7 +127,7 @@ describe("session revoke / revoke-all", function () {
   it("refuses revoke without --session instead of revoking everything", async function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const { env } = testEnv(connection, f.dir);
-    const args = { account: f.account, yes: true, addresses: f.addressesFile, json: false };
+    const args = { account: f.account, signatureOnly: false, yes: true, addresses: f.addressesFile, json: false };
     await runRevoke(args, env).then(
       () => expect.fail("revoke ran without --session"),
       (error: unknown) => expect(error).to.be.instanceOf(MissingOptionError),
@@ -134,7 +142,10 @@ describe("session revoke / revoke-all", function () {
     await (await f.factory.createAccount(stranger!.address, 0n)).wait();
     const foreign = await f.factory.getAccountAddress(stranger!.address, 0n);
     const before = taskLedger.requests.length;
-    await runRevokeAll({ account: foreign, yes: true, addresses: f.addressesFile, json: false }, env).then(
+    await runRevokeAll(
+      { account: foreign, signatureOnly: false, yes: true, addresses: f.addressesFile, json: false },
+      env,
+    ).then(
       () => expect.fail("revoked on a foreign account"),
       (error: unknown) => expect(error).to.be.instanceOf(NotAccountOwnerError),
     );

@@ -36,7 +36,7 @@ async function spentFixture() {
     ttl: "7d",
     allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
     budget: "100 USDC/day,0.05 ETH/day",
-
+    signatureOnly: false,
     yes: true,
     addresses: f.addressesFile,
     json: false,
@@ -100,7 +100,10 @@ describe("session status / list", function () {
       [1, "live"],
       [2, "live"],
     ]);
-    await runRevoke({ account: f.account, session: "1", yes: true, addresses: f.addressesFile, json: false }, env);
+    await runRevoke(
+      { account: f.account, session: "1", signatureOnly: false, yes: true, addresses: f.addressesFile, json: false },
+      env,
+    );
     await networkHelpers.time.increase(2n * 3_600n);
     const later = await runList(listArgs, env);
     expect(later.map((s) => [s.sessionId, s.state])).to.deep.equal([
