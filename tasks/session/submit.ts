@@ -37,8 +37,14 @@ export async function runSubmit(args: SubmitTaskArguments, env: TaskEnv) {
       ? (await env.connection.ethers.getSigners())[0]
       : await env.connection.ethers.getSigner(args.from);
   if (signer === undefined) throw new Error("the network has no account to submit from; pass --from");
-  env.io.progress(`submitting ${file.kind} from ${await signer.getAddress()}`);
-  const sent = await submitSignedFile(signer, file, leash.addresses, progressTo(env.io));
+  const from = await signer.getAddress();
+  const onLedger = env.connection.networkConfig.ledgerAccounts.some((a) => a.toLowerCase() === from.toLowerCase());
+  env.io.progress(`submitting ${file.kind} from ${from}${onLedger ? " (a Ledger account)" : ""}`);
+  const print = progressTo(env.io);
+  // Only a Ledger account needs the owner at the device; any other submitter signs with its own key.
+  const sent = await submitSignedFile(signer, file, leash.addresses, (kind, message) => {
+    if (kind !== "prompt" || onLedger) print(kind, message);
+  });
   if (args.json) printJson(env.io, { chainId: leash.chainId, kind: file.kind, ...sent });
   else env.io.out(`Submitted ${file.kind} in ${sent.transactionHash}`);
   return { kind: file.kind, ...sent };
