@@ -57,10 +57,13 @@ export default defineConfig({
       chainType: "l1",
       allowUnlimitedContractSize: false,
     },
+    // A local `hardhat node`. LEASH_LEDGER_ACCOUNT=0x… makes that address a Ledger account (hardhat-ledger signs for
+    // it: the owner of the Leash tasks); LEASH_RPC_URL points at another node.
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      url: process.env.LEASH_RPC_URL ?? "http://127.0.0.1:8545",
+      ledgerAccounts: process.env.LEASH_LEDGER_ACCOUNT === undefined ? [] : [process.env.LEASH_LEDGER_ACCOUNT],
     },
   },
 });
