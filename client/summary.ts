@@ -52,7 +52,7 @@ export function formatPeriod(seconds: bigint): string {
 
 /**
  * The human-readable summary of a grant: account, chain, agent, times in UTC and local, each target and function by
- * name, each budget with its decimals, the per-call value cap and paymasters. `signed` says how it will be granted.
+ * name, each budget with its decimals, the per-call value cap and paymasters. `mode` says how it will be granted.
  */
 export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature"): string[] {
   const { session } = plan;
