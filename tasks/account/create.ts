@@ -38,8 +38,8 @@ export async function runCreateAccount(
   env: TaskEnv,
 ): Promise<CreateAccountTaskResult> {
   const { io } = env;
-  const leash = await openLeash(env, args.addresses);
   const owner = ledgerOwner(env.connection);
+  const leash = await openLeash(env, args.addresses);
   if (!/^\d+$/.test(args.salt.trim()) || BigInt(args.salt) >= 1n << 256n) {
     throw new InvalidSessionIdError(`--salt: "${args.salt}" is not a uint256 (a whole number)`, "--salt");
   }

@@ -57,8 +57,8 @@ export interface GrantTaskResult {
 /** The logic of `session grant`, for the task and for tests. */
 export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<GrantTaskResult> {
   const { io } = env;
-  const leash = await openLeash(env, args.addresses);
   const owner = ledgerOwner(env.connection);
+  const leash = await openLeash(env, args.addresses);
   if ((args.agent === undefined) === (args.generateAgentKey === undefined)) {
     throw new InvalidAddressError(
       "give exactly one of --agent <address> (the agent generated its key) or --generate-agent-key <file>",

@@ -63,8 +63,8 @@ async function revoke(
   env: TaskEnv,
 ): Promise<RevokeTaskResult> {
   const { io } = env;
-  const leash = await openLeash(env, args.addresses);
   const owner = ledgerOwner(env.connection);
+  const leash = await openLeash(env, args.addresses);
   const account = parseAddress(requireOption(args.account, "--account", "0xYourAccount"), "--account");
   const provider = env.connection.ethers.provider;
   await assertAccountOwner(provider, leash.addresses, account, owner);

@@ -4,12 +4,19 @@
  * Ledger does not own, is refused before the device is asked.
  */
 import { expect } from "chai";
+import { network } from "hardhat";
 
 import { SessionRevokedError } from "../../client/errors.js";
-import { InvalidSessionIdError, MissingOptionError, NotAccountOwnerError } from "../../client/inputErrors.js";
+import {
+  InvalidSessionIdError,
+  LedgerAccountError,
+  MissingOptionError,
+  NotAccountOwnerError,
+} from "../../client/inputErrors.js";
 import { SessionKeyValidationModule__factory, ModularAccount__factory } from "../../typechain-types/index.js";
 import { runGrant } from "../../tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
+import { runList } from "../../tasks/session/list.js";
 import {
   agentPaysUsdc,
   deployForTasks,
@@ -150,5 +157,31 @@ describe("session revoke / revoke-all", function () {
       (error: unknown) => expect(error).to.be.instanceOf(NotAccountOwnerError),
     );
     expect(taskLedger.requests.length).to.equal(before);
+  });
+
+  it("prints --json with bigints as decimal strings for revoke-all and list", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const revoked = testEnv(connection, f.dir);
+    const common = { account: f.account, addresses: f.addressesFile, json: true };
+    await runRevokeAll({ ...common, signatureOnly: false, yes: true }, revoked.env);
+    const listed = testEnv(connection, f.dir);
+    await runList(common, listed.env);
+    const revocation = JSON.parse(revoked.io.lines.join("\n")) as { chainId: string; transactionHash: string };
+    const list = JSON.parse(listed.io.lines.join("\n")) as { sessions: { state: string; validUntil: string }[] };
+    expect([revocation.chainId, /^0x[0-9a-f]{64}$/.test(revocation.transactionHash)]).to.deep.equal(["31337", true]);
+    expect([list.sessions[0]!.state, /^\d+$/.test(list.sessions[0]!.validUntil)]).to.deep.equal(["killed", true]);
+  });
+
+  it("refuses to run on a network without a Ledger account, saying how to configure one", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { env } = testEnv(await network.create(), f.dir);
+    const args = { account: f.account, signatureOnly: false, yes: true, addresses: f.addressesFile, json: false };
+    await runRevokeAll(args, env).then(
+      () => expect.fail("revoked without a Ledger account"),
+      (error: unknown) => {
+        expect(error).to.be.instanceOf(LedgerAccountError);
+        expect((error as Error).message).to.include("has 0 ledgerAccounts; configure exactly one");
+      },
+    );
   });
 });
