@@ -4,6 +4,7 @@ import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
+import { leashTasks } from "./tasks/index.js";
 import erc7562CheckPlugin from "./test/plugins/erc7562/index.js";
 
 const require = createRequire(import.meta.url);
@@ -30,6 +31,7 @@ export default defineConfig({
   // The ERC-7562 check traces the validation of every op sent to handleOps on in-process networks (tests, the
   // in-process demo, the gas benchmark); see test/plugins/erc7562.
   plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin, erc7562CheckPlugin],
+  tasks: leashTasks,
   solidity: {
     version: SOLC_VERSION,
     path: SOLC_PATH,
@@ -58,10 +60,13 @@ export default defineConfig({
       chainType: "l1",
       allowUnlimitedContractSize: false,
     },
+    // A local `hardhat node`. LEASH_LEDGER_ACCOUNT=0x… makes that address a Ledger account (hardhat-ledger signs for
+    // it: the owner of the Leash tasks); LEASH_RPC_URL points at another node.
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      url: process.env.LEASH_RPC_URL ?? "http://127.0.0.1:8545",
+      ledgerAccounts: process.env.LEASH_LEDGER_ACCOUNT === undefined ? [] : [process.env.LEASH_LEDGER_ACCOUNT],
     },
   },
 });

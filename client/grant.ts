@@ -1,0 +1,388 @@
+/**
+ * Preparing a grant: the owner's input (strings, as typed) checked against the contracts' bounds and the chain, and
+ * turned into one {@link GrantPlan}: the {@link SessionDescription} that is summarised, signed and installed, plus
+ * the names the summary shows. Nothing here signs; everything that can be refused is refused here (THREATS 19).
+ */
+import { Contract, formatUnits, hexlify, randomBytes, type Provider } from "ethers";
+
+import {
+  OwnerValidationModule__factory,
+  SessionKeyValidationModule__factory,
+  type SessionKeyValidationModule,
+} from "../typechain-types/index.js";
+import type { LeashChainAddresses } from "./addresses.js";
+import {
+  InvalidAmountError,
+  InvalidScopeError,
+  InvalidSessionIdError,
+  InvalidTimeError,
+  NotAccountOwnerError,
+  TokenDecimalsError,
+  UnknownTokenError,
+  WrongChainError,
+} from "./inputErrors.js";
+import {
+  knownSignatureOf,
+  MAX_BUDGETS,
+  MAX_PAYMASTERS,
+  MAX_SCOPE_ENTRIES,
+  MAX_VALID_AFTER,
+  MAX_VALID_UNTIL,
+  MAX_VALUE_CAP,
+  parseAddress,
+  parseAmount,
+  parseBudget,
+  parseDuration,
+  parseScopeEntry,
+  parseSessionId,
+  parseTime,
+  RESERVED_SESSION_ID,
+} from "./parse.js";
+import { NATIVE_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA, type SessionDescription } from "./session.js";
+
+/** Entity id of the owner validation on accounts made by the Leash factory. */
+export const OWNER_ENTITY_ID = 0;
+/** Symbol and decimals of the native currency. */
+export const NATIVE_LABEL = { symbol: "ETH", decimals: 18 } as const;
+
+/** An asset as the summary names it. */
+export interface AssetLabel {
+  address: string;
+  symbol: string;
+  decimals: number;
+}
+
+/** Everything a grant will do, ready to summarise, sign and send: `session` is the single source of truth. */
+export interface GrantPlan {
+  session: SessionDescription;
+  chainId: bigint;
+  /** The Ledger address that owns the account and signs. */
+  owner: string;
+  addresses: LeashChainAddresses;
+  /** How to name each scope entry's function (same order as session.scope). */
+  functionNames: string[];
+  /** Each budget's asset (same order as session.budgets). */
+  budgetAssets: AssetLabel[];
+  /** Chain time the plan was made at (unix seconds). */
+  now: bigint;
+}
+
+/** The owner's input for a grant, as strings (task options or an integrator's form). */
+export interface GrantInput {
+  account: string;
+  agent: string;
+  /** Duration from validAfter (`24h`); exactly one of ttl / validUntil. */
+  ttl?: string;
+  /** Absolute expiry (ISO 8601 with zone, or a date). */
+  validUntil?: string;
+  /** Absolute start (default: now). */
+  validAfter?: string;
+  /** Scope entries (`<target>:<signature|selector|receive|*>`). */
+  allow: string[];
+  /** Budgets (`<amount> <asset>/<period>[ cap <amount>]`). */
+  budgets: string[];
+  /** Most native value one call may carry, in ETH (default: the ETH budget's limit, or 0 without one). */
+  perCallCap?: string;
+  paymasters?: string[];
+  /** The session id (default: the next free one). */
+  sessionId?: string;
+}
+
+/** What {@link prepareGrant} needs. */
+export interface PrepareGrantParameters {
+  provider: Provider;
+  addresses: LeashChainAddresses;
+  /** The Ledger address that must own the account. */
+  owner: string;
+  input: GrantInput;
+}
+
+const ERC20_METADATA_ABI = ["function decimals() view returns (uint8)", "function symbol() view returns (string)"];
+
+/** The chain's latest block time (what validity and budgets are measured against). */
+export async function chainTime(provider: Provider): Promise<bigint> {
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("the node returned no latest block");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * Refuses an account without code or whose owner validation (entity 0 of the Leash owner module) is not `owner`.
+ * Throws {@link NotAccountOwnerError}.
+ */
+export async function assertAccountOwner(
+  provider: Provider,
+  addresses: LeashChainAddresses,
+  account: string,
+  owner: string,
+): Promise<void> {
+  if ((await provider.getCode(account)) === "0x") {
+    throw new NotAccountOwnerError(
+      `no account is deployed at ${account} on chain ${addresses.chainId}; create it first (account create) or ` +
+        "check the address",
+      "--account",
+    );
+  }
+  const ownerModule = OwnerValidationModule__factory.connect(addresses.ownerModule, provider);
+  const current = await ownerModule.owner(OWNER_ENTITY_ID, account);
+  if (current.toLowerCase() !== owner.toLowerCase()) {
+    throw new NotAccountOwnerError(
+      `the configured Ledger address ${owner} does not own account ${account} (its Leash owner is ` +
+        `${current === NATIVE_ASSET ? "nobody: not a Leash account?" : current}); use the right --account or ` +
+        "ledgerAccounts entry",
+      "--account",
+    );
+  }
+}
+
+/** Reads a token's decimals and symbol; throws {@link TokenDecimalsError} if it has no code or no `decimals()`. */
+export async function readTokenLabel(provider: Provider, token: string, field: string): Promise<AssetLabel> {
+  if ((await provider.getCode(token)) === "0x") {
+    throw new TokenDecimalsError(
+      `${field}: no contract at ${token} on this chain, so its decimals are unknown; check the token address`,
+      field,
+    );
+  }
+  const contract = new Contract(token, ERC20_METADATA_ABI, provider);
+  let decimals: number;
+  try {
+    decimals = Number(await contract.getFunction("decimals")());
+  } catch {
+    throw new TokenDecimalsError(
+      `${field}: ${token} answers no decimals(), so amounts cannot be scaled; is it an ERC-20 token?`,
+      field,
+    );
+  }
+  if (!Number.isInteger(decimals) || decimals > 36) {
+    throw new TokenDecimalsError(`${field}: ${token} reports ${decimals} decimals, which is not plausible`, field);
+  }
+  let symbol = `token ${token}`;
+  try {
+    symbol = String(await contract.getFunction("symbol")());
+  } catch {
+    // A token without symbol() is still usable; the summary names it by address.
+  }
+  return { address: token, symbol, decimals };
+}
+
+async function resolveAsset(
+  provider: Provider,
+  addresses: LeashChainAddresses,
+  asset: string,
+  field: string,
+): Promise<AssetLabel> {
+  if (asset === "ETH") return { address: NATIVE_ASSET, ...NATIVE_LABEL };
+  if (asset.startsWith("0x")) {
+    if (asset === NATIVE_ASSET) return { address: NATIVE_ASSET, ...NATIVE_LABEL };
+    return readTokenLabel(provider, asset, field);
+  }
+  const address = addresses.tokens[asset];
+  if (address === undefined) {
+    const known = ["ETH", ...Object.keys(addresses.tokens)].join(", ");
+    throw new UnknownTokenError(
+      `${field}: unknown token symbol "${asset}" on chain ${addresses.chainId} (known: ${known}); give the ` +
+        "token's address instead, or add the symbol to the address book's tokens",
+      field,
+    );
+  }
+  const label = await readTokenLabel(provider, address, field);
+  return { ...label, symbol: asset };
+}
+
+async function pickSessionId(
+  module: SessionKeyValidationModule,
+  account: string,
+  requested: string | undefined,
+): Promise<number> {
+  const exists = async (id: number) => (await module.getSession(account, id)).agent !== NATIVE_ASSET;
+  if (requested !== undefined) {
+    const id = parseSessionId(requested, "--session-id");
+    if (await exists(id)) {
+      throw new InvalidSessionIdError(
+        `--session-id: account ${account} already has a session ${id}; omit --session-id to take the next free one`,
+        "--session-id",
+      );
+    }
+    return id;
+  }
+  let id = Number(await module.grantCountOf(account)) + 1;
+  while (id < RESERVED_SESSION_ID && (await exists(id))) id++;
+  return id;
+}
+
+/** A random nonce `account` has not used (signed grants and revocations share the space). */
+export async function unusedNonce(module: SessionKeyValidationModule, account: string): Promise<bigint> {
+  for (;;) {
+    const nonce = BigInt(hexlify(randomBytes(8)));
+    if (!(await module.isNonceUsed(account, nonce))) return nonce;
+  }
+}
+
+function describeFunction(selector: string, signature: string | undefined): string {
+  if (selector === SELECTOR_ANY) return "ANY function (wildcard)";
+  if (selector === SELECTOR_NO_CALLDATA) return "plain native transfers (empty calldata)";
+  if (signature !== undefined) return signature;
+  const known = knownSignatureOf(selector);
+  return known === undefined ? `unknown function ${selector}` : known;
+}
+
+/** Parses the times of a grant against chain time `now`. */
+export function parseGrantTimes(
+  input: Pick<GrantInput, "ttl" | "validUntil" | "validAfter">,
+  now: bigint,
+): { validAfter: bigint; validUntil: bigint } {
+  const validAfter = input.validAfter === undefined ? now : parseTime(input.validAfter, "--valid-after", now);
+  if (validAfter > MAX_VALID_AFTER) {
+    throw new InvalidTimeError(
+      `--valid-after: ${input.validAfter} is beyond the latest start budgets can be anchored at (unix ` +
+        `${MAX_VALID_AFTER}); give a nearer date`,
+      "--valid-after",
+    );
+  }
+  if ((input.ttl === undefined) === (input.validUntil === undefined)) {
+    throw new InvalidTimeError(
+      "give exactly one of --ttl (e.g. 24h) or --valid-until (e.g. 2026-12-01T18:00:00Z): a session must expire",
+      "--ttl",
+    );
+  }
+  const field = input.ttl !== undefined ? "--ttl" : "--valid-until";
+  const validUntil =
+    input.ttl !== undefined
+      ? validAfter + parseDuration(input.ttl, "--ttl")
+      : parseTime(input.validUntil!, "--valid-until", now);
+  if (validUntil <= now) {
+    throw new InvalidTimeError(
+      `${field}: the session would expire at ${new Date(Number(validUntil) * 1000).toISOString()}, which is not ` +
+        `after the chain's current time ${new Date(Number(now) * 1000).toISOString()}; give a future expiry`,
+      field,
+    );
+  }
+  if (validUntil <= validAfter) {
+    throw new InvalidTimeError(`${field}: the session must expire after it starts (--valid-after)`, field);
+  }
+  if (validUntil > MAX_VALID_UNTIL) {
+    throw new InvalidTimeError(
+      `${field}: the expiry is beyond what a session can hold (unix ${MAX_VALID_UNTIL}, a uint48); give a nearer one`,
+      field,
+    );
+  }
+  return { validAfter, validUntil };
+}
+
+/**
+ * Checks the owner's input against the contracts' bounds and the chain, and builds the {@link GrantPlan}. Throws a
+ * {@link LeashInputError} subclass that says what to fix; reads the chain only (nothing is signed).
+ */
+export async function prepareGrant(parameters: PrepareGrantParameters): Promise<GrantPlan> {
+  const { provider, addresses, input } = parameters;
+  // Pure checks first: a typo is reported before any network round trip.
+  const account = parseAddress(input.account, "--account");
+  const owner = parseAddress(parameters.owner, "ledgerAccounts");
+  const agent = parseAddress(input.agent, "--agent");
+  const scope = input.allow.map((entry) => parseScopeEntry(entry));
+  const budgets = input.budgets.map((entry) => parseBudget(entry));
+  const paymasters = (input.paymasters ?? []).map((entry) => parseAddress(entry, "--paymaster"));
+  if (scope.length === 0 || scope.length > MAX_SCOPE_ENTRIES) {
+    throw new InvalidScopeError(
+      `--allow: a session needs 1 to ${MAX_SCOPE_ENTRIES} scope entries, got ${scope.length}; say what the agent ` +
+        "may call, e.g. --allow 0x…:transfer(address,uint256)",
+      "--allow",
+    );
+  }
+  const forbidden = new Map<string, string>([
+    [account, "the account itself"],
+    [addresses.sessionModule, "the session module"],
+    [addresses.spendLimitHook, "the spend-limit hook"],
+    [addresses.entryPoint, "the EntryPoint (it holds the account's deposit)"],
+    [addresses.ownerModule, "the owner module"],
+    [agent, "the agent's own address"],
+  ]);
+  const seen = new Set<string>();
+  for (const entry of scope) {
+    const why = forbidden.get(entry.target);
+    if (why !== undefined) {
+      throw new InvalidScopeError(`--allow: ${entry.target} is ${why}; a session may never call it`, "--allow");
+    }
+    const key = `${entry.target}:${entry.selector}`;
+    if (seen.has(key)) throw new InvalidScopeError(`--allow: ${key} is listed twice`, "--allow");
+    seen.add(key);
+  }
+  if (budgets.length > MAX_BUDGETS) {
+    throw new InvalidAmountError(`--budget: at most ${MAX_BUDGETS} budgets, got ${budgets.length}`, "--budget");
+  }
+  if (paymasters.length > MAX_PAYMASTERS) {
+    throw new InvalidAmountError(`--paymaster: at most ${MAX_PAYMASTERS} paymasters`, "--paymaster");
+  }
+
+  const now = await chainTime(provider);
+  const { validAfter, validUntil } = parseGrantTimes(input, now);
+
+  const { chainId } = await provider.getNetwork();
+  if (chainId !== addresses.chainId) {
+    throw new WrongChainError(
+      `the network is chain ${chainId} but the Leash address book is for chain ${addresses.chainId}`,
+      "--network",
+    );
+  }
+  await assertAccountOwner(provider, addresses, account, owner);
+
+  const budgetAssets: AssetLabel[] = [];
+  const budgetEntries: SessionDescription["budgets"] = [];
+  for (const budget of budgets) {
+    const field = `--budget "${budget.text}"`;
+    const label = await resolveAsset(provider, addresses, budget.asset, field);
+    if (budgetAssets.some((other) => other.address === label.address)) {
+      throw new InvalidAmountError(`${field}: a second budget for ${label.symbol}; give one per asset`, "--budget");
+    }
+    const limit = parseAmount(budget.amount, label.decimals, field);
+    const perCallCap = budget.cap === undefined ? 0n : parseAmount(budget.cap, label.decimals, `${field} cap`);
+    if (perCallCap > limit) {
+      throw new InvalidAmountError(`${field}: the per-call cap is above the budget itself`, "--budget");
+    }
+    budgetAssets.push(label);
+    budgetEntries.push({ asset: label.address, limit, period: budget.period, perCallCap });
+  }
+  const nativeBudget = budgetEntries.find((budget) => budget.asset === NATIVE_ASSET);
+  if (nativeBudget === undefined && paymasters.length === 0) {
+    throw new InvalidAmountError(
+      "--budget: without a paymaster the account pays the agent's gas from an ETH budget; add one, e.g. " +
+        '--budget "0.05 ETH/day", or allow a paymaster',
+      "--budget",
+    );
+  }
+  const valueCapPerCall =
+    input.perCallCap === undefined
+      ? (nativeBudget?.limit ?? 0n)
+      : parseAmount(input.perCallCap, NATIVE_LABEL.decimals, "--per-call-cap", MAX_VALUE_CAP);
+
+  const module = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
+  const sessionId = await pickSessionId(module, account, input.sessionId);
+  const session: SessionDescription = {
+    account,
+    sessionId,
+    agent,
+    validAfter,
+    validUntil,
+    valueCapPerCall,
+    canSignMessages: false,
+    scope: scope.map((entry) => ({ target: entry.target, selector: entry.selector })),
+    budgets: budgetEntries,
+    paymasters,
+    epoch: Number(await module.epochOf(account)),
+    nonce: await unusedNonce(module, account),
+  };
+  return {
+    session,
+    chainId,
+    owner,
+    addresses,
+    functionNames: scope.map((entry) => describeFunction(entry.selector, entry.signature)),
+    budgetAssets,
+    now,
+  };
+}
+
+/** An amount with its decimals and symbol (`100.0 USDC`). */
+export function formatAmount(amount: bigint, asset: Pick<AssetLabel, "symbol" | "decimals">): string {
+  return `${formatUnits(amount, asset.decimals)} ${asset.symbol}`;
+}

@@ -1,0 +1,178 @@
+/**
+ * Owner transactions, signed by the owner's key (a Ledger through hardhat-ledger in the tasks): create the account,
+ * grant a session, revoke one or all sessions. The signature-only variants are in client/signed.ts.
+ *
+ * The owner calls the account directly: `executeWithRuntimeValidation(data, ownerModule ‖ 0 ‖ 0x01 ‖ 0xFF)`.
+ * Transactions are sent fully specified (gas limit, EIP-1559 fees): hardhat-ledger refuses any other (HHE713).
+ */
+import type { ContractTransactionReceipt, Provider, Signer, TransactionReceipt } from "ethers";
+
+import {
+  AccountFactory__factory,
+  ModularAccount__factory,
+  SessionKeyValidationModule__factory,
+} from "../typechain-types/index.js";
+import type { LeashChainAddresses } from "./addresses.js";
+import { encodeValidationSignature } from "./encoding.js";
+import { OWNER_ENTITY_ID, type GrantPlan } from "./grant.js";
+import { InvalidSessionIdError } from "./inputErrors.js";
+import { sessionInstallArgs } from "./session.js";
+
+/** Progress callback: `prompt` when the device waits for the owner, `info` otherwise. */
+export type ProgressListener = (kind: "prompt" | "info", message: string) => void;
+
+/** Extra gas on top of the node's estimate (the estimate is exact on a quiet chain; state can change before mining). */
+const GAS_MARGIN_PERCENT = 25n;
+const GAS_MARGIN_MIN = 30_000n;
+
+/** The owner's runtime authorization on a Leash account (owner validation, global, no data). */
+export function ownerAuthorization(ownerModule: string): string {
+  return encodeValidationSignature(
+    { validation: { module: ownerModule, entityId: OWNER_ENTITY_ID }, isGlobal: true },
+    "0x",
+  );
+}
+
+/** The calldata of the owner's call to the account: `executeWithRuntimeValidation(data, ownerAuthorization)`. */
+export function encodeOwnerCall(ownerModule: string, data: string): string {
+  return ModularAccount__factory.createInterface().encodeFunctionData("executeWithRuntimeValidation", [
+    data,
+    ownerAuthorization(ownerModule),
+  ]);
+}
+
+/** What {@link sendOwnerTransaction} needs. */
+export interface SendOwnerTransactionParameters {
+  /** The owner's signer (its provider is used for estimates). */
+  signer: Signer;
+  to: string;
+  data: string;
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Sends one fully specified EIP-1559 transaction from the owner (gas estimated with a margin, fees from the node),
+ * waits for it and throws if it reverted. Returns the receipt.
+ */
+export async function sendOwnerTransaction(parameters: SendOwnerTransactionParameters): Promise<TransactionReceipt> {
+  const { signer, to, data } = parameters;
+  const provider = signer.provider;
+  if (provider === null) throw new Error("the owner's signer has no provider");
+  const from = await signer.getAddress();
+  const estimate = await provider.estimateGas({ from, to, data });
+  const margin = (estimate * GAS_MARGIN_PERCENT) / 100n;
+  const gasLimit = estimate + (margin > GAS_MARGIN_MIN ? margin : GAS_MARGIN_MIN);
+  const fees = await provider.getFeeData();
+  const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
+  const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 0n) * 2n + maxPriorityFeePerGas;
+  parameters.onProgress?.("prompt", `confirm the transaction on your Ledger (${from})…`);
+  const tx = await signer.sendTransaction({ to, data, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
+  parameters.onProgress?.("info", `sent ${tx.hash}, waiting for it to be mined…`);
+  const receipt = await tx.wait();
+  if (receipt === null || receipt.status !== 1) {
+    throw new Error(`transaction ${tx.hash} reverted; nothing changed on chain`);
+  }
+  return receipt;
+}
+
+/** The result of an owner transaction. */
+export interface OwnerTransactionResult {
+  transactionHash: string;
+  blockNumber: number;
+}
+
+function resultOf(receipt: TransactionReceipt | ContractTransactionReceipt): OwnerTransactionResult {
+  return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber };
+}
+
+/** Installs the plan's session on the account by the owner's transaction. */
+export async function grantSession(
+  signer: Signer,
+  plan: GrantPlan,
+  onProgress?: ProgressListener,
+): Promise<OwnerTransactionResult> {
+  const install = ModularAccount__factory.createInterface().encodeFunctionData(
+    "installValidation",
+    sessionInstallArgs(plan.session, plan.addresses),
+  );
+  const data = encodeOwnerCall(plan.addresses.ownerModule, install);
+  return resultOf(await sendOwnerTransaction({ signer, to: plan.session.account, data, onProgress }));
+}
+
+/** Refuses a session id the account does not have (throws {@link InvalidSessionIdError}); returns its grant id. */
+export async function assertSessionExists(
+  provider: Provider,
+  addresses: LeashChainAddresses,
+  account: string,
+  sessionId: number,
+): Promise<bigint> {
+  const module = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
+  const session = await module.getSession(account, sessionId);
+  if (session.agent === "0x0000000000000000000000000000000000000000") {
+    throw new InvalidSessionIdError(
+      `--session: account ${account} has no session ${sessionId}; session list shows its sessions`,
+      "--session",
+    );
+  }
+  return session.grantId;
+}
+
+/** What a revocation acts on. */
+export interface RevocationTarget {
+  addresses: LeashChainAddresses;
+  account: string;
+}
+
+/** Revokes one session by the owner's transaction (`execute(sessionModule, 0, revoke(id))`). */
+export async function revokeSession(
+  signer: Signer,
+  target: RevocationTarget & { sessionId: number },
+  onProgress?: ProgressListener,
+): Promise<OwnerTransactionResult> {
+  const module = SessionKeyValidationModule__factory.createInterface();
+  return sendModuleCall(signer, target, module.encodeFunctionData("revoke", [target.sessionId]), onProgress);
+}
+
+/** Pulls the kill switch by the owner's transaction: every session granted so far stops working. */
+export async function revokeAllSessions(
+  signer: Signer,
+  target: RevocationTarget,
+  onProgress?: ProgressListener,
+): Promise<OwnerTransactionResult> {
+  const module = SessionKeyValidationModule__factory.createInterface();
+  return sendModuleCall(signer, target, module.encodeFunctionData("revokeAll"), onProgress);
+}
+
+async function sendModuleCall(signer: Signer, target: RevocationTarget, call: string, onProgress?: ProgressListener) {
+  const execute = ModularAccount__factory.createInterface().encodeFunctionData("execute", [
+    target.addresses.sessionModule,
+    0n,
+    call,
+  ]);
+  const data = encodeOwnerCall(target.addresses.ownerModule, execute);
+  return resultOf(await sendOwnerTransaction({ signer, to: target.account, data, onProgress }));
+}
+
+/** The counterfactual address of `owner`'s account number `salt`, and whether it is deployed. */
+export async function getAccountAddress(
+  provider: Provider,
+  addresses: LeashChainAddresses,
+  owner: string,
+  salt: bigint,
+): Promise<{ account: string; deployed: boolean }> {
+  const factory = AccountFactory__factory.connect(addresses.factory, provider);
+  const account = await factory.getAccountAddress(owner, salt);
+  return { account, deployed: (await provider.getCode(account)) !== "0x" };
+}
+
+/** Deploys the owner's account through the factory (the owner's transaction). */
+export async function createAccount(
+  signer: Signer,
+  addresses: LeashChainAddresses,
+  salt: bigint,
+  onProgress?: ProgressListener,
+): Promise<OwnerTransactionResult> {
+  const owner = await signer.getAddress();
+  const data = AccountFactory__factory.createInterface().encodeFunctionData("createAccount", [owner, salt]);
+  return resultOf(await sendOwnerTransaction({ signer, to: addresses.factory, data, onProgress }));
+}

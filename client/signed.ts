@@ -1,0 +1,160 @@
+/**
+ * Signature-only owner actions: the owner's Ledger signs an EIP-712 `SessionGrant`, `SessionRevocation` or
+ * `AllSessionsRevocation` (nested the ERC-7739 way for the account's owner validation, so the device still shows
+ * every field), and the result is a file anyone — the agent, a relayer, a watchtower — submits (client/submit.ts).
+ */
+import type { Signer } from "ethers";
+
+import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
+import type { LeashChainAddresses } from "./addresses.js";
+import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
+import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
+import {
+  ALL_SESSIONS_REVOCATION_TYPES,
+  encodeOwnerNestedSignature,
+  nestOwnerTypedData,
+  SESSION_REVOCATION_TYPES,
+  sessionGrantTypedData,
+  sessionModuleDomain,
+  type TypedDataRequest,
+} from "./session.js";
+
+/** A file a relayer / watchtower submits: what was signed and the owner's signature (bigints as strings). */
+export type SignedFile =
+  | {
+      kind: "leash.session-grant";
+      chainId: string;
+      sessionModule: string;
+      grant: Record<string, unknown>;
+      signature: string;
+    }
+  | {
+      kind: "leash.session-revocation";
+      chainId: string;
+      sessionModule: string;
+      revocation: { account: string; sessionId: number; grantId: string; nonce: string };
+      signature: string;
+    }
+  | {
+      kind: "leash.all-sessions-revocation";
+      chainId: string;
+      sessionModule: string;
+      revocation: { account: string; nonce: string };
+      signature: string;
+    };
+
+/** The typed data the owner signs for `app` typed data, nested the ERC-7739 way for the account (what the device sees). */
+function ownerTypedData(
+  addresses: LeashChainAddresses,
+  account: string,
+  types: TypedDataRequest["types"],
+  primaryType: string,
+  message: Record<string, unknown>,
+) {
+  const app = { domain: sessionModuleDomain(addresses), types, primaryType };
+  return { app, nested: nestOwnerTypedData(app, message, account, addresses.chainId), message };
+}
+
+async function signNested(
+  signer: Signer,
+  addresses: LeashChainAddresses,
+  typed: ReturnType<typeof ownerTypedData>,
+  onProgress?: ProgressListener,
+): Promise<string> {
+  onProgress?.("prompt", `confirm the ${typed.app.primaryType} signature on your Ledger…`);
+  const ecdsa = await signer.signTypedData(typed.nested.domain, typed.nested.types, typed.nested.message);
+  return encodeOwnerNestedSignature(
+    { module: addresses.ownerModule, entityId: OWNER_ENTITY_ID },
+    ecdsa,
+    typed.app,
+    typed.message,
+  );
+}
+
+const stringify = (value: unknown) =>
+  JSON.parse(
+    JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item)),
+  ) as Record<string, unknown>;
+
+/** The nested typed data the owner's device signs for a grant (exported so tests and integrators can check it). */
+export function grantTypedDataForOwner(plan: GrantPlan) {
+  const { types, primaryType, message } = sessionGrantTypedData(plan.session, plan.addresses);
+  return ownerTypedData(plan.addresses, plan.session.account, types, primaryType, message);
+}
+
+/** Has the owner sign the plan's `SessionGrant` (EIP-712) and returns the grant file. */
+export async function signSessionGrant(
+  signer: Signer,
+  plan: GrantPlan,
+  onProgress?: ProgressListener,
+): Promise<SignedFile> {
+  const typed = grantTypedDataForOwner(plan);
+  const signature = await signNested(signer, plan.addresses, typed, onProgress);
+  return {
+    kind: "leash.session-grant",
+    chainId: plan.chainId.toString(),
+    sessionModule: plan.addresses.sessionModule,
+    grant: stringify(typed.message),
+    signature,
+  };
+}
+
+/** Has the owner sign a `SessionRevocation` of the session's current grant and returns the revocation file. */
+export async function signSessionRevocation(
+  signer: Signer,
+  target: RevocationTarget & { sessionId: number },
+  onProgress?: ProgressListener,
+): Promise<SignedFile> {
+  const provider = signer.provider;
+  if (provider === null) throw new Error("the owner's signer has no provider");
+  const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
+  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
+  const revocation = {
+    account: target.account,
+    sessionId: target.sessionId,
+    grantId,
+    nonce: await unusedNonce(module, target.account),
+  };
+  const typed = ownerTypedData(
+    target.addresses,
+    target.account,
+    SESSION_REVOCATION_TYPES,
+    "SessionRevocation",
+    revocation,
+  );
+  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  return {
+    kind: "leash.session-revocation",
+    chainId: target.addresses.chainId.toString(),
+    sessionModule: target.addresses.sessionModule,
+    revocation: { ...revocation, grantId: grantId.toString(), nonce: revocation.nonce.toString() },
+    signature,
+  };
+}
+
+/** Has the owner sign an `AllSessionsRevocation` (kill switch) and returns the revocation file. */
+export async function signAllSessionsRevocation(
+  signer: Signer,
+  target: RevocationTarget,
+  onProgress?: ProgressListener,
+): Promise<SignedFile> {
+  const provider = signer.provider;
+  if (provider === null) throw new Error("the owner's signer has no provider");
+  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
+  const revocation = { account: target.account, nonce: await unusedNonce(module, target.account) };
+  const typed = ownerTypedData(
+    target.addresses,
+    target.account,
+    ALL_SESSIONS_REVOCATION_TYPES,
+    "AllSessionsRevocation",
+    revocation,
+  );
+  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  return {
+    kind: "leash.all-sessions-revocation",
+    chainId: target.addresses.chainId.toString(),
+    sessionModule: target.addresses.sessionModule,
+    revocation: { account: target.account, nonce: revocation.nonce.toString() },
+    signature,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * What the owner is shown before the Ledger signs, and the machine-readable form of the same: both are computed from
+ * the {@link GrantPlan}'s `session`, the value the install call and the typed data are built from (THREATS 18).
+ */
+import { formatAmount, NATIVE_LABEL, type GrantPlan } from "./grant.js";
+import { NATIVE_ASSET } from "./session.js";
+
+/** A unix time as `2026-11-28 15:00:00 UTC`. */
+export function formatUtc(seconds: bigint): string {
+  return new Date(Number(seconds) * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, " UTC");
+}
+
+/** A unix time in this machine's time zone, with the zone's name. */
+export function formatLocal(seconds: bigint): string {
+  return new Intl.DateTimeFormat("en-GB", {
+    dateStyle: "medium",
+    timeStyle: "long",
+  }).format(new Date(Number(seconds) * 1000));
+}
+
+/** A unix time in UTC and local time. */
+export function formatTime(seconds: bigint): string {
+  return `${formatUtc(seconds)} (local: ${formatLocal(seconds)})`;
+}
+
+/** A duration as `1d 2h 3m` (seconds dropped above an hour). */
+export function formatDuration(seconds: bigint): string {
+  if (seconds <= 0n) return "0s";
+  const days = seconds / 86_400n;
+  const hours = (seconds % 86_400n) / 3_600n;
+  const minutes = (seconds % 3_600n) / 60n;
+  const rest = seconds % 60n;
+  const parts: string[] = [];
+  if (days > 0n) parts.push(`${days}d`);
+  if (hours > 0n) parts.push(`${hours}h`);
+  if (minutes > 0n) parts.push(`${minutes}m`);
+  if (rest > 0n && days === 0n && hours === 0n) parts.push(`${rest}s`);
+  return parts.join(" ");
+}
+
+/** A budget period in words. */
+export function formatPeriod(seconds: bigint): string {
+  if (seconds === 0n) return "for the session's lifetime";
+  if (seconds === 3_600n) return "per hour";
+  if (seconds === 86_400n) return "per day";
+  if (seconds === 604_800n) return "per week";
+  return `per ${formatDuration(seconds)} (${seconds} s)`;
+}
+
+/**
+ * The human-readable summary of a grant: account, chain, agent, times in UTC and local, each target and function by
+ * name, each budget with its decimals, the per-call value cap and paymasters. `mode` says how it will be granted.
+ */
+export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature"): string[] {
+  const { session } = plan;
+  const assetName = (address: string) => {
+    const label = plan.budgetAssets.find((asset) => asset.address === address);
+    return label === undefined ? address : `${address} (${label.symbol})`;
+  };
+  const lines = [
+    `Grant session ${session.sessionId} on account ${session.account}`,
+    `  chain            ${plan.chainId}`,
+    `  owner (Ledger)   ${plan.owner}`,
+    `  agent            ${session.agent}`,
+    `  valid from       ${formatTime(session.validAfter)}`,
+    `  valid until      ${formatTime(session.validUntil)} (${formatDuration(session.validUntil - plan.now)} from now)`,
+    `  may call (${session.scope.length}):`,
+    ...session.scope.map(
+      (entry, i) => `    - ${assetName(entry.target)}: ${plan.functionNames[i]} [${entry.selector}]`,
+    ),
+    `  budgets (${session.budgets.length}; the ETH budget also pays the agent's gas when no paymaster is used):`,
+    ...session.budgets.map((budget, i) => {
+      const asset = plan.budgetAssets[i]!;
+      const where = budget.asset === NATIVE_ASSET ? "native" : budget.asset;
+      const cap = budget.perCallCap === 0n ? "" : `, at most ${formatAmount(budget.perCallCap, asset)} per op`;
+      return `    - ${formatAmount(budget.limit, asset)} ${formatPeriod(budget.period)} (${where}, ${asset.decimals} decimals)${cap}`;
+    }),
+    `  native value     at most ${formatAmount(session.valueCapPerCall, NATIVE_LABEL)} per call`,
+    `  paymasters       ${session.paymasters.length === 0 ? "none (the account pays gas from the ETH budget)" : session.paymasters.join(", ")}`,
+    `  message signing  ${session.canSignMessages ? "ALLOWED (ERC-1271)" : "not allowed"}`,
+  ];
+  if (mode === "signature") {
+    lines.push(`  epoch / nonce    ${session.epoch} / ${session.nonce} (a kill switch or this nonce's use voids it)`);
+    lines.push(`  signed as        EIP-712 SessionGrant for session module ${plan.addresses.sessionModule}`);
+  } else {
+    lines.push(`  sent as          installValidation through the account, signed on the Ledger`);
+  }
+  return lines;
+}
+
+/** JSON-safe form of a grant plan (bigints as decimal strings), the `--json` output of `session grant`. */
+export function grantPlanToJson(plan: GrantPlan) {
+  const { session } = plan;
+  return {
+    chainId: plan.chainId.toString(),
+    account: session.account,
+    owner: plan.owner,
+    sessionId: session.sessionId,
+    agent: session.agent,
+    validAfter: session.validAfter.toString(),
+    validAfterUtc: formatUtc(session.validAfter),
+    validUntil: session.validUntil.toString(),
+    validUntilUtc: formatUtc(session.validUntil),
+    valueCapPerCall: session.valueCapPerCall.toString(),
+    canSignMessages: session.canSignMessages,
+    scope: session.scope.map((entry, i) => ({
+      target: entry.target,
+      selector: entry.selector,
+      function: plan.functionNames[i]!,
+    })),
+    budgets: session.budgets.map((budget, i) => ({
+      asset: budget.asset,
+      symbol: plan.budgetAssets[i]!.symbol,
+      decimals: plan.budgetAssets[i]!.decimals,
+      limit: budget.limit.toString(),
+      period: budget.period.toString(),
+      perCallCap: budget.perCallCap.toString(),
+    })),
+    paymasters: session.paymasters,
+    epoch: session.epoch,
+    nonce: session.nonce.toString(),
+    sessionModule: plan.addresses.sessionModule,
+    spendLimitHook: plan.addresses.spendLimitHook,
+  };
+}
+
+/** The JSON form of a grant plan. */
+export type GrantPlanJson = ReturnType<typeof grantPlanToJson>;
+
+/** Converts bigints to decimal strings, recursively (for `--json` output). */
+export function toJsonSafe(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item)),
+  );
+}

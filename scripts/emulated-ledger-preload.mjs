@@ -1,0 +1,15 @@
+/**
+ * Replaces the Ledger's USB transport with the emulated device of test/helpers/emulatedLedger.ts (keys of Hardhat's
+ * public test mnemonic) in a Hardhat CLI process, to run the Leash tasks on a local node without a device:
+ *
+ *   LEASH_EMULATED_LEDGER=1 NODE_OPTIONS="--experimental-strip-types --import ./scripts/emulated-ledger-preload.mjs" \
+ *     npx hardhat session grant --network localhost …
+ *
+ * WARNING: the emulated device signs with publicly known keys. Never use it with real funds; it does nothing unless
+ * LEASH_EMULATED_LEDGER=1 is set, and says so on stderr when it is.
+ */
+if (process.env.LEASH_EMULATED_LEDGER === "1" && /hardhat(\.js)?$/.test(process.argv[1] ?? "")) {
+  const { EmulatedLedger } = await import("../test/helpers/emulatedLedger.ts");
+  new EmulatedLedger("test test test test test test test test test test test junk").install();
+  process.stderr.write("[leash] EMULATED LEDGER (public test keys): local testing only, never real funds\n");
+}

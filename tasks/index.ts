@@ -1,0 +1,165 @@
+/**
+ * The Leash owner tasks, registered in hardhat.config.ts (`tasks: leashTasks`). Each action module is loaded lazily
+ * and holds only option handling and printing; the logic is in client/.
+ *
+ * Lists (`--allow`, `--budget`, `--paymaster`) are comma-separated in one option: Hardhat 3 refuses a repeated
+ * option (CANNOT_REPEAT_OPTIONS). Commas inside a function signature's parentheses do not split.
+ */
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+const ADDRESSES = {
+  name: "addresses",
+  description: "Leash address book (default: deployments/<chainId>.json)",
+  defaultValue: "",
+} as const;
+const JSON_FLAG = { name: "json", description: "Print one JSON document (bigints as decimal strings)" } as const;
+const OPTIONAL = ArgumentType.STRING_WITHOUT_DEFAULT;
+
+const accountTasks = [
+  emptyTask("account", "Leash smart accounts owned by your Ledger").build(),
+  task(["account", "create"], "Deploy your account through the Leash factory, the Ledger address as owner")
+    .addOption({ name: "salt", description: "Account number (CREATE2 salt)", defaultValue: "0" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./account/create.js"))
+    .build(),
+];
+
+const sessionTasks = [
+  emptyTask("session", "Session keys for agents: grant, revoke, inspect (signed on your Ledger)").build(),
+  task(["session", "grant"], "Grant an agent a scoped, expiring, budgeted session key")
+    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption({
+      name: "agent",
+      description: "The agent's session key address",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "generateAgentKey",
+      description: "Generate the agent's key here and write it to this new file (mode 0600) instead of --agent",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "ttl",
+      description: "Lifetime from the start: 30m, 24h, 7d",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "validUntil",
+      description: "Expiry, ISO 8601 with zone (2026-12-01T18:00:00Z) or a date",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({ name: "validAfter", description: "Start (default: now)", type: OPTIONAL, defaultValue: undefined })
+    .addOption({
+      name: "allow",
+      description: "Comma-separated <target>:<signature|selector|receive|*>, e.g. 0x…:transfer(address,uint256)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "budget",
+      description:
+        'Comma-separated "<amount> <ETH|token|symbol>/<period>[ cap <amount>]", e.g. "50 USDC/day,0.05 ETH/day"',
+      defaultValue: "",
+    })
+    .addOption({
+      name: "perCallCap",
+      description: "Most ETH one call may send (default: the ETH budget)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "paymaster",
+      description: "Comma-separated allowed paymasters",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "sessionId",
+      description: "Session id (default: next free)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign an EIP-712 SessionGrant into a grant file instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Grant file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "yes", description: "Do not ask for confirmation (the summary is still printed)" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/grant.js"))
+    .build(),
+  task(["session", "revoke"], "Revoke one session")
+    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign a revocation into a file for a watchtower instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Revocation file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/revoke.js"))
+    .build(),
+  task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
+    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addFlag({
+      name: "signatureOnly",
+      description: "Sign a revocation into a file for a watchtower instead of sending",
+    })
+    .addOption({
+      name: "out",
+      description: "Revocation file (with --signature-only)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/revokeAll.js"))
+    .build(),
+  task(["session", "submit"], "Submit a signed grant or revocation file")
+    .addPositionalArgument({ name: "file", description: "The grant or revocation file" })
+    .addOption({
+      name: "from",
+      description: "Submitting account (default: first account)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/submit.js"))
+    .build(),
+  task(["session", "list"], "List the sessions of an account")
+    .addOption({ name: "account", description: "The Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/list.js"))
+    .build(),
+  task(["session", "status"], "Show a session's state, time left and remaining budgets")
+    .addOption({ name: "account", description: "The Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/status.js"))
+    .build(),
+];
+
+/** Every Leash task definition. */
+export const leashTasks = [...accountTasks, ...sessionTasks];

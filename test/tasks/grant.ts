@@ -1,0 +1,417 @@
+/**
+ * `session grant` and `account create` end to end on the in-process network, signed by the emulated Ledger through
+ * hardhat-ledger: the transaction the device signed is mined, decodes to the summary that was printed and to the
+ * state on chain (THREATS 18), and the agent can use the session. Bad input is refused before the device is asked
+ * anything and without any change on chain (THREATS 19). A generated agent key only goes to a 0600 file (THREATS 20).
+ */
+import { readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { expect } from "chai";
+import { AbiCoder, dataSlice, parseUnits, type Transaction } from "ethers";
+
+import {
+  InvalidAddressError,
+  InvalidAmountError,
+  InvalidPeriodError,
+  InvalidScopeError,
+  InvalidSessionIdError,
+  InvalidTimeError,
+  LeashInputError,
+  NotAccountOwnerError,
+  NotConfirmedError,
+  TokenDecimalsError,
+  UnknownTokenError,
+  WrongChainError,
+} from "../../client/inputErrors.js";
+import { NATIVE_ASSET } from "../../client/session.js";
+import { runCreateAccount } from "../../tasks/account/create.js";
+import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
+import { ModularAccount__factory } from "../../typechain-types/index.js";
+import {
+  agentPaysUsdc,
+  deployForTasks,
+  deployOwnerAccount,
+  ledgerConnection,
+  taskLedger,
+  taskOwner,
+  testEnv,
+} from "../helpers/tasks.js";
+
+const connection = await ledgerConnection();
+const { ethers, networkHelpers } = connection;
+
+async function grantFixture() {
+  const f = await deployForTasks(connection);
+  const account = await deployOwnerAccount(connection, f);
+  return { ...f, account };
+}
+type Fixture = Awaited<ReturnType<typeof grantFixture>>;
+
+function grantArgs(f: Fixture, overrides: Partial<GrantTaskArguments> = {}): GrantTaskArguments {
+  return {
+    account: f.account,
+    agent: f.agent.address,
+    ttl: "24h",
+    allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
+    budget: "100 USDC/day,0.05 ETH/day",
+    signatureOnly: false,
+    yes: true,
+    addresses: f.addressesFile,
+    json: false,
+    ...overrides,
+  };
+}
+
+/** The session config and budgets inside the owner transaction the device signed. */
+function decodeDeviceGrant(tx: Transaction) {
+  const account = ModularAccount__factory.createInterface();
+  const outer = account.parseTransaction({ data: tx.data });
+  if (outer?.name !== "executeWithRuntimeValidation") throw new Error(`device signed ${outer?.name}`);
+  const inner = account.parseTransaction({ data: outer.args[0] as string });
+  if (inner?.name !== "installValidation") throw new Error(`device signed ${inner?.name}`);
+  const coder = AbiCoder.defaultAbiCoder();
+  const [config] = coder.decode(
+    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[])"],
+    inner.args[2] as string,
+  );
+  const hook = (inner.args[3] as string[])[0]!;
+  const budgets = coder.decode(
+    ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
+    dataSlice(hook, 25),
+  );
+  const [sessionId, agent, validAfter, validUntil, valueCapPerCall, canSign, targets, selectors] =
+    config as unknown as [bigint, string, bigint, bigint, bigint, boolean, string[], string[]];
+  return {
+    to: tx.to,
+    chainId: tx.chainId,
+    sessionId: Number(sessionId),
+    agent,
+    validAfter: validAfter.toString(),
+    validUntil: validUntil.toString(),
+    valueCapPerCall: valueCapPerCall.toString(),
+    canSignMessages: canSign,
+    scope: targets.map((target, i) => ({ target, selector: selectors[i] })),
+    budgets: (budgets[2] as string[]).map((asset, i) => ({
+      asset,
+      limit: (budgets[3] as bigint[])[i]!.toString(),
+      period: (budgets[4] as bigint[])[i]!.toString(),
+      perCallCap: (budgets[5] as bigint[])[i]!.toString(),
+    })),
+    paymasters: [...(budgets[6] as string[])],
+  };
+}
+
+/** Expects `promise` to reject with `errorClass` and a message matching `message`. */
+async function expectRefusal(
+  promise: Promise<unknown>,
+  errorClass: new (...args: never[]) => LeashInputError,
+  message: RegExp,
+) {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(errorClass);
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected a ${errorClass.name}`);
+}
+
+describe("session grant", function () {
+  before(function () {
+    taskLedger.install();
+  });
+
+  after(function () {
+    taskLedger.uninstall();
+  });
+
+  describe("by transaction", function () {
+    it("installs exactly what it printed: device bytes, --json summary and chain state agree (THREATS 18)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const before = taskLedger.requests.length;
+      await runGrant(grantArgs(f, { json: true }), env);
+      const printed = JSON.parse(io.lines.join("\n")) as Record<string, unknown> & { transactionHash: string };
+      const requests = taskLedger.requests.slice(before);
+      expect(requests.map((r) => r.kind)).to.deep.equal(["transaction"]);
+      const request = requests[0]!;
+      if (request.kind !== "transaction") throw new Error("unreachable");
+      const device = decodeDeviceGrant(request.transaction);
+      const { to, chainId, ...signed } = device;
+      expect([to, chainId.toString()]).to.deep.equal([f.account, printed.chainId]);
+      expect(signed).to.deep.equal({
+        sessionId: printed.sessionId,
+        agent: printed.agent,
+        validAfter: printed.validAfter,
+        validUntil: printed.validUntil,
+        valueCapPerCall: printed.valueCapPerCall,
+        canSignMessages: printed.canSignMessages,
+        scope: (printed.scope as { target: string; selector: string }[]).map(({ target, selector }) => ({
+          target,
+          selector,
+        })),
+        budgets: (printed.budgets as { asset: string; limit: string; period: string; perCallCap: string }[]).map(
+          ({ asset, limit, period, perCallCap }) => ({ asset, limit, period, perCallCap }),
+        ),
+        paymasters: printed.paymasters,
+      });
+      // The device's transaction is the one mined, and the chain holds what it says.
+      const receipt = await ethers.provider.getTransactionReceipt(printed.transactionHash);
+      expect(receipt?.status).to.equal(1);
+      const session = await f.sessionModule.getSession(f.account, device.sessionId);
+      expect([session.agent, session.validAfter.toString(), session.validUntil.toString()]).to.deep.equal([
+        device.agent,
+        device.validAfter,
+        device.validUntil,
+      ]);
+      expect(
+        await f.sessionModule.isInScope(f.account, device.sessionId, device.scope[0]!.target, "0xa9059cbb"),
+      ).to.equal(true);
+      const usdcBudget = await f.spendLimitHook.getBudget(f.account, device.sessionId, f.addresses.tokens.USDC!);
+      const ethBudget = await f.spendLimitHook.getBudget(f.account, device.sessionId, NATIVE_ASSET);
+      expect([usdcBudget.limit, usdcBudget.periodLength, ethBudget.limit]).to.deep.equal([
+        parseUnits("100", 6),
+        86_400n,
+        parseUnits("0.05", 18),
+      ]);
+    });
+
+    it("prints the agent, UTC and local times, the function by name and budgets with decimals", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f), env);
+      const text = io.text;
+      const utc = new Date(Number(plan.session.validUntil) * 1000).toISOString().replace("T", " ").slice(0, 19);
+      expect(text).to.include(`agent            ${f.agent.address}`);
+      expect(text).to.include(`valid until      ${utc} UTC (local: `);
+      expect(text).to.include(`${f.addresses.tokens.USDC} (USDC): transfer(address,uint256) [0xa9059cbb]`);
+      expect(text).to.include("100.0 USDC per day");
+      expect(text).to.include("0.05 ETH per day (native, 18 decimals)");
+      expect(io.lines.at(-1)).to.match(new RegExp(`^Session 1 granted to ${f.agent.address} in 0x[0-9a-f]{64}$`));
+    });
+
+    it("lets the agent pay within its budget with the granted session", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f), env);
+      const result = await agentPaysUsdc(connection, f, f.account, plan.session.sessionId, f.recipient, 25_000_000n);
+      expect(result.success).to.equal(true);
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(25_000_000n);
+    });
+
+    it("signs nothing and changes nothing when the owner declines the summary", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      io.answer = false;
+      const before = taskLedger.requests.length;
+      const block = await ethers.provider.getBlockNumber();
+      await expectRefusal(runGrant(grantArgs(f, { yes: false }), env), NotConfirmedError, /nothing was signed/);
+      expect(io.questions).to.deep.equal(["Sign this grant on your Ledger?"]);
+      expect([taskLedger.requests.length, await ethers.provider.getBlockNumber()]).to.deep.equal([before, block]);
+    });
+
+    it("writes a generated agent key only to a new 0600 file and never prints it (THREATS 20)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const file = path.join(f.dir, `agent-${Date.now()}.json`);
+      const { plan } = await runGrant(grantArgs(f, { agent: undefined, generateAgentKey: file, json: true }), env);
+      const saved = JSON.parse(await readFile(file, "utf8")) as {
+        address: string;
+        privateKey: string;
+        sessionId: number;
+      };
+      expect((await stat(file)).mode & 0o777).to.equal(0o600);
+      expect([saved.address, saved.sessionId]).to.deep.equal([plan.session.agent, plan.session.sessionId]);
+      expect(io.text).to.not.include(saved.privateKey.slice(2));
+    });
+  });
+
+  describe("when the input is bad (THREATS 19)", function () {
+    const cases: {
+      title: string;
+      args: (f: Fixture) => Partial<GrantTaskArguments> | Promise<Partial<GrantTaskArguments>>;
+      error: new (...args: never[]) => LeashInputError;
+      message: RegExp;
+    }[] = [
+      {
+        title: "a malformed agent address",
+        args: () => ({ agent: "0x12345" }),
+        error: InvalidAddressError,
+        message: /--agent: "0x12345" is not an address/,
+      },
+      {
+        title: "an agent address with a wrong checksum",
+        args: (f) => ({ agent: f.agent.address.slice(0, 2) + swapCase(f.agent.address.slice(2)) }),
+        error: InvalidAddressError,
+        message: /wrong EIP-55 checksum/,
+      },
+      {
+        title: "an unknown token symbol",
+        args: () => ({ budget: "5 DAI/day,0.05 ETH/day" }),
+        error: UnknownTokenError,
+        message: /unknown token symbol "DAI".*known: ETH, USDC/,
+      },
+      {
+        title: "a token address without decimals",
+        args: (f) => ({ budget: `5 ${f.recipient}/day,0.05 ETH/day` }),
+        error: TokenDecimalsError,
+        message: /no contract at/,
+      },
+      {
+        title: "a budget of 0",
+        args: () => ({ budget: "0 USDC/day,0.05 ETH/day" }),
+        error: InvalidAmountError,
+        message: /above zero/,
+      },
+      {
+        title: "a negative budget",
+        args: () => ({ budget: "-5 USDC/day,0.05 ETH/day" }),
+        error: InvalidAmountError,
+        message: /negative/,
+      },
+      {
+        title: "an absurd budget beyond 2^96 base units",
+        args: () => ({ budget: "100000000000000000000000 USDC/day,0.05 ETH/day" }),
+        error: InvalidAmountError,
+        message: /more than the session can hold/,
+      },
+      {
+        title: "more decimals than the token has",
+        args: () => ({ budget: "1.0000001 USDC/day,0.05 ETH/day" }),
+        error: InvalidAmountError,
+        message: /only 6/,
+      },
+      {
+        title: "a budget period beyond the packing's 97 days",
+        args: () => ({ budget: "5 USDC/98d,0.05 ETH/day" }),
+        error: InvalidPeriodError,
+        message: /97 days/,
+      },
+      {
+        title: "an expiry in the past",
+        args: () => ({ ttl: undefined, validUntil: "2020-01-01" }),
+        error: InvalidTimeError,
+        message: /not after the chain's current time/,
+      },
+      {
+        title: "an expiry beyond the uint48 range",
+        args: () => ({ ttl: "99999999999w" }),
+        error: InvalidTimeError,
+        message: /beyond what a session can hold/,
+      },
+      {
+        title: "no expiry at all",
+        args: () => ({ ttl: undefined }),
+        error: InvalidTimeError,
+        message: /exactly one of --ttl/,
+      },
+      {
+        title: "the account itself as a target",
+        args: (f) => ({ allow: `${f.account}:*` }),
+        error: InvalidScopeError,
+        message: /is the account itself/,
+      },
+      {
+        title: "no ETH budget for gas and no paymaster",
+        args: () => ({ budget: "100 USDC/day" }),
+        error: InvalidAmountError,
+        message: /pays the agent's gas from an ETH budget/,
+      },
+      {
+        title: "an address book of another chain",
+        args: async (f) => {
+          const file = path.join(f.dir, "mainnet.json");
+          await writeFile(
+            file,
+            (await readFile(f.addressesFile, "utf8")).replace(/"chainId": "\d+"/, '"chainId": "1"'),
+          );
+          return { addresses: file };
+        },
+        error: WrongChainError,
+        message: /for chain 1 but the network is chain 31337/,
+      },
+      {
+        title: "an account the configured Ledger does not own",
+        args: async (f) => {
+          const [stranger] = await ethers.getSigners();
+          await (await f.factory.createAccount(stranger!.address, 0n)).wait();
+          return { account: await f.factory.getAccountAddress(stranger!.address, 0n) };
+        },
+        error: NotAccountOwnerError,
+        message: new RegExp(`${taskOwner.address} does not own account`),
+      },
+      {
+        title: "an account that is not deployed",
+        args: async (f) => ({ account: await f.factory.getAccountAddress(taskOwner.address, 9n) }),
+        error: NotAccountOwnerError,
+        message: /no account is deployed/,
+      },
+    ];
+
+    for (const { title, args, error, message } of cases) {
+      it(`refuses ${title} before asking the Ledger`, async function () {
+        const f = await networkHelpers.loadFixture(grantFixture);
+        const overrides = await args(f);
+        const { env } = testEnv(connection, f.dir);
+        const before = taskLedger.requests.length;
+        const block = await ethers.provider.getBlockNumber();
+        await expectRefusal(runGrant(grantArgs(f, overrides), env), error, message);
+        expect(taskLedger.requests.length, "the device was asked to sign").to.equal(before);
+        expect(await ethers.provider.getBlockNumber(), "the chain changed").to.equal(block);
+        expect(await f.sessionModule.grantCountOf(f.account)).to.equal(0n);
+      });
+    }
+
+    it("refuses a session id the account already has, before asking the Ledger", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f, { sessionId: "4" }), env);
+      const before = taskLedger.requests.length;
+      await expectRefusal(
+        runGrant(grantArgs(f, { sessionId: "4" }), env),
+        InvalidSessionIdError,
+        /already has a session 4/,
+      );
+      expect(taskLedger.requests.length).to.equal(before);
+    });
+  });
+});
+
+describe("account create", function () {
+  before(function () {
+    taskLedger.install();
+  });
+
+  after(function () {
+    taskLedger.uninstall();
+  });
+
+  it("deploys the counterfactual account it printed, owned by the Ledger address, signed on the device", async function () {
+    const f = await networkHelpers.loadFixture(deployForTasks);
+    const { env, io } = testEnv(connection, f.dir);
+    const expected = await f.factory.getAccountAddress(taskOwner.address, 5n);
+    const before = taskLedger.requests.length;
+    const result = await runCreateAccount({ salt: "5", addresses: f.addressesFile, json: false }, env);
+    expect(io.progressLines[0]).to.include(expected);
+    expect(result.account).to.equal(expected);
+    const request = taskLedger.requests[before];
+    if (request?.kind !== "transaction") throw new Error("the device signed no transaction");
+    expect([request.transaction.to, taskLedger.requests.length - before]).to.deep.equal([f.addresses.factory, 1]);
+    expect(await f.ownerModule.owner(0, expected)).to.equal(taskOwner.address);
+  });
+
+  it("signs nothing for an account that already exists", async function () {
+    const f = await networkHelpers.loadFixture(deployForTasks);
+    const { env } = testEnv(connection, f.dir);
+    await runCreateAccount({ salt: "0", addresses: f.addressesFile, json: false }, env);
+    const before = taskLedger.requests.length;
+    const again = await runCreateAccount({ salt: "0", addresses: f.addressesFile, json: false }, env);
+    expect([again.transactionHash, taskLedger.requests.length]).to.deep.equal([undefined, before]);
+  });
+});
+
+function swapCase(text: string): string {
+  return [...text].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join("");
+}
