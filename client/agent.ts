@@ -1,13 +1,9 @@
 /**
- * The agent's side in one place: its session key (generated or loaded; never printed, written only on request to a
- * file only its owner can read), and {@link sendSessionUserOp}, which turns calls into an `execute` /
- * `executeBatch` op that selects the session, adds the spend-limit time hint, signs it with the session key and
- * sends it to a bundler or straight to `EntryPoint.handleOps`. A refused op throws the typed errors of
- * client/errors.ts.
+ * The agent's ops: {@link sendSessionUserOp} turns calls into an `execute` / `executeBatch` op that selects the
+ * session, adds the spend-limit time hint, signs it with the session key and sends it to a bundler or straight to
+ * `EntryPoint.handleOps`. A refused op throws the typed errors of client/errors.ts. The key itself: client/agentKey.ts.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-
-import { Wallet, type Provider, type Signer, type SigningKey } from "ethers";
+import type { Provider, Signer, SigningKey } from "ethers";
 
 import { ModularAccount__factory, type EntryPoint } from "../typechain-types/index.js";
 import { sendUserOpDirect } from "./actions.js";
@@ -21,33 +17,6 @@ import {
 import type { ValidationSelection } from "./encoding.js";
 import { encodeTimeHint, sessionNonceKey } from "./session.js";
 import { buildUserOp, signUserOp, type UserOpGas } from "./userOp.js";
-
-/** File mode of a saved session key: read and write by its owner only. */
-const PRIVATE_FILE_MODE = 0o600;
-
-/** A new random session key. Give the owner its `address` for the grant; keep the key with the agent. */
-export function generateSessionKey(): Wallet {
-  const { privateKey } = Wallet.createRandom();
-  return new Wallet(privateKey);
-}
-
-/**
- * Writes a session key to `path` with mode 0600, refusing to overwrite a file. Call it only when the agent must
- * keep its key across restarts; never log the key.
- */
-export function saveSessionKey(path: string, key: Wallet): void {
-  writeFileSync(path, `${key.privateKey}\n`, { mode: PRIVATE_FILE_MODE, flag: "wx" });
-}
-
-/** Loads a session key saved by {@link saveSessionKey}. */
-export function loadSessionKey(path: string): Wallet {
-  const text = readFileSync(path, "utf8").trim();
-  try {
-    return new Wallet(text);
-  } catch {
-    throw new Error(`${path} does not hold a private key (one 0x-prefixed 32-byte hex string)`);
-  }
-}
 
 /** One call the agent wants the account to make. */
 export interface SessionCall {
