@@ -361,6 +361,22 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
       });
     });
 
+    // The same limit on validation hooks (255) cannot be reached: the duplicate scan makes ~200 hooks cost 16.3 M
+    // gas, and a transaction may use at most 2^24 (EIP-7825).
+    describe("when a validation would get more than 255 execution hooks", function () {
+      const hooksOf = (f: Fixture, count: number, encode: (fn: ModuleFunction) => string) =>
+        Array.from({ length: count }, (_, entityId) => encode({ module: f.hooks.target as string, entityId }));
+
+      it("reverts with AccountTooManyHooks if a 256th execution hook is listed", async function () {
+        const f = await networkHelpers.loadFixture(accountFixture);
+        const hooks = hooksOf(f, 256, (fn) => encodeExecutionHook(fn, { pre: true, post: false }));
+        await expect(ownerCall(f, installSecondValidation(f, { hooks }))).to.be.revertedWithCustomError(
+          f.account,
+          "AccountTooManyHooks",
+        );
+      });
+    });
+
     describe("when it has several validation hooks and selectors of each kind", function () {
       async function installFull(f: Fixture) {
         const first = encodeValidationHook({ module: f.hooks.target as string, entityId: 3 });
