@@ -24,8 +24,22 @@
  * witness of the core modules).
  * See docs/COVERAGE.md.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -498,8 +512,180 @@ export function runGate(root: string): { ok: boolean; output: string } {
   return { ok: failures.length === 0, output };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Checking the vouchers: `node scripts/coverage-gate.ts --verify-vouchers`
+
+export const PROBE_PREFIX = "LEASH-BRANCH-PROBE ";
+
+/**
+ * Inserts a `console.log` probe at every side of `lines` that the line data cannot show: an `else` logging the
+ * false side of an `if` without one, and, before the statement holding a `?:`, a log of which side its condition
+ * picks. Returns the probed source and the probe ids (`"<file>:<line> <side>"`).
+ */
+export function insertProbes(
+  source: string,
+  ast: AstNode,
+  file: string,
+  lines: Set<number>,
+): { source: string; probes: string[] } {
+  const bytes = Buffer.from(source, "utf8");
+  const lineOf = lineOfOffset(source);
+  const edits: { at: number; text: string }[] = [];
+  const probes: string[] = [];
+  const log = (id: string) => `console.log("${PROBE_PREFIX}${id}")`;
+  const isPlainStatement = (n: AstNode) =>
+    /Statement$|^Return$/.test(n.nodeType) && !["IfStatement", "ForStatement", "WhileStatement"].includes(n.nodeType);
+  const visit = (node: unknown, statement: AstNode | undefined, braceless: boolean): void => {
+    if (Array.isArray(node)) return node.forEach((child) => visit(child, statement, false));
+    if (node === null || typeof node !== "object") return;
+    const n = node as AstNode;
+    if (typeof n.src !== "string") {
+      Object.values(n).forEach((child) => visit(child, statement, false));
+      return;
+    }
+    const [start, length] = n.src.split(":").map(Number) as [number, number];
+    const line = lineOf(start);
+    if (n.nodeType === "IfStatement" && lines.has(line) && (n.falseBody === null || n.falseBody === undefined)) {
+      // solc's range of `if (c) revert E();` stops before the semicolon.
+      const end = bytes[start + length] === 0x3b ? start + length + 1 : start + length;
+      edits.push({ at: end, text: ` else { ${log(`${file}:${line} false`)}; }` });
+      probes.push(`${file}:${line} false`);
+    }
+    if (n.nodeType === "Conditional" && lines.has(line)) {
+      if (statement === undefined || braceless) throw new Error(`${file}:${line}: cannot place a probe before this ?:`);
+      const [cs, cl] = (n.condition as AstNode).src.split(":").map(Number) as [number, number];
+      const condition = bytes.subarray(cs, cs + cl).toString("utf8");
+      const id = `${file}:${line}`;
+      edits.push({
+        at: Number(statement.src.split(":")[0]),
+        text: `console.log((${condition}) ? "${PROBE_PREFIX}${id} true" : "${PROBE_PREFIX}${id} false"); `,
+      });
+      probes.push(`${id} true`, `${id} false`);
+    }
+    const enclosing = isPlainStatement(n) ? n : statement;
+    for (const [key, value] of Object.entries(n)) {
+      if (key === "src") continue;
+      const isBody = ["trueBody", "falseBody", "body"].includes(key) && !isBlock(value as AstNode);
+      visit(value, isBody ? undefined : enclosing, isBody);
+    }
+  };
+  visit(ast, undefined, false);
+  edits.sort((a, b) => b.at - a.at);
+  let probed = bytes;
+  for (const { at, text } of edits) {
+    probed = Buffer.concat([probed.subarray(0, at), Buffer.from(text, "utf8"), probed.subarray(at)]);
+  }
+  const text = probed
+    .toString("utf8")
+    .replace(/(pragma solidity[^;]*;)/, `$1\nimport {console} from "hardhat/console.sol";`);
+  return { source: text, probes };
+}
+
+/** Which probes fired during each mocha test, from the spec reporter's output (a test's title follows its logs). */
+export function attributeProbes(output: string): Map<string, Set<string>> {
+  const byTest = new Map<string, Set<string>>();
+  let pending = new Set<string>();
+  for (const line of output.split("\n")) {
+    const index = line.indexOf(PROBE_PREFIX);
+    if (index !== -1) {
+      pending.add(line.slice(index + PROBE_PREFIX.length).trim());
+      continue;
+    }
+    const title = /^\s*(?:✔|\d+\))\s+(.*?)(?: \(\d+ms\))?$/.exec(line);
+    if (title !== null) {
+      const set = byTest.get(title[1]!) ?? new Set<string>();
+      pending.forEach((probe) => set.add(probe));
+      byTest.set(title[1]!, set);
+      pending = new Set();
+    }
+  }
+  return byTest;
+}
+
+/** Checks every vouched side's probe fired in the test that vouches for it. */
+export function checkVouchers(
+  vouchers: Vouchers,
+  probes: string[],
+  byTest: Map<string, Set<string>>,
+): { verified: string[]; problems: string[] } {
+  const verified: string[] = [];
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(vouchers)) {
+    const named = typeof value === "string" ? [["*", value] as const] : Object.entries(value);
+    for (const [side, test] of named) {
+      if (test.startsWith(UNREACHABLE_PREFIX)) continue;
+      const ids = probes.filter((id) => id.startsWith(`${key} `) && (side === "*" || id === `${key} ${side}`));
+      if (ids.length === 0) problems.push(`${key} ${side}: no probe could be placed for this side`);
+      for (const id of ids) {
+        const fired = byTest.get(test);
+        if (fired === undefined) problems.push(`${id}: "${test}" did not run as a mocha test`);
+        else if (!fired.has(id)) problems.push(`${id}: "${test}" ran but never took this side`);
+        else verified.push(`${id} <- ${test}`);
+      }
+    }
+  }
+  return { verified, problems };
+}
+
+/**
+ * Copies the working tree (tracked and new files) to a temporary directory, inserts the probes into the core
+ * modules there, runs the mocha tests with `--coverage` (which skips the ERC-7562 checker, which would flag the
+ * probes' calls to the console address) and checks each voucher against the probes its test fired.
+ */
+export function verifyVouchers(root: string): { ok: boolean; output: string } {
+  const vouchers = JSON.parse(readFileSync(path.join(root, BRANCHES_FILE), "utf8")) as Vouchers;
+  const parent = mkdtempSync(path.join(os.tmpdir(), "leash-probes-"));
+  try {
+    const copy = path.join(parent, "repo");
+    const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root })
+      .toString("utf8")
+      .split("\0")
+      .filter((f) => f !== "" && f !== "node_modules" && existsSync(path.join(root, f)));
+    for (const file of listed) {
+      mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+      copyFileSync(path.join(root, file), path.join(copy, file));
+    }
+    symlinkSync(realpathSync(path.join(root, "node_modules")), path.join(copy, "node_modules"));
+    const shared = path.join(root, "..", "shared");
+    if (existsSync(shared)) symlinkSync(realpathSync(shared), path.join(parent, "shared"));
+    const probes: string[] = [];
+    for (const { file } of THRESHOLDS.filter((t) => t.branches)) {
+      const source = readFileSync(path.join(root, file), "utf8");
+      const lines = new Set(
+        Object.keys(vouchers)
+          .filter((key) => key.startsWith(`${file}:`))
+          .map((key) => Number(key.slice(file.length + 1))),
+      );
+      const probed = insertProbes(source, parseSolidity(source, file), file, lines);
+      writeFileSync(path.join(copy, file), probed.source);
+      probes.push(...probed.probes);
+    }
+    const cli = path.join(copy, "node_modules/hardhat/dist/src/cli.js");
+    const run = spawnSync(process.execPath, [cli, "test", "mocha", "--coverage"], {
+      cwd: copy,
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    });
+    const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+    if (run.status !== 0) {
+      return { ok: false, output: `the probed test run failed (exit ${run.status}):\n${output.slice(-4000)}` };
+    }
+    const { verified, problems } = checkVouchers(vouchers, probes, attributeProbes(output));
+    const lines = [
+      `Vouchers of ${BRANCHES_FILE}: ${verified.length} side(s) verified by probe, ${problems.length} problem(s)`,
+      ...verified.map((v) => `  ok   ${v}`),
+      ...problems.map((p) => `  FAIL ${p}`),
+    ];
+    return { ok: problems.length === 0, output: lines.join("\n") };
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { ok, output } = runGate(process.cwd());
+  const { ok, output } = process.argv.includes("--verify-vouchers")
+    ? verifyVouchers(process.cwd())
+    : runGate(process.cwd());
   console.log(output);
   process.exit(ok ? 0 : 1);
 }

@@ -8,17 +8,21 @@ import { addStatementCoverageInstrumentation } from "@nomicfoundation/edr";
 import { expect } from "chai";
 
 import {
+  attributeProbes,
+  checkVouchers,
   classifyBranches,
   collectTestNames,
   evaluateBranches,
   excusedLines,
   formatRanges,
   hasUnreachableComment,
+  insertProbes,
   lineFigures,
   lineOfOffset,
   mochaTitles,
   parseLcov,
   parseSolidity,
+  PROBE_PREFIX,
   THRESHOLDS,
   type Branch,
 } from "../../scripts/coverage-gate.js";
@@ -243,6 +247,49 @@ describe("coverage gate", function () {
       const names = collectTestNames(process.cwd());
       expect(names.has("reads literal it(...) titles and skips templates with placeholders")).to.equal(true);
       expect([...names].some((name) => name.startsWith("test") || name.startsWith("invariant"))).to.equal(true);
+    });
+  });
+
+  describe("voucher probes", function () {
+    it("logs the false side of an if without else, after its semicolon, and the side a ?: picks", function () {
+      const { source, probes } = insertProbes(SOURCE, parseSolidity(SOURCE), "C.sol", new Set([6, 14]));
+      expect(probes).to.deep.equal(["C.sol:6 false", "C.sol:14 true", "C.sol:14 false"]);
+      expect(source).to.include(`if (a == 1) revert E(); else { console.log("${PROBE_PREFIX}C.sol:6 false"); }`);
+      expect(source).to.include(
+        `console.log((a > 5) ? "${PROBE_PREFIX}C.sol:14 true" : "${PROBE_PREFIX}C.sol:14 false"); r = a > 5 ? 1 : 2;`,
+      );
+      expect(source).to.include('import {console} from "hardhat/console.sol";');
+      expect(() => parseSolidity(source)).to.not.throw();
+    });
+
+    it("attributes the probes logged before a test's title to that test", function () {
+      const output = [
+        "  suite",
+        `${PROBE_PREFIX}C.sol:6 false`,
+        "    ✔ first (12ms)",
+        `${PROBE_PREFIX}C.sol:14 true`,
+        `${PROBE_PREFIX}C.sol:14 false`,
+        "    1) second",
+      ].join("\n");
+      const byTest = attributeProbes(output);
+      expect([...byTest.get("first")!]).to.deep.equal(["C.sol:6 false"]);
+      expect([...byTest.get("second")!]).to.deep.equal(["C.sol:14 true", "C.sol:14 false"]);
+    });
+
+    it("verifies each vouched side against the probes its test fired", function () {
+      const byTest = new Map([
+        ["first", new Set(["C.sol:6 false"])],
+        ["second", new Set(["C.sol:14 true"])],
+      ]);
+      const probes = ["C.sol:6 false", "C.sol:14 true", "C.sol:14 false"];
+      const vouchers = { "C.sol:6": "first", "C.sol:14": { true: "second", false: "missing" } };
+      expect(checkVouchers(vouchers, probes, byTest)).to.deep.equal({
+        verified: ["C.sol:6 false <- first", "C.sol:14 true <- second"],
+        problems: ['C.sol:14 false: "missing" did not run as a mocha test'],
+      });
+      expect(checkVouchers({ "C.sol:6": "second" }, probes, byTest).problems).to.deep.equal([
+        'C.sol:6 false: "second" ran but never took this side',
+      ]);
     });
   });
 
