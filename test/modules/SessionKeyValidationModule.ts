@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { concat, parseEther, parseUnits, Wallet, ZeroAddress } from "ethers";
+import { concat, parseEther, parseUnits, Wallet, ZeroAddress, ZeroHash } from "ethers";
 
 import { encodeErc1271Signature, encodeModuleEntity } from "../../client/encoding.js";
 import { SELECTOR_ANY, SELECTOR_NO_CALLDATA, sessionNonceKey } from "../../client/session.js";
@@ -281,6 +281,20 @@ describe("SessionKeyValidationModule", function () {
       const { op } = await sessionOp(f, executeCall(f, f.ownerModule.target as string, 0n, transfer));
       await expectRefused(f, op, "SessionCallOutOfScope", [f.ownerModule.target, transfer.slice(0, 10)]);
       expect(await f.ownerModule.owner(OWNER_ENTITY_ID, f.accountAddress)).to.equal(f.owner.address);
+    });
+
+    it("T3: refuses an upgrade through execute on the account itself, and the implementation stays", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const implementationSlot = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"; // ERC-1967
+      const before = await ethers.provider.getStorage(f.accountAddress, implementationSlot);
+      const upgrade = f.account.interface.encodeFunctionData("upgradeToAndCall", [f.sessionModule.target, "0x"]);
+      const { op } = await sessionOp(f, executeCall(f, f.accountAddress, 0n, upgrade));
+      await expectRefused(f, op, "AccountValidationNotApplicable", [
+        encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }),
+        f.account.interface.getFunction("upgradeToAndCall").selector,
+      ]);
+      expect(await ethers.provider.getStorage(f.accountAddress, implementationSlot)).to.equal(before);
+      expect(before).to.not.equal(ZeroHash);
     });
 
     it("T3: refuses executeUserOp wrapping any account function other than execute / executeBatch", async function () {

@@ -285,11 +285,19 @@ describe("SpendLimitHook", function () {
 
     it("T8: rejects an op whose gas limits alone exceed the native budget", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
-      const { op } = await sessionOp(f, executeCall(f, f.recipient, 0n, "0x"), {
-        overrides: { callGasLimit: 600_000_000n },
-      });
-      await expect(sendOp(ethers, f.entryPoint, op)).to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert");
+      const callGasLimit = 600_000_000n;
+      const { op } = await sessionOp(f, executeCall(f, f.recipient, 0n, "0x"), { overrides: { callGasLimit } });
+      const cost = (TEST_GAS.verificationGasLimit + callGasLimit + TEST_GAS.preVerificationGas) * TEST_GAS.maxFeePerGas;
+      const before = await ethers.provider.getBalance(f.accountAddress);
+      await expectRefused(f, op, "SpendLimitExceeded", [
+        f.accountAddress,
+        SESSION_ID,
+        ZeroAddress,
+        cost,
+        parseEther("1"),
+      ]);
       expect(await spent(f, NATIVE_ASSET)).to.equal(0n);
+      expect(await ethers.provider.getBalance(f.accountAddress)).to.equal(before);
     });
 
     it("T8: counts the gas of an op whose execution reverts", async function () {
