@@ -14,6 +14,7 @@ import { OWNER_ENTITY_ID } from "../../test/helpers/fixture.js";
 import {
   DAY,
   executeCall,
+  ownerAuthorization,
   sessionFixture,
   sessionOp,
   signGrant,
@@ -37,7 +38,12 @@ export const SCENARIOS = [
   "session.revokeAll",
   "session.runtime.native",
 ] as const;
-export const DIAGNOSTICS = ["session.native.noHook", "session.erc20.noHook"] as const;
+export const DIAGNOSTICS = [
+  "session.native.noHook",
+  "session.erc20.noHook",
+  "session.revoke.ownerTx",
+  "session.revokeAll.ownerTx",
+] as const;
 type Scenario = (typeof SCENARIOS)[number] | (typeof DIAGNOSTICS)[number];
 
 /** What a scenario's overhead is measured against (GAS.md: same account, same call). */
@@ -204,15 +210,30 @@ export async function runGasBenchmark(ethers: HardhatEthers, networkHelpers: Net
     record("session.grant.signed", receipt, opSucceeded(f.entryPoint, receipt));
   }
 
-  // ── revocations by the owner ──
-  await runOwner(
-    "session.revoke",
-    executeCall(f, f.sessionModule.target as string, 0n, f.sessionModule.interface.encodeFunctionData("revoke", [1])),
+  // ── revocations by the owner: as GAS.md's user ops, and as the owner's own (Ledger) transaction, which is how
+  // the tasks send them: executeWithRuntimeValidation through the owner validation ──
+  const revoke = (sessionId: number) =>
+    executeCall(
+      f,
+      f.sessionModule.target as string,
+      0n,
+      f.sessionModule.interface.encodeFunctionData("revoke", [sessionId]),
+    );
+  const revokeAll = executeCall(
+    f,
+    f.sessionModule.target as string,
+    0n,
+    f.sessionModule.interface.encodeFunctionData("revokeAll"),
   );
-  await runOwner(
-    "session.revokeAll",
-    executeCall(f, f.sessionModule.target as string, 0n, f.sessionModule.interface.encodeFunctionData("revokeAll")),
-  );
+  async function runOwnerTx(scenario: Scenario, callData: string): Promise<void> {
+    await atNextTime();
+    const tx = await f.account.connect(f.owner).executeWithRuntimeValidation(callData, ownerAuthorization(f));
+    record(scenario, await tx.wait());
+  }
+  await runOwner("session.revoke", revoke(1));
+  await runOwnerTx("session.revoke.ownerTx", revoke(2));
+  await runOwner("session.revokeAll", revokeAll);
+  await runOwnerTx("session.revokeAll.ownerTx", revokeAll);
 
   return [...SCENARIOS, ...DIAGNOSTICS].map((scenario) => {
     const gasUsed = results.get(scenario);
