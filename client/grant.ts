@@ -135,6 +135,17 @@ export async function assertAccountOwner(
   }
 }
 
+/** A symbol the summary may show: printable ASCII without spaces, at most this many characters. */
+const DISPLAYABLE_SYMBOL = /^[\x21-\x7e]{1,16}$/;
+
+/**
+ * What the summary shows for a token's own `symbol()`: the token chooses it, so anything that could rewrite the
+ * summary (newlines, terminal escapes, long text) or pass for something else is replaced by the address.
+ */
+export function displayableSymbol(symbol: string, token: string): string {
+  return DISPLAYABLE_SYMBOL.test(symbol) ? symbol : `token ${token} (its symbol() is not printable)`;
+}
+
 /** Reads a token's decimals and symbol; throws {@link TokenDecimalsError} if it has no code or no `decimals()`. */
 export async function readTokenLabel(provider: Provider, token: string, field: string): Promise<AssetLabel> {
   if ((await provider.getCode(token)) === "0x") {
@@ -158,7 +169,7 @@ export async function readTokenLabel(provider: Provider, token: string, field: s
   }
   let symbol = `token ${token}`;
   try {
-    symbol = String(await contract.getFunction("symbol")());
+    symbol = displayableSymbol(String(await contract.getFunction("symbol")()), token);
   } catch {
     // A token without symbol() is still usable; the summary names it by address.
   }
@@ -226,6 +237,9 @@ function describeFunction(selector: string, signature: string | undefined): stri
   return known === undefined ? `unknown function ${selector}` : known;
 }
 
+/** The latest time a JavaScript Date (hence the summary) can show, in unix seconds. */
+const MAX_DATE_SECONDS = 8_640_000_000_000n;
+
 /** Parses the times of a grant against chain time `now`. */
 export function parseGrantTimes(
   input: Pick<GrantInput, "ttl" | "validUntil" | "validAfter">,
@@ -260,9 +274,10 @@ export function parseGrantTimes(
   if (validUntil <= validAfter) {
     throw new InvalidTimeError(`${field}: the session must expire after it starts (--valid-after)`, field);
   }
-  if (validUntil > MAX_VALID_UNTIL) {
+  if (validUntil > MAX_VALID_UNTIL || validUntil > MAX_DATE_SECONDS) {
     throw new InvalidTimeError(
-      `${field}: the expiry is beyond what a session can hold (unix ${MAX_VALID_UNTIL}, a uint48); give a nearer one`,
+      `${field}: the expiry is beyond what a session can hold (unix ${MAX_VALID_UNTIL}, a uint48) or a date can ` +
+        "show; give a nearer one",
       field,
     );
   }

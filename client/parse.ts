@@ -94,6 +94,9 @@ export function parseDuration(value: string, field: string): bigint {
   return seconds;
 }
 
+/** The last hour of a day in ISO 8601 times (24:00 is refused: write the next day's 00:00). */
+const MAX_HOUR = 23;
+
 /**
  * Parses an absolute time into unix seconds: ISO 8601 with a time zone (Z or ±hh:mm), a date alone (midnight UTC),
  * or `now` (returns `now`). A date-time without a zone is refused: it would depend on this machine's zone.
@@ -112,6 +115,18 @@ export function parseTime(value: string, field: string, now: bigint): bigint {
     );
   }
   if (millis < 0) throw new InvalidTimeError(`${field}: "${value}" is before 1970`, field);
+  // Date.parse rolls impossible dates over (2026-02-31 becomes March 3rd, T24:00 the next day): refuse them.
+  const [year, month, day] = text.slice(0, 10).split("-").map(Number);
+  const hour = dateOnly ? 0 : Number(text.slice(11, 13));
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!));
+  if (
+    calendar.getUTCFullYear() !== year ||
+    calendar.getUTCMonth() !== month! - 1 ||
+    calendar.getUTCDate() !== day ||
+    hour > MAX_HOUR
+  ) {
+    throw new InvalidTimeError(`${field}: "${value}" is not a date that exists; check the day and the hour`, field);
+  }
   return BigInt(Math.floor(millis / 1000));
 }
 

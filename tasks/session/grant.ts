@@ -91,6 +91,21 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
   }
   const result: GrantTaskResult = { plan };
+  const signer = await ledgerSigner(env.connection);
+  const file = args.out ?? `grant-${plan.session.account}-${plan.session.sessionId}.json`;
+  if (args.signatureOnly && existsSync(file)) {
+    throw new InvalidAddressError(`--out: ${file} exists; give a new file (nothing was signed)`, "--out");
+  }
+  if (args.signatureOnly) {
+    const signed = await signSessionGrant(signer, plan, progressTo(io));
+    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
+    result.signedFile = signed;
+    result.grantFile = file;
+  } else {
+    const sent = await grantSession(signer, plan, progressTo(io));
+    result.transactionHash = sent.transactionHash;
+  }
+  // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {
     const { session, addresses, chainId } = plan;
     await writeAgentKeyFile(args.generateAgentKey!, agentKey, {
@@ -103,17 +118,6 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     });
     result.agentKeyFile = args.generateAgentKey;
     io.progress(`agent key written to ${args.generateAgentKey} (mode 0600): hand it to the agent, then delete it`);
-  }
-  const signer = await ledgerSigner(env.connection);
-  if (args.signatureOnly) {
-    const signed = await signSessionGrant(signer, plan, progressTo(io));
-    const file = args.out ?? `grant-${plan.session.account}-${plan.session.sessionId}.json`;
-    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
-    result.signedFile = signed;
-    result.grantFile = file;
-  } else {
-    const sent = await grantSession(signer, plan, progressTo(io));
-    result.transactionHash = sent.transactionHash;
   }
   if (args.json) {
     printJson(io, {

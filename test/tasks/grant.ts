@@ -4,6 +4,7 @@
  * state on chain (THREATS 18), and the agent can use the session. Bad input is refused before the device is asked
  * anything and without any change on chain (THREATS 19). A generated agent key only goes to a 0600 file (THREATS 20).
  */
+import { existsSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -212,6 +213,34 @@ describe("session grant", function () {
       expect([taskLedger.requests.length, await ethers.provider.getBlockNumber()]).to.deep.equal([before, block]);
     });
 
+    it("shows a token's own symbol only if it is printable: newlines and escapes cannot rewrite the summary (THREATS 18)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const hostile = await ethers.deployContract("TestToken", [
+        "Spoof",
+        "USDC\n  agent            0xdead\u001b[2K",
+        6,
+      ]);
+      const { env, io } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f, { budget: `5 ${hostile.target}/day,0.05 ETH/day` }), env);
+      expect(io.text).to.not.include("0xdead");
+      expect(io.text).to.not.include("\u001b");
+      expect(io.text).to.include(`token ${hostile.target} (its symbol() is not printable)`);
+      expect(plan.session.budgets.map((b) => b.asset)).to.include(hostile.target);
+    });
+
+    it("leaves no agent key behind when the owner declines the grant (THREATS 20)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      io.answer = false;
+      const file = path.join(f.dir, `declined-agent-${Date.now()}.json`);
+      await expectRefusal(
+        runGrant(grantArgs(f, { agent: undefined, generateAgentKey: file, yes: false }), env),
+        NotConfirmedError,
+        /nothing was signed/,
+      );
+      expect(existsSync(file)).to.equal(false);
+    });
+
     it("writes a generated agent key only to a new 0600 file and never prints it (THREATS 20)", async function () {
       const f = await networkHelpers.loadFixture(grantFixture);
       const { env, io } = testEnv(connection, f.dir);
@@ -331,6 +360,12 @@ describe("session grant", function () {
         },
         error: WrongChainError,
         message: /for chain 1 but the network is chain 31337/,
+      },
+      {
+        title: "an expiry beyond what a date can show (--ttl 99999999w)",
+        args: () => ({ ttl: "99999999w" }),
+        error: InvalidTimeError,
+        message: /beyond what a session can hold/,
       },
       {
         title: "an account the configured Ledger does not own",

@@ -71,6 +71,12 @@ describe("client input parsing", function () {
       ]).to.deep.equal([1_796_148_000n, 1_796_148_000n, 1_796_083_200n]);
     });
 
+    it("refuses a date that does not exist instead of rolling it over (2026-02-31, 24:00)", function () {
+      for (const bad of ["2026-02-31", "2026-02-29T10:00Z", "2026-12-01T24:00Z"]) {
+        expect(() => parseTime(bad, "--valid-until", 0n)).to.throw(InvalidTimeError, /not a date that exists/);
+      }
+    });
+
     it("refuses a date-time without a time zone", function () {
       expect(() => parseTime("2026-12-01T18:00", "--valid-until", 0n)).to.throw(InvalidTimeError, /time zone/);
     });
