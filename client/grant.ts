@@ -142,7 +142,7 @@ const DISPLAYABLE_SYMBOL = /^[\x21-\x7e]{1,16}$/;
  * What the summary shows for a token's own `symbol()`: the token chooses it, so anything that could rewrite the
  * summary (newlines, terminal escapes, long text) or pass for something else is replaced by the address.
  */
-export function displayableSymbol(symbol: string, token: string): string {
+function displayableSymbol(symbol: string, token: string): string {
   return DISPLAYABLE_SYMBOL.test(symbol) ? symbol : `token ${token} (its symbol() is not printable)`;
 }
 
