@@ -15,6 +15,23 @@ const ADDRESSES = {
 } as const;
 const JSON_FLAG = { name: "json", description: "Print one JSON document (bigints as decimal strings)" } as const;
 const OPTIONAL = ArgumentType.STRING_WITHOUT_DEFAULT;
+const ACCOUNT = {
+  name: "account",
+  description: "Your Leash account",
+  type: OPTIONAL,
+  defaultValue: undefined,
+} as const;
+const SIGN_REVOCATION_ONLY = {
+  name: "signatureOnly",
+  description: "Sign a revocation into a file for a watchtower instead of sending",
+} as const;
+const REVOCATION_OUT = {
+  name: "out",
+  description: "Revocation file (with --signature-only)",
+  type: OPTIONAL,
+  defaultValue: undefined,
+} as const;
+const YES = { name: "yes", description: "Do not ask for confirmation" } as const;
 
 const accountTasks = [
   emptyTask("account", "Leash smart accounts owned by your Ledger").build(),
@@ -29,7 +46,7 @@ const accountTasks = [
 const sessionTasks = [
   emptyTask("session", "Session keys for agents: grant, revoke, inspect (signed on your Ledger)").build(),
   task(["session", "grant"], "Grant an agent a scoped, expiring, budgeted session key")
-    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ACCOUNT)
     .addOption({
       name: "agent",
       description: "The agent's session key address",
@@ -100,36 +117,20 @@ const sessionTasks = [
     .setAction(() => import("./session/grant.js"))
     .build(),
   task(["session", "revoke"], "Revoke one session")
-    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
+    .addOption(ACCOUNT)
     .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
-    .addFlag({
-      name: "signatureOnly",
-      description: "Sign a revocation into a file for a watchtower instead of sending",
-    })
-    .addOption({
-      name: "out",
-      description: "Revocation file (with --signature-only)",
-      type: OPTIONAL,
-      defaultValue: undefined,
-    })
-    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addFlag(SIGN_REVOCATION_ONLY)
+    .addOption(REVOCATION_OUT)
+    .addFlag(YES)
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/revoke.js"))
     .build(),
   task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
-    .addOption({ name: "account", description: "Your Leash account", type: OPTIONAL, defaultValue: undefined })
-    .addFlag({
-      name: "signatureOnly",
-      description: "Sign a revocation into a file for a watchtower instead of sending",
-    })
-    .addOption({
-      name: "out",
-      description: "Revocation file (with --signature-only)",
-      type: OPTIONAL,
-      defaultValue: undefined,
-    })
-    .addFlag({ name: "yes", description: "Do not ask for confirmation" })
+    .addOption(ACCOUNT)
+    .addFlag(SIGN_REVOCATION_ONLY)
+    .addOption(REVOCATION_OUT)
+    .addFlag(YES)
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/revokeAll.js"))

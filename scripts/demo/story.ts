@@ -10,8 +10,8 @@ import { formatUnits, parseEther, parseUnits, Wallet, type HDNodeWallet } from "
 import { getSessionStatus } from "../../client/actions.js";
 import { sendSessionUserOp, type AgentSession, type SessionCall } from "../../client/agent.js";
 import { bundlerTimeHint, createBundlerClient, type BundlerClient } from "../../client/bundler.js";
-import { encodeValidationSignature } from "../../client/encoding.js";
 import { UserOpRefusedError } from "../../client/errors.js";
+import { ownerAuthorization } from "../../client/owner.js";
 import { NATIVE_ASSET, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
 import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
 
@@ -112,10 +112,7 @@ export async function runDemo(
     `   valid ${new Date(Number(now) * 1000).toISOString()} to ${new Date(Number(now + 7n * DAY) * 1000).toISOString()}`,
   );
   log(`   may call USDC.transfer only; budgets: 100 USDC per day, 0.05 ETH per day for gas`);
-  const ownerAuthorization = encodeValidationSignature(
-    { validation: { module: book.ownerModule, entityId: 0 }, isGlobal: true },
-    "0x",
-  );
+  const authorization = ownerAuthorization(book.ownerModule);
   const ledgerSigner = await ethers.getSigner(owner.address);
   const install = account.interface.encodeFunctionData(
     "installValidation",
@@ -123,7 +120,7 @@ export async function runDemo(
   );
   log("   confirm on your Ledger… (emulated)");
   await (
-    await account.connect(ledgerSigner).executeWithRuntimeValidation(install, ownerAuthorization, LEDGER_TX_FEES)
+    await account.connect(ledgerSigner).executeWithRuntimeValidation(install, authorization, LEDGER_TX_FEES)
   ).wait();
   log(`   session ${SESSION_ID} granted`);
 
@@ -211,7 +208,7 @@ export async function runDemo(
   ]);
   log("   confirm on your Ledger… (emulated)");
   await (
-    await account.connect(ledgerSigner).executeWithRuntimeValidation(revokeAll, ownerAuthorization, LEDGER_TX_FEES)
+    await account.connect(ledgerSigner).executeWithRuntimeValidation(revokeAll, authorization, LEDGER_TX_FEES)
   ).wait();
   await attempt(`pay the merchant ${usdc(parseUnits("1", USDC_DECIMALS))}`, merchant, parseUnits("1", USDC_DECIMALS));
   log(`8. The merchant received ${usdc(await token.balanceOf(merchant))} in total. Done.`);

@@ -19,7 +19,7 @@ export const TEST_MNEMONIC = "test test test test test test test test test test 
 /** The owner's derivation path (Ledger Live layout, account index 3). */
 export const OWNER_PATH = "m/44'/60'/3'/0/0";
 /** Entity id of the owner validation on accounts made by the factory. */
-export const OWNER_ENTITY_ID = 0;
+export { OWNER_ENTITY_ID } from "../../client/grant.js";
 
 /** A wallet derived from the test mnemonic at `path`, connected to the network. */
 export function testWallet(ethers: HardhatEthers, path: string): HDNodeWallet {

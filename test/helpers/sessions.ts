@@ -6,7 +6,8 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { parseEther, parseUnits, type HDNodeWallet, type TypedDataField } from "ethers";
 
-import { encodeValidationSignature, type DeferredInstall } from "../../client/encoding.js";
+import type { DeferredInstall } from "../../client/encoding.js";
+import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
   encodeOwnerNestedSignature,
@@ -86,10 +87,7 @@ export function typicalSession(f: SessionFixture, overrides: Partial<SessionDesc
 
 /** The owner's runtime authorization (owner validation, global). */
 export function ownerAuthorization(f: SessionFixture): string {
-  return encodeValidationSignature(
-    { validation: { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID }, isGlobal: true },
-    "0x",
-  );
+  return clientOwnerAuthorization(f.ownerModule.target as string);
 }
 
 /** The owner calls the account (a plain transaction, as a Ledger would sign). */
