@@ -1,19 +1,32 @@
 /**
  * `npm run bench:gas`: runs the gas benchmark (scripts/gas/benchmark.ts), writes gas-report.json and prints the
  * markdown table. With LEASH_UPDATE_GAS_BASELINE=1 it also rewrites docs/gas-baseline.json, the figures the
- * regression guard in `npm test` compares against: commit that file deliberately, with the reason.
+ * regression guard in `npm test` compares against: commit that file deliberately, with the reason. With
+ * LEASH_GAS_PROFILE=1 it also prints where the gas of the transfers goes, frame by frame, from an opcode trace.
  */
 import { writeFileSync } from "node:fs";
 
 import { network } from "hardhat";
 
-import { formatGasTable, runGasBenchmark } from "./gas/benchmark.js";
+import { formatGasTable, runGasBenchmark, type MeasuredTransactions } from "./gas/benchmark.js";
+import { formatProfile, profileTransaction } from "./gas/profile.js";
+
+/** Scenarios whose opcode trace LEASH_GAS_PROFILE=1 prints (the breakdown in docs/GAS.md). */
+const PROFILED = ["owner.native", "session.native", "session.native.noHook", "owner.erc20", "session.erc20"];
 
 const { ethers, networkHelpers } = await network.create();
-const rows = await runGasBenchmark(ethers, networkHelpers);
+const measured: MeasuredTransactions = { hashes: new Map(), labels: {} };
+const rows = await runGasBenchmark(ethers, networkHelpers, measured);
 writeFileSync("gas-report.json", JSON.stringify(rows, null, 2) + "\n");
 if (process.env.LEASH_UPDATE_GAS_BASELINE === "1") {
   writeFileSync("docs/gas-baseline.json", JSON.stringify(rows, null, 2) + "\n");
   console.log("docs/gas-baseline.json updated");
 }
 console.log(formatGasTable(rows));
+if (process.env.LEASH_GAS_PROFILE === "1") {
+  for (const scenario of PROFILED) {
+    const hash = measured.hashes.get(scenario);
+    if (hash === undefined) throw new Error(`scenario ${scenario} has no transaction to profile`);
+    console.log("\n" + formatProfile(scenario, await profileTransaction(ethers, hash, measured.labels)));
+  }
+}

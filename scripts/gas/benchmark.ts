@@ -66,10 +66,44 @@ export interface GasReportRow {
   overheadVsOwner: number | null;
 }
 
-/** Runs every scenario on a fresh network connection and returns the report rows, GAS.md's scenarios first. */
-export async function runGasBenchmark(ethers: HardhatEthers, networkHelpers: NetworkHelpers): Promise<GasReportRow[]> {
+/** The measured transactions, for tracing them (scripts/gas/profile.ts): hash per scenario, names of addresses. */
+export interface MeasuredTransactions {
+  hashes: Map<string, string>;
+  labels: Record<string, string>;
+}
+
+/**
+ * Runs every scenario on a fresh network connection and returns the report rows, GAS.md's scenarios first. If
+ * `measured` is given, it receives each scenario's transaction hash and the names of the contracts involved.
+ */
+export async function runGasBenchmark(
+  ethers: HardhatEthers,
+  networkHelpers: NetworkHelpers,
+  measured?: MeasuredTransactions,
+): Promise<GasReportRow[]> {
   const f = await sessionFixture(ethers, networkHelpers);
   const results = new Map<Scenario, bigint>();
+  if (measured !== undefined) {
+    const implementation = await ethers.provider.getStorage(
+      f.accountAddress,
+      // ERC-1967 implementation slot.
+      "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc",
+    );
+    const named: Record<string, string | { target: unknown }> = {
+      EntryPoint: f.entryPoint,
+      account: f.accountAddress,
+      accountImplementation: "0x" + implementation.slice(26),
+      ownerModule: f.ownerModule,
+      sessionModule: f.sessionModule,
+      spendLimitHook: f.spendLimitHook,
+      usdc: f.usdc,
+      recipient: f.recipient,
+      ecrecover: "0x0000000000000000000000000000000000000001",
+    };
+    for (const [label, value] of Object.entries(named)) {
+      measured.labels[(typeof value === "string" ? value : String(value.target)).toLowerCase()] = label;
+    }
+  }
   let clock = T0;
 
   /** Mines the next transaction at a fixed, increasing time. */
@@ -82,6 +116,7 @@ export async function runGasBenchmark(ethers: HardhatEthers, networkHelpers: Net
   function record(scenario: Scenario, receipt: ContractTransactionReceipt | null, succeeded = true): void {
     if (receipt === null || receipt.status !== 1 || !succeeded) throw new Error(`scenario ${scenario} reverted`);
     results.set(scenario, receipt.gasUsed);
+    measured?.hashes.set(scenario, receipt.hash);
   }
 
   async function ownerOp(callData: string) {

@@ -8,7 +8,13 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { COVERAGE_RUN } from "../helpers/coverage.js";
-import { runGasBenchmark, SCENARIOS, type GasReportRow } from "../../scripts/gas/benchmark.js";
+import {
+  runGasBenchmark,
+  SCENARIOS,
+  type GasReportRow,
+  type MeasuredTransactions,
+} from "../../scripts/gas/benchmark.js";
+import { profileTransaction, sloadGas, type FrameProfile, type GasProfile } from "../../scripts/gas/profile.js";
 
 /** Largest accepted growth of a figure over its baseline. */
 const TOLERANCE = 0.02;
@@ -20,11 +26,20 @@ const baseline = JSON.parse(
 describe("gas regression guard", function () {
   this.timeout(120_000);
 
-  it("keeps every figure of the benchmark within 2 % of the committed baseline", async function () {
-    // Coverage instrumentation adds gas: figures are only compared in `npm test`.
-    if (COVERAGE_RUN) this.skip();
+  let current: GasReportRow[] = [];
+  let sessionNative: GasProfile | undefined;
+
+  before(async function () {
+    // Coverage instrumentation adds gas: figures are only measured in `npm test`.
+    if (COVERAGE_RUN) return;
     const { ethers, networkHelpers } = await network.create();
-    const current = await runGasBenchmark(ethers, networkHelpers);
+    const measured: MeasuredTransactions = { hashes: new Map(), labels: {} };
+    current = await runGasBenchmark(ethers, networkHelpers, measured);
+    sessionNative = await profileTransaction(ethers, measured.hashes.get("session.native") ?? "", measured.labels);
+  });
+
+  it("keeps every figure of the benchmark within 2 % of the committed baseline", function () {
+    if (COVERAGE_RUN) this.skip();
     const regressions: string[] = [];
     for (const row of current) {
       const before = baseline.find((b) => b.scenario === row.scenario);
@@ -40,6 +55,30 @@ describe("gas regression guard", function () {
       }
     }
     expect(regressions, regressions.join("\n")).to.deep.equal([]);
+  });
+
+  it("accounts for every unit of session.native's gas in the opcode profile (docs/GAS.md's breakdown)", function () {
+    if (sessionNative === undefined) this.skip();
+    const profile = sessionNative;
+    const own = profile.frames.reduce(
+      (sum, frame) =>
+        sum + sloadGas(frame) + frame.sstoreGas + frame.callGas + frame.keccakGas + frame.logGas + frame.otherGas,
+      0,
+    );
+    expect(profile.intrinsic + own - profile.refund).to.equal(profile.gasUsed);
+    expect(profile.gasUsed).to.equal(current.find((row) => row.scenario === "session.native")?.gasUsed);
+  });
+
+  it("spends one budget slot read and one write in the hook on a steady-state native spend (plus the install generation)", function () {
+    if (sessionNative === undefined) this.skip();
+    const hook = sessionNative.frames.filter((frame) => frame.path.endsWith("> spendLimitHook"));
+    expect(hook).to.have.length(1);
+    const [frame] = hook as [FrameProfile];
+    expect({ cold: frame.coldSload, warm: frame.warmSload, sstore: frame.sstoreGas }).to.deep.equal({
+      cold: 2,
+      warm: 0,
+      sstore: 2_900,
+    });
   });
 
   it("has a baseline figure for every GAS.md scenario", function () {
