@@ -632,9 +632,15 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
     /// @dev True only if the account answers `isModuleInstalled(target)` with true; accounts without that view
     /// (other ERC-6900 implementations) answer nothing and the check passes.
-    function _isInstalledModule(address account, address target) internal view returns (bool) {
-        (bool success, bytes memory result) = account.staticcall(abi.encodeWithSelector(_IS_MODULE_INSTALLED, target));
-        return success && result.length == 32 && abi.decode(result, (uint256)) == 1;
+    function _isInstalledModule(address account, address target) internal view returns (bool installed) {
+        bytes4 selector = _IS_MODULE_INSTALLED;
+        assembly ("memory-safe") {
+            // The call's 36 bytes and the one-word answer fit in scratch space (0x00-0x3f): nothing is allocated.
+            mstore(0x00, selector)
+            mstore(0x04, shr(96, shl(96, target)))
+            let success := staticcall(gas(), account, 0x00, 0x24, 0x00, 0x20)
+            installed := and(and(success, eq(returndatasize(), 0x20)), eq(mload(0x00), 1))
+        }
     }
 
     function _revoke(address account, uint32 sessionId) internal {
