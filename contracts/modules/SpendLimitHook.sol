@@ -63,6 +63,8 @@ contract SpendLimitHook is IValidationHookModule {
     mapping(uint32 entityId => mapping(address account => uint64)) private _generations;
     /// @dev budgetKey = generation (64) ‖ entityId (32) ‖ asset (160).
     mapping(uint256 budgetKey => mapping(address account => Budget)) private _budgets;
+    /// @dev Read (and meaningful) only while the budget's `hasPerCallCap` bit is set; written only with a cap, so a
+    /// budget without one costs no slot.
     mapping(uint256 budgetKey => mapping(address account => uint256)) private _perCallCaps;
     /// @dev paymasterKey = generation (64) ‖ entityId (32) ‖ paymaster (160).
     mapping(uint256 paymasterKey => mapping(address account => bool)) private _paymasters;
@@ -233,8 +235,8 @@ contract SpendLimitHook is IValidationHookModule {
     function removeBudget(uint32 entityId, address asset) external {
         address account = msg.sender;
         uint256 key = _key(_installedGeneration(account, entityId), entityId, asset);
+        // The cleared budget has no per-call-cap bit: its cap slot is never read again.
         _budgets[key][account] = Budget.wrap(0);
-        _perCallCaps[key][account] = 0;
         emit BudgetRemoved(account, entityId, asset);
     }
 
@@ -326,7 +328,7 @@ contract SpendLimitHook is IValidationHookModule {
             budget.spent(),
             budget.periodStart(),
             budget.periodLength(),
-            _perCallCaps[key][account]
+            budget.hasPerCallCap() ? _perCallCaps[key][account] : 0
         );
     }
 
@@ -509,7 +511,7 @@ contract SpendLimitHook is IValidationHookModule {
         // A lowered limit keeps what was spent: the remaining budget is then zero, never negative.
         uint256 kept = spent > limit ? limit : spent;
         _budgets[key][account] = BudgetPacking.pack(limit, kept, periodStart, periodLength, perCallCap != 0);
-        _perCallCaps[key][account] = perCallCap;
+        if (perCallCap != 0) _perCallCaps[key][account] = perCallCap;
         emit BudgetSet(account, entityId, asset, limit, periodLength, perCallCap, periodStart, kept);
     }
 

@@ -264,6 +264,74 @@ describe("SpendLimitHook", function () {
         USDC("10"),
       ]);
     });
+
+    /** Grants the typical session with a 10 USDC per-call cap on its 100 USDC budget. */
+    async function cappedFixture() {
+      const f = await sessionFixtureOnly();
+      const session = typicalSession(f, {
+        budgets: [
+          { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
+          { asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: USDC("10") },
+        ],
+      });
+      await (await grantByTransaction(f, session)).wait();
+      return f;
+    }
+
+    async function setUsdcBudget(f: Awaited<ReturnType<typeof cappedFixture>>, perCallCap: bigint): Promise<void> {
+      const set = f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+        SESSION_ID,
+        f.usdc.target as string,
+        USDC("100"),
+        DAY,
+        perCallCap,
+        false,
+      ]);
+      await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, set))).wait();
+    }
+
+    it("T7: a per-call cap the owner lifts no longer limits an op", async function () {
+      const f = await networkHelpers.loadFixture(cappedFixture);
+      await setUsdcBudget(f, 0n);
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, await payUsdc(f, USDC("12"))))).to.equal(
+        true,
+      );
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("12"));
+    });
+
+    it("T7: a per-call cap removed with its budget does not come back when the budget is set again without one", async function () {
+      const f = await networkHelpers.loadFixture(cappedFixture);
+      const remove = f.spendLimitHook.interface.encodeFunctionData("removeBudget", [
+        SESSION_ID,
+        f.usdc.target as string,
+      ]);
+      await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, remove))).wait();
+      await setUsdcBudget(f, 0n);
+      expect(
+        (await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, f.usdc.target as string)).perCallCap,
+      ).to.equal(0n);
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, await payUsdc(f, USDC("12"))))).to.equal(
+        true,
+      );
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("12"));
+    });
+
+    it("T7: a per-call cap set again after being lifted applies with its new value, not the old one", async function () {
+      const f = await networkHelpers.loadFixture(cappedFixture);
+      await setUsdcBudget(f, 0n);
+      await setUsdcBudget(f, USDC("20"));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, await payUsdc(f, USDC("15"))))).to.equal(
+        true,
+      );
+      await expectRefused(f, await payUsdc(f, USDC("21")), "SpendLimitPerCallCapExceeded", [
+        f.accountAddress,
+        SESSION_ID,
+        f.usdc.target,
+        USDC("21"),
+        USDC("20"),
+      ]);
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("15"));
+    });
   });
 
   describe("gas drains (THREATS 8)", function () {
