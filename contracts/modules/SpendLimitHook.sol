@@ -71,12 +71,6 @@ contract SpendLimitHook is IValidationHookModule {
 
     // ─────────────────────────────────────────── types ───────────────────────────────────────────────
 
-    /// @dev What one op spends of one asset.
-    struct Spend {
-        address asset;
-        uint256 amount;
-    }
-
     /// @dev A time window [start, end) an op must execute in; end == 0 means unbounded.
     struct Window {
         uint256 start;
@@ -381,7 +375,8 @@ contract SpendLimitHook is IValidationHookModule {
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
-    /// @dev Sums the op's spend per asset, then charges each asset once (one SLOAD + one SSTORE per asset).
+    /// @dev Sums the op's spend per asset, then charges each asset once (one SLOAD + one SSTORE per asset): native
+    /// first, then the tokens in the order they first appear.
     function _spendAll(
         address account,
         uint64 generation,
@@ -390,23 +385,51 @@ contract SpendLimitHook is IValidationHookModule {
         uint256 gasCost,
         uint256 time
     ) internal returns (Window memory window) {
-        Spend[] memory spends = new Spend[](calls.length + 1);
-        uint256 count = 1;
-        spends[0] = Spend(NATIVE, gasCost);
+        (uint256 nativeSpend, uint256[] memory tokenSpends) = _sumSpends(account, generation, entityId, calls);
+        // A zero native spend (a paymaster pays, no value) touches no budget.
+        if (gasCost + nativeSpend != 0) {
+            window = _charge(account, generation, entityId, NATIVE, gasCost + nativeSpend, time, window);
+        }
+        for (uint256 i = 0; i < tokenSpends.length; i += 2) {
+            window = _charge(
+                account,
+                generation,
+                entityId,
+                address(uint160(tokenSpends[i])),
+                tokenSpends[i + 1],
+                time,
+                window
+            );
+        }
+    }
+
+    /// @dev The calls' total value, and their token spends as (token, amount) pairs, one pair per token: a flat
+    /// array `[token0, amount0, token1, amount1, ...]` (no struct per entry to allocate).
+    function _sumSpends(
+        address account,
+        uint64 generation,
+        uint32 entityId,
+        Call[] memory calls
+    ) internal view returns (uint256 nativeSpend, uint256[] memory tokenSpends) {
+        tokenSpends = new uint256[](2 * calls.length);
+        uint256 used = 0;
         for (uint256 i = 0; i < calls.length; ++i) {
             Call memory call = calls[i];
-            spends[0].amount += call.value;
+            nativeSpend += call.value;
             (bool isTokenSpend, uint256 amount) = _tokenSpend(account, generation, entityId, call);
             if (!isTokenSpend) continue;
-            uint256 j = 1;
-            while (j < count && spends[j].asset != call.target) ++j;
-            if (j == count) spends[count++] = Spend(call.target, 0);
-            spends[j].amount += amount;
+            uint256 token = uint160(call.target);
+            uint256 j = 0;
+            while (j < used && tokenSpends[j] != token) j += 2;
+            if (j == used) {
+                tokenSpends[j] = token;
+                used += 2;
+            }
+            tokenSpends[j + 1] += amount;
         }
-        for (uint256 i = 0; i < count; ++i) {
-            // A zero native spend (a paymaster pays, no value) touches no budget.
-            if (i == 0 && spends[0].amount == 0) continue;
-            window = _charge(account, generation, entityId, spends[i].asset, spends[i].amount, time, window);
+        assembly ("memory-safe") {
+            // Shrink the array to the pairs used (memory past them stays allocated, unused).
+            mstore(tokenSpends, used)
         }
     }
 

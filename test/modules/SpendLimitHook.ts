@@ -121,6 +121,26 @@ describe("SpendLimitHook", function () {
       expect(await spent(f, NATIVE_ASSET)).to.equal(PAY);
     });
 
+    it("needs no native budget for an op whose gas an allowed paymaster pays and that sends no value", async function () {
+      const f = await networkHelpers.loadFixture(sessionFixtureOnly);
+      const paymaster = await ethers.deployContract("AcceptAllPaymaster", [f.entryPoint.target as string]);
+      await (await paymaster.deposit({ value: parseEther("1") })).wait();
+      const session = typicalSession(f, {
+        budgets: [{ asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: 0n }],
+        paymasters: [paymaster.target as string],
+      });
+      await (await grantByTransaction(f, session)).wait();
+      const paymasterAndData = concat([
+        paymaster.target as string,
+        zeroPadValue(toBeHex(200_000n), 16),
+        zeroPadValue(toBeHex(50_000n), 16),
+      ]);
+      const op = await payUsdc(f, USDC("5"), { overrides: { paymasterAndData } });
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+      expect(await spent(f, f.usdc.target as string)).to.equal(USDC("5"));
+    });
+
     it("charges values and tokens but no gas on the agent's runtime path", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const authorization = encodeValidationSignature(
