@@ -44,6 +44,7 @@ import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {HookDataLib} from "../libraries/HookDataLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
+import {UserOpCalldataLib} from "../libraries/UserOpCalldataLib.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
 import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} from "./AccountStorage.sol";
 
@@ -104,6 +105,8 @@ contract ModularAccount is
     uint256 internal constant _DEFERRED_LENGTH_BYTES = 4;
     /// @dev ERC-4337 authorizer value for a failed signature.
     address internal constant _SIG_FAILED = address(1);
+    /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
+    uint256 internal constant _WORD_SIZE = 32;
 
     /// @notice The ERC-4337 EntryPoint this account trusts.
     IEntryPoint private immutable _ENTRY_POINT;
@@ -178,6 +181,8 @@ contract ModularAccount is
     error AccountExecutionManifestMismatch(address module);
     /// @notice No native or installed function has `selector`.
     error AccountUnrecognizedFunction(bytes4 selector);
+    /// @notice A validation or validation hook returned less than one word of validation data.
+    error AccountValidationDataMissing(address module);
 
     // ────────────────────────────────────────── modifiers ────────────────────────────────────────────
 
@@ -587,24 +592,59 @@ contract ModularAccount is
         _checkValidationApplies(validation, validationData, callData, isGlobal);
         if (!validationData.flags.isUserOpValidation()) revert AccountUserOpValidationNotAllowed(validation);
 
-        // Each hook and the validation see the op with its own slice of the signature.
-        PackedUserOperation memory op = userOp;
+        // Each hook and the validation see the op with its own slice of the signature (calldata built straight
+        // from ours: UserOpCalldataLib).
         uint256 result;
+        (result, rest) = _runUserOpValidationHooks(validationData, userOp, userOpHash, rest);
+        (address module, uint32 entityId) = validation.unpack();
+        uint256 validationResult = _callForValidationData(
+            module,
+            UserOpCalldataLib.encodeCall(
+                IValidationModule.validateUserOp.selector,
+                entityId,
+                userOp,
+                rest.takeValidationData(),
+                userOpHash
+            )
+        );
+        return _intersectValidationData(result, validationResult, module, entityId);
+    }
+
+    /// @dev Runs the validation's user-op hooks, each with its segment taken off the front of `segments`; returns
+    /// their validation data intersected, and the segments left (the validation's own).
+    function _runUserOpValidationHooks(
+        ValidationStorage storage validationData,
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        bytes calldata segments
+    ) internal returns (uint256 result, bytes calldata rest) {
+        rest = segments;
         HookConfig[] memory validationHooks = _validationHooks(validationData);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
-            (op.signature, rest) = rest.takeHookData(i);
+            bytes calldata hookData;
+            (hookData, rest) = rest.takeHookData(i);
             (address hookModule, uint32 hookEntityId) = validationHooks[i].moduleEntity().unpack();
-            uint256 hookResult = IValidationHookModule(hookModule).preUserOpValidationHook(
-                hookEntityId,
-                op,
-                userOpHash
+            uint256 hookResult = _callForValidationData(
+                hookModule,
+                UserOpCalldataLib.encodeCall(
+                    IValidationHookModule.preUserOpValidationHook.selector,
+                    hookEntityId,
+                    userOp,
+                    hookData,
+                    userOpHash
+                )
             );
             result = _intersectValidationData(result, hookResult, hookModule, hookEntityId);
         }
-        op.signature = rest.takeValidationData();
-        (address module, uint32 entityId) = validation.unpack();
-        uint256 validationResult = IValidationModule(module).validateUserOp(entityId, op, userOpHash);
-        return _intersectValidationData(result, validationResult, module, entityId);
+    }
+
+    /// @dev Calls a validation or validation hook's user-op function and returns its validation data; bubbles its
+    /// revert, and refuses an answer shorter than one word (as a Solidity interface call would).
+    function _callForValidationData(address module, bytes memory data) internal returns (uint256) {
+        (bool success, bytes32 validationData, ) = LowLevelCall.callReturn64Bytes(module, data);
+        if (!success) LowLevelCall.bubbleRevert();
+        if (LowLevelCall.returnDataSize() < _WORD_SIZE) revert AccountValidationDataMissing(module);
+        return uint256(validationData);
     }
 
     /// @dev Runs the deferred install at the front of `data`; returns the bytes after it.
