@@ -5,11 +5,7 @@ import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
 import {IAccountExecute} from "@account-abstraction/contracts/interfaces/IAccountExecute.sol";
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
-import {
-    ValidationData,
-    _packValidationData,
-    _parseValidationData
-} from "@account-abstraction/contracts/core/Helpers.sol";
+import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
@@ -105,6 +101,9 @@ contract ModularAccount is
     uint256 internal constant _DEFERRED_LENGTH_BYTES = 4;
     /// @dev ERC-4337 authorizer value for a failed signature.
     address internal constant _SIG_FAILED = address(1);
+    /// @dev Bit positions of validUntil and validAfter in ERC-4337 validation data (after the 160-bit authorizer).
+    uint8 internal constant _VALID_UNTIL_SHIFT = 160;
+    uint8 internal constant _VALID_AFTER_SHIFT = 208;
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
 
@@ -1019,19 +1018,26 @@ contract ModularAccount is
         address module,
         uint32 entityId
     ) internal pure returns (uint256) {
-        ValidationData memory a = _parseValidationData(current);
-        ValidationData memory b = _parseValidationData(next);
-        if (b.aggregator != address(0) && b.aggregator != _SIG_FAILED) {
-            revert AccountUnexpectedAuthorizer(module, entityId, b.aggregator);
+        address nextAuthorizer = address(uint160(next));
+        if (nextAuthorizer != address(0) && nextAuthorizer != _SIG_FAILED) {
+            revert AccountUnexpectedAuthorizer(module, entityId, nextAuthorizer);
         }
+        // Read as the EntryPoint's _parseValidationData does (validUntil 0 = no end), without its memory structs.
+        (uint48 currentAfter, uint48 currentUntil) = _validityWindow(current);
+        (uint48 nextAfter, uint48 nextUntil) = _validityWindow(next);
         return
             _packValidationData(
-                ValidationData({
-                    aggregator: (a.aggregator == _SIG_FAILED || b.aggregator == _SIG_FAILED) ? _SIG_FAILED : address(0),
-                    validAfter: a.validAfter > b.validAfter ? a.validAfter : b.validAfter,
-                    validUntil: a.validUntil < b.validUntil ? a.validUntil : b.validUntil
-                })
+                address(uint160(current)) == _SIG_FAILED || nextAuthorizer == _SIG_FAILED,
+                currentUntil < nextUntil ? currentUntil : nextUntil,
+                currentAfter > nextAfter ? currentAfter : nextAfter
             );
+    }
+
+    /// @dev validAfter and validUntil of packed validation data; a validUntil of 0 means no end (uint48 max).
+    function _validityWindow(uint256 validationData) internal pure returns (uint48 validAfter, uint48 validUntil) {
+        validAfter = uint48(validationData >> _VALID_AFTER_SHIFT);
+        validUntil = uint48(validationData >> _VALID_UNTIL_SHIFT);
+        if (validUntil == 0) validUntil = type(uint48).max;
     }
 
     function _parseSelection(bytes calldata data) internal pure returns (ModuleEntity validation, bool isGlobal) {
