@@ -555,26 +555,31 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
       });
     });
 
+    /** Installs `module` (entity 1) as a global user-op validation and builds an owner-signed payment it validates. */
+    async function opValidatedBy(f: Fixture, module: string) {
+      const validation = { module, entityId: 1 };
+      const config = encodeValidationConfig(validation, {
+        isGlobal: true,
+        isSignatureValidation: false,
+        isUserOpValidation: true,
+      });
+      const install = f.account.interface.encodeFunctionData("installValidation", [config, [], "0x", []]);
+      await (await ownerCall(f, install)).wait();
+      const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
+      const { op } = await buildSignedOp(f.entryPoint, {
+        sender: f.accountAddress,
+        callData,
+        selection: { validation, isGlobal: true },
+        signer: f.owner,
+      });
+      return op;
+    }
+
     describe("when the validation names a signature aggregator", function () {
       it("reverts (AA23) with AccountUnexpectedAuthorizer", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
         const module = await ethers.deployContract("AggregatorValidationModule");
-        const validation = { module: module.target as string, entityId: 1 };
-        const config = encodeValidationConfig(validation, {
-          isGlobal: true,
-          isSignatureValidation: false,
-          isUserOpValidation: true,
-        });
-        const install = f.account.interface.encodeFunctionData("installValidation", [config, [], "0x", []]);
-        await (await ownerCall(f, install)).wait();
-        const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-        const { op } = await buildSignedOp(f.entryPoint, {
-          sender: f.accountAddress,
-          callData,
-          selection: { validation, isGlobal: true },
-          signer: f.owner,
-        });
-        await expect(sendOp(ethers, f.entryPoint, op))
+        await expect(sendOp(ethers, f.entryPoint, await opValidatedBy(f, module.target as string)))
           .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
           .withArgs(
             0n,
@@ -584,6 +589,21 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
               1,
               await module.AGGREGATOR(),
             ]),
+          );
+        expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+      });
+    });
+
+    describe("when the validation answers no validation data", function () {
+      it("reverts (AA23) with AccountValidationDataMissing, rather than read the op as valid", async function () {
+        const f = await networkHelpers.loadFixture(accountFixture);
+        const module = await ethers.deployContract("SilentValidationModule");
+        await expect(sendOp(ethers, f.entryPoint, await opValidatedBy(f, module.target as string)))
+          .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+          .withArgs(
+            0n,
+            "AA23 reverted",
+            f.account.interface.encodeErrorResult("AccountValidationDataMissing", [module.target]),
           );
         expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
       });

@@ -241,34 +241,6 @@ describe("ModularAccount", function () {
         );
       expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
     });
-
-    it("is refused (AA23) when its validation module answers no validation data, rather than read as valid", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const silent = await ethers.deployContract("SilentValidationModule");
-      const validation = { module: silent.target as string, entityId: 5 };
-      const config = encodeValidationConfig(validation, {
-        isGlobal: true,
-        isSignatureValidation: false,
-        isUserOpValidation: true,
-      });
-      const install = f.account.interface.encodeFunctionData("installValidation", [config, [], "0x", []]);
-      await (await f.account.connect(f.owner).executeWithRuntimeValidation(install, ownerAuthorization(f))).wait();
-      const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      const { op } = await buildSignedOp(f.entryPoint, {
-        sender: await f.account.getAddress(),
-        callData,
-        selection: { validation, isGlobal: true },
-        signer: f.owner,
-      });
-      await expect(sendOp(ethers, f.entryPoint, op))
-        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
-        .withArgs(
-          0n,
-          "AA23 reverted",
-          f.account.interface.encodeErrorResult("AccountValidationDataMissing", [silent.target as string]),
-        );
-      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
-    });
   });
 
   describe("owner runtime calls", function () {
