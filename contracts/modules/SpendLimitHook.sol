@@ -385,11 +385,9 @@ contract SpendLimitHook is IValidationHookModule {
         uint256 gasCost,
         uint256 time
     ) internal returns (Window memory window) {
-        (uint256 nativeSpend, uint256[] memory tokenSpends) = _sumSpends(account, generation, entityId, calls);
+        (uint256 nativeSpend, uint256[] memory tokenSpends) = _sumSpends(account, generation, entityId, calls, gasCost);
         // A zero native spend (a paymaster pays, no value) touches no budget.
-        if (gasCost + nativeSpend != 0) {
-            window = _charge(account, generation, entityId, NATIVE, gasCost + nativeSpend, time, window);
-        }
+        if (nativeSpend != 0) window = _charge(account, generation, entityId, NATIVE, nativeSpend, time, window);
         for (uint256 i = 0; i < tokenSpends.length; i += 2) {
             window = _charge(
                 account,
@@ -403,14 +401,16 @@ contract SpendLimitHook is IValidationHookModule {
         }
     }
 
-    /// @dev The calls' total value, and their token spends as (token, amount) pairs, one pair per token: a flat
-    /// array `[token0, amount0, token1, amount1, ...]` (no struct per entry to allocate).
+    /// @dev The native spend (`gasCost` plus the calls' values), and the token spends as (token, amount) pairs, one
+    /// pair per token: a flat array `[token0, amount0, token1, amount1, ...]` (no struct per entry to allocate).
     function _sumSpends(
         address account,
         uint64 generation,
         uint32 entityId,
-        Call[] memory calls
+        Call[] memory calls,
+        uint256 gasCost
     ) internal view returns (uint256 nativeSpend, uint256[] memory tokenSpends) {
+        nativeSpend = gasCost;
         tokenSpends = new uint256[](2 * calls.length);
         uint256 used = 0;
         for (uint256 i = 0; i < calls.length; ++i) {
