@@ -40,6 +40,7 @@ interface StructLog {
 }
 
 const COLD_SLOAD = 2_100;
+const WARM_SLOAD = 100;
 const CALLS = new Set(["CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"]);
 
 interface OpenFrame {
@@ -99,12 +100,16 @@ export async function profileTransaction(
   };
   const root = newFrame(name(tx.to ?? "create"));
   stack.push({ profile: root, startGas: first.gas, lastGas: first.gas, lastCost: 0 });
+  /** A frame's gas from its first step to the end of its last one. */
+  const close = (done: OpenFrame): void => {
+    done.profile.inclusive = done.startGas - done.lastGas + done.lastCost;
+  };
 
   for (const step of logs) {
     // Returning from callees: close frames deeper than this step, and charge the caller's call overhead.
     while (stack.length > step.depth) {
       const done = stack.pop() as OpenFrame;
-      done.profile.inclusive = done.startGas - done.lastGas + done.lastCost;
+      close(done);
       const caller = top();
       if (caller.pendingCallGas !== undefined) {
         caller.profile.callGas += caller.pendingCallGas - step.gas - done.profile.inclusive;
@@ -142,9 +147,7 @@ export async function profileTransaction(
     else if (step.op.startsWith("LOG")) profile.logGas += step.gasCost;
     else profile.otherGas += step.gasCost;
   }
-  for (let done = stack.pop(); done !== undefined; done = stack.pop()) {
-    done.profile.inclusive = done.startGas - done.lastGas + done.lastCost;
-  }
+  for (let done = stack.pop(); done !== undefined; done = stack.pop()) close(done);
 
   const gasUsed = Number(receipt.gasUsed);
   const intrinsic = Number(tx.gasLimit) - first.gas;
@@ -155,7 +158,12 @@ export async function profileTransaction(
 
 /** The SLOADs' gas of a frame, cold and warm. */
 export function sloadGas(frame: FrameProfile): number {
-  return frame.coldSload * COLD_SLOAD + frame.warmSload * 100;
+  return frame.coldSload * COLD_SLOAD + frame.warmSload * WARM_SLOAD;
+}
+
+/** A frame's own gas: its children excluded, every category summed. */
+export function ownGas(frame: FrameProfile): number {
+  return sloadGas(frame) + frame.sstoreGas + frame.callGas + frame.keccakGas + frame.logGas + frame.otherGas;
 }
 
 /** A profile as a markdown table. */
@@ -170,9 +178,8 @@ export function formatProfile(title: string, profile: GasProfile): string {
     "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const frame of profile.frames) {
-    const own = sloadGas(frame) + frame.sstoreGas + frame.callGas + frame.keccakGas + frame.logGas + frame.otherGas;
     lines.push(
-      `| ${frame.path} | ${n(frame.inclusive)} | ${n(own)} | ${frame.coldSload}/${frame.warmSload} (${n(
+      `| ${frame.path} | ${n(frame.inclusive)} | ${n(ownGas(frame))} | ${frame.coldSload}/${frame.warmSload} (${n(
         sloadGas(frame),
       )}) | ${n(frame.sstoreGas)} | ${n(frame.callGas)} | ${n(frame.keccakGas)} | ${n(frame.logGas)} | ${n(
         frame.otherGas,

@@ -14,7 +14,7 @@ import {
   type GasReportRow,
   type MeasuredTransactions,
 } from "../../scripts/gas/benchmark.js";
-import { profileTransaction, sloadGas, type FrameProfile, type GasProfile } from "../../scripts/gas/profile.js";
+import { ownGas, profileTransaction, type FrameProfile, type GasProfile } from "../../scripts/gas/profile.js";
 
 /** Largest accepted growth of a figure over its baseline. */
 const TOLERANCE = 0.02;
@@ -60,11 +60,7 @@ describe("gas regression guard", function () {
   it("accounts for every unit of session.native's gas in the opcode profile (docs/GAS.md's breakdown)", function () {
     if (sessionNative === undefined) this.skip();
     const profile = sessionNative;
-    const own = profile.frames.reduce(
-      (sum, frame) =>
-        sum + sloadGas(frame) + frame.sstoreGas + frame.callGas + frame.keccakGas + frame.logGas + frame.otherGas,
-      0,
-    );
+    const own = profile.frames.reduce((sum, frame) => sum + ownGas(frame), 0);
     expect(profile.intrinsic + own - profile.refund).to.equal(profile.gasUsed);
     expect(profile.gasUsed).to.equal(current.find((row) => row.scenario === "session.native")?.gasUsed);
   });
