@@ -1,6 +1,7 @@
 /**
  * docs/THREAT-MODEL.md stays true: every attack class of ../shared/THREATS.md is in it, each lists at least one test
- * (unless marked pending), and every listed test exists in the suite (a mocha `it` title or a Solidity test function).
+ * unless it is marked `Pending: #N` (the open issue that will close it), and every listed test exists in the suite (a
+ * mocha `it` title or a Solidity test function). Pending classes are printed on every run so they stay visible.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -43,8 +44,10 @@ function testNames(): { exact: Set<string>; patterns: RegExp[] } {
 
 interface ThreatClass {
   id: string;
+  title: string;
   tests: string[];
-  pending: boolean;
+  /** The text after `Pending: ` (it names the issue that closes the class), or undefined. */
+  pending: string | undefined;
 }
 
 function threatClasses(): ThreatClass[] {
@@ -54,8 +57,9 @@ function threatClasses(): ThreatClass[] {
     .slice(1)
     .map((section) => ({
       id: section.slice(0, section.indexOf(".")),
+      title: section.slice(section.indexOf(".") + 2, section.indexOf("\n")),
       tests: [...section.matchAll(/^- `([^`]+)`/gm)].map((m) => m[1]!),
-      pending: /^Pending: /m.test(section),
+      pending: /^Pending: (.*)$/m.exec(section)?.[1],
     }));
 }
 
@@ -74,8 +78,14 @@ describe("docs/THREAT-MODEL.md", function () {
     expect(empty, `classes without a test: ${empty.join(", ")}`).to.deep.equal([]);
   });
 
-  it("keeps no class pending: every class, the off-chain tasks' included, has tests", function () {
-    expect(classes.filter((c) => c.pending).map((c) => c.id)).to.deep.equal([]);
+  it("marks a class pending only by naming the issue that closes it, and only while it lists no test", function () {
+    const pending = classes.filter((c) => c.pending !== undefined);
+    for (const c of pending)
+      console.log(`      pending: class ${c.id} (${c.title.slice(0, 60)}…), ${c.pending!.split(" ")[0]}`);
+    const unnamed = pending.filter((c) => !/^#\d+\b/.test(c.pending!)).map((c) => c.id);
+    expect(unnamed, `pending classes that name no issue (write "Pending: #N …")`).to.deep.equal([]);
+    const both = pending.filter((c) => c.tests.length > 0).map((c) => c.id);
+    expect(both, `classes both pending and tested: drop their Pending line`).to.deep.equal([]);
   });
 
   it("names only tests that exist in the suite", function () {
