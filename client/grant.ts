@@ -3,7 +3,7 @@
  * turned into one {@link GrantPlan}: the {@link SessionDescription} that is summarised, signed and installed, plus
  * the names the summary shows. Nothing here signs; everything that can be refused is refused here (THREATS 19).
  */
-import { Contract, formatUnits, hexlify, randomBytes, type Provider } from "ethers";
+import { Contract, formatUnits, hexlify, MaxUint256, randomBytes, type Provider } from "ethers";
 
 import {
   OwnerValidationModule__factory,
@@ -65,6 +65,40 @@ export interface GrantPlan {
   budgetAssets: AssetLabel[];
   /** Chain time the plan was made at (unix seconds). */
   now: bigint;
+  /** ERC-20 allowances the account already gives to the session's targets: a warning, never a refusal (THREATS 21). */
+  standingAllowances: StandingAllowances;
+}
+
+/** An ERC-20 allowance the account already gives to a target in the session's scope. */
+export interface StandingAllowance {
+  /** The target in scope that may pull the tokens (the allowance's spender). */
+  spender: string;
+  token: AssetLabel;
+  /** In the token's base units; {@link UNLIMITED_ALLOWANCE} means unlimited. */
+  amount: bigint;
+}
+
+/** A (token, target) pair whose allowance could not be read: the owner must check it another way. */
+export interface UnreadAllowance {
+  spender: string;
+  token: string;
+  /** How the summary names the token (its address book symbol, its label, or its address). */
+  symbol: string;
+  reason: string;
+}
+
+/**
+ * The account's allowances to the session's targets, read while the plan is prepared. A target in scope that holds
+ * one can pull those tokens when the agent calls it (THREATS 21); the owner sees them before approving the grant.
+ */
+export interface StandingAllowances {
+  /** The ERC-20 tokens checked: every token of the address book and every budgeted one. */
+  tokens: string[];
+  /** The distinct targets in scope (the spenders checked). */
+  spenders: string[];
+  /** The non-zero allowances, token by token, in scope order. */
+  found: StandingAllowance[];
+  unreadable: UnreadAllowance[];
 }
 
 /** The owner's input for a grant, as strings (task options or an integrator's form). */
@@ -98,6 +132,10 @@ export interface PrepareGrantParameters {
 }
 
 const ERC20_METADATA_ABI = ["function decimals() view returns (uint8)", "function symbol() view returns (string)"];
+const ERC20_ALLOWANCE_ABI = ["function allowance(address owner, address spender) view returns (uint256)"];
+
+/** An allowance of the largest uint256 is unlimited: common tokens never decrease it. */
+export const UNLIMITED_ALLOWANCE = MaxUint256;
 
 /** The chain's latest block time (what validity and budgets are measured against). */
 export async function chainTime(provider: Provider): Promise<bigint> {
@@ -284,6 +322,81 @@ export function parseGrantTimes(
   return { validAfter, validUntil };
 }
 
+/** What {@link readStandingAllowances} needs. */
+export interface ReadStandingAllowancesParameters {
+  provider: Provider;
+  addresses: LeashChainAddresses;
+  account: string;
+  /** The targets in scope (duplicates are read once). */
+  targets: string[];
+  /** The grant's budget assets, already read (native ones are skipped). */
+  budgetAssets: AssetLabel[];
+}
+
+/**
+ * Reads the account's allowance to every target, for every token of the address book and every budgeted token
+ * (THREATS 21). Never throws: a token without code or decimals, or whose `allowance()` reverts, is reported in
+ * `unreadable` for each target. Reads the chain only.
+ */
+export async function readStandingAllowances(
+  parameters: ReadStandingAllowancesParameters,
+): Promise<StandingAllowances> {
+  const { provider, addresses, account } = parameters;
+  const spenders = [...new Map(parameters.targets.map((target) => [target.toLowerCase(), target])).values()];
+  const tokens = new Map<string, { address: string; label?: AssetLabel; bookSymbol?: string }>();
+  for (const asset of parameters.budgetAssets) {
+    if (asset.address !== NATIVE_ASSET) {
+      tokens.set(asset.address.toLowerCase(), { address: asset.address, label: asset });
+    }
+  }
+  for (const [symbol, address] of Object.entries(addresses.tokens)) {
+    if (!tokens.has(address.toLowerCase())) tokens.set(address.toLowerCase(), { address, bookSymbol: symbol });
+  }
+  const result: StandingAllowances = {
+    tokens: [...tokens.values()].map((t) => t.address),
+    spenders,
+    found: [],
+    unreadable: [],
+  };
+  for (const token of tokens.values()) {
+    let label: AssetLabel;
+    try {
+      label =
+        token.label ??
+        (await resolveAsset(provider, addresses, token.bookSymbol!, `address book token ${token.bookSymbol}`));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const symbol = token.bookSymbol ?? `token ${token.address}`;
+      for (const spender of spenders) result.unreadable.push({ spender, token: token.address, symbol, reason });
+      continue;
+    }
+    const allowanceOf = new Contract(label.address, ERC20_ALLOWANCE_ABI, provider).getFunction("allowance");
+    const amounts = await Promise.all(
+      spenders.map(async (spender) => {
+        try {
+          return BigInt(await allowanceOf(account, spender));
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    spenders.forEach((spender, i) => {
+      const amount = amounts[i];
+      if (amount === undefined) {
+        result.unreadable.push({
+          spender,
+          token: label.address,
+          symbol: label.symbol,
+          reason: "allowance() reverted or answered no number; is it an ERC-20 token?",
+        });
+      } else if (amount > 0n) {
+        result.found.push({ spender, token: label, amount });
+      }
+    });
+  }
+  return result;
+}
+
 /**
  * Checks the owner's input against the contracts' bounds and the chain, and builds the {@link GrantPlan}. Throws a
  * {@link LeashInputError} subclass that says what to fix; reads the chain only (nothing is signed).
@@ -370,6 +483,15 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
       ? (nativeBudget?.limit ?? 0n)
       : parseAmount(input.perCallCap, NATIVE_LABEL.decimals, "--per-call-cap", MAX_VALUE_CAP);
 
+  // A warning only: whatever it finds or fails to read, the grant goes on to the summary.
+  const standingAllowances = await readStandingAllowances({
+    provider,
+    addresses,
+    account,
+    targets: scope.map((entry) => entry.target),
+    budgetAssets,
+  });
+
   const module = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
   const sessionId = await pickSessionId(module, account, input.sessionId);
   const session: SessionDescription = {
@@ -394,10 +516,16 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     functionNames: scope.map((entry) => describeFunction(entry.selector, entry.signature)),
     budgetAssets,
     now,
+    standingAllowances,
   };
 }
 
 /** An amount with its decimals and symbol (`100.0 USDC`). */
 export function formatAmount(amount: bigint, asset: Pick<AssetLabel, "symbol" | "decimals">): string {
   return `${formatUnits(amount, asset.decimals)} ${asset.symbol}`;
+}
+
+/** An allowance as {@link formatAmount} shows it, or `unlimited USDC` for {@link UNLIMITED_ALLOWANCE}. */
+export function formatAllowance(amount: bigint, asset: Pick<AssetLabel, "symbol" | "decimals">): string {
+  return amount === UNLIMITED_ALLOWANCE ? `unlimited ${asset.symbol}` : formatAmount(amount, asset);
 }

@@ -2,7 +2,7 @@
  * What the owner is shown before the Ledger signs, and the machine-readable form of the same: both are computed from
  * the {@link GrantPlan}'s `session`, the value the install call and the typed data are built from (THREATS 18).
  */
-import { formatAmount, NATIVE_LABEL, type GrantPlan } from "./grant.js";
+import { formatAllowance, formatAmount, NATIVE_LABEL, UNLIMITED_ALLOWANCE, type GrantPlan } from "./grant.js";
 import { NATIVE_ASSET } from "./session.js";
 
 /** A unix time as `2026-11-28 15:00:00 UTC`. */
@@ -50,9 +50,41 @@ export function formatPeriod(seconds: bigint): string {
   return `per ${formatDuration(seconds)} (${seconds} s)`;
 }
 
+/** `1 token` / `2 tokens`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * The summary's warning of standing allowances (THREATS 21): each non-zero allowance the account gives to a target in
+ * scope, then each one that could not be read; or a line saying none were found.
+ */
+function summarizeStandingAllowances(plan: GrantPlan, targetName: (address: string) => string): string[] {
+  const { tokens, spenders, found, unreadable } = plan.standingAllowances;
+  const checked = `${count(tokens.length, "token")} checked (address book and budgets), to ${count(spenders.length, "target")} in scope`;
+  const lines =
+    found.length === 0
+      ? [`  standing allowances: none found among the ${checked}`]
+      : [
+          "  standing allowances (the session's targets may pull these when the agent calls them):",
+          ...found.map(
+            ({ spender, token, amount }) =>
+              `    ! ${targetName(spender)} may pull ${formatAllowance(amount, token)} (${token.address}, ${token.decimals} decimals) from the account`,
+          ),
+        ];
+  if (unreadable.length > 0) {
+    lines.push(`  allowances that could not be read (${unreadable.length}; check them before approving):`);
+    for (const { spender, token, symbol, reason } of unreadable) {
+      lines.push(`    ? ${targetName(spender)} from ${symbol} (${token}): ${reason}`);
+    }
+  }
+  return lines;
+}
+
 /**
  * The human-readable summary of a grant: account, chain, agent, times in UTC and local, each target and function by
- * name, each budget with its decimals, the per-call value cap and paymasters. `mode` says how it will be granted.
+ * name, each budget with its decimals, the per-call value cap and paymasters, then a warning of any allowance a
+ * target already holds from the account. `mode` says how it will be granted.
  */
 export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature"): string[] {
   const { session } = plan;
@@ -88,6 +120,7 @@ export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature
   } else {
     lines.push(`  sent as          installValidation through the account, signed on the Ledger`);
   }
+  lines.push(...summarizeStandingAllowances(plan, assetName));
   return lines;
 }
 
@@ -124,6 +157,24 @@ export function grantPlanToJson(plan: GrantPlan) {
     nonce: session.nonce.toString(),
     sessionModule: plan.addresses.sessionModule,
     spendLimitHook: plan.addresses.spendLimitHook,
+    standingAllowances: {
+      tokensChecked: plan.standingAllowances.tokens,
+      targetsChecked: plan.standingAllowances.spenders,
+      found: plan.standingAllowances.found.map(({ spender, token, amount }) => ({
+        spender,
+        token: token.address,
+        symbol: token.symbol,
+        decimals: token.decimals,
+        amount: amount.toString(),
+        unlimited: amount === UNLIMITED_ALLOWANCE,
+      })),
+      unreadable: plan.standingAllowances.unreadable.map(({ spender, token, symbol, reason }) => ({
+        spender,
+        token,
+        symbol,
+        reason,
+      })),
+    },
   };
 }
 

@@ -13,8 +13,10 @@ import { parseEther, parseUnits } from "ethers";
 
 import { saveLeashAddresses, type LeashChainAddresses } from "../../client/addresses.js";
 import { sendUserOpDirect } from "../../client/actions.js";
+import { encodeOwnerCall } from "../../client/owner.js";
 import { encodeTimeHint, sessionNonceKey } from "../../client/session.js";
 import { buildUserOp, signUserOp } from "../../client/userOp.js";
+import { ModularAccount__factory } from "../../typechain-types/index.js";
 import type { TaskEnv, TaskIO } from "../../tasks/common.js";
 import { EmulatedLedger } from "./emulatedLedger.js";
 import { deployLeash, OWNER_PATH, TEST_MNEMONIC, testWallet } from "./fixture.js";
@@ -91,6 +93,25 @@ export async function deployOwnerAccount(connection: NetworkConnection, f: Await
   await (await funder!.sendTransaction({ to: account, value: parseEther("1") })).wait();
   await (await f.usdc.mint(account, parseUnits("1000", 6))).wait();
   return account;
+}
+
+/**
+ * The owner makes the account approve `spender` for `amount` of `token` (`executeWithRuntimeValidation` with the
+ * owner's authorization, sent from the owner's key as the Ledger would): a standing allowance a grant must show.
+ */
+export async function ownerApproves(
+  connection: NetworkConnection,
+  f: Awaited<ReturnType<typeof deployForTasks>>,
+  account: string,
+  spender: string,
+  amount: bigint,
+  token: string = f.addresses.tokens.USDC!,
+) {
+  const approve = f.usdc.interface.encodeFunctionData("approve", [spender, amount]);
+  const execute = ModularAccount__factory.createInterface().encodeFunctionData("execute", [token, 0n, approve]);
+  const owner = taskOwner.connect(connection.ethers.provider);
+  const tx = await owner.sendTransaction({ to: account, data: encodeOwnerCall(f.addresses.ownerModule, execute) });
+  await tx.wait();
 }
 
 /** A task environment on `connection` recording into a fresh IO. */

@@ -9,7 +9,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
-import { AbiCoder, dataSlice, parseUnits, type Transaction } from "ethers";
+import { AbiCoder, dataSlice, MaxUint256, parseUnits, type Transaction } from "ethers";
 
 import {
   InvalidAddressError,
@@ -26,6 +26,7 @@ import {
   WrongChainError,
 } from "../../client/inputErrors.js";
 import { NATIVE_ASSET } from "../../client/session.js";
+import type { GrantPlanJson } from "../../client/summary.js";
 import { runCreateAccount } from "../../tasks/account/create.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";
@@ -34,6 +35,7 @@ import {
   deployForTasks,
   deployOwnerAccount,
   ledgerConnection,
+  ownerApproves,
   taskLedger,
   taskOwner,
   testEnv,
@@ -254,6 +256,82 @@ describe("session grant", function () {
       expect((await stat(file)).mode & 0o777).to.equal(0o600);
       expect([saved.address, saved.sessionId]).to.deep.equal([plan.session.agent, plan.session.sessionId]);
       expect(io.text).to.not.include(saved.privateKey.slice(2));
+    });
+  });
+
+  describe("when the account already gave allowances (THREATS 21)", function () {
+    const WARNING = "  standing allowances (the session's targets may pull these when the agent calls them):";
+
+    /** A vault (any contract) the owner approved from the account, and a scope that lets the agent call it. */
+    async function vaultInScope(f: Fixture, amount: bigint) {
+      const vault = await ethers.deployContract("TestToken", ["Vault Shares", "vUSDC", 6]);
+      const address = await vault.getAddress();
+      await ownerApproves(connection, f, f.account, address, amount);
+      const allow = `${f.addresses.tokens.USDC}:transfer(address,uint256),${address}:deposit(uint256,address)`;
+      return { vault: address, allow };
+    }
+
+    it("warns that a target in scope may pull the account's USDC, scaled and named, in the summary and --json", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { vault, allow } = await vaultInScope(f, parseUnits("1000", 6));
+      const { env, io } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f, { allow, json: true }), env);
+      const usdc = f.addresses.tokens.USDC!;
+      expect(io.progressLines).to.include(WARNING);
+      expect(io.progressLines).to.include(`    ! ${vault} may pull 1000.0 USDC (${usdc}, 6 decimals) from the account`);
+      const printed = JSON.parse(io.lines.join("\n")) as GrantPlanJson & { transactionHash: string | null };
+      expect(printed.standingAllowances.found).to.deep.equal([
+        { spender: vault, token: usdc, symbol: "USDC", decimals: 6, amount: "1000000000", unlimited: false },
+      ]);
+      expect(printed.standingAllowances.unreadable).to.deep.equal([]);
+      expect(printed.transactionHash, "the warning blocked the grant").to.match(/^0x[0-9a-f]{64}$/);
+    });
+
+    it("shows a max uint256 allowance as unlimited, before the Ledger is asked anything", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { vault, allow } = await vaultInScope(f, MaxUint256);
+      const { env, io } = testEnv(connection, f.dir);
+      io.answer = false;
+      const before = taskLedger.requests.length;
+      await expectRefusal(runGrant(grantArgs(f, { allow, yes: false }), env), NotConfirmedError, /nothing was signed/);
+      const usdc = f.addresses.tokens.USDC!;
+      expect(io.progressLines).to.include(
+        `    ! ${vault} may pull unlimited USDC (${usdc}, 6 decimals) from the account`,
+      );
+      expect(taskLedger.requests.length, "the device was asked").to.equal(before);
+    });
+
+    it("says none were found among the tokens checked when no target holds an allowance", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f), env);
+      expect(io.text).to.not.include(WARNING);
+      expect(io.progressLines).to.include(
+        "  standing allowances: none found among the 1 token checked (address book and budgets), to 1 target in scope",
+      );
+      expect(plan.standingAllowances).to.deep.equal({
+        tokens: [f.addresses.tokens.USDC],
+        spenders: [f.addresses.tokens.USDC],
+        found: [],
+        unreadable: [],
+      });
+    });
+
+    it("says which allowances it could not read and still grants when an address book token has no code", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const file = path.join(f.dir, "codeless-token.json");
+      const book = JSON.parse(await readFile(f.addressesFile, "utf8")) as { tokens: Record<string, string> };
+      await writeFile(file, JSON.stringify({ ...book, tokens: { ...book.tokens, DAI: f.recipient } }));
+      const { env, io } = testEnv(connection, f.dir);
+      const result = await runGrant(grantArgs(f, { addresses: file }), env);
+      const usdc = f.addresses.tokens.USDC!;
+      expect(io.progressLines).to.include(
+        "  standing allowances: none found among the 2 tokens checked (address book and budgets), to 1 target in scope",
+      );
+      expect(io.text).to.include(
+        `    ? ${usdc} (USDC) from DAI (${f.recipient}): address book token DAI: no contract at ${f.recipient}`,
+      );
+      expect(result.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
     });
   });
 
