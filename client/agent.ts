@@ -3,7 +3,7 @@
  * session, adds the spend-limit time hint, signs it with the session key and sends it to a bundler or straight to
  * `EntryPoint.handleOps`. A refused op throws the typed errors of client/errors.ts. The key itself: client/agentKey.ts.
  */
-import type { Provider, Signer, SigningKey } from "ethers";
+import { concat, type Provider, type Signer, type SigningKey } from "ethers";
 
 import { ModularAccount__factory, type EntryPoint } from "../typechain-types/index.js";
 import { sendUserOpDirect } from "./actions.js";
@@ -66,14 +66,24 @@ export interface SendSessionUserOpReturnType {
 
 const accountInterface = ModularAccount__factory.createInterface();
 
-/** The account calldata for the calls: `execute` for one, `executeBatch` for several. */
+/**
+ * The user op calldata for the calls: `execute` for one, `executeBatch` for several, behind the `executeUserOp`
+ * selector, so the account runs the session's execution hooks (the spend-limit hook measures what leaves it).
+ */
 export function encodeSessionCalls(calls: SessionCall[]): string {
   if (calls.length === 0) throw new Error("an op needs at least one call");
   const [only] = calls;
-  if (calls.length === 1 && only !== undefined) {
-    return accountInterface.encodeFunctionData("execute", [only.target, only.value, only.data]);
-  }
-  return accountInterface.encodeFunctionData("executeBatch", [calls]);
+  const execution =
+    calls.length === 1 && only !== undefined
+      ? accountInterface.encodeFunctionData("execute", [only.target, only.value, only.data])
+      : accountInterface.encodeFunctionData("executeBatch", [calls]);
+  return withExecuteUserOp(execution);
+}
+
+/** `execute` / `executeBatch` calldata behind the four-byte `executeUserOp` selector (unchanged if already). */
+export function withExecuteUserOp(callData: string): string {
+  const selector = accountInterface.getFunction("executeUserOp").selector;
+  return callData.startsWith(selector) ? callData : concat([selector, callData]);
 }
 
 async function latestBlockTime(provider: Provider): Promise<bigint> {

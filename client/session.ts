@@ -19,6 +19,7 @@ import {
 import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import {
   encodeErc1271Signature,
+  encodeExecutionHook,
   encodeHookInstall,
   encodeModuleEntity,
   encodeValidationConfig,
@@ -32,6 +33,8 @@ export const SELECTOR_NO_CALLDATA = "0x00000000";
 export const SELECTOR_ANY = "0xffffffff";
 /** Asset id of native currency in budgets. */
 export const NATIVE_ASSET = "0x0000000000000000000000000000000000000000";
+/** Pseudo-asset of the op-count budget (a rate limit): every op of the session spends 1 of it. */
+export const OPERATIONS_ASSET = "0x0000000000000000000000000000000000000001";
 
 /** Selectors of the account's `execute` and `executeBatch`, the only ones a session is installed for. */
 export const SESSION_SELECTORS = ["0xb61d27f6", "0x34fcd5be"] as const;
@@ -274,13 +277,27 @@ export function sessionInstallArgs(
     isSignatureValidation: session.canSignMessages,
     isUserOpValidation: true,
   });
+  const hook = { module: addresses.spendLimitHook, entityId: session.sessionId };
+  // The hook validates (gas, early refusals) and measures the execution (what leaves the account): the same
+  // install, so its onInstall runs once, with the first item.
   const hooks = [
-    encodeHookInstall(
-      encodeValidationHook({ module: addresses.spendLimitHook, entityId: session.sessionId }),
-      encodeSpendLimitInstall(session),
-    ),
+    encodeHookInstall(encodeValidationHook(hook), encodeSpendLimitInstall(session)),
+    encodeHookInstall(encodeExecutionHook(hook, { pre: true, post: true })),
   ];
   return [config, [...SESSION_SELECTORS], encodeSessionConfig(session), hooks];
+}
+
+/**
+ * The arguments of the account's `uninstallValidation` that remove a session and erase its record and budgets:
+ * the session's validation, its id as the module's uninstall data, and one uninstall item per hook of
+ * {@link sessionInstallArgs} (the spend-limit hook's onUninstall runs once, for its validation-hook item).
+ */
+export function sessionUninstallArgs(
+  sessionId: number,
+  addresses: Pick<LeashAddresses, "sessionModule">,
+): [string, string, string[]] {
+  const data = AbiCoder.defaultAbiCoder().encode(["uint32"], [sessionId]);
+  return [encodeModuleEntity({ module: addresses.sessionModule, entityId: sessionId }), data, [data, "0x"]];
 }
 
 /**

@@ -35,8 +35,11 @@ struct ValidationStorage {
     // Validation hook 0 (run first); hooks 1.. are in laterValidationHooks.
     HookConfig firstValidationHook;
     mapping(uint256 index => HookConfig) laterValidationHooks;
-    // Entity-associated execution hooks, as HookConfig values.
-    EnumerableSet.Bytes32Set executionHooks;
+    // Entity-associated execution hooks in installation order: hook 0 here, hooks 1.. in laterExecutionHooks (the
+    // common case, one hook, costs one slot to install and one SLOAD per op; these two fields take the two slots an
+    // enumerable set took before, so the fields after them keep their slots).
+    HookConfig firstExecutionHook;
+    mapping(uint256 index => HookConfig) laterExecutionHooks;
     // Other selectors the validation applies to (besides the global flag and nativeSelectors).
     EnumerableSet.Bytes32Set selectors;
 }

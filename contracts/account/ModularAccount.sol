@@ -699,10 +699,16 @@ contract ModularAccount is
             _addSelector(validation, selector);
         }
 
+        HookConfig[] memory seen = new HookConfig[](hooks.length);
         for (uint256 i = 0; i < hooks.length; ++i) {
             bytes calldata hookItem = hooks[i];
             if (hookItem.length < _HOOK_CONFIG_LENGTH) revert AccountHookConfigInvalid(HookConfig.wrap(0));
             HookConfig hook = HookConfig.wrap(bytes25(hookItem[:_HOOK_CONFIG_LENGTH]));
+            // A fresh validation's hooks all come from this list: a duplicate can only be an earlier item.
+            for (uint256 j = 0; j < i; ++j) {
+                if (HookConfig.unwrap(seen[j]) == HookConfig.unwrap(hook)) revert AccountHookConfigInvalid(hook);
+            }
+            seen[i] = hook;
             _installHook(validation, hook);
             if (hookItem.length > _HOOK_CONFIG_LENGTH) IModule(hook.module()).onInstall(hookItem[_HOOK_CONFIG_LENGTH:]);
         }
@@ -711,6 +717,7 @@ contract ModularAccount is
         emit ValidationInstalled(module, entityId);
     }
 
+    /// @dev Stores one hook of a validation being installed (the caller refused duplicates).
     function _installHook(ValidationStorage storage validation, HookConfig hook) internal {
         ++getAccountStorage().moduleInstalls[hook.module()];
         uint8 flags = uint8(uint200(HookConfig.unwrap(hook)));
@@ -719,13 +726,8 @@ contract ModularAccount is
             if (!ERC165Checker.supportsInterface(hook.module(), type(IValidationHookModule).interfaceId)) {
                 revert AccountModuleInvalid(hook.module(), type(IValidationHookModule).interfaceId);
             }
-            HookConfig[] memory validationHooks = _validationHooks(validation);
-            uint256 count = validationHooks.length;
+            uint256 count = validation.validationHookCount;
             if (count == _MAX_HOOKS) revert AccountTooManyHooks();
-            for (uint256 j = 0; j < count; ++j) {
-                if (HookConfig.unwrap(validationHooks[j]) == HookConfig.unwrap(hook))
-                    revert AccountHookConfigInvalid(hook);
-            }
             if (count == 0) validation.firstValidationHook = hook;
             else validation.laterValidationHooks[count] = hook;
             // count < _MAX_HOOKS = 255: the increment fits uint8.
@@ -736,9 +738,12 @@ contract ModularAccount is
             if (!ERC165Checker.supportsInterface(hook.module(), type(IExecutionHookModule).interfaceId)) {
                 revert AccountModuleInvalid(hook.module(), type(IExecutionHookModule).interfaceId);
             }
-            if (validation.executionHookCount == _MAX_HOOKS) revert AccountTooManyHooks();
-            if (!validation.executionHooks.add(_toBytes32(hook))) revert AccountHookConfigInvalid(hook);
-            ++validation.executionHookCount;
+            uint256 count = validation.executionHookCount;
+            if (count == _MAX_HOOKS) revert AccountTooManyHooks();
+            if (count == 0) validation.firstExecutionHook = hook;
+            else validation.laterExecutionHooks[count] = hook;
+            // count < _MAX_HOOKS = 255: the increment fits uint8.
+            validation.executionHookCount = uint8(count + 1);
         }
     }
 
@@ -964,9 +969,10 @@ contract ModularAccount is
         }
         validation.firstValidationHook = HookConfig.wrap(0);
         validation.validationHookCount = 0;
-        for (uint256 i = 0; i < executionHooks.length; ++i) {
-            validation.executionHooks.remove(executionHooks[i]);
+        for (uint256 i = 1; i < executionHooks.length; ++i) {
+            validation.laterExecutionHooks[i] = HookConfig.wrap(0);
         }
+        validation.firstExecutionHook = HookConfig.wrap(0);
         validation.executionHookCount = 0;
     }
 
@@ -981,10 +987,17 @@ contract ModularAccount is
         }
     }
 
-    /// @dev The validation's execution hooks; reads the set only when slot 0 says there are some.
-    function _entityExecutionHooks(ValidationStorage storage validation) internal view returns (bytes32[] memory) {
-        if (validation.executionHookCount == 0) return new bytes32[](0);
-        return validation.executionHooks.values();
+    /// @dev The validation's execution hooks, in installation order (slot 0 holds the count).
+    function _entityExecutionHooks(
+        ValidationStorage storage validation
+    ) internal view returns (bytes32[] memory hooks) {
+        uint256 count = validation.executionHookCount;
+        hooks = new bytes32[](count);
+        if (count == 0) return hooks;
+        hooks[0] = _toBytes32(validation.firstExecutionHook);
+        for (uint256 i = 1; i < count; ++i) {
+            hooks[i] = _toBytes32(validation.laterExecutionHooks[i]);
+        }
     }
 
     /// @dev One installation of `module` less (never below zero).

@@ -525,7 +525,10 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (grant.epoch != currentEpoch) revert SessionGrantEpochStale(currentEpoch, grant.epoch);
         _consumeOwnerSignature(account, grant.nonce, hashSessionGrant(grant), ownerSignature);
 
-        bytes[] memory hooks = new bytes[](1);
+        // The spend-limit hook is the session's validation hook (with its budgets) and its execution hook (it
+        // measures what leaves the account).
+        bytes[] memory hooks = new bytes[](2);
+        hooks[1] = abi.encodePacked(HookConfigLib.packExecHook(SPEND_LIMIT_HOOK, grant.sessionId, true, true));
         hooks[0] = abi.encodePacked(
             HookConfigLib.packValidationHook(SPEND_LIMIT_HOOK, grant.sessionId),
             abi.encode(

@@ -4,63 +4,94 @@ pragma solidity ^0.8.28;
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
 import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperationLib.sol";
+import {IAccountExecute} from "@account-abstraction/contracts/interfaces/IAccountExecute.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {Call} from "../interfaces/erc6900/IModularAccount.sol";
+import {IExecutionHookModule} from "../interfaces/erc6900/IExecutionHookModule.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
 import {Budget, BudgetPacking} from "../libraries/BudgetPacking.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 
 /// @title SpendLimitHook
-/// @notice ERC-6900 v0.8 validation hook that enforces per-period budgets on a session (its entity id): native
-/// currency (call values plus the op's maximum gas cost when the account pays gas) and ERC-20 tokens.
-/// - Per (account, entity, asset): a limit per period, an optional per-call cap (most one op / runtime call may
-///   spend of the asset, gas included for native), what was spent in the current period. Periods are a fixed grid
-///   from the start time set at install (the session's validAfter) and roll over lazily on the first spend of a
-///   new period. A full budget at the end of one period and again at the start of the next is allowed by design.
-/// - All accounting happens in validation, so an op whose execution reverts still counts (its gas above all).
-///   ERC-7562 forbids TIMESTAMP there: the op carries the time it expects in its hook data and the hook returns
-///   that period's window as validAfter / validUntil, which the EntryPoint enforces. A wrong hint only makes the op
-///   invalid (the EntryPoint refuses it and nothing is recorded); periods never roll back.
-/// - Native spend needs a native budget. Gas is charged as the EntryPoint's prefund:
-///   (verificationGasLimit + callGasLimit + preVerificationGas) x maxFeePerGas (the paymaster limits are zero
-///   without a paymaster). With a paymaster the gas is not the account's, but only allow-listed paymasters pass.
-/// - ERC-20: `transfer`, `approve`, `increaseAllowance` and `transferFrom(account, ...)` are charged to the target's
-///   budget; they are refused on a token without a budget. Any other function of a token that has a budget is
-///   refused (no `permit`, `transferAndCall`, `burn`...); `transferFrom` from another address is refused.
+/// @notice ERC-6900 v0.8 validation hook and execution hook that bound what a validation (a session: its entity id)
+/// makes the account lose, per asset and per period: native currency, ERC-20 tokens, and a count of operations.
+/// - A budget bounds **what actually leaves the account**, however it leaves: the execution hook snapshots the
+///   account's balance of native currency and of every budgeted token before the execution and charges the loss
+///   after it. A transfer, a pull by a scoped contract through an allowance the account already held (a DEX router,
+///   a vault, Permit2), a callback, a batch: each is charged as measured. An execution that would take a period over
+///   its limit reverts, so nothing of it moves. Assets without a budget are not bounded (but see below).
+/// - Allowances the op leaves standing are charged too: for each `approve` / `increaseAllowance` the op makes, the
+///   increase of the allowance over the execution (after - before) is charged to the token, since its spender may
+///   pull it at any time later. An approval the spender consumes in the same op is charged once, as outflow.
+/// - Gas is charged in validation: when the account pays (no paymaster), the op's maximum gas cost as the
+///   EntryPoint's prefund, `(verificationGasLimit + callGasLimit + preVerificationGas) x maxFeePerGas`. With a
+///   paymaster the gas is not the account's, but only allow-listed paymasters pass.
+/// - Validation also refuses early, without recording, an op whose calldata alone already exceeds a budget (call
+///   values plus gas, and the amounts of `transfer` / `approve` / `increaseAllowance` / `transferFrom(account, ...)`),
+///   so a bundler does not include an op bound to fail. On a budgeted token every other function, and calldata of 1 to
+///   3 bytes, is refused; those four functions are refused on a token without a budget; `transferFrom` from another
+///   address is refused.
+/// - Rate limit: a budget of the pseudo-asset {OPERATIONS} counts one per op (user op or runtime call), in
+///   validation, whether the execution then succeeds or not.
+/// - Periods are a fixed grid from the start time set at install (the session's validAfter), at least
+///   {MIN_PERIOD} long, and roll over lazily on the first spend of a new period. A full budget at the end of one
+///   period and again at the start of the next is allowed by design. Validation reads no TIMESTAMP (ERC-7562): the
+///   op carries the time it expects in its hook data and the hook returns that period's window as validAfter /
+///   validUntil, which the EntryPoint enforces; the execution hook uses the block's time, inside that window.
 /// - The hook's own config (budgets, paymasters) changes only through the account (owner) or a fresh install;
 ///   budgets are keyed by an install generation, so a re-installed entity never inherits old counters or budgets.
-/// @dev Invariant: after any accepted spend, `spent <= limit` in the recorded period. Invariant: `spent` equals the
-/// sum of the amounts accepted in the recorded period. Storage is keyed with the account innermost (ERC-7562).
-contract SpendLimitHook is IValidationHookModule {
+/// - It must be installed as both the validation hook and the (pre and post) execution hook of the validation it
+///   bounds: without the execution hook nothing but gas, and the op count, is recorded. On an account, user ops of a
+///   validation with execution hooks go through `executeUserOp`.
+/// @dev Invariant: after any accepted spend, `spent <= limit` in the recorded period. Invariant: what the account
+/// lost of a budgeted asset during the executions charged to one period, plus the gas charged to it, is at most the
+/// period's limit. Storage is keyed with the account innermost (ERC-7562 associated storage).
+contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     using BudgetPacking for Budget;
 
     // ─────────────────────────────────────────── constants ───────────────────────────────────────────
 
     /// @notice The asset id of native currency.
     address public constant NATIVE = address(0);
-    /// @notice Most budgets one session may have.
+    /// @notice The pseudo-asset of the rate limit: every op of the validation spends 1 of it.
+    address public constant OPERATIONS = address(1);
+    /// @notice Most budgets one session may have (native, tokens and the op count together).
     uint256 public constant MAX_BUDGETS = 16;
     /// @notice Most paymasters one session may allow.
     uint256 public constant MAX_PAYMASTERS = 8;
+    /// @notice The shortest budget period, in seconds (0, a lifetime budget, is also allowed). Shorter periods make
+    /// a limit mean little (a per-second budget is 86,400 limits a day) and windows too short to be bundled.
+    uint256 public constant MIN_PERIOD = 1 hours;
     /// @dev Hook data of a user op: the unix time the op expects to execute at (uint40, 5 bytes), or empty.
     uint256 private constant _TIME_HINT_LENGTH = 5;
     uint8 private constant _GENERATION_SHIFT = 192;
     uint8 private constant _ENTITY_SHIFT = 160;
+    /// @dev Install slot Bits Layout (low to high): [0..64) generation, [64..72) number of budgeted tokens, [72] an
+    /// op-count budget is set.
+    uint256 private constant _GENERATION_MASK = type(uint64).max;
+    uint8 private constant _TOKEN_COUNT_SHIFT = 64;
+    uint256 private constant _TOKEN_COUNT_MASK = 0xff;
+    uint256 private constant _HAS_OPERATIONS_BUDGET = 1 << 72;
     /// @dev Calldata lengths (selector + words) of ERC-20 calls; in memory, `data + length` is the last word's
     /// address because the first 32 bytes hold the length.
     uint256 private constant _FIRST_ARG_END = 4 + 32;
     uint256 private constant _TWO_ARGS_LENGTH = 4 + 2 * 32;
     uint256 private constant _THREE_ARGS_LENGTH = 4 + 3 * 32;
+    /// @dev Execution hook context: the words before the token entries (native balance, token count), and the
+    /// words of one approval entry (token, spender, allowance).
+    uint256 private constant _TOKENS_AT = 2;
+    uint256 private constant _APPROVAL_WORDS = 3;
     /// @dev The common OpenZeppelin 4 extension `increaseAllowance(address,uint256)`.
     bytes4 private constant _INCREASE_ALLOWANCE = bytes4(keccak256("increaseAllowance(address,uint256)"));
 
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
-    /// @dev Install generation of (entityId, account); 0 = never installed. Keys every budget and paymaster.
-    mapping(uint32 entityId => mapping(address account => uint64)) private _generations;
+    /// @dev Install slot of (entityId, account), see its Bits Layout; generation 0 = never installed. The
+    /// generation keys every budget, token list entry and paymaster.
+    mapping(uint32 entityId => mapping(address account => uint256)) private _installs;
     /// @dev budgetKey = generation (64) ‖ entityId (32) ‖ asset (160).
     mapping(uint256 budgetKey => mapping(address account => Budget)) private _budgets;
     /// @dev Read (and meaningful) only while the budget's `hasPerCallCap` bit is set; written only with a cap, so a
@@ -68,6 +99,9 @@ contract SpendLimitHook is IValidationHookModule {
     mapping(uint256 budgetKey => mapping(address account => uint256)) private _perCallCaps;
     /// @dev paymasterKey = generation (64) ‖ entityId (32) ‖ paymaster (160).
     mapping(uint256 paymasterKey => mapping(address account => bool)) private _paymasters;
+    /// @dev The budgeted tokens, for the execution hook's snapshot: tokenKey = generation (64) ‖ entityId (32) ‖
+    /// index (160), index below the install slot's token count.
+    mapping(uint256 tokenKey => mapping(address account => address)) private _tokens;
 
     // ─────────────────────────────────────────── types ───────────────────────────────────────────────
 
@@ -126,7 +160,7 @@ contract SpendLimitHook is IValidationHookModule {
     error SpendLimitAssetDuplicated(address asset);
     /// @notice The limit must be 1 to 2^96 - 1.
     error SpendLimitLimitOutOfRange(uint256 limit);
-    /// @notice The period must be at most 8,388,607 seconds (0: lifetime).
+    /// @notice The period must be 0 (lifetime) or MIN_PERIOD to 8,388,607 seconds.
     error SpendLimitPeriodOutOfRange(uint256 periodLength);
     /// @notice The period start must fit 40 bits.
     error SpendLimitPeriodStartOutOfRange(uint256 periodStart);
@@ -140,8 +174,8 @@ contract SpendLimitHook is IValidationHookModule {
     /// @inheritdoc IModule
     /// @dev `data` = `abi.encode(uint32 entityId, uint48 periodAnchor, address[] assets, uint256[] limits,
     /// uint48[] periodLengths, uint256[] perCallCaps, address[] paymasters)`; `perCallCaps[i] == 0` means no cap,
-    /// `periodLengths[i] == 0` a lifetime budget, asset zero native currency. Starts a new generation: nothing of an
-    /// earlier install of the same entity survives.
+    /// `periodLengths[i] == 0` a lifetime budget, asset zero native currency, asset {OPERATIONS} the op count.
+    /// Starts a new generation: nothing of an earlier install of the same entity survives.
     function onInstall(bytes calldata data) external {
         (
             uint32 entityId,
@@ -161,10 +195,9 @@ contract SpendLimitHook is IValidationHookModule {
         }
 
         address account = msg.sender;
-        uint64 generation = _generations[entityId][account] + 1;
-        _generations[entityId][account] = generation;
-        emit SpendLimitInstalled(account, entityId, generation);
-
+        // A new generation starts with no token and no op-count budget; the loop below adds them.
+        uint256 install = (_installs[entityId][account] & _GENERATION_MASK) + 1;
+        uint64 generation = uint64(install);
         for (uint256 i = 0; i < count; ++i) {
             for (uint256 j = 0; j < i; ++j) {
                 if (assets[j] == assets[i]) revert SpendLimitAssetDuplicated(assets[i]);
@@ -180,7 +213,10 @@ contract SpendLimitHook is IValidationHookModule {
                 periodAnchor,
                 0
             );
+            install = _listAsset(account, install, entityId, assets[i]);
         }
+        _installs[entityId][account] = install;
+        emit SpendLimitInstalled(account, entityId, generation);
         for (uint256 i = 0; i < paymasters.length; ++i) {
             _paymasters[_key(generation, entityId, paymasters[i])][account] = true;
             emit PaymasterSet(account, entityId, paymasters[i], true);
@@ -191,7 +227,7 @@ contract SpendLimitHook is IValidationHookModule {
     /// @dev `data` = `abi.encode(uint32 entityId)`. One write: the next generation has no budgets.
     function onUninstall(bytes calldata data) external {
         uint32 entityId = abi.decode(data, (uint32));
-        ++_generations[entityId][msg.sender];
+        _installs[entityId][msg.sender] = (_installs[entityId][msg.sender] & _GENERATION_MASK) + 1;
         emit SpendLimitUninstalled(msg.sender, entityId);
     }
 
@@ -201,9 +237,9 @@ contract SpendLimitHook is IValidationHookModule {
     /// @dev Changing a budget keeps its period and what was spent in it, unless `resetSpent`. A new budget's first
     /// period starts now.
     /// @param entityId The session (validation entity) the budget belongs to.
-    /// @param asset The token, or zero for native currency.
+    /// @param asset The token, zero for native currency, or {OPERATIONS} for the op count.
     /// @param limit Most the session may spend per period (1 to 2^96 - 1).
-    /// @param periodLength The period in seconds (0: lifetime; at most 8,388,607).
+    /// @param periodLength The period in seconds (0: lifetime; else MIN_PERIOD to 8,388,607).
     /// @param perCallCap Most one op may spend of the asset (0: no cap).
     /// @param resetSpent Whether to forget what was spent in the current period.
     function setBudget(
@@ -215,38 +251,50 @@ contract SpendLimitHook is IValidationHookModule {
         bool resetSpent
     ) external {
         address account = msg.sender;
-        uint64 generation = _installedGeneration(account, entityId);
+        uint256 install = _installedState(account, entityId);
+        uint64 generation = uint64(install);
         Budget current = _budgets[_key(generation, entityId, asset)][account];
         // solhint-disable-next-line not-rely-on-time
         uint256 start =
             current.isSet() && current.periodLength() == periodLength ? current.periodStart() : block.timestamp;
         uint256 spent = current.isSet() && !resetSpent ? current.spent() : 0;
         _setBudget(account, generation, entityId, asset, limit, periodLength, perCallCap, start, spent);
+        if (!current.isSet()) {
+            uint256 listed = _listAsset(account, install, entityId, asset);
+            if (listed != install) _installs[entityId][account] = listed;
+        }
     }
 
     /// @notice Removes the calling account's budget of `asset` for session `entityId`: the asset can no longer be
-    /// spent by the session.
+    /// spent by the session (for {OPERATIONS}: the op count is no longer limited).
     function removeBudget(uint32 entityId, address asset) external {
         address account = msg.sender;
-        uint256 key = _key(_installedGeneration(account, entityId), entityId, asset);
-        // The cleared budget has no per-call-cap bit: its cap slot is never read again.
-        _budgets[key][account] = Budget.wrap(0);
+        uint256 install = _installedState(account, entityId);
+        uint64 generation = uint64(install);
+        uint256 key = _key(generation, entityId, asset);
+        if (_budgets[key][account].isSet()) {
+            // The cleared budget has no per-call-cap bit: its cap slot is never read again.
+            _budgets[key][account] = Budget.wrap(0);
+            uint256 unlisted = _unlistAsset(account, install, entityId, asset);
+            if (unlisted != install) _installs[entityId][account] = unlisted;
+        }
         emit BudgetRemoved(account, entityId, asset);
     }
 
     /// @notice Allows or disallows a paymaster for the calling account's session `entityId`.
     function setPaymaster(uint32 entityId, address paymaster, bool allowed) external {
         address account = msg.sender;
-        _paymasters[_key(_installedGeneration(account, entityId), entityId, paymaster)][account] = allowed;
+        _paymasters[_key(uint64(_installedState(account, entityId)), entityId, paymaster)][account] = allowed;
         emit PaymasterSet(account, entityId, paymaster, allowed);
     }
 
-    // ─────────────────────────────────────────── hooks ───────────────────────────────────────────────
+    // ─────────────────────────────────────── validation hooks ────────────────────────────────────────
 
     /// @inheritdoc IValidationHookModule
     /// @dev `userOp.signature` here is the hook's data: empty, or the time the op expects to run at (uint40, 5
-    /// bytes) so the budgets' periods can roll over without TIMESTAMP. Returns the intersection of the periods'
-    /// windows as validAfter / validUntil.
+    /// bytes) so the budgets' periods can roll over without TIMESTAMP. Records the gas the account pays and one op
+    /// (with an op-count budget), refuses an op whose calldata alone exceeds a budget, and returns the intersection
+    /// of the checked budgets' period windows as validAfter / validUntil.
     function preUserOpValidationHook(
         uint32 entityId,
         PackedUserOperation calldata userOp,
@@ -261,7 +309,7 @@ contract SpendLimitHook is IValidationHookModule {
         }
 
         address account = msg.sender;
-        uint64 generation = _installedGeneration(account, entityId);
+        uint256 install = _installedState(account, entityId);
         Call[] memory calls = ExecutionCalldataLib.decodeCalls(userOp.callData, true);
 
         uint256 gasCost;
@@ -272,19 +320,22 @@ contract SpendLimitHook is IValidationHookModule {
                     userOp.preVerificationGas) * UserOperationLib.unpackMaxFeePerGas(userOp);
         } else {
             address paymaster = address(bytes20(userOp.paymasterAndData[:20]));
-            if (!_paymasters[_key(generation, entityId, paymaster)][account])
+            if (!_paymasters[_key(uint64(install), entityId, paymaster)][account])
                 revert SpendLimitPaymasterRefused(paymaster);
         }
 
-        Window memory window = _spendAll(account, generation, entityId, calls, gasCost, timeHint);
+        Window memory window = _checkOp(account, install, entityId, calls, gasCost, timeHint);
+        // Every period is at least MIN_PERIOD long, so a bounded window ends at MIN_PERIOD or later and its
+        // validUntil (end - 1) is never 0, which the EntryPoint would read as "no end".
         uint256 validAfter = window.start == 0 ? 0 : window.start - 1;
         uint256 validUntil = window.end == 0 ? 0 : window.end - 1;
         return _packValidationData(false, uint48(validUntil), uint48(validAfter));
     }
 
     /// @inheritdoc IValidationHookModule
-    /// @dev Runtime calls (the agent's EOA) pay their own gas: only values and tokens are charged, with the block's
-    /// time. `authorization` (the hook's data) must be empty.
+    /// @dev Runtime calls (the agent's EOA) pay their own gas: refuses a call whose calldata alone exceeds a budget,
+    /// with the block's time, and records one op (with an op-count budget); the execution hook charges what the call
+    /// then makes the account lose. `authorization` (the hook's data) must be empty.
     function preRuntimeValidationHook(
         uint32 entityId,
         address,
@@ -294,14 +345,93 @@ contract SpendLimitHook is IValidationHookModule {
     ) external {
         if (authorization.length != 0) revert SpendLimitHookDataInvalid();
         address account = msg.sender;
-        uint64 generation = _installedGeneration(account, entityId);
+        uint256 install = _installedState(account, entityId);
         // solhint-disable-next-line not-rely-on-time
-        _spendAll(account, generation, entityId, ExecutionCalldataLib.decodeCalls(data, false), 0, block.timestamp);
+        _checkOp(account, install, entityId, ExecutionCalldataLib.decodeCalls(data, false), 0, block.timestamp);
     }
 
     /// @inheritdoc IValidationHookModule
     /// @dev Signing spends nothing; whether a session may sign at all is the validation module's decision.
     function preSignatureValidationHook(uint32, address, bytes32, bytes calldata) external pure {}
+
+    // ─────────────────────────────────────── execution hooks ─────────────────────────────────────────
+
+    /// @inheritdoc IExecutionHookModule
+    /// @dev Snapshots the account's native balance, its balance of every budgeted token, and its allowance to each
+    /// spender that the execution's `approve` / `increaseAllowance` calls on a budgeted token name (found in
+    /// `data`: `execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context returned is
+    /// a sequence of 32-byte words: `nativeBalance ‖ tokenCount ‖ (token ‖ balance) x tokenCount ‖
+    /// (token ‖ spender ‖ allowance) x approvals`.
+    function preExecutionHook(
+        uint32 entityId,
+        address,
+        uint256,
+        bytes calldata data
+    ) external view returns (bytes memory context) {
+        address account = msg.sender;
+        uint256 install = _installedState(account, entityId);
+        uint64 generation = uint64(install);
+        uint256 tokenCount = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
+        // Approvals only matter on budgeted tokens (the validation hook refuses them on any other).
+        Call[] memory calls = tokenCount == 0 ? new Call[](0) : _executionCalls(data);
+        uint256[] memory words = new uint256[](_TOKENS_AT + 2 * tokenCount + _APPROVAL_WORDS * calls.length);
+        words[0] = account.balance;
+        words[1] = tokenCount;
+        for (uint256 i = 0; i < tokenCount; ++i) {
+            address token = _tokens[_key(generation, entityId, address(uint160(i)))][account];
+            words[_TOKENS_AT + 2 * i] = uint160(token);
+            words[_TOKENS_AT + 2 * i + 1] = IERC20(token).balanceOf(account);
+        }
+        uint256 approvalsAt = _TOKENS_AT + 2 * tokenCount;
+        uint256 used = approvalsAt;
+        for (uint256 i = 0; i < calls.length; ++i) {
+            (address token, address spender) = _approval(calls[i], words, tokenCount);
+            if (token == address(0) || _isListed(words, approvalsAt, used, token, spender)) continue;
+            words[used] = uint160(token);
+            words[used + 1] = uint160(spender);
+            words[used + 2] = IERC20(token).allowance(account, spender);
+            used += _APPROVAL_WORDS;
+        }
+        assembly ("memory-safe") {
+            // The array's words, as bytes: its length word becomes the byte length (no copy).
+            mstore(words, mul(used, 32))
+            context := words
+        }
+    }
+
+    /// @inheritdoc IExecutionHookModule
+    /// @dev Charges, at the block's time, what the account lost of native currency and of each budgeted token since
+    /// the pre execution hook, plus the increase of every allowance the execution approved. Reverts (and so does
+    /// the whole execution) if a charge exceeds a budget or per-call cap, or native currency left without a budget.
+    /// `preExecHookData` is the context of {preExecutionHook}.
+    function postExecutionHook(uint32 entityId, bytes calldata preExecHookData) external {
+        address account = msg.sender;
+        uint64 generation = uint64(_installedState(account, entityId));
+        // solhint-disable-next-line not-rely-on-time
+        uint256 time = block.timestamp;
+        uint256 nativeBefore = _word(preExecHookData, 0);
+        uint256 nativeBalance = account.balance;
+        if (nativeBalance < nativeBefore) {
+            uint256 lost = nativeBefore - nativeBalance;
+            _spend(account, generation, entityId, NATIVE, lost, lost, time);
+        }
+        uint256 approvalsAt = _TOKENS_AT + 2 * _word(preExecHookData, 1);
+        uint256 end = preExecHookData.length / 32;
+        for (uint256 i = _TOKENS_AT; i < approvalsAt; i += 2) {
+            address token = address(uint160(_word(preExecHookData, i)));
+            uint256 before = _word(preExecHookData, i + 1);
+            uint256 balance = IERC20(token).balanceOf(account);
+            uint256 outflow = balance < before ? before - balance : 0;
+            for (uint256 j = approvalsAt; j < end; j += _APPROVAL_WORDS) {
+                if (address(uint160(_word(preExecHookData, j))) != token) continue;
+                address spender = address(uint160(_word(preExecHookData, j + 1)));
+                uint256 allowanceBefore = _word(preExecHookData, j + 2);
+                uint256 allowance = IERC20(token).allowance(account, spender);
+                if (allowance > allowanceBefore) outflow += allowance - allowanceBefore;
+            }
+            if (outflow != 0) _spend(account, generation, entityId, token, outflow, outflow, time);
+        }
+    }
 
     // ───────────────────────────────────────────── views ─────────────────────────────────────────────
 
@@ -315,7 +445,7 @@ contract SpendLimitHook is IValidationHookModule {
         view
         returns (uint256 limit, uint256 spent, uint256 periodStart, uint256 periodLength, uint256 perCallCap)
     {
-        uint256 key = _key(_generations[entityId][account], entityId, asset);
+        uint256 key = _key(generationOf(account, entityId), entityId, asset);
         Budget budget = _budgets[key][account];
         return (
             budget.limit(),
@@ -333,7 +463,7 @@ contract SpendLimitHook is IValidationHookModule {
         uint32 entityId,
         address asset
     ) external view returns (uint256 remaining, uint256 periodEnd) {
-        Budget budget = _budgets[_key(_generations[entityId][account], entityId, asset)][account];
+        Budget budget = _budgets[_key(generationOf(account, entityId), entityId, asset)][account];
         if (!budget.isSet()) return (0, 0);
         uint256 start = budget.periodStart();
         uint256 length = budget.periodLength();
@@ -348,21 +478,31 @@ contract SpendLimitHook is IValidationHookModule {
         remaining = spent >= budget.limit() ? 0 : budget.limit() - spent;
     }
 
+    /// @notice The tokens `account`'s session `entityId` has budgets for (the execution hook snapshots each).
+    function budgetedTokensOf(address account, uint32 entityId) external view returns (address[] memory tokens) {
+        uint256 install = _installs[entityId][account];
+        uint64 generation = uint64(install);
+        tokens = new address[]((install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK);
+        for (uint256 i = 0; i < tokens.length; ++i) {
+            tokens[i] = _tokens[_key(generation, entityId, address(uint160(i)))][account];
+        }
+    }
+
     /// @notice Whether `account`'s session `entityId` may use `paymaster`.
     function isPaymasterAllowed(address account, uint32 entityId, address paymaster) external view returns (bool) {
-        return _paymasters[_key(_generations[entityId][account], entityId, paymaster)][account];
+        return _paymasters[_key(generationOf(account, entityId), entityId, paymaster)][account];
     }
 
     /// @notice The install generation of (account, entityId); 0 if never installed.
-    function generationOf(address account, uint32 entityId) external view returns (uint64) {
-        return _generations[entityId][account];
+    function generationOf(address account, uint32 entityId) public view returns (uint64) {
+        return uint64(_installs[entityId][account]);
     }
 
     // ─────────────────────────────────────────── metadata ────────────────────────────────────────────
 
     /// @inheritdoc IModule
     function moduleId() external pure returns (string memory) {
-        return "leash.spend-limit-hook.0.1.0";
+        return "leash.spend-limit-hook.0.2.0";
     }
 
     /// @inheritdoc IERC165
@@ -370,34 +510,41 @@ contract SpendLimitHook is IValidationHookModule {
         return
             interfaceId == type(IERC165).interfaceId ||
             interfaceId == type(IModule).interfaceId ||
-            interfaceId == type(IValidationHookModule).interfaceId;
+            interfaceId == type(IValidationHookModule).interfaceId ||
+            interfaceId == type(IExecutionHookModule).interfaceId;
     }
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
-    /// @dev Sums the op's spend per asset, then charges each asset once (one SLOAD + one SSTORE per asset): native
-    /// first, then the tokens in the order they first appear.
-    function _spendAll(
+    /// @dev Validation's checks of one op (or runtime call): sums the calldata's spends per asset and refuses the op
+    /// if any exceeds its budget or cap in the period containing `time`. Records only the gas (`gasCost`, part of
+    /// the native sum) and, with an op-count budget, one op; the execution hook charges the rest as measured.
+    /// Native first, then the tokens in the order they first appear, then the op count.
+    function _checkOp(
         address account,
-        uint64 generation,
+        uint256 install,
         uint32 entityId,
         Call[] memory calls,
         uint256 gasCost,
         uint256 time
     ) internal returns (Window memory window) {
+        uint64 generation = uint64(install);
         (uint256 nativeSpend, uint256[] memory tokenSpends) = _sumSpends(account, generation, entityId, calls, gasCost);
+        uint256 start;
+        uint256 length;
         // A zero native spend (a paymaster pays, no value) touches no budget.
-        if (nativeSpend != 0) window = _charge(account, generation, entityId, NATIVE, nativeSpend, time, window);
+        if (nativeSpend != 0) {
+            (start, length) = _spend(account, generation, entityId, NATIVE, nativeSpend, gasCost, time);
+            _narrow(window, start, length);
+        }
         for (uint256 i = 0; i < tokenSpends.length; i += 2) {
-            window = _charge(
-                account,
-                generation,
-                entityId,
-                address(uint160(tokenSpends[i])),
-                tokenSpends[i + 1],
-                time,
-                window
-            );
+            address token = address(uint160(tokenSpends[i]));
+            (start, length) = _spend(account, generation, entityId, token, tokenSpends[i + 1], 0, time);
+            _narrow(window, start, length);
+        }
+        if (install & _HAS_OPERATIONS_BUDGET != 0) {
+            (start, length) = _spend(account, generation, entityId, OPERATIONS, 1, 1, time);
+            _narrow(window, start, length);
         }
     }
 
@@ -434,6 +581,7 @@ contract SpendLimitHook is IValidationHookModule {
     }
 
     /// @dev Classifies a call: an ERC-20 spend (with its amount), a refused call on a budgeted token, or neither.
+    /// Empty calldata (a plain transfer, or a token's `receive`) is neither: what it makes leave is measured.
     function _tokenSpend(
         address account,
         uint64 generation,
@@ -441,7 +589,14 @@ contract SpendLimitHook is IValidationHookModule {
         Call memory call
     ) internal view returns (bool isTokenSpend, uint256 amount) {
         bytes memory data = call.data;
-        if (data.length < 4) return (false, 0);
+        if (data.length == 0) return (false, 0);
+        if (data.length < 4) {
+            // 1 to 3 bytes are no function call: only a fallback can take them, never on a budgeted token.
+            if (_budgets[_key(generation, entityId, call.target)][account].isSet()) {
+                revert SpendLimitTokenCallRefused(call.target, bytes4(data));
+            }
+            return (false, 0);
+        }
         bytes4 selector = bytes4(data);
         if (
             selector == IERC20.transfer.selector ||
@@ -472,32 +627,33 @@ contract SpendLimitHook is IValidationHookModule {
         return (false, 0);
     }
 
-    /// @dev Charges `amount` of `asset`, rolling the period over if `time` is in a later period; narrows `window`.
-    function _charge(
+    /// @dev Checks `amount` of `asset` against its budget in the period containing `time` (rolling the period over
+    /// if `time` is in a later one) and records `recorded` (at most `amount`) of it. Returns the period's start and
+    /// length (0: lifetime).
+    function _spend(
         address account,
         uint64 generation,
         uint32 entityId,
         address asset,
         uint256 amount,
-        uint256 time,
-        Window memory window
-    ) internal returns (Window memory) {
+        uint256 recorded,
+        uint256 time
+    ) internal returns (uint256 start, uint256 length) {
         uint256 key = _key(generation, entityId, asset);
         Budget budget = _budgets[key][account];
         if (!budget.isSet()) revert SpendLimitNoBudget(account, entityId, asset);
 
-        uint256 start = budget.periodStart();
-        uint256 length = budget.periodLength();
+        start = budget.periodStart();
+        length = budget.periodLength();
         uint256 spent = budget.spent();
+        bool rolled;
         if (length != 0) {
             uint256 current = _periodStartAt(start, length, time);
             if (current != start) {
                 start = current;
                 spent = 0;
-                emit BudgetPeriodStarted(account, entityId, asset, start);
+                rolled = true;
             }
-            if (start > window.start) window.start = start;
-            if (window.end == 0 || start + length < window.end) window.end = start + length;
         }
         if (budget.hasPerCallCap()) {
             uint256 cap = _perCallCaps[key][account];
@@ -505,15 +661,109 @@ contract SpendLimitHook is IValidationHookModule {
         }
         uint256 limit = budget.limit();
         if (amount > limit - spent) revert SpendLimitExceeded(account, entityId, asset, amount, limit - spent);
-        // spent + amount <= limit <= MAX_LIMIT: the pack cannot truncate.
-        _budgets[key][account] = BudgetPacking.pack(limit, spent + amount, start, length, budget.hasPerCallCap());
-        return window;
+        if (recorded == 0) return (start, length);
+        // spent + recorded <= spent + amount <= limit <= MAX_LIMIT: the pack cannot truncate.
+        _budgets[key][account] = BudgetPacking.pack(limit, spent + recorded, start, length, budget.hasPerCallCap());
+        if (rolled) emit BudgetPeriodStarted(account, entityId, asset, start);
+    }
+
+    /// @dev Narrows `window` to the period [start, start + length) (a lifetime budget, length 0, does not narrow).
+    function _narrow(Window memory window, uint256 start, uint256 length) internal pure {
+        if (length == 0) return;
+        if (start > window.start) window.start = start;
+        uint256 end = start + length;
+        if (window.end == 0 || end < window.end) window.end = end;
     }
 
     /// @dev The start of the period containing `time` on the grid `start + k * length`; never before `start`.
     function _periodStartAt(uint256 start, uint256 length, uint256 time) internal pure returns (uint256) {
         if (time < start + length) return start;
         return start + ((time - start) / length) * length;
+    }
+
+    /// @dev The calls of the execution `data` describes: `execute` / `executeBatch` calldata, or `executeUserOp`
+    /// calldata wrapping one of them. Anything else makes no calls of the account: none.
+    function _executionCalls(bytes calldata data) internal pure returns (Call[] memory calls) {
+        if (data.length >= 4 && bytes4(data[:4]) == IAccountExecute.executeUserOp.selector) {
+            data = ExecutionCalldataLib.userOpCallData(data);
+            // Behind executeUserOp the op's callData still starts with that selector.
+            if (data.length >= 4) data = data[4:];
+        }
+        if (!ExecutionCalldataLib.isExecuteCalldata(data)) return new Call[](0);
+        return ExecutionCalldataLib.decodeCalls(data, false);
+    }
+
+    /// @dev The (token, spender) of `call` if it is an `approve` / `increaseAllowance` on one of the `tokenCount`
+    /// budgeted tokens listed in `words`; (0, 0) otherwise. A spender word with dirty high bits: a Solidity token
+    /// refuses the call, a token that masks them uses the low 20 bytes, which is the spender returned.
+    function _approval(
+        Call memory call,
+        uint256[] memory words,
+        uint256 tokenCount
+    ) internal pure returns (address token, address spender) {
+        bytes memory data = call.data;
+        if (data.length < _TWO_ARGS_LENGTH) return (address(0), address(0));
+        bytes4 selector = bytes4(data);
+        if (selector != IERC20.approve.selector && selector != _INCREASE_ALLOWANCE) return (address(0), address(0));
+        for (uint256 i = 0; i < tokenCount; ++i) {
+            if (words[_TOKENS_AT + 2 * i] != uint160(call.target)) continue;
+            uint256 word;
+            assembly ("memory-safe") {
+                word := mload(add(data, _FIRST_ARG_END))
+            }
+            return (call.target, address(uint160(word)));
+        }
+        return (address(0), address(0));
+    }
+
+    /// @dev Whether (token, spender) is already among the approvals in `words[from:to]`.
+    function _isListed(
+        uint256[] memory words,
+        uint256 from,
+        uint256 to,
+        address token,
+        address spender
+    ) internal pure returns (bool) {
+        for (uint256 j = from; j < to; j += _APPROVAL_WORDS) {
+            if (words[j] == uint160(token) && words[j + 1] == uint160(spender)) return true;
+        }
+        return false;
+    }
+
+    /// @dev Word `index` of a context (bounds-checked).
+    function _word(bytes calldata context, uint256 index) internal pure returns (uint256) {
+        return uint256(bytes32(context[index * 32:index * 32 + 32]));
+    }
+
+    /// @dev Lists `asset` in the install slot `install` (and the token list) if it is a token or {OPERATIONS};
+    /// returns the updated install slot (the caller writes it).
+    function _listAsset(address account, uint256 install, uint32 entityId, address asset) internal returns (uint256) {
+        if (asset == NATIVE) return install;
+        if (asset == OPERATIONS) return install | _HAS_OPERATIONS_BUDGET;
+        uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
+        if (count == MAX_BUDGETS) revert SpendLimitTooManyEntries(count + 1, 0);
+        _tokens[_key(uint64(install), entityId, address(uint160(count)))][account] = asset;
+        // count < MAX_BUDGETS = 16: the count fits its 8 bits.
+        return install + (1 << _TOKEN_COUNT_SHIFT);
+    }
+
+    /// @dev Removes `asset` from the install slot `install` (and the token list, moving the last token into its
+    /// place); returns the updated install slot (the caller writes it).
+    function _unlistAsset(address account, uint256 install, uint32 entityId, address asset) internal returns (uint256) {
+        if (asset == NATIVE) return install;
+        if (asset == OPERATIONS) return install & ~_HAS_OPERATIONS_BUDGET;
+        uint64 generation = uint64(install);
+        uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
+        uint256 lastKey = _key(generation, entityId, address(uint160(count - 1)));
+        address last = _tokens[lastKey][account];
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 key = _key(generation, entityId, address(uint160(i)));
+            if (_tokens[key][account] != asset) continue;
+            _tokens[key][account] = last;
+            _tokens[lastKey][account] = address(0);
+            return install - (1 << _TOKEN_COUNT_SHIFT);
+        }
+        return install;
     }
 
     function _setBudget(
@@ -528,7 +778,9 @@ contract SpendLimitHook is IValidationHookModule {
         uint256 spent
     ) internal {
         if (limit == 0 || limit > BudgetPacking.MAX_LIMIT) revert SpendLimitLimitOutOfRange(limit);
-        if (periodLength > BudgetPacking.MAX_PERIOD) revert SpendLimitPeriodOutOfRange(periodLength);
+        if (periodLength > BudgetPacking.MAX_PERIOD || (periodLength != 0 && periodLength < MIN_PERIOD)) {
+            revert SpendLimitPeriodOutOfRange(periodLength);
+        }
         if (periodStart > BudgetPacking.MAX_TIME) revert SpendLimitPeriodStartOutOfRange(periodStart);
         uint256 key = _key(generation, entityId, asset);
         // A lowered limit keeps what was spent: the remaining budget is then zero, never negative.
@@ -538,9 +790,10 @@ contract SpendLimitHook is IValidationHookModule {
         emit BudgetSet(account, entityId, asset, limit, periodLength, perCallCap, periodStart, kept);
     }
 
-    function _installedGeneration(address account, uint32 entityId) internal view returns (uint64 generation) {
-        generation = _generations[entityId][account];
-        if (generation == 0) revert SpendLimitNotInstalled(account, entityId);
+    /// @dev The install slot of (account, entityId); reverts if the hook is not installed there.
+    function _installedState(address account, uint32 entityId) internal view returns (uint256 install) {
+        install = _installs[entityId][account];
+        if (install & _GENERATION_MASK == 0) revert SpendLimitNotInstalled(account, entityId);
     }
 
     function _key(uint64 generation, uint32 entityId, address asset) internal pure returns (uint256) {

@@ -143,7 +143,12 @@ export async function runGasBenchmark(
   ): Promise<void> {
     const time = await atNextTime();
     // The spend-limit hook takes the op's expected time as its data; a session without the hook takes none.
-    const { op } = await sessionOp(f, callData, { sessionId, timeHint: hasSpendLimitHook ? time : undefined });
+    // With the hook the op goes through executeUserOp (its execution hook measures what leaves the account).
+    const { op } = await sessionOp(f, callData, {
+      sessionId,
+      timeHint: hasSpendLimitHook ? time : undefined,
+      raw: !hasSpendLimitHook,
+    });
     const receipt = await sendOp(ethers, f.entryPoint, op);
     if (scenario !== undefined) record(scenario, receipt, opSucceeded(f.entryPoint, receipt));
   }

@@ -361,15 +361,24 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
       });
     });
 
-    // The same limit on validation hooks (255) cannot be reached: the duplicate scan makes ~200 hooks cost 16.3 M
-    // gas, and a transaction may use at most 2^24 (EIP-7825).
-    describe("when a validation would get more than 255 execution hooks", function () {
+    // Duplicates are looked for among the install's own items (calldata), not in storage, so both limits are
+    // reachable within a transaction's gas.
+    describe("when a validation would get more than 255 hooks of a kind", function () {
       const hooksOf = (f: Fixture, count: number, encode: (fn: ModuleFunction) => string) =>
         Array.from({ length: count }, (_, entityId) => encode({ module: f.hooks.target as string, entityId }));
 
       it("reverts with AccountTooManyHooks if a 256th execution hook is listed", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
         const hooks = hooksOf(f, 256, (fn) => encodeExecutionHook(fn, { pre: true, post: false }));
+        await expect(ownerCall(f, installSecondValidation(f, { hooks }))).to.be.revertedWithCustomError(
+          f.account,
+          "AccountTooManyHooks",
+        );
+      });
+
+      it("reverts with AccountTooManyHooks if a 256th validation hook is listed", async function () {
+        const f = await networkHelpers.loadFixture(accountFixture);
+        const hooks = hooksOf(f, 256, (fn) => encodeValidationHook(fn));
         await expect(ownerCall(f, installSecondValidation(f, { hooks }))).to.be.revertedWithCustomError(
           f.account,
           "AccountTooManyHooks",

@@ -6,6 +6,7 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { parseEther, parseUnits, type HDNodeWallet, type TypedDataField } from "ethers";
 
+import { withExecuteUserOp } from "../../client/agent.js";
 import type { DeferredInstall } from "../../client/encoding.js";
 import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
@@ -157,6 +158,11 @@ export interface SessionOpOptions {
   overrides?: Partial<UserOperation>;
   /** A deferred install the account runs before validating (e.g. an owner-signed grant). */
   deferredInstall?: DeferredInstall;
+  /**
+   * Send `callData` as given instead of behind `executeUserOp` (which a session needs for its execution hooks),
+   * to test what the account and the modules do with such ops.
+   */
+  raw?: boolean;
 }
 
 /** Builds and signs the agent's op for `callData` on the session. */
@@ -164,7 +170,7 @@ export async function sessionOp(f: SessionFixture, callData: string, options: Se
   const sessionId = options.sessionId ?? SESSION_ID;
   return buildSignedOp(f.entryPoint, {
     sender: options.sender ?? f.accountAddress,
-    callData,
+    callData: options.raw === true ? callData : withExecuteUserOp(callData),
     selection: {
       validation: { module: f.sessionModule.target as string, entityId: sessionId },
       isGlobal: false,

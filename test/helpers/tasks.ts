@@ -13,6 +13,7 @@ import { parseEther, parseUnits } from "ethers";
 
 import { saveLeashAddresses, type LeashChainAddresses } from "../../client/addresses.js";
 import { sendUserOpDirect } from "../../client/actions.js";
+import { encodeSessionCalls } from "../../client/agent.js";
 import { encodeOwnerCall } from "../../client/owner.js";
 import { encodeTimeHint, sessionNonceKey } from "../../client/session.js";
 import { buildUserOp, signUserOp } from "../../client/userOp.js";
@@ -139,11 +140,12 @@ export async function agentPaysUsdc(
   amount: bigint,
 ) {
   const { ethers, networkHelpers } = connection;
-  const accountContract = await ethers.getContractAt("ModularAccount", account);
-  const callData = accountContract.interface.encodeFunctionData("execute", [
-    await f.usdc.getAddress(),
-    0n,
-    f.usdc.interface.encodeFunctionData("transfer", [to, amount]),
+  const callData = encodeSessionCalls([
+    {
+      target: await f.usdc.getAddress(),
+      value: 0n,
+      data: f.usdc.interface.encodeFunctionData("transfer", [to, amount]),
+    },
   ]);
   const time = BigInt(await networkHelpers.time.latest()) + 1n;
   const unsigned = await buildUserOp({

@@ -561,7 +561,7 @@ describe("SessionKeyValidationModule", function () {
       const uninstall = f.account.interface.encodeFunctionData("uninstallValidation", [
         entity,
         ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]),
-        [ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID])],
+        [ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]), "0x"],
       ]);
       await expect(ownerCall(f, uninstall))
         .to.emit(f.account, "ValidationUninstalled")
@@ -631,7 +631,7 @@ describe("SessionKeyValidationModule", function () {
       const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
       const data = ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]);
       await (
-        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data]]))
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data, "0x"]]))
       ).wait();
       await expect(f.sessionModule.grantWithSignature(grant, signature))
         .to.be.revertedWithCustomError(f.sessionModule, "SessionNonceUsed")
@@ -902,7 +902,7 @@ describe("SessionKeyValidationModule", function () {
       const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
       const data = ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]);
       await (
-        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data]]))
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data, "0x"]]))
       ).wait();
       const narrower = typicalSession(f, { scope: [{ target: f.stranger.address, selector: SELECTOR_NO_CALLDATA }] });
       await (await grantByTransaction(f, narrower)).wait();

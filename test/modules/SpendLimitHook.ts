@@ -388,15 +388,16 @@ describe("SpendLimitHook", function () {
       expect(await ethers.provider.getBalance(f.accountAddress)).to.equal(before);
     });
 
-    it("T8: counts the gas of an op whose execution reverts", async function () {
+    it("T8: counts the gas of an op whose execution reverts, and no token that did not move", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
-      // Transfer to the zero address: USDC reverts in execution, after validation charged the budgets.
+      // Transfer to the zero address: USDC reverts in execution, after validation charged the gas. The token
+      // budget is charged what left the account (nothing), no longer the calldata's amount.
       const failing = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, ZeroAddress, USDC("1")));
       const { op } = await sessionOp(f, failing);
       const receipt = await sendOp(ethers, f.entryPoint, op);
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
       expect(await spent(f, NATIVE_ASSET)).to.equal(MAX_GAS_COST);
-      expect(await spent(f, f.usdc.target as string)).to.equal(USDC("1"));
+      expect(await spent(f, f.usdc.target as string)).to.equal(0n);
     });
 
     it("T8: stops many tiny ops once their gas has used up the native budget", async function () {
@@ -626,7 +627,7 @@ describe("SpendLimitHook", function () {
       const entity = encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID });
       const data = ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [SESSION_ID]);
       await (
-        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data]]))
+        await ownerCall(f, f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, [data, "0x"]]))
       ).wait();
       // The new grant has a native budget only: the old USDC budget must not come back.
       const regrant = typicalSession(f, {
@@ -867,7 +868,7 @@ describe("SpendLimitHook install rules", function () {
 
   it("reports its module id and a zero remaining budget for an asset without one", async function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
-    expect(await f.spendLimitHook.moduleId()).to.equal("leash.spend-limit-hook.0.1.0");
+    expect(await f.spendLimitHook.moduleId()).to.equal("leash.spend-limit-hook.0.2.0");
     expect(await f.spendLimitHook.remainingBudget(f.accountAddress, SESSION_ID, f.stranger.address)).to.deep.equal([
       0n,
       0n,

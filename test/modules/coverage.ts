@@ -121,6 +121,8 @@ describe("SpendLimitHook (coverage)", function () {
   describe("preUserOpValidationHook's validity window", function () {
     const NATIVE_LIMIT = parseEther("1");
     const VALUE = 1_000n;
+    /** The op's maximum gas cost: preVerificationGas 700 at 1 wei per gas. */
+    const GAS_COST = 700n;
 
     /** The stranger's EOA stands in for an account: entity 1 with a lifetime native budget only. */
     async function lifetimeFixture() {
@@ -130,15 +132,15 @@ describe("SpendLimitHook (coverage)", function () {
         [1, f.now, [NATIVE_ASSET], [NATIVE_LIMIT], [0n], [0n], []],
       );
       await (await f.spendLimitHook.connect(f.stranger).onInstall(install)).wait();
-      // No gas to charge (zero gas limits and fees): only the call's value is spent.
+      // Validation records the gas (GAS_COST) and checks the value; the execution hook charges the value.
       const op = {
         sender: f.stranger.address,
         nonce: 0n,
         initCode: "0x",
         callData: f.account.interface.encodeFunctionData("execute", [f.recipient, VALUE, "0x"]),
         accountGasLimits: ZeroHash,
-        preVerificationGas: 0n,
-        gasFees: ZeroHash,
+        preVerificationGas: GAS_COST,
+        gasFees: ethers.zeroPadValue("0x01", 32),
         paymasterAndData: "0x",
         signature: "0x",
       };
@@ -151,14 +153,14 @@ describe("SpendLimitHook (coverage)", function () {
         const hook = f.spendLimitHook.connect(f.stranger);
         expect(await hook.preUserOpValidationHook.staticCall(1, f.op, ZeroHash)).to.equal(0n);
         await (await hook.preUserOpValidationHook(1, f.op, ZeroHash)).wait();
-        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).spent).to.equal(VALUE);
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).spent).to.equal(GAS_COST);
       });
 
       it("reports the lifetime budget's remainder with no period end", async function () {
         const f = await networkHelpers.loadFixture(lifetimeFixture);
         await (await f.spendLimitHook.connect(f.stranger).preUserOpValidationHook(1, f.op, ZeroHash)).wait();
         expect(await f.spendLimitHook.remainingBudget(f.stranger.address, 1, NATIVE_ASSET)).to.deep.equal([
-          NATIVE_LIMIT - VALUE,
+          NATIVE_LIMIT - GAS_COST,
           0n,
         ]);
       });
