@@ -3,14 +3,20 @@
  * session, adds the spend-limit time hint, signs it with the session key and sends it to a bundler or straight to
  * `EntryPoint.handleOps`. A refused op throws the typed errors of client/errors.ts. The key itself: client/agentKey.ts.
  */
-import { concat, type Provider, type Signer, type SigningKey } from "ethers";
+import { concat, ZeroAddress, type Provider, type Signer, type SigningKey } from "ethers";
 
-import { ModularAccount__factory, type EntryPoint } from "../typechain-types/index.js";
+import {
+  ModularAccount__factory,
+  SessionKeyValidationModule__factory,
+  SpendLimitHook__factory,
+  type EntryPoint,
+} from "../typechain-types/index.js";
 import { sendUserOpDirect } from "./actions.js";
 import {
   bundlerTimeHint,
   fillGasAndSign,
   sendUserOpToBundler,
+  type GasCaps,
   waitForUserOpReceipt,
   type BundlerClient,
 } from "./bundler.js";
@@ -53,6 +59,11 @@ export interface SendSessionUserOpParameters {
    * within the local clock when a bundler is used ({@link bundlerTimeHint}).
    */
   timeHint?: bigint;
+  /**
+   * The most the agent signs for when a bundler fills the gas (default DEFAULT_GAS_CAPS). The op's maximum gas cost
+   * must also fit the session's remaining native budget after the calls' values, read from the chain.
+   */
+  caps?: GasCaps;
 }
 
 /** The outcome of an op that passed validation. */
@@ -86,6 +97,19 @@ export function withExecuteUserOp(callData: string): string {
   return callData.startsWith(selector) ? callData : concat([selector, callData]);
 }
 
+/**
+ * What the op's gas may cost the account: the session's remaining native budget less the calls' values, or
+ * undefined for a session without a spend-limit hook (nothing to bound it by). Read now from the chain.
+ */
+async function nativeGasBudget(session: AgentSession, provider: Provider, values: bigint): Promise<bigint | undefined> {
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const hookAddress = await module.SPEND_LIMIT_HOOK();
+  if (hookAddress === ZeroAddress) return undefined;
+  const hook = SpendLimitHook__factory.connect(hookAddress, provider);
+  const [remaining] = await hook.remainingBudget(session.account, session.sessionId, await hook.NATIVE());
+  return remaining > values ? remaining - values : 0n;
+}
+
 async function latestBlockTime(provider: Provider): Promise<bigint> {
   const block = await provider.getBlock("latest");
   if (block === null) throw new Error("the node returned no latest block: check the RPC URL");
@@ -117,12 +141,15 @@ export async function sendSessionUserOp(parameters: SendSessionUserOpParameters)
     hookData: [encodeTimeHint(time)],
   };
   if ("bundler" in via) {
+    const values = parameters.calls.reduce((sum, call) => sum + call.value, 0n);
     const op = await fillGasAndSign({
       client: via.bundler,
       entryPoint,
       op: unsigned,
       signingKey: session.signingKey,
       selection,
+      caps: parameters.caps,
+      nativeBudget: await nativeGasBudget(session, provider, values),
     });
     const receipt = await waitForUserOpReceipt(via.bundler, await sendUserOpToBundler(via.bundler, op));
     return { success: receipt.success, revertData: receipt.reason, transactionHash: receipt.transactionHash };

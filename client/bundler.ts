@@ -8,7 +8,7 @@ import { getBytes, hexlify, JsonRpcProvider, toBeHex, type SigningKey } from "et
 
 import type { EntryPoint } from "../typechain-types/index.js";
 import type { ValidationSelection } from "./encoding.js";
-import { decodeUserOpRefusal } from "./errors.js";
+import { decodeUserOpRefusal, GasCapExceededError } from "./errors.js";
 import { signUserOp, type UserOperation } from "./userOp.js";
 
 /** Length of the paymaster address in `paymasterAndData`. */
@@ -89,12 +89,108 @@ export function bundlerTimeHint(latestBlockTime: bigint, nowMs: number = Date.no
 export interface BundlerClient {
   provider: JsonRpcProvider;
   entryPoint: string;
+  /** How refusals name the service (default: "bundler"). */
+  label?: string;
 }
 
 /** Connects to a bundler's JSON-RPC URL for `entryPoint` (no batching: some bundlers refuse batches). */
 export function createBundlerClient(url: string, entryPoint: string): BundlerClient {
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });
-  return { provider, entryPoint };
+  return { provider, entryPoint, label: `bundler ${url}` };
+}
+
+/**
+ * The most an agent signs for, whatever a bundler or paymaster service answers (THREATS 32). Limits are gas units;
+ * `maxFeePerGas` and `maxCost` are wei. Every field over its cap is refused with {@link GasCapExceededError} before
+ * anything is signed with it.
+ */
+export interface GasCaps {
+  verificationGasLimit: bigint;
+  callGasLimit: bigint;
+  preVerificationGas: bigint;
+  /** Paymaster verification and post-op gas limits, each. */
+  paymasterGasLimit: bigint;
+  /** Most fee per gas the op may offer (undefined: no cap beyond `maxCost` and the budget). */
+  maxFeePerGas?: bigint;
+  /** Most the op may cost at its maximum, `(sum of gas limits) × maxFeePerGas` (undefined: the budget only). */
+  maxCost?: bigint;
+}
+
+/**
+ * Default caps: well above what a Leash session op needs on an L1 or a rollup (its validation takes about 150,000
+ * gas, its estimate on Alto about 200,000), and far below what drains a budget. A chain whose `preVerificationGas`
+ * carries large L1 data fees (e.g. Arbitrum) may need a higher `preVerificationGas` cap.
+ */
+export const DEFAULT_GAS_CAPS: GasCaps = {
+  verificationGasLimit: 2_000_000n,
+  callGasLimit: 10_000_000n,
+  preVerificationGas: 2_000_000n,
+  paymasterGasLimit: 1_000_000n,
+};
+
+/** The op's maximum gas cost, as EntryPoint v0.8 computes its prefund: every gas limit times `maxFeePerGas`. */
+export function maxGasCost(op: UserOperation): bigint {
+  const paymasterAndData = getBytes(op.paymasterAndData);
+  let paymasterGas = 0n;
+  if (paymasterAndData.length >= PAYMASTER_ADDRESS_BYTES + 2 * PAYMASTER_GAS_BYTES) {
+    const { verification, postOp } = paymasterGasLimits(paymasterAndData);
+    paymasterGas = verification + postOp;
+  }
+  return (op.verificationGasLimit + op.callGasLimit + op.preVerificationGas + paymasterGas) * op.maxFeePerGas;
+}
+
+function paymasterGasLimits(paymasterAndData: Uint8Array): { verification: bigint; postOp: bigint } {
+  const gasStart = PAYMASTER_ADDRESS_BYTES;
+  const postOpStart = gasStart + PAYMASTER_GAS_BYTES;
+  return {
+    verification: BigInt(hexlify(paymasterAndData.slice(gasStart, postOpStart))),
+    postOp: BigInt(hexlify(paymasterAndData.slice(postOpStart, postOpStart + PAYMASTER_GAS_BYTES))),
+  };
+}
+
+/** What {@link checkGasCaps} needs. */
+export interface CheckGasCapsParameters {
+  op: UserOperation;
+  caps: GasCaps;
+  /** The service whose answer filled the op, for the refusal's message. */
+  service: string;
+  /**
+   * The most the op's gas may cost the account in wei: the session's remaining native budget less the op's call
+   * values (undefined when a paymaster pays, or the budget is unknown).
+   */
+  nativeBudget?: bigint;
+}
+
+/** Throws {@link GasCapExceededError} for the first field of `op` over its cap; returns the op's maximum gas cost. */
+export function checkGasCaps(parameters: CheckGasCapsParameters): bigint {
+  const { op, caps, service } = parameters;
+  const refuse = (field: string, requested: bigint, cap: bigint, hint: string) => {
+    if (requested > cap) throw new GasCapExceededError(service, field, requested, cap, hint);
+  };
+  const raise = (field: string) => `raise GasCaps.${field} if the service is right`;
+  refuse("verificationGasLimit", op.verificationGasLimit, caps.verificationGasLimit, raise("verificationGasLimit"));
+  refuse("callGasLimit", op.callGasLimit, caps.callGasLimit, raise("callGasLimit"));
+  refuse("preVerificationGas", op.preVerificationGas, caps.preVerificationGas, raise("preVerificationGas"));
+  const paymasterAndData = getBytes(op.paymasterAndData);
+  if (paymasterAndData.length >= PAYMASTER_ADDRESS_BYTES + 2 * PAYMASTER_GAS_BYTES) {
+    const { verification, postOp } = paymasterGasLimits(paymasterAndData);
+    refuse("paymasterVerificationGasLimit", verification, caps.paymasterGasLimit, raise("paymasterGasLimit"));
+    refuse("paymasterPostOpGasLimit", postOp, caps.paymasterGasLimit, raise("paymasterGasLimit"));
+  }
+  if (caps.maxFeePerGas !== undefined) {
+    refuse("maxFeePerGas", op.maxFeePerGas, caps.maxFeePerGas, raise("maxFeePerGas"));
+  }
+  const cost = maxGasCost(op);
+  if (caps.maxCost !== undefined) refuse("maxCost", cost, caps.maxCost, raise("maxCost"));
+  if (parameters.nativeBudget !== undefined) {
+    refuse(
+      "maxGasCost",
+      cost,
+      parameters.nativeBudget,
+      "more than the session's remaining native budget allows after the op's values; wait for the next period",
+    );
+  }
+  return cost;
 }
 
 /** Runs a bundler call; a refusal it reports becomes the typed error of client/errors.ts. */
@@ -142,18 +238,29 @@ export interface FillGasAndSignParameters {
   op: UserOperation;
   signingKey: SigningKey;
   selection: ValidationSelection;
+  /** The most the agent signs for (default {@link DEFAULT_GAS_CAPS}); the provisional op must be within them too. */
+  caps?: GasCaps;
+  /** The most the op's gas may cost the account, in wei (see {@link CheckGasCapsParameters.nativeBudget}). */
+  nativeBudget?: bigint;
 }
 
 /**
- * Signs the op with its provisional limits, has the bundler estimate the real ones, and signs again with them.
- * Each estimated limit is used as is: a Leash session's native budget pays the op's maximum gas cost, so padding the
- * limits would spend budget for nothing.
+ * Signs the op with its provisional limits, has the bundler estimate the real ones, checks them against the caps
+ * and the session's native budget (THREATS 32), and signs again with them. Each estimated limit is used as is: a
+ * Leash session's native budget pays the op's maximum gas cost, so padding the limits would spend budget for nothing.
+ * Throws {@link GasCapExceededError}, naming the bundler, before signing anything over the caps.
  */
 export async function fillGasAndSign(parameters: FillGasAndSignParameters): Promise<UserOperation> {
   const { client, entryPoint, signingKey, selection } = parameters;
+  const caps = parameters.caps ?? DEFAULT_GAS_CAPS;
+  const { nativeBudget } = parameters;
+  // The provisional op is only sent for the estimate; its limits are the caller's own, within the caps.
+  checkGasCaps({ op: parameters.op, caps, service: "caller (provisional gas)" });
   const provisional = await signUserOp(entryPoint, parameters.op, signingKey, selection);
   const estimate = await estimateUserOpGas(client, provisional.op);
-  const signed = await signUserOp(entryPoint, { ...parameters.op, ...estimate }, signingKey, selection);
+  const filled = { ...parameters.op, ...estimate };
+  checkGasCaps({ op: filled, caps, service: client.label ?? "bundler", nativeBudget });
+  const signed = await signUserOp(entryPoint, filled, signingKey, selection);
   return signed.op;
 }
 

@@ -63,6 +63,26 @@ export class SessionSignatureError extends UserOpRefusedError {
   override readonly name = "SessionSignatureError";
 }
 
+/**
+ * A bundler or paymaster service answered gas limits or fees over the agent's caps ({@link GasCaps} in
+ * client/bundler.ts), so the agent signed nothing (THREATS 32): a service that inflates `preVerificationGas` or a
+ * limit would otherwise turn the session's native budget into fees for whoever bundles the op.
+ */
+export class GasCapExceededError extends Error {
+  override readonly name = "GasCapExceededError";
+  constructor(
+    /** The service that answered, e.g. "bundler http://127.0.0.1:4337". */
+    readonly service: string,
+    /** The op field or figure over its cap (`preVerificationGas`, `maxCost`, `nativeBudget`, ...). */
+    readonly field: string,
+    readonly requested: bigint,
+    readonly cap: bigint,
+    hint: string,
+  ) {
+    super(`the ${service} asked for ${field} ${requested}, more than the cap of ${cap}: nothing was signed (${hint})`);
+  }
+}
+
 const entryPointInterface = EntryPoint__factory.createInterface();
 const moduleInterfaces: Interface[] = [
   SessionKeyValidationModule__factory.createInterface(),
