@@ -38,7 +38,16 @@ import {
   parseTime,
   RESERVED_SESSION_ID,
 } from "./parse.js";
-import { NATIVE_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA, type SessionDescription } from "./session.js";
+import {
+  isPseudoAsset,
+  NATIVE_ASSET,
+  OPERATIONS_ASSET,
+  SELECTOR_ANY,
+  SELECTOR_NO_CALLDATA,
+  SPONSORED_FEE_ASSET,
+  SPONSORED_GAS_ASSET,
+  type SessionDescription,
+} from "./session.js";
 
 /** Entity id of the owner validation on accounts made by the Leash factory. */
 export const OWNER_ENTITY_ID = 0;
@@ -118,9 +127,25 @@ export interface GrantInput {
   /** Most native value one call may carry, in ETH (default: the ETH budget's limit, or 0 without one). */
   perCallCap?: string;
   paymasters?: string[];
+  /**
+   * With paymasters: the most their sponsored ops may cost per period, `<amount> ETH/<period>` (default
+   * {@link DEFAULT_SPONSORED_GAS}). Refused without paymasters.
+   */
+  sponsoredGas?: string;
+  /** With paymasters: the most `maxFeePerGas` a sponsored op may offer, `<n> gwei` (default {@link DEFAULT_MAX_FEE}). */
+  maxFee?: string;
   /** The session id (default: the next free one). */
   sessionId?: string;
 }
+
+/** The sponsored-gas budget a grant with paymasters gets unless the owner gives one (THREATS 22). */
+export const DEFAULT_SPONSORED_GAS = "0.01 ETH/day";
+/** The fee cap of sponsored ops a grant with paymasters gets unless the owner gives one (THREATS 22). */
+export const DEFAULT_MAX_FEE = "100 gwei";
+/** How the summary names the pseudo-assets of the spend-limit hook. */
+export const OPERATIONS_LABEL = { symbol: "ops", decimals: 0 } as const;
+export const SPONSORED_GAS_LABEL = { symbol: "ETH of sponsored gas", decimals: 18 } as const;
+export const SPONSORED_FEE_LABEL = { symbol: "gwei", decimals: 9 } as const;
 
 /** What {@link prepareGrant} needs. */
 export interface PrepareGrantParameters {
@@ -221,6 +246,7 @@ async function resolveAsset(
   field: string,
 ): Promise<AssetLabel> {
   if (asset === "ETH") return { address: NATIVE_ASSET, ...NATIVE_LABEL };
+  if (asset === "OPS") return { address: OPERATIONS_ASSET, ...OPERATIONS_LABEL };
   if (asset.startsWith("0x")) {
     if (asset === NATIVE_ASSET) return { address: NATIVE_ASSET, ...NATIVE_LABEL };
     return readTokenLabel(provider, asset, field);
@@ -327,7 +353,7 @@ export interface ReadStandingAllowancesParameters {
   provider: Provider;
   addresses: LeashChainAddresses;
   account: string;
-  /** The targets in scope (duplicates are read once). */
+  /** The targets in scope and the allowed paymasters (an ERC-20 paymaster pulls its fees); duplicates read once. */
   targets: string[];
   /** The grant's budget assets, already read (native ones are skipped). */
   budgetAssets: AssetLabel[];
@@ -345,7 +371,7 @@ export async function readStandingAllowances(
   const spenders = [...new Map(parameters.targets.map((target) => [target.toLowerCase(), target])).values()];
   const tokens = new Map<string, { address: string; label?: AssetLabel; bookSymbol?: string }>();
   for (const asset of parameters.budgetAssets) {
-    if (asset.address !== NATIVE_ASSET) {
+    if (!isPseudoAsset(asset.address)) {
       tokens.set(asset.address.toLowerCase(), { address: asset.address, label: asset });
     }
   }
@@ -470,6 +496,48 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     budgetAssets.push(label);
     budgetEntries.push({ asset: label.address, limit, period: budget.period, perCallCap });
   }
+  if (paymasters.length === 0 && (input.sponsoredGas !== undefined || input.maxFee !== undefined)) {
+    throw new InvalidAmountError(
+      "--sponsored-gas / --max-fee: they bound what paymasters pay for the agent; give --paymaster too, or drop them",
+      "--sponsored-gas",
+    );
+  }
+  if (paymasters.length > 0) {
+    // Whenever a paymaster may pay, its sponsored ops are bounded: a budget of their maximum cost and a fee cap.
+    const sponsoredText = input.sponsoredGas ?? DEFAULT_SPONSORED_GAS;
+    const sponsored = parseBudget(sponsoredText, "--sponsored-gas");
+    if (sponsored.asset !== "ETH" || sponsored.cap !== undefined) {
+      throw new InvalidAmountError(
+        `--sponsored-gas: "${sponsoredText}" must be "<amount> ETH/<period>", e.g. "${DEFAULT_SPONSORED_GAS}"`,
+        "--sponsored-gas",
+      );
+    }
+    const feeText = input.maxFee ?? DEFAULT_MAX_FEE;
+    const fee = /^(\S+)\s*gwei$/i.exec(feeText.trim());
+    if (fee === null) {
+      throw new InvalidAmountError(`--max-fee: "${feeText}" is not "<n> gwei", e.g. "${DEFAULT_MAX_FEE}"`, "--max-fee");
+    }
+    budgetAssets.push({ address: SPONSORED_GAS_ASSET, ...SPONSORED_GAS_LABEL });
+    budgetEntries.push({
+      asset: SPONSORED_GAS_ASSET,
+      limit: parseAmount(sponsored.amount, NATIVE_LABEL.decimals, "--sponsored-gas"),
+      period: sponsored.period,
+      perCallCap: 0n,
+    });
+    budgetAssets.push({ address: SPONSORED_FEE_ASSET, ...SPONSORED_FEE_LABEL });
+    budgetEntries.push({
+      asset: SPONSORED_FEE_ASSET,
+      limit: parseAmount(fee[1]!, SPONSORED_FEE_LABEL.decimals, "--max-fee"),
+      period: 0n,
+      perCallCap: 0n,
+    });
+  }
+  if (budgetEntries.length > MAX_BUDGETS) {
+    throw new InvalidAmountError(
+      `--budget: at most ${MAX_BUDGETS} budgets with the sponsored-gas budget and fee cap, got ${budgetEntries.length}`,
+      "--budget",
+    );
+  }
   const nativeBudget = budgetEntries.find((budget) => budget.asset === NATIVE_ASSET);
   if (nativeBudget === undefined && paymasters.length === 0) {
     throw new InvalidAmountError(
@@ -488,7 +556,7 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     provider,
     addresses,
     account,
-    targets: scope.map((entry) => entry.target),
+    targets: [...scope.map((entry) => entry.target), ...paymasters],
     budgetAssets,
   });
 

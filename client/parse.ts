@@ -8,7 +8,7 @@
  * - duration (`--ttl`): `<n>s|<n>m|<n>h|<n>d|<n>w`, e.g. 30m, 24h, 7d.
  * - time (`--valid-until`, `--valid-after`): ISO 8601 with a time zone (`2026-12-01T18:00:00Z`,
  *   `2026-12-01T18:00+02:00`) or a date alone (`2026-12-01`, midnight UTC); or `now`.
- * - period: `hour|day|week|lifetime|<n>s|<n>m|<n>h|<n>d`, at most 8,388,607 s (97 days).
+ * - period: `hour|day|week|lifetime|<n>s|<n>m|<n>h|<n>d`, from an hour to 8,388,607 s (97 days).
  * - scope entry (`--allow`): `<target>:<function signature>` (`0x…:transfer(address,uint256)`), `<target>:<selector>`
  *   (`0x…:0xa9059cbb`), `<target>:receive` (plain native transfers, empty calldata) or `<target>:*` (any call).
  * - budget (`--budget`): `<amount> <ETH|token address|symbol>/<period>[ cap <amount>]`, e.g. `50 USDC/day`,
@@ -30,6 +30,8 @@ import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "./session.js";
 
 /** Largest budget limit the spend-limit hook stores (uint96, BudgetPacking.MAX_LIMIT). */
 export const MAX_BUDGET_LIMIT = (1n << 96n) - 1n;
+/** Shortest budget period in seconds (SpendLimitHook.MIN_PERIOD): an hour (0, lifetime, is also allowed). */
+export const MIN_BUDGET_PERIOD = 3_600n;
 /** Longest budget period in seconds (uint23, BudgetPacking.MAX_PERIOD): 97 days. */
 export const MAX_BUDGET_PERIOD = (1n << 23n) - 1n;
 /** Latest validAfter: budget periods are anchored at it and their start is a uint40 (BudgetPacking.MAX_TIME). */
@@ -141,6 +143,13 @@ export function parsePeriod(value: string, field: string): bigint {
   if (seconds === undefined || (seconds === 0n && text !== "lifetime")) {
     throw new InvalidPeriodError(
       `${field}: "${value}" is not a period; use hour, day, week, lifetime, or a length such as 30d, 12h, 3600s`,
+      field,
+    );
+  }
+  if (seconds !== 0n && seconds < MIN_BUDGET_PERIOD) {
+    throw new InvalidPeriodError(
+      `${field}: a period of ${value} (${seconds} s) is shorter than an hour, the shortest the spend-limit hook ` +
+        `takes (${MIN_BUDGET_PERIOD} s): a per-second or per-minute limit means little; use hour or longer`,
       field,
     );
   }

@@ -35,6 +35,18 @@ export const SELECTOR_ANY = "0xffffffff";
 export const NATIVE_ASSET = "0x0000000000000000000000000000000000000000";
 /** Pseudo-asset of the op-count budget (a rate limit): every op of the session spends 1 of it. */
 export const OPERATIONS_ASSET = "0x0000000000000000000000000000000000000001";
+/**
+ * Pseudo-asset of the budget of paymaster-sponsored gas (wei): every sponsored op spends its maximum gas cost. A
+ * session that may use a paymaster needs it, and {@link SPONSORED_FEE_ASSET}.
+ */
+export const SPONSORED_GAS_ASSET = "0x0000000000000000000000000000000000000002";
+/** Pseudo-asset of the fee cap of sponsored ops: its limit is the most `maxFeePerGas` (wei) they may offer. */
+export const SPONSORED_FEE_ASSET = "0x0000000000000000000000000000000000000003";
+
+/** Whether a budget's asset is native currency or a counter of the spend-limit hook (0x…00 to 0x…03), not a token. */
+export function isPseudoAsset(asset: string): boolean {
+  return BigInt(asset) <= BigInt(SPONSORED_FEE_ASSET);
+}
 
 /** Selectors of the account's `execute` and `executeBatch`, the only ones a session is installed for. */
 export const SESSION_SELECTORS = ["0xb61d27f6", "0x34fcd5be"] as const;

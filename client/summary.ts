@@ -2,8 +2,15 @@
  * What the owner is shown before the Ledger signs, and the machine-readable form of the same: both are computed from
  * the {@link GrantPlan}'s `session`, the value the install call and the typed data are built from (THREATS 18).
  */
-import { formatAllowance, formatAmount, NATIVE_LABEL, UNLIMITED_ALLOWANCE, type GrantPlan } from "./grant.js";
-import { NATIVE_ASSET } from "./session.js";
+import {
+  formatAllowance,
+  formatAmount,
+  NATIVE_LABEL,
+  SPONSORED_FEE_LABEL,
+  UNLIMITED_ALLOWANCE,
+  type GrantPlan,
+} from "./grant.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "./session.js";
 
 /** A unix time as `2026-11-28 15:00:00 UTC`. */
 export function formatUtc(seconds: bigint): string {
@@ -88,6 +95,10 @@ function summarizeStandingAllowances(plan: GrantPlan, targetName: (address: stri
  */
 export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature"): string[] {
   const { session } = plan;
+  const sponsored = new Set([SPONSORED_GAS_ASSET, SPONSORED_FEE_ASSET]);
+  const spendBudgets = session.budgets
+    .map((budget, i) => ({ budget, asset: plan.budgetAssets[i]! }))
+    .filter(({ budget }) => !sponsored.has(budget.asset));
   const assetName = (address: string) => {
     const label = plan.budgetAssets.find((asset) => asset.address === address);
     return label === undefined ? address : `${address} (${label.symbol})`;
@@ -103,15 +114,17 @@ export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature
     ...session.scope.map(
       (entry, i) => `    - ${assetName(entry.target)}: ${plan.functionNames[i]} [${entry.selector}]`,
     ),
-    `  budgets (${session.budgets.length}; the ETH budget also pays the agent's gas when no paymaster is used):`,
-    ...session.budgets.map((budget, i) => {
-      const asset = plan.budgetAssets[i]!;
-      const where = budget.asset === NATIVE_ASSET ? "native" : budget.asset;
+    `  budgets (${spendBudgets.length}; what leaves the account, measured; the ETH budget also pays the agent's gas when no paymaster is used):`,
+    ...spendBudgets.map(({ budget, asset }) => {
+      const where =
+        budget.asset === NATIVE_ASSET ? "native" : budget.asset === OPERATIONS_ASSET ? "op count" : budget.asset;
+      const decimals = budget.asset === OPERATIONS_ASSET ? "" : `, ${asset.decimals} decimals`;
       const cap = budget.perCallCap === 0n ? "" : `, at most ${formatAmount(budget.perCallCap, asset)} per op`;
-      return `    - ${formatAmount(budget.limit, asset)} ${formatPeriod(budget.period)} (${where}, ${asset.decimals} decimals)${cap}`;
+      return `    - ${formatAmount(budget.limit, asset)} ${formatPeriod(budget.period)} (${where}${decimals})${cap}`;
     }),
     `  native value     at most ${formatAmount(session.valueCapPerCall, NATIVE_LABEL)} per call`,
     `  paymasters       ${session.paymasters.length === 0 ? "none (the account pays gas from the ETH budget)" : session.paymasters.join(", ")}`,
+    ...sponsoredLines(plan),
     `  message signing  ${session.canSignMessages ? "ALLOWED (ERC-1271)" : "not allowed"}`,
   ];
   if (mode === "signature") {
@@ -122,6 +135,18 @@ export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature
   }
   lines.push(...summarizeStandingAllowances(plan, assetName));
   return lines;
+}
+
+/** What paymasters may pay for the agent: the sponsored-gas budget and the fee cap, or nothing without paymasters. */
+function sponsoredLines(plan: GrantPlan): string[] {
+  const budgetOf = (asset: string) => plan.session.budgets.find((budget) => budget.asset === asset);
+  const gas = budgetOf(SPONSORED_GAS_ASSET);
+  const fee = budgetOf(SPONSORED_FEE_ASSET);
+  if (gas === undefined || fee === undefined) return [];
+  return [
+    `  sponsored gas    at most ${formatAmount(gas.limit, NATIVE_LABEL)} ${formatPeriod(gas.period)} of gas paymasters pay ` +
+      `(each op counted at its maximum cost), at most ${formatAmount(fee.limit, SPONSORED_FEE_LABEL)} per gas`,
+  ];
 }
 
 /** JSON-safe form of a grant plan (bigints as decimal strings), the `--json` output of `session grant`. */

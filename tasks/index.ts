@@ -96,6 +96,19 @@ const sessionTasks = [
       defaultValue: undefined,
     })
     .addOption({
+      name: "sponsoredGas",
+      description:
+        'With --paymaster: most the sponsored ops may cost, "<amount> ETH/<period>" (default "0.01 ETH/day")',
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "maxFee",
+      description: 'With --paymaster: most maxFeePerGas of a sponsored op, "<n> gwei" (default "100 gwei")',
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
       name: "sessionId",
       description: "Session id (default: next free)",
       type: OPTIONAL,

@@ -58,6 +58,13 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     address public constant NATIVE = address(0);
     /// @notice The pseudo-asset of the rate limit: every op of the validation spends 1 of it.
     address public constant OPERATIONS = address(1);
+    /// @notice The pseudo-asset of paymaster-sponsored gas: every sponsored op spends its maximum gas cost in wei
+    /// (all five gas limits times `maxFeePerGas`), what an agent that bundles its own ops could take from the
+    /// paymaster's deposit as fees. A session that may use a paymaster must have this budget.
+    address public constant SPONSORED_GAS = address(2);
+    /// @notice The pseudo-asset of the fee cap of sponsored ops: its limit is the most `maxFeePerGas` a sponsored op
+    /// may offer (a cap, never recorded). A session that may use a paymaster must have this budget.
+    address public constant SPONSORED_FEE = address(3);
     /// @notice Most budgets one session may have (native, tokens and the op count together).
     uint256 public constant MAX_BUDGETS = 16;
     /// @notice Most paymasters one session may allow.
@@ -65,6 +72,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @notice The shortest budget period, in seconds (0, a lifetime budget, is also allowed). Shorter periods make
     /// a limit mean little (a per-second budget is 86,400 limits a day) and windows too short to be bundled.
     uint256 public constant MIN_PERIOD = 1 hours;
+    /// @dev The highest pseudo-asset address: assets up to it are native currency and counters, never tokens.
+    address private constant _LAST_PSEUDO_ASSET = SPONSORED_FEE;
     /// @dev Hook data of a user op: the unix time the op expects to execute at (uint40, 5 bytes), or empty.
     uint256 private constant _TIME_HINT_LENGTH = 5;
     uint8 private constant _GENERATION_SHIFT = 192;
@@ -168,6 +177,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     error SpendLimitNotInstalled(address account, uint32 entityId);
     /// @notice The hook data is not a 5-byte time hint (or empty).
     error SpendLimitHookDataInvalid();
+    /// @notice A paymaster may only be allowed with a SPONSORED_GAS budget and a SPONSORED_FEE cap.
+    error SpendLimitSponsorshipUnbounded(address account, uint32 entityId);
 
     // ───────────────────────────────────── install / uninstall ───────────────────────────────────────
 
@@ -217,6 +228,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         }
         _installs[entityId][account] = install;
         emit SpendLimitInstalled(account, entityId, generation);
+        if (paymasters.length != 0) _requireSponsorshipBounded(account, generation, entityId);
         for (uint256 i = 0; i < paymasters.length; ++i) {
             _paymasters[_key(generation, entityId, paymasters[i])][account] = true;
             emit PaymasterSet(account, entityId, paymasters[i], true);
@@ -281,10 +293,13 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         emit BudgetRemoved(account, entityId, asset);
     }
 
-    /// @notice Allows or disallows a paymaster for the calling account's session `entityId`.
+    /// @notice Allows or disallows a paymaster for the calling account's session `entityId`; allowing one needs the
+    /// session's SPONSORED_GAS budget and SPONSORED_FEE cap.
     function setPaymaster(uint32 entityId, address paymaster, bool allowed) external {
         address account = msg.sender;
-        _paymasters[_key(uint64(_installedState(account, entityId)), entityId, paymaster)][account] = allowed;
+        uint64 generation = uint64(_installedState(account, entityId));
+        if (allowed) _requireSponsorshipBounded(account, generation, entityId);
+        _paymasters[_key(generation, entityId, paymaster)][account] = allowed;
         emit PaymasterSet(account, entityId, paymaster, allowed);
     }
 
@@ -312,19 +327,37 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint256 install = _installedState(account, entityId);
         Call[] memory calls = ExecutionCalldataLib.decodeCalls(userOp.callData, true);
 
+        Window memory window;
+        uint256 maxFeePerGas = UserOperationLib.unpackMaxFeePerGas(userOp);
+        uint256 gasLimits =
+            UserOperationLib.unpackVerificationGasLimit(userOp) +
+                UserOperationLib.unpackCallGasLimit(userOp) +
+                userOp.preVerificationGas;
         uint256 gasCost;
         if (userOp.paymasterAndData.length == 0) {
-            gasCost =
-                (UserOperationLib.unpackVerificationGasLimit(userOp) +
-                    UserOperationLib.unpackCallGasLimit(userOp) +
-                    userOp.preVerificationGas) * UserOperationLib.unpackMaxFeePerGas(userOp);
+            gasCost = gasLimits * maxFeePerGas;
         } else {
-            address paymaster = address(bytes20(userOp.paymasterAndData[:20]));
-            if (!_paymasters[_key(uint64(install), entityId, paymaster)][account])
+            (address paymaster, uint256 paymasterValidationGas, uint256 postOpGas) = UserOperationLib
+                .unpackPaymasterStaticFields(userOp.paymasterAndData);
+            uint64 generation = uint64(install);
+            if (!_paymasters[_key(generation, entityId, paymaster)][account])
                 revert SpendLimitPaymasterRefused(paymaster);
+            // The paymaster pays, up to the op's maximum gas cost: bounded by the fee cap and the sponsored budget.
+            _spend(account, generation, entityId, SPONSORED_FEE, maxFeePerGas, 0, timeHint);
+            uint256 sponsoredCost = (gasLimits + paymasterValidationGas + postOpGas) * maxFeePerGas;
+            (uint256 start, uint256 length) = _spend(
+                account,
+                generation,
+                entityId,
+                SPONSORED_GAS,
+                sponsoredCost,
+                sponsoredCost,
+                timeHint
+            );
+            _narrow(window, start, length);
         }
 
-        Window memory window = _checkOp(account, install, entityId, calls, gasCost, timeHint);
+        _checkOp(account, install, entityId, calls, gasCost, timeHint, window);
         // Every period is at least MIN_PERIOD long, so a bounded window ends at MIN_PERIOD or later and its
         // validUntil (end - 1) is never 0, which the EntryPoint would read as "no end".
         uint256 validAfter = window.start == 0 ? 0 : window.start - 1;
@@ -346,8 +379,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         if (authorization.length != 0) revert SpendLimitHookDataInvalid();
         address account = msg.sender;
         uint256 install = _installedState(account, entityId);
+        Window memory window;
         // solhint-disable-next-line not-rely-on-time
-        _checkOp(account, install, entityId, ExecutionCalldataLib.decodeCalls(data, false), 0, block.timestamp);
+        _checkOp(account, install, entityId, ExecutionCalldataLib.decodeCalls(data, false), 0, block.timestamp, window);
     }
 
     /// @inheritdoc IValidationHookModule
@@ -517,7 +551,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
     /// @dev Validation's checks of one op (or runtime call): sums the calldata's spends per asset and refuses the op
-    /// if any exceeds its budget or cap in the period containing `time`. Records only the gas (`gasCost`, part of
+    /// if any exceeds its budget or cap in the period containing `time`; narrows `window` to each checked period. Records only the gas (`gasCost`, part of
     /// the native sum) and, with an op-count budget, one op; the execution hook charges the rest as measured.
     /// Native first, then the tokens in the order they first appear, then the op count.
     function _checkOp(
@@ -526,8 +560,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint32 entityId,
         Call[] memory calls,
         uint256 gasCost,
-        uint256 time
-    ) internal returns (Window memory window) {
+        uint256 time,
+        Window memory window
+    ) internal {
         uint64 generation = uint64(install);
         (uint256 nativeSpend, uint256[] memory tokenSpends) = _sumSpends(account, generation, entityId, calls, gasCost);
         uint256 start;
@@ -589,7 +624,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         Call memory call
     ) internal view returns (bool isTokenSpend, uint256 amount) {
         bytes memory data = call.data;
-        if (data.length == 0) return (false, 0);
+        // The pseudo-assets' addresses (precompiles) hold no tokens; their budgets are no token budgets.
+        if (data.length == 0 || uint160(call.target) <= uint160(_LAST_PSEUDO_ASSET)) return (false, 0);
         if (data.length < 4) {
             // 1 to 3 bytes are no function call: only a fallback can take them, never on a budgeted token.
             if (_budgets[_key(generation, entityId, call.target)][account].isSet()) {
@@ -738,8 +774,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev Lists `asset` in the install slot `install` (and the token list) if it is a token or {OPERATIONS};
     /// returns the updated install slot (the caller writes it).
     function _listAsset(address account, uint256 install, uint32 entityId, address asset) internal returns (uint256) {
-        if (asset == NATIVE) return install;
         if (asset == OPERATIONS) return install | _HAS_OPERATIONS_BUDGET;
+        if (uint160(asset) <= uint160(_LAST_PSEUDO_ASSET)) return install;
         uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
         if (count == MAX_BUDGETS) revert SpendLimitTooManyEntries(count + 1, 0);
         _tokens[_key(uint64(install), entityId, address(uint160(count)))][account] = asset;
@@ -750,8 +786,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev Removes `asset` from the install slot `install` (and the token list, moving the last token into its
     /// place); returns the updated install slot (the caller writes it).
     function _unlistAsset(address account, uint256 install, uint32 entityId, address asset) internal returns (uint256) {
-        if (asset == NATIVE) return install;
         if (asset == OPERATIONS) return install & ~_HAS_OPERATIONS_BUDGET;
+        if (uint160(asset) <= uint160(_LAST_PSEUDO_ASSET)) return install;
         uint64 generation = uint64(install);
         uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
         uint256 lastKey = _key(generation, entityId, address(uint160(count - 1)));
@@ -788,6 +824,14 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         _budgets[key][account] = BudgetPacking.pack(limit, kept, periodStart, periodLength, perCallCap != 0);
         if (perCallCap != 0) _perCallCaps[key][account] = perCallCap;
         emit BudgetSet(account, entityId, asset, limit, periodLength, perCallCap, periodStart, kept);
+    }
+
+    /// @dev Refuses to allow paymasters unless the session's sponsored gas has a budget and a fee cap.
+    function _requireSponsorshipBounded(address account, uint64 generation, uint32 entityId) internal view {
+        if (
+            !_budgets[_key(generation, entityId, SPONSORED_GAS)][account].isSet() ||
+            !_budgets[_key(generation, entityId, SPONSORED_FEE)][account].isSet()
+        ) revert SpendLimitSponsorshipUnbounded(account, entityId);
     }
 
     /// @dev The install slot of (account, entityId); reverts if the hook is not installed there.

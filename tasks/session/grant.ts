@@ -39,6 +39,8 @@ export interface GrantTaskArguments extends CommonTaskArguments {
   budget: string;
   perCallCap?: string;
   paymaster?: string;
+  sponsoredGas?: string;
+  maxFee?: string;
   sessionId?: string;
   signatureOnly: boolean;
   out?: string;
@@ -83,6 +85,8 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       budgets: splitList(args.budget),
       perCallCap: args.perCallCap,
       paymasters: splitList(args.paymaster),
+      sponsoredGas: args.sponsoredGas,
+      maxFee: args.maxFee,
       sessionId: args.sessionId,
     },
   });

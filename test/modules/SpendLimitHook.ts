@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { concat, parseEther, parseUnits, toBeHex, ZeroAddress, zeroPadValue } from "ethers";
 
 import { encodeModuleEntity, encodeValidationSignature } from "../../client/encoding.js";
-import { NATIVE_ASSET, SELECTOR_ANY } from "../../client/session.js";
+import { NATIVE_ASSET, SELECTOR_ANY, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import type { UserOperation } from "../../client/userOp.js";
 import {
   DAY,
@@ -26,6 +26,11 @@ import { opSucceeded, sendOp, TEST_GAS } from "../helpers/userOps.js";
 const { ethers, networkHelpers } = await network.create();
 
 const PAY = parseEther("0.01");
+/** What a session that may use a paymaster needs: a sponsored-gas budget and a fee cap (100 gwei). */
+const SPONSORED_BUDGETS = [
+  { asset: SPONSORED_GAS_ASSET, limit: parseEther("0.1"), period: DAY, perCallCap: 0n },
+  { asset: SPONSORED_FEE_ASSET, limit: 100_000_000_000n, period: 0n, perCallCap: 0n },
+];
 const USDC = (amount: string) => parseUnits(amount, 6);
 /** The most an op of TEST_GAS can cost the account: the EntryPoint's prefund. */
 const MAX_GAS_COST =
@@ -105,6 +110,17 @@ describe("SpendLimitHook", function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const paymaster = await ethers.deployContract("AcceptAllPaymaster", [f.entryPoint.target as string]);
       await (await paymaster.deposit({ value: parseEther("1") })).wait();
+      for (const budget of SPONSORED_BUDGETS) {
+        const setBudget = f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+          SESSION_ID,
+          budget.asset,
+          budget.limit,
+          budget.period,
+          0n,
+          false,
+        ]);
+        await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, setBudget))).wait();
+      }
       const setPaymaster = f.spendLimitHook.interface.encodeFunctionData("setPaymaster", [
         SESSION_ID,
         paymaster.target as string,
@@ -126,7 +142,10 @@ describe("SpendLimitHook", function () {
       const paymaster = await ethers.deployContract("AcceptAllPaymaster", [f.entryPoint.target as string]);
       await (await paymaster.deposit({ value: parseEther("1") })).wait();
       const session = typicalSession(f, {
-        budgets: [{ asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: 0n }],
+        budgets: [
+          { asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: 0n },
+          ...SPONSORED_BUDGETS,
+        ],
         paymasters: [paymaster.target as string],
       });
       await (await grantByTransaction(f, session)).wait();
@@ -818,7 +837,8 @@ describe("SpendLimitHook install rules", function () {
   it("allows the installed paymasters, and only those", async function () {
     const f = await networkHelpers.loadFixture(sessionFixtureOnly);
     const allowed = zeroPadValue("0x01", 20);
-    await (await installAs(f, encode([1, 0, [], [], [], [], [allowed]]))).wait();
+    const sponsored = [SPONSORED_GAS_ASSET, SPONSORED_FEE_ASSET];
+    await (await installAs(f, encode([1, 0, sponsored, [1n, 1n], [0n, 0n], [0n, 0n], [allowed]]))).wait();
     expect(await f.spendLimitHook.isPaymasterAllowed(f.stranger.address, 1, allowed)).to.equal(true);
     expect(await f.spendLimitHook.isPaymasterAllowed(f.stranger.address, 1, zeroPadValue("0x02", 20))).to.equal(false);
   });

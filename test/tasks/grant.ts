@@ -25,7 +25,7 @@ import {
   UnknownTokenError,
   WrongChainError,
 } from "../../client/inputErrors.js";
-import { NATIVE_ASSET } from "../../client/session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import type { GrantPlanJson } from "../../client/summary.js";
 import { runCreateAccount } from "../../tasks/account/create.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
@@ -193,6 +193,53 @@ describe("session grant", function () {
       expect(text).to.include("100.0 USDC per day");
       expect(text).to.include("0.05 ETH per day (native, 18 decimals)");
       expect(io.lines.at(-1)).to.match(new RegExp(`^Session 1 granted to ${f.agent.address} in 0x[0-9a-f]{64}$`));
+    });
+
+    it("bounds what a paymaster pays by default: a sponsored-gas budget and a fee cap, printed and installed (THREATS 22)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const paymaster = f.recipient;
+      const { plan } = await runGrant(grantArgs(f, { paymaster }), env);
+      expect(io.text).to.include(
+        "sponsored gas    at most 0.01 ETH per day of gas paymasters pay (each op counted at its maximum cost), " +
+          "at most 100.0 gwei per gas",
+      );
+      const id = plan.session.sessionId;
+      const gas = await f.spendLimitHook.getBudget(f.account, id, SPONSORED_GAS_ASSET);
+      const fee = await f.spendLimitHook.getBudget(f.account, id, SPONSORED_FEE_ASSET);
+      expect([gas.limit, gas.periodLength, fee.limit, fee.periodLength]).to.deep.equal([
+        parseUnits("0.01", 18),
+        86_400n,
+        100_000_000_000n,
+        0n,
+      ]);
+      expect(await f.spendLimitHook.isPaymasterAllowed(f.account, id, paymaster)).to.equal(true);
+    });
+
+    it("takes the owner's sponsored-gas budget and fee cap when given", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(
+        grantArgs(f, { paymaster: f.recipient, sponsoredGas: "0.002 ETH/hour", maxFee: "25 gwei" }),
+        env,
+      );
+      const id = plan.session.sessionId;
+      const gas = await f.spendLimitHook.getBudget(f.account, id, SPONSORED_GAS_ASSET);
+      const fee = await f.spendLimitHook.getBudget(f.account, id, SPONSORED_FEE_ASSET);
+      expect([gas.limit, gas.periodLength, fee.limit]).to.deep.equal([
+        parseUnits("0.002", 18),
+        3_600n,
+        25_000_000_000n,
+      ]);
+    });
+
+    it("grants a rate limit written as a budget of ops, printed as an op count", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f, { budget: "100 USDC/day,0.05 ETH/day,20 ops/day" }), env);
+      expect(io.text).to.include("20 ops per day (op count)");
+      const ops = await f.spendLimitHook.getBudget(f.account, plan.session.sessionId, OPERATIONS_ASSET);
+      expect([ops.limit, ops.periodLength]).to.deep.equal([20n, 86_400n]);
     });
 
     it("lets the agent pay within its budget with the granted session", async function () {
@@ -425,6 +472,30 @@ describe("session grant", function () {
         args: () => ({ budget: "100 USDC/day" }),
         error: InvalidAmountError,
         message: /pays the agent's gas from an ETH budget/,
+      },
+      {
+        title: "a sponsored-gas budget without a paymaster",
+        args: () => ({ sponsoredGas: "0.01 ETH/day" }),
+        error: InvalidAmountError,
+        message: /give --paymaster too/,
+      },
+      {
+        title: "a sponsored-gas budget in a token",
+        args: (f) => ({ paymaster: f.recipient, sponsoredGas: "10 USDC/day" }),
+        error: InvalidAmountError,
+        message: /must be "<amount> ETH\/<period>"/,
+      },
+      {
+        title: "a fee cap that is not in gwei",
+        args: (f) => ({ paymaster: f.recipient, maxFee: "0.1 ETH" }),
+        error: InvalidAmountError,
+        message: /is not "<n> gwei"/,
+      },
+      {
+        title: "a budget period shorter than an hour (THREATS 24)",
+        args: () => ({ budget: "100 USDC/30m,0.05 ETH/day" }),
+        error: InvalidPeriodError,
+        message: /shorter than an hour/,
       },
       {
         title: "an address book of another chain",
