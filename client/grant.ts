@@ -44,6 +44,7 @@ import {
   OPERATIONS_ASSET,
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
+  SELECTOR_SIGN,
   SPONSORED_FEE_ASSET,
   SPONSORED_GAS_ASSET,
   type SessionDescription,
@@ -294,7 +295,8 @@ export async function unusedNonce(module: SessionKeyValidationModule, account: s
 }
 
 function describeFunction(selector: string, signature: string | undefined): string {
-  if (selector === SELECTOR_ANY) return "ANY function (wildcard)";
+  if (selector === SELECTOR_ANY) return "ANY function (wildcard; standard transfers and approvals excluded)";
+  if (selector === SELECTOR_SIGN) return "SIGN EIP-712 messages for this contract (ERC-1271)";
   if (selector === SELECTOR_NO_CALLDATA) return "plain native transfers (empty calldata)";
   if (signature !== undefined) return signature;
   const known = knownSignatureOf(selector);
@@ -569,7 +571,8 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     validAfter,
     validUntil,
     valueCapPerCall,
-    canSignMessages: false,
+    // A session may sign only if its scope names the contracts it may sign for (THREATS 25).
+    canSignMessages: scope.some((entry) => entry.selector === SELECTOR_SIGN),
     scope: scope.map((entry) => ({ target: entry.target, selector: entry.selector })),
     budgets: budgetEntries,
     paymasters,

@@ -26,7 +26,7 @@ import {
   InvalidSessionIdError,
   InvalidTimeError,
 } from "./inputErrors.js";
-import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "./session.js";
+import { SELECTOR_ANY, SELECTOR_NO_CALLDATA, SELECTOR_SIGN } from "./session.js";
 
 /** Largest budget limit the spend-limit hook stores (uint96, BudgetPacking.MAX_LIMIT). */
 export const MAX_BUDGET_LIMIT = (1n << 96n) - 1n;
@@ -264,15 +264,16 @@ export function parseScopeEntry(value: string, field = "--allow"): ParsedScopeEn
   const fn = text.slice(colon + 1).trim();
   if (fn === "*") return { target, selector: SELECTOR_ANY, signature: "*" };
   if (fn === "receive") return { target, selector: SELECTOR_NO_CALLDATA, signature: "receive" };
+  if (fn === "sign") return { target, selector: SELECTOR_SIGN, signature: "sign" };
   if (isHexString(fn)) {
     if (fn.length !== 10) {
       throw new InvalidScopeError(`${field}: "${fn}" is not a 4-byte selector (0x + 8 hex digits)`, field);
     }
     const selector = fn.toLowerCase();
-    if (selector === SELECTOR_ANY || selector === SELECTOR_NO_CALLDATA) {
+    const pseudo = { [SELECTOR_ANY]: "*", [SELECTOR_NO_CALLDATA]: "receive", [SELECTOR_SIGN]: "sign" }[selector];
+    if (pseudo !== undefined) {
       throw new InvalidScopeError(
-        `${field}: ${selector} is a pseudo-selector; write ${selector === SELECTOR_ANY ? "*" : "receive"} ` +
-          "instead so the meaning is explicit",
+        `${field}: ${selector} is a pseudo-selector; write ${pseudo} instead so the meaning is explicit`,
         field,
       );
     }

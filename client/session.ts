@@ -8,6 +8,7 @@ import {
   AbiCoder,
   concat,
   getAddress,
+  keccak256,
   toBeHex,
   toUtf8Bytes,
   TypedDataEncoder,
@@ -29,8 +30,10 @@ import {
 
 /** Pseudo-selector: calls with empty calldata (plain native transfers). */
 export const SELECTOR_NO_CALLDATA = "0x00000000";
-/** Pseudo-selector: any call to the target. */
+/** Pseudo-selector: any call to the target, except the standard value-moving functions (name those explicitly). */
 export const SELECTOR_ANY = "0xffffffff";
+/** Pseudo-selector: the session may sign EIP-712 messages whose domain's verifyingContract is the target. */
+export const SELECTOR_SIGN = "0xfffffffe";
 /** Asset id of native currency in budgets. */
 export const NATIVE_ASSET = "0x0000000000000000000000000000000000000000";
 /** Pseudo-asset of the op-count budget (a rate limit): every op of the session spends 1 of it. */
@@ -333,4 +336,43 @@ export function sessionNonceKey(sessionModule: string, sessionId: number): bigin
 /** The spend-limit hook's data for a user op: the unix time the op expects to run at (uint40). */
 export function encodeTimeHint(timestamp: bigint): string {
   return toBeHex(timestamp, 5);
+}
+
+/** The EIP-712 domain fields present in typed data, as the session module's signature format numbers them. */
+const DOMAIN_FIELD_BITS = { name: 1, version: 2, chainId: 4, verifyingContract: 8, salt: 16 } as const;
+
+/**
+ * The validation data of a signing session's ERC-1271 signature of typed data (THREATS 25): the typed data's domain
+ * and struct hash, from which the module recomputes the digest and reads the verifying contract it must have been
+ * granted, and the agent's signature of the account- and session-bound `SessionMessage` of that digest. Wrap it
+ * with `encodeErc1271Signature` for the account.
+ */
+export function encodeSessionTypedDataSignature(
+  typed: { domain: TypedDataDomain; types: Record<string, TypedDataField[]>; primaryType: string },
+  message: Record<string, unknown>,
+  agentSignature: string,
+): string {
+  const { domain } = typed;
+  if (domain.verifyingContract === undefined || domain.verifyingContract === null) {
+    throw new Error("a session signs only typed data whose domain names its verifyingContract");
+  }
+  let fields = DOMAIN_FIELD_BITS.verifyingContract;
+  if (domain.name !== undefined && domain.name !== null) fields |= DOMAIN_FIELD_BITS.name;
+  if (domain.version !== undefined && domain.version !== null) fields |= DOMAIN_FIELD_BITS.version;
+  if (domain.chainId !== undefined && domain.chainId !== null) fields |= DOMAIN_FIELD_BITS.chainId;
+  if (domain.salt !== undefined && domain.salt !== null) fields |= DOMAIN_FIELD_BITS.salt;
+  const structHash = TypedDataEncoder.from(typed.types).hashStruct(typed.primaryType, message);
+  return AbiCoder.defaultAbiCoder().encode(
+    ["uint8", "bytes32", "bytes32", "uint256", "address", "bytes32", "bytes32", "bytes"],
+    [
+      fields,
+      domain.name === undefined || domain.name === null ? ZeroHash : keccak256(toUtf8Bytes(domain.name)),
+      domain.version === undefined || domain.version === null ? ZeroHash : keccak256(toUtf8Bytes(domain.version)),
+      domain.chainId ?? 0n,
+      getAddress(domain.verifyingContract),
+      domain.salt ?? ZeroHash,
+      structHash,
+      agentSignature,
+    ],
+  );
 }

@@ -10,7 +10,7 @@ import {
   UNLIMITED_ALLOWANCE,
   type GrantPlan,
 } from "./grant.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "./session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_SIGN, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "./session.js";
 
 /** A unix time as `2026-11-28 15:00:00 UTC`. */
 export function formatUtc(seconds: bigint): string {
@@ -125,7 +125,14 @@ export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature
     `  native value     at most ${formatAmount(session.valueCapPerCall, NATIVE_LABEL)} per call`,
     `  paymasters       ${session.paymasters.length === 0 ? "none (the account pays gas from the ETH budget)" : session.paymasters.join(", ")}`,
     ...sponsoredLines(plan),
-    `  message signing  ${session.canSignMessages ? "ALLOWED (ERC-1271)" : "not allowed"}`,
+    `  message signing  ${
+      session.canSignMessages
+        ? `ALLOWED (ERC-1271), only EIP-712 messages for ${session.scope
+            .filter((entry) => entry.selector === SELECTOR_SIGN)
+            .map((entry) => assetName(entry.target))
+            .join(", ")}`
+        : "not allowed"
+    }`,
   ];
   if (mode === "signature") {
     lines.push(`  epoch / nonce    ${session.epoch} / ${session.nonce} (a kill switch or this nonce's use voids it)`);

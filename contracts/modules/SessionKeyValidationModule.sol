@@ -6,6 +6,7 @@ import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.s
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {Call, IModularAccount, ModuleEntity} from "../interfaces/erc6900/IModularAccount.sol";
@@ -96,8 +97,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
     /// @notice Pseudo-selector of a scope entry that allows calls with empty calldata (plain transfers).
     bytes4 public constant SELECTOR_NO_CALLDATA = 0x00000000;
-    /// @notice Pseudo-selector of a scope entry that allows any call to its target.
+    /// @notice Pseudo-selector of a scope entry that allows any call to its target, except the standard functions that
+    /// move or approve value ({isValueMovingSelector}), which need an entry of their own.
     bytes4 public constant SELECTOR_ANY = 0xffffffff;
+    /// @notice Pseudo-selector of a scope entry that lets a signing session sign EIP-712 messages whose domain's
+    /// `verifyingContract` is the entry's target (never a call).
+    bytes4 public constant SELECTOR_SIGN = 0xfffffffe;
     /// @notice The entity id reserved by ERC-6900 for direct-call validation; never a session id.
     uint32 public constant DIRECT_CALL_ENTITY_ID = type(uint32).max;
     /// @notice Most scope entries in one session (bounds the gas of a grant).
@@ -118,6 +123,13 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     bytes32 private constant _SESSION_MESSAGE_TYPEHASH = keccak256(
         "SessionMessage(address account,uint32 sessionId,bytes32 hash)"
     );
+
+    /// @dev Bits of the EIP-712 domain fields present in a session signature, in the order EIP-712 lists them.
+    uint8 private constant _DOMAIN_NAME = 1;
+    uint8 private constant _DOMAIN_VERSION = 2;
+    uint8 private constant _DOMAIN_CHAIN_ID = 4;
+    uint8 private constant _DOMAIN_VERIFYING_CONTRACT = 8;
+    uint8 private constant _DOMAIN_SALT = 16;
 
     bytes4 private constant _ERC1271_MAGIC = IERC1271.isValidSignature.selector;
     /// @dev Length of a ModuleEntity at the start of an account's ERC-1271 signature.
@@ -359,8 +371,13 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     }
 
     /// @inheritdoc IValidationModule
-    /// @dev Valid only if the session may sign messages, is live now, and `signature` is the agent's ECDSA
-    /// signature of {sessionMessageHash}(account, entityId, hash). Never reverts for a bad signature.
+    /// @dev Valid only if the session may sign messages, is live now, `hash` is the EIP-712 digest of typed data whose
+    /// domain's `verifyingContract` the session's scope lists with {SELECTOR_SIGN}, and the agent signed
+    /// {sessionMessageHash}(account, entityId, hash). `signature` = `abi.encode(uint8 fields, bytes32 nameHash,
+    /// bytes32 versionHash, uint256 chainId, address verifyingContract, bytes32 salt, bytes32 structHash,
+    /// bytes agentSignature)`: the typed data's domain (`fields` says which of name, version, chainId,
+    /// verifyingContract, salt it has, bits 0 to 4; verifyingContract is required) and its struct hash, from which
+    /// the module recomputes `hash`. Never reverts for a bad signature.
     function validateSignature(
         address account,
         uint32 entityId,
@@ -377,9 +394,16 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             state.epoch() != _accounts[account].epoch() ||
             !_isInTimeRange(key)
         ) return _ERC1271_INVALID;
-        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(
-            sessionMessageHash(account, entityId, hash),
+        (address verifyingContract, bytes32 typedDataHash, bytes memory agentSignature) = _decodeTypedDataSignature(
             signature
+        );
+        if (
+            typedDataHash != hash ||
+            _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] != _SCOPE_ALLOWED
+        ) return _ERC1271_INVALID;
+        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
+            sessionMessageHash(account, entityId, hash),
+            agentSignature
         );
         return error == ECDSA.RecoverError.NoError && recovered == key.signer() ? _ERC1271_MAGIC : _ERC1271_INVALID;
     }
@@ -448,6 +472,46 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     ) external view returns (bool) {
         uint64 grantId = _states[sessionId][account].grantId();
         return _scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED;
+    }
+
+    /// @notice Whether `selector` is a standard function that moves or approves value, which a wildcard scope entry
+    /// does not allow (it needs an exact entry): ERC-1363 `transferAndCall` / `transferFromAndCall` /
+    /// `approveAndCall`, ERC-777 `send` / `operatorSend` / `authorizeOperator` / `burn`, ERC-721 and ERC-1155
+    /// `safeTransferFrom` / `safeBatchTransferFrom` / `setApprovalForAll`, ERC-2612 `permit`, Permit2 `approve` /
+    /// `transferFrom` / `permit`, and the ERC-20 `transfer` / `approve` / `transferFrom` / `increaseAllowance` (also
+    /// the ERC-721 `approve` / `transferFrom`).
+    function isValueMovingSelector(bytes4 selector) public pure returns (bool) {
+        bytes4[25] memory valueMoving = [
+            bytes4(keccak256("transfer(address,uint256)")),
+            bytes4(keccak256("approve(address,uint256)")),
+            bytes4(keccak256("transferFrom(address,address,uint256)")),
+            bytes4(keccak256("increaseAllowance(address,uint256)")),
+            bytes4(keccak256("transferAndCall(address,uint256,bytes)")),
+            bytes4(keccak256("transferAndCall(address,uint256)")),
+            bytes4(keccak256("transferFromAndCall(address,address,uint256,bytes)")),
+            bytes4(keccak256("transferFromAndCall(address,address,uint256)")),
+            bytes4(keccak256("approveAndCall(address,uint256,bytes)")),
+            bytes4(keccak256("approveAndCall(address,uint256)")),
+            bytes4(keccak256("send(address,uint256,bytes)")),
+            bytes4(keccak256("operatorSend(address,address,uint256,bytes,bytes)")),
+            bytes4(keccak256("authorizeOperator(address)")),
+            bytes4(keccak256("burn(uint256,bytes)")),
+            bytes4(keccak256("safeTransferFrom(address,address,uint256)")),
+            bytes4(keccak256("safeTransferFrom(address,address,uint256,bytes)")),
+            bytes4(keccak256("safeTransferFrom(address,address,uint256,uint256,bytes)")),
+            bytes4(keccak256("safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)")),
+            bytes4(keccak256("setApprovalForAll(address,bool)")),
+            bytes4(keccak256("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)")),
+            bytes4(keccak256("approve(address,address,uint160,uint48)")),
+            bytes4(keccak256("transferFrom(address,address,uint160,address)")),
+            bytes4(keccak256("transferFrom((address,address,uint160,address)[])")),
+            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48),address,uint256),bytes)")),
+            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48)[],address,uint256),bytes)"))
+        ];
+        for (uint256 i = 0; i < valueMoving.length; ++i) {
+            if (selector == valueMoving[i]) return true;
+        }
+        return false;
     }
 
     /// @notice The revocation epoch of `account` (incremented by each kill switch).
@@ -724,7 +788,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     }
 
     /// @dev An exact entry allows its selector (the reserved pseudo-selectors only stand for themselves: empty
-    /// calldata for 0x00000000); the wildcard entry allows anything.
+    /// calldata for 0x00000000, signing for 0xfffffffe); the wildcard entry allows anything but the standard
+    /// value-moving functions (THREATS 26).
     function _isAllowed(
         address account,
         uint64 grantId,
@@ -732,13 +797,62 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         uint256 dataLength,
         bytes4 selector
     ) internal view returns (bool) {
-        bool exactAllowed;
         if (dataLength == 0) {
-            exactAllowed = _scopes[_scopeKey(grantId, target, SELECTOR_NO_CALLDATA)][account] == _SCOPE_ALLOWED;
-        } else if (dataLength >= 4 && selector != SELECTOR_NO_CALLDATA && selector != SELECTOR_ANY) {
-            exactAllowed = _scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED;
+            if (_scopes[_scopeKey(grantId, target, SELECTOR_NO_CALLDATA)][account] == _SCOPE_ALLOWED) return true;
+        } else if (dataLength >= 4 && !_isPseudoSelector(selector)) {
+            if (_scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED) return true;
+            if (isValueMovingSelector(selector)) return false;
         }
-        return exactAllowed || _scopes[_scopeKey(grantId, target, SELECTOR_ANY)][account] == _SCOPE_ALLOWED;
+        return _scopes[_scopeKey(grantId, target, SELECTOR_ANY)][account] == _SCOPE_ALLOWED;
+    }
+
+    function _isPseudoSelector(bytes4 selector) internal pure returns (bool) {
+        return selector == SELECTOR_NO_CALLDATA || selector == SELECTOR_ANY || selector == SELECTOR_SIGN;
+    }
+
+    /// @dev The typed data a session signature claims: its domain's verifying contract, the EIP-712 digest its
+    /// domain and struct hash give, and the agent's signature. A domain without a verifying contract, or a signature
+    /// that does not decode, gives a zero verifying contract and digest (never allowed, never a digest).
+    function _decodeTypedDataSignature(
+        bytes calldata signature
+    ) internal pure returns (address verifyingContract, bytes32 digest, bytes memory agentSignature) {
+        // 7 head words and the offset of the agent's signature; shorter data cannot be ABI-decoded.
+        if (signature.length < 8 * 32) return (address(0), bytes32(0), "");
+        uint8 fields;
+        bytes32 nameHash;
+        bytes32 versionHash;
+        uint256 chainId;
+        bytes32 salt;
+        bytes32 structHash;
+        (fields, nameHash, versionHash, chainId, verifyingContract, salt, structHash, agentSignature) = abi.decode(
+            signature,
+            (uint8, bytes32, bytes32, uint256, address, bytes32, bytes32, bytes)
+        );
+        if (fields & _DOMAIN_VERIFYING_CONTRACT == 0 || fields >= 2 * _DOMAIN_SALT) {
+            return (address(0), bytes32(0), "");
+        }
+        bytes memory encodedDomain = abi.encode(_domainTypeHash(fields));
+        if (fields & _DOMAIN_NAME != 0) encodedDomain = bytes.concat(encodedDomain, nameHash);
+        if (fields & _DOMAIN_VERSION != 0) encodedDomain = bytes.concat(encodedDomain, versionHash);
+        if (fields & _DOMAIN_CHAIN_ID != 0) encodedDomain = bytes.concat(encodedDomain, bytes32(chainId));
+        encodedDomain = bytes.concat(encodedDomain, bytes32(uint256(uint160(verifyingContract))));
+        if (fields & _DOMAIN_SALT != 0) encodedDomain = bytes.concat(encodedDomain, salt);
+        digest = MessageHashUtils.toTypedDataHash(keccak256(encodedDomain), structHash);
+    }
+
+    /// @dev keccak256 of `EIP712Domain(...)` with the fields `fields` names, in EIP-712's order.
+    function _domainTypeHash(uint8 fields) internal pure returns (bytes32) {
+        bytes memory fieldList;
+        if (fields & _DOMAIN_NAME != 0) fieldList = "string name";
+        if (fields & _DOMAIN_VERSION != 0) fieldList = _appendField(fieldList, "string version");
+        if (fields & _DOMAIN_CHAIN_ID != 0) fieldList = _appendField(fieldList, "uint256 chainId");
+        fieldList = _appendField(fieldList, "address verifyingContract");
+        if (fields & _DOMAIN_SALT != 0) fieldList = _appendField(fieldList, "bytes32 salt");
+        return keccak256(bytes.concat("EIP712Domain(", fieldList, ")"));
+    }
+
+    function _appendField(bytes memory list, bytes memory field) internal pure returns (bytes memory) {
+        return list.length == 0 ? field : bytes.concat(list, ",", field);
     }
 
     function _checkTime(SessionKeySlot key) internal view {

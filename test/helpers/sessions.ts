@@ -4,18 +4,27 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { parseEther, parseUnits, type HDNodeWallet, type TypedDataField } from "ethers";
+import {
+  parseEther,
+  parseUnits,
+  TypedDataEncoder,
+  type HDNodeWallet,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
 
 import { withExecuteUserOp } from "../../client/agent.js";
-import type { DeferredInstall } from "../../client/encoding.js";
+import { encodeErc1271Signature, type DeferredInstall } from "../../client/encoding.js";
 import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
   encodeOwnerNestedSignature,
+  encodeSessionTypedDataSignature,
   encodeTimeHint,
   NATIVE_ASSET,
   nestOwnerTypedData,
   SELECTOR_NO_CALLDATA,
+  SELECTOR_SIGN,
   SESSION_REVOCATION_TYPES,
   sessionGrantTypedData,
   sessionInstallArgs,
@@ -84,6 +93,13 @@ export function typicalSession(f: SessionFixture, overrides: Partial<SessionDesc
     nonce: 1n,
     ...overrides,
   };
+}
+
+/** A typical session that may also sign EIP-712 messages for `app` (and only for it). */
+export function signingSession(f: SessionFixture, app: string, overrides: Partial<SessionDescription> = {}) {
+  const session = typicalSession(f, { canSignMessages: true, ...overrides });
+  session.scope = [...session.scope, { target: app, selector: SELECTOR_SIGN }];
+  return session;
 }
 
 /** The owner's runtime authorization (owner validation, global). */
@@ -191,4 +207,45 @@ export function executeCall(f: SessionFixture, target: string, value: bigint, da
 /** USDC `transfer(to, amount)` calldata. */
 export function usdcTransfer(f: SessionFixture, to: string, amount: bigint): string {
   return f.usdc.interface.encodeFunctionData("transfer", [to, amount]);
+}
+
+/** Typed data a signing session signs for an app (ERC-1271 through the account). */
+export interface AppTypedData {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: Record<string, unknown>;
+}
+
+/** An app's order, in a domain whose verifyingContract is `app` (the contract the session must be granted). */
+export function appOrder(app: string, chainId: bigint, amount = 1n): AppTypedData {
+  return {
+    domain: { name: "Order Book", version: "1", chainId, verifyingContract: app },
+    types: { Order: [{ name: "amount", type: "uint256" }] },
+    primaryType: "Order",
+    message: { amount },
+  };
+}
+
+/**
+ * The account's ERC-1271 signature, by session `sessionId`'s agent (or `signer`), of `typed`: the session module's
+ * format (the domain and struct hash, and the agent's signature of the account- and session-bound digest).
+ */
+export async function signAsSession(
+  f: SessionFixture,
+  typed: AppTypedData,
+  options: { sessionId?: number; signer?: HDNodeWallet; account?: string } = {},
+) {
+  const sessionId = options.sessionId ?? SESSION_ID;
+  const hash = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
+  const digest = await f.sessionModule.sessionMessageHash(options.account ?? f.accountAddress, sessionId, hash);
+  const ecdsa = (options.signer ?? f.agent).signingKey.sign(digest).serialized;
+  const validationData = encodeSessionTypedDataSignature(typed, typed.message, ecdsa);
+  return {
+    hash,
+    signature: encodeErc1271Signature(
+      { module: f.sessionModule.target as string, entityId: sessionId },
+      validationData,
+    ),
+  };
 }

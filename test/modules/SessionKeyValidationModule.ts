@@ -7,10 +7,16 @@ import { network } from "hardhat";
 import { concat, parseEther, parseUnits, Wallet, ZeroAddress, ZeroHash } from "ethers";
 
 import { encodeErc1271Signature, encodeModuleEntity } from "../../client/encoding.js";
-import { SELECTOR_ANY, SELECTOR_NO_CALLDATA, sessionNonceKey } from "../../client/session.js";
+import {
+  encodeSessionTypedDataSignature,
+  SELECTOR_ANY,
+  SELECTOR_NO_CALLDATA,
+  sessionNonceKey,
+} from "../../client/session.js";
 import { packUserOp } from "../../client/userOp.js";
 import { createAccount, OWNER_ENTITY_ID } from "../helpers/fixture.js";
 import {
+  appOrder,
   DAY,
   executeCall,
   grantByTransaction,
@@ -18,7 +24,9 @@ import {
   SESSION_ID,
   sessionFixture,
   sessionOp,
+  signAsSession,
   signGrant,
+  signingSession,
   signRevocation,
   signRevokeAll,
   typicalSession,
@@ -342,17 +350,19 @@ describe("SessionKeyValidationModule", function () {
 
     it("T6: a session granted signing signs account-bound messages only", async function () {
       const f = await networkHelpers.loadFixture(fixture);
-      await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
-      const hash = ethers.id("an order");
-      const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
-      const validation = { module: f.sessionModule.target as string, entityId: SESSION_ID };
-      const good = encodeErc1271Signature(validation, f.agent.signingKey.sign(digest).serialized);
-      expect(await f.account.isValidSignature(hash, good)).to.equal("0x1626ba7e");
-      const raw = encodeErc1271Signature(validation, f.agent.signingKey.sign(hash).serialized);
+      const app = f.stranger.address;
+      await (await grantByTransaction(f, signingSession(f, app))).wait();
+      const order = appOrder(app, f.addresses.chainId);
+      const { hash, signature } = await signAsSession(f, order);
+      expect(await f.account.isValidSignature(hash, signature)).to.equal("0x1626ba7e");
+      // The agent's raw signature of the digest, or one bound to another account, is refused.
+      const raw = encodeErc1271Signature(
+        { module: f.sessionModule.target as string, entityId: SESSION_ID },
+        encodeSessionTypedDataSignature(order, order.message, f.agent.signingKey.sign(hash).serialized),
+      );
       expect(await f.account.isValidSignature(hash, raw)).to.equal("0xffffffff");
-      const otherAccount = await f.sessionModule.sessionMessageHash(f.stranger.address, SESSION_ID, hash);
-      const replayed = encodeErc1271Signature(validation, f.agent.signingKey.sign(otherAccount).serialized);
-      expect(await f.account.isValidSignature(hash, replayed)).to.equal("0xffffffff");
+      const replayed = await signAsSession(f, order, { account: f.stranger.address });
+      expect(await f.account.isValidSignature(hash, replayed.signature)).to.equal("0xffffffff");
     });
 
     it("T6a: refuses a called contract re-entering the account to run a second call", async function () {
@@ -678,25 +688,30 @@ describe("SessionKeyValidationModule", function () {
 
     it("T6: refuses a grant 'signed' by a session allowed to sign messages (no self-escalation)", async function () {
       const f = await networkHelpers.loadFixture(fixture);
-      await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
+      await (await grantByTransaction(f, signingSession(f, f.stranger.address))).wait();
       const wider = typicalSession(f, {
         sessionId: 2,
         nonce: 7n,
         scope: [{ target: f.stranger.address, selector: SELECTOR_ANY }],
       });
-      const grant = (await import("../../client/session.js")).sessionGrantMessage(wider);
-      const digest = await f.sessionModule.hashSessionGrant(grant);
-      const sessionDigest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, digest);
-      const signature = encodeErc1271Signature(
-        { module: f.sessionModule.target as string, entityId: SESSION_ID },
-        f.agent.signingKey.sign(sessionDigest).serialized,
-      );
-      // The account itself would accept it as the session's ERC-1271 signature...
-      expect(await f.account.isValidSignature(digest, signature)).to.equal("0x1626ba7e");
-      // ...but the module never takes a session's signature for the owner's.
+      const { sessionGrantMessage, sessionGrantTypedData } = await import("../../client/session.js");
+      const grant = sessionGrantMessage(wider);
+      const typed = sessionGrantTypedData(wider, f.addresses);
+      const { hash, signature } = await signAsSession(f, { ...typed, message: grant });
+      expect(hash).to.equal(await f.sessionModule.hashSessionGrant(grant));
+      // The session may not sign for the session module's domain (it can never be granted it)...
+      expect(await f.account.isValidSignature(hash, signature)).to.equal("0xffffffff");
+      // ...and the module never takes a session's signature for the owner's anyway.
       await expect(f.sessionModule.grantWithSignature(grant, signature))
         .to.be.revertedWithCustomError(f.sessionModule, "SessionOwnerSignatureInvalid")
         .withArgs(f.accountAddress);
+    });
+
+    it("T6: refuses a scope that lets a session sign for the session module's own domain", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(grantByTransaction(f, signingSession(f, f.sessionModule.target as string)))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+        .withArgs(f.sessionModule.target);
     });
 
     it("T6: refuses a grant signed through another, non-global validation that can sign messages", async function () {
@@ -1052,11 +1067,8 @@ describe("SessionKeyValidationModule edge rules", function () {
 
   it("stops a signing session from signing once it is revoked", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    await (await grantByTransaction(f, typicalSession(f, { canSignMessages: true }))).wait();
-    const hash = ethers.id("an order");
-    const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
-    const validation = { module: f.sessionModule.target as string, entityId: SESSION_ID };
-    const signature = encodeErc1271Signature(validation, f.agent.signingKey.sign(digest).serialized);
+    await (await grantByTransaction(f, signingSession(f, f.stranger.address))).wait();
+    const { hash, signature } = await signAsSession(f, appOrder(f.stranger.address, f.addresses.chainId));
     expect(await f.account.isValidSignature(hash, signature)).to.equal("0x1626ba7e");
     const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
     await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();

@@ -681,7 +681,17 @@ describe("SpendLimitHook", function () {
       await (
         await grantByTransaction(
           f,
-          typicalSession(f, { scope: [{ target: f.usdc.target as string, selector: SELECTOR_ANY }] }),
+          typicalSession(f, {
+            // The four ERC-20 spends by name (a wildcard does not cover them, THREATS 26), and the wildcard for
+            // every other function, which the hook refuses on a budgeted token.
+            scope: [
+              ...(["transfer", "approve", "transferFrom", "increaseAllowance"] as const).map((name) => ({
+                target: f.usdc.target as string,
+                selector: f.usdc.interface.getFunction(name).selector,
+              })),
+              { target: f.usdc.target as string, selector: SELECTOR_ANY },
+            ],
+          }),
         )
       ).wait();
       return f;

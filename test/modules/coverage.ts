@@ -82,8 +82,8 @@ describe("SpendLimitHook (coverage)", function () {
       await (await dai.mint(f.accountAddress, parseEther("1000"))).wait();
       const session = typicalSession(f, {
         scope: [
-          { target: f.usdc.target as string, selector: SELECTOR_ANY },
-          { target: dai.target as string, selector: SELECTOR_ANY },
+          { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector },
+          { target: dai.target as string, selector: dai.interface.getFunction("transfer").selector },
         ],
         budgets: [
           { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },

@@ -1,0 +1,207 @@
+/**
+ * What a session may sign and call beyond a plain scope: ERC-1271 signatures only for the EIP-712 domains the owner
+ * listed (THREATS 25: no Permit2 transfer, ERC-2612 permit or off-chain order outside them), and no standard
+ * value-moving function under a wildcard (THREATS 26: ERC-1363, ERC-777, ERC-721 / ERC-1155 transfers and
+ * approvals, Permit2 approve), through the account and the real EntryPoint v0.8.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { id } from "ethers";
+
+import { SELECTOR_ANY } from "../../client/session.js";
+import {
+  appOrder,
+  executeCall,
+  grantByTransaction,
+  SESSION_ID,
+  sessionFixture,
+  sessionOp,
+  signAsSession,
+  signingSession,
+  typicalSession,
+  type AppTypedData,
+  type SessionFixture,
+} from "../helpers/sessions.js";
+import { opSucceeded, sendOp } from "../helpers/userOps.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const PERMIT2 = "0x000000000022D473030F116dDEE9F6B43aC78BA3";
+const MAGIC = "0x1626ba7e";
+const INVALID = "0xffffffff";
+
+/** A Permit2 PermitTransferFrom of the account's tokens to a spender the agent picks. */
+function permit2Transfer(chainId: bigint, token: string, spender: string): AppTypedData {
+  return {
+    domain: { name: "Permit2", chainId, verifyingContract: PERMIT2 },
+    types: {
+      PermitTransferFrom: [
+        { name: "permitted", type: "TokenPermissions" },
+        { name: "spender", type: "address" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+      TokenPermissions: [
+        { name: "token", type: "address" },
+        { name: "amount", type: "uint256" },
+      ],
+    },
+    primaryType: "PermitTransferFrom",
+    message: { permitted: { token, amount: 10n ** 30n }, spender, nonce: 0n, deadline: 2n ** 48n },
+  };
+}
+
+/** An ERC-2612 permit of `token` (its domain's verifyingContract is the token). */
+async function erc2612Permit(f: SessionFixture, spender: string): Promise<AppTypedData> {
+  return {
+    domain: {
+      name: await f.usdc.name(),
+      version: "1",
+      chainId: f.addresses.chainId,
+      verifyingContract: f.usdc.target as string,
+    },
+    types: {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    primaryType: "Permit",
+    message: { owner: f.accountAddress, spender, value: 10n ** 30n, nonce: 0n, deadline: 2n ** 48n },
+  };
+}
+
+describe("SessionKeyValidationModule signing scope (THREATS 25)", function () {
+  /** A session that may sign only for an order book (the stranger's address stands in for its contract). */
+  async function orderBookFixture() {
+    const f = await sessionFixture(ethers, networkHelpers);
+    await (await grantByTransaction(f, signingSession(f, f.stranger.address))).wait();
+    return f;
+  }
+
+  it("T25: signs typed data of a domain the owner listed", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const { hash, signature } = await signAsSession(f, appOrder(f.stranger.address, f.addresses.chainId));
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+  });
+
+  it("T25: refuses a Permit2 transfer permit, since Permit2 was not listed", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const permit = permit2Transfer(f.addresses.chainId, f.usdc.target as string, f.agent.address);
+    const { hash, signature } = await signAsSession(f, permit);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: refuses an ERC-2612 permit of a token not listed for signing", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const { hash, signature } = await signAsSession(f, await erc2612Permit(f, f.agent.address));
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: refuses an off-chain order of another venue than the one listed", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const { hash, signature } = await signAsSession(f, appOrder(f.recipient, f.addresses.chainId));
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: refuses a signature that claims a listed domain for a digest of another one", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    // The agent signs the Permit2 digest but describes it as the order book's typed data.
+    const permit = permit2Transfer(f.addresses.chainId, f.usdc.target as string, f.agent.address);
+    const permitHash = ethers.TypedDataEncoder.hash(permit.domain, permit.types, permit.message);
+    const { signature } = await signAsSession(f, appOrder(f.stranger.address, f.addresses.chainId));
+    expect(await f.account.isValidSignature(permitHash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: signs a Permit2 permit only once the owner listed Permit2 explicitly", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    await (await grantByTransaction(f, signingSession(f, PERMIT2))).wait();
+    const permit = permit2Transfer(f.addresses.chainId, f.usdc.target as string, f.agent.address);
+    const { hash, signature } = await signAsSession(f, permit);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+  });
+
+  it("T25: refuses to sign a plain hash (no EIP-712 domain to check)", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const hash = id("a personal_sign message");
+    const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+    const { encodeErc1271Signature } = await import("../../client/encoding.js");
+    const signature = encodeErc1271Signature(
+      { module: f.sessionModule.target as string, entityId: SESSION_ID },
+      f.agent.signingKey.sign(digest).serialized,
+    );
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+});
+
+describe("SessionKeyValidationModule wildcard scope (THREATS 26)", function () {
+  /** A session with a wildcard on a contract that has no budget (an NFT / ERC-1363 / Permit2 stand-in). */
+  async function wildcardFixture() {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const target = await ethers.deployContract("ReentrantTarget");
+    await (
+      await grantByTransaction(
+        f,
+        typicalSession(f, { scope: [{ target: target.target as string, selector: SELECTOR_ANY }] }),
+      )
+    ).wait();
+    return { ...f, target: target.target as string };
+  }
+
+  const refused = [
+    "transferAndCall(address,uint256,bytes)",
+    "transferAndCall(address,uint256)",
+    "transferFromAndCall(address,address,uint256)",
+    "approveAndCall(address,uint256,bytes)",
+    "send(address,uint256,bytes)",
+    "operatorSend(address,address,uint256,bytes,bytes)",
+    "authorizeOperator(address)",
+    "safeTransferFrom(address,address,uint256)",
+    "safeTransferFrom(address,address,uint256,bytes)",
+    "safeTransferFrom(address,address,uint256,uint256,bytes)",
+    "safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)",
+    "setApprovalForAll(address,bool)",
+    "approve(address,address,uint160,uint48)",
+    "transferFrom(address,address,uint160,address)",
+    "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)",
+  ];
+  for (const signature of refused) {
+    it(`T26: refuses ${signature} under a wildcard on a contract without a budget`, async function () {
+      const f = await networkHelpers.loadFixture(wildcardFixture);
+      const selector = id(signature).slice(0, 10);
+      const { op } = await sessionOp(f, executeCall(f, f.target, 0n, selector + "00".repeat(64)));
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0n,
+          "AA23 reverted",
+          f.sessionModule.interface.encodeErrorResult("SessionCallOutOfScope", [f.target, selector]),
+        );
+    });
+  }
+
+  it("T26: still lets a wildcard reach the contract's other functions", async function () {
+    const f = await networkHelpers.loadFixture(wildcardFixture);
+    expect(await f.sessionModule.isValueMovingSelector(id("claim()").slice(0, 10))).to.equal(false);
+    const { op } = await sessionOp(f, executeCall(f, f.target, 0n, id("claim()").slice(0, 10)));
+    // The target's fallback runs (it calls the account's receive, which succeeds).
+    expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+  });
+
+  it("T26: allows a value-moving function the owner named explicitly", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const target = await ethers.deployContract("ReentrantTarget");
+    const selector = id("safeTransferFrom(address,address,uint256)").slice(0, 10);
+    await (
+      await grantByTransaction(f, typicalSession(f, { scope: [{ target: target.target as string, selector }] }))
+    ).wait();
+    expect(await f.sessionModule.isInScope(f.accountAddress, SESSION_ID, target.target as string, selector)).to.equal(
+      true,
+    );
+    const { op } = await sessionOp(f, executeCall(f, target.target as string, 0n, selector + "00".repeat(96)));
+    expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+  });
+});
