@@ -799,6 +799,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             _tokens[lastKey][account] = address(0);
             return install - (1 << _TOKEN_COUNT_SHIFT);
         }
+        // coverage: unreachable because a token has a budget only while it is in the token list (onInstall and
+        // setBudget list it when they set its budget, removeBudget unlists it here when it clears it)
         return install;
     }
 

@@ -415,6 +415,31 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
         expect(await f.account.isModuleInstalled(f.hooks.target as string)).to.equal(false);
       });
     });
+
+    describe("when it has several execution hooks", function () {
+      async function installExecutionHooks(f: Fixture) {
+        const hooks = [3, 4, 5].map((entityId) =>
+          encodeExecutionHook({ module: f.hooks.target as string, entityId }, { pre: true, post: true }),
+        );
+        await (await ownerCall(f, installSecondValidation(f, { hooks }))).wait();
+        return hooks;
+      }
+
+      it("lists the execution hooks in installation order", async function () {
+        const f = await networkHelpers.loadFixture(accountFixture);
+        const hooks = await installExecutionHooks(f);
+        expect((await f.account.getValidationData(secondEntity(f))).executionHooks).to.deep.equal(hooks);
+      });
+
+      it("forgets every execution hook on uninstallValidation", async function () {
+        const f = await networkHelpers.loadFixture(accountFixture);
+        await installExecutionHooks(f);
+        const data = f.account.interface.encodeFunctionData("uninstallValidation", [secondEntity(f), "0x", []]);
+        await (await ownerCall(f, data)).wait();
+        expect((await f.account.getValidationData(secondEntity(f))).executionHooks).to.deep.equal([]);
+        expect(await f.account.isModuleInstalled(f.hooks.target as string)).to.equal(false);
+      });
+    });
   });
 
   describe("uninstallValidation", function () {

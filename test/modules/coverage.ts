@@ -1,14 +1,16 @@
 /**
  * Paths of the modules the rest of the suite did not take, found by the coverage gate (docs/COVERAGE.md): the owner
  * module's install refusals, the spend-limit hook's per-asset summing across tokens and its truncated transferFrom
- * refusal, the session module's refusal of owner signatures on accounts without the ERC-6900 view.
+ * refusal, its token list's bookkeeping (budgets added and removed, the 17th token), the execution hook's snapshot
+ * of approvals (repeated, several spenders, another budgeted token, calldata that is no execution), the session
+ * module's refusal of owner signatures on accounts without the ERC-6900 view.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { concat, parseEther, parseUnits, ZeroAddress, ZeroHash } from "ethers";
+import { concat, getAddress, parseEther, parseUnits, toBeHex, ZeroAddress, ZeroHash, zeroPadValue } from "ethers";
 
 import { encodeModuleEntity, encodeValidationConfig } from "../../client/encoding.js";
-import { NATIVE_ASSET, SELECTOR_ANY } from "../../client/session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_ANY } from "../../client/session.js";
 import {
   DAY,
   executeCall,
@@ -74,27 +76,43 @@ describe("OwnerValidationModule (coverage)", function () {
 });
 
 describe("SpendLimitHook (coverage)", function () {
-  describe("preUserOpValidationHook on a batch", function () {
-    /** A session over USDC and a second token, with a budget for each. */
-    async function twoTokenFixture() {
-      const f = await sessionFixture(ethers, networkHelpers);
-      const dai = await ethers.deployContract("TestToken", ["Dai", "DAI", 18]);
-      await (await dai.mint(f.accountAddress, parseEther("1000"))).wait();
-      const session = typicalSession(f, {
-        scope: [
-          { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector },
-          { target: dai.target as string, selector: dai.interface.getFunction("transfer").selector },
-        ],
-        budgets: [
-          { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
-          { asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: 0n },
-          { asset: dai.target as string, limit: parseEther("100"), period: DAY, perCallCap: 0n },
-        ],
-      });
-      await (await grantByTransaction(f, session)).wait();
-      return { ...f, dai };
-    }
+  /** A session over USDC and a second token, with a budget for each. */
+  async function twoTokenFixture() {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const dai = await ethers.deployContract("TestToken", ["Dai", "DAI", 18]);
+    await (await dai.mint(f.accountAddress, parseEther("1000"))).wait();
+    const session = typicalSession(f, {
+      // The ERC-20 spends by name: a wildcard does not cover them (THREATS 26).
+      scope: [f.usdc, dai].flatMap((token) =>
+        (["transfer", "approve"] as const).map((name) => ({
+          target: token.target as string,
+          selector: token.interface.getFunction(name).selector,
+        })),
+      ),
+      budgets: [
+        { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
+        { asset: f.usdc.target as string, limit: USDC("100"), period: DAY, perCallCap: 0n },
+        { asset: dai.target as string, limit: parseEther("100"), period: DAY, perCallCap: 0n },
+      ],
+    });
+    await (await grantByTransaction(f, session)).wait();
+    return { ...f, dai };
+  }
 
+  /** A fake token address for the hook's bookkeeping (onInstall, setBudget and removeBudget never call a token). */
+  const fakeToken = (i: number) => getAddress(zeroPadValue(toBeHex(0x1000 + i), 20));
+
+  /** The stranger's EOA stands in for an account: it installs entity 1 with a lifetime budget of each asset. */
+  async function installForStranger(f: SessionFixture, assets: string[]) {
+    const install = ethers.AbiCoder.defaultAbiCoder().encode(
+      ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
+      [1, f.now, assets, assets.map(() => 1_000n), assets.map(() => 0n), assets.map(() => 0n), []],
+    );
+    await (await f.spendLimitHook.connect(f.stranger).onInstall(install)).wait();
+    return f.spendLimitHook.connect(f.stranger);
+  }
+
+  describe("preUserOpValidationHook on a batch", function () {
     describe("when the batch spends two budgeted tokens, interleaved", function () {
       it("charges each token's budget once with the sum of its transfers", async function () {
         const f = await networkHelpers.loadFixture(twoTokenFixture);
@@ -193,6 +211,28 @@ describe("SpendLimitHook (coverage)", function () {
         ).to.deep.equal([0n, session.validAfter + DAY]);
       });
     });
+
+    describe("when the asset is native currency and has no budget yet", function () {
+      it("sets the native budget without listing it among the budgeted tokens", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const hook = await installForStranger(f, [fakeToken(0)]);
+        await (await hook.setBudget(1, NATIVE_ASSET, 500n, 0, 0n, false)).wait();
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).limit).to.equal(500n);
+        expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal([fakeToken(0)]);
+      });
+    });
+
+    describe("when the session already has 16 budgeted tokens", function () {
+      it("reverts with SpendLimitTooManyEntries if the owner adds a 17th token", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const tokens = Array.from({ length: 16 }, (_, i) => fakeToken(i));
+        const hook = await installForStranger(f, tokens);
+        await expect(hook.setBudget(1, fakeToken(16), 1n, 0, 0n, false))
+          .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitTooManyEntries")
+          .withArgs(17n, 0n);
+        expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal(tokens);
+      });
+    });
   });
 
   describe("preUserOpValidationHook on transferFrom", function () {
@@ -221,6 +261,188 @@ describe("SpendLimitHook (coverage)", function () {
         expect(
           (await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, f.usdc.target as string)).spent,
         ).to.equal(0n);
+      });
+    });
+  });
+
+  describe("removeBudget", function () {
+    describe("when the asset has no budget", function () {
+      it("emits BudgetRemoved and leaves the budgeted tokens as they were if the asset has no budget", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const hook = await installForStranger(f, [fakeToken(0), fakeToken(1)]);
+        await expect(hook.removeBudget(1, fakeToken(2)))
+          .to.emit(f.spendLimitHook, "BudgetRemoved")
+          .withArgs(f.stranger.address, 1, fakeToken(2));
+        expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal([
+          fakeToken(0),
+          fakeToken(1),
+        ]);
+      });
+    });
+
+    describe("when the asset is native currency", function () {
+      it("removes the native budget and keeps the budgeted tokens listed", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const hook = await installForStranger(f, [NATIVE_ASSET, fakeToken(0)]);
+        await (await hook.removeBudget(1, NATIVE_ASSET)).wait();
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).limit).to.equal(0n);
+        expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal([fakeToken(0)]);
+      });
+    });
+
+    describe("when the asset is the op count", function () {
+      it("lifts the rate limit: ops beyond the removed op-count budget's limit are accepted", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const session = typicalSession(f);
+        session.budgets.push({ asset: OPERATIONS_ASSET, limit: 1n, period: DAY, perCallCap: 0n });
+        await (await grantByTransaction(f, session)).wait();
+        const pay = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, USDC("1")));
+        expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, (await sessionOp(f, pay)).op))).to.equal(
+          true,
+        );
+        const remove = f.spendLimitHook.interface.encodeFunctionData("removeBudget", [SESSION_ID, OPERATIONS_ASSET]);
+        await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, remove))).wait();
+        for (let i = 0; i < 2; i++) {
+          const { op } = await sessionOp(f, pay);
+          expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+        }
+        expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("3"));
+        expect(await f.spendLimitHook.budgetedTokensOf(f.accountAddress, SESSION_ID)).to.deep.equal([f.usdc.target]);
+      });
+    });
+
+    describe("when the token is not the first of the budgeted tokens", function () {
+      it("moves the last budgeted token into the place of the one removed", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const hook = await installForStranger(f, [fakeToken(0), fakeToken(1), fakeToken(2), fakeToken(3)]);
+        await (await hook.removeBudget(1, fakeToken(1))).wait();
+        expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal([
+          fakeToken(0),
+          fakeToken(3),
+          fakeToken(2),
+        ]);
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, fakeToken(1))).limit).to.equal(0n);
+      });
+    });
+  });
+
+  describe("preExecutionHook", function () {
+    /** The context of a snapshot without approvals: native balance, token count, then (token, balance) each. */
+    const snapshot = (nativeBalance: bigint, tokens: [string, bigint][]) =>
+      concat([
+        toBeHex(nativeBalance, 32),
+        toBeHex(tokens.length, 32),
+        ...tokens.flatMap(([token, balance]) => [zeroPadValue(token, 32), toBeHex(balance, 32)]),
+      ]);
+
+    /** The stranger stands in for an account with a USDC budget (it holds no USDC). */
+    async function strangerFixture() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      await installForStranger(f, [f.usdc.target as string]);
+      return f;
+    }
+
+    describe("when the execution is neither execute nor executeBatch", function () {
+      it("snapshots the balances but no allowance, even for calldata shaped like a token approval", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const data = f.usdc.interface.encodeFunctionData("approve", [f.agent.address, USDC("5")]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+      });
+    });
+
+    describe("when executeUserOp wraps an op whose callData is shorter than a selector", function () {
+      it("snapshots the balances but no allowance if the op's callData holds no selector", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const op = {
+          sender: f.stranger.address,
+          nonce: 0n,
+          initCode: "0x",
+          callData: "0x095ea7",
+          accountGasLimits: ZeroHash,
+          preVerificationGas: 0n,
+          gasFees: ZeroHash,
+          paymasterAndData: "0x",
+          signature: "0x",
+        };
+        const data = f.account.interface.encodeFunctionData("executeUserOp", [op, ZeroHash]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+      });
+    });
+
+    describe("when an approval is of a token without a budget", function () {
+      it("snapshots no allowance for an approval of a token without a budget", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+        const approve = other.interface.encodeFunctionData("approve", [f.agent.address, 5n]);
+        const data = executeCall(f, other.target as string, 0n, approve);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+      });
+    });
+  });
+
+  describe("postExecutionHook", function () {
+    /** Sends the agent's batch of `calls` to the session; expects it to succeed. */
+    async function sendBatch(f: SessionFixture, calls: { target: string; value: bigint; data: string }[]) {
+      const { op } = await sessionOp(f, f.account.interface.encodeFunctionData("executeBatch", [calls]));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+    }
+    const spentOf = async (f: SessionFixture, asset: string) =>
+      (await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, asset)).spent;
+
+    describe("when a batch approves the same spender twice", function () {
+      it("charges the allowance two approvals of one spender leave once, not each approval", async function () {
+        const f = await networkHelpers.loadFixture(twoTokenFixture);
+        const usdc = f.usdc.target as string;
+        await sendBatch(f, [
+          {
+            target: usdc,
+            value: 0n,
+            data: f.usdc.interface.encodeFunctionData("approve", [f.stranger.address, USDC("30")]),
+          },
+          {
+            target: usdc,
+            value: 0n,
+            data: f.usdc.interface.encodeFunctionData("increaseAllowance", [f.stranger.address, USDC("20")]),
+          },
+        ]);
+        expect(await f.usdc.allowance(f.accountAddress, f.stranger.address)).to.equal(USDC("50"));
+        expect(await spentOf(f, usdc)).to.equal(USDC("50"));
+      });
+    });
+
+    describe("when a batch approves two spenders of one token", function () {
+      it("charges the allowances approvals of two spenders leave, the sum of both", async function () {
+        const f = await networkHelpers.loadFixture(twoTokenFixture);
+        const usdc = f.usdc.target as string;
+        await sendBatch(f, [
+          {
+            target: usdc,
+            value: 0n,
+            data: f.usdc.interface.encodeFunctionData("approve", [f.stranger.address, USDC("30")]),
+          },
+          { target: usdc, value: 0n, data: f.usdc.interface.encodeFunctionData("approve", [f.recipient, USDC("20")]) },
+        ]);
+        expect(await f.usdc.allowance(f.accountAddress, f.recipient)).to.equal(USDC("20"));
+        expect(await spentOf(f, usdc)).to.equal(USDC("50"));
+      });
+    });
+
+    describe("when the session budgets two tokens and the op approves the second", function () {
+      it("charges an approval of one budgeted token to that token's budget only", async function () {
+        const f = await networkHelpers.loadFixture(twoTokenFixture);
+        const approve = f.dai.interface.encodeFunctionData("approve", [f.stranger.address, parseEther("7")]);
+        const { op } = await sessionOp(f, executeCall(f, f.dai.target as string, 0n, approve));
+        expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+        expect([await spentOf(f, f.dai.target as string), await spentOf(f, f.usdc.target as string)]).to.deep.equal([
+          parseEther("7"),
+          0n,
+        ]);
       });
     });
   });
