@@ -84,7 +84,7 @@ describe("SpendLimitHook (coverage)", function () {
     const session = typicalSession(f, {
       // The ERC-20 spends by name: a wildcard does not cover them (THREATS 26).
       scope: [f.usdc, dai].flatMap((token) =>
-        (["transfer", "approve"] as const).map((name) => ({
+        (["transfer", "approve", "increaseAllowance"] as const).map((name) => ({
           target: token.target as string,
           selector: token.interface.getFunction(name).selector,
         })),
