@@ -197,6 +197,14 @@ export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefi
         inner,
         parsed,
       );
+    case "SessionArgumentRuleViolated":
+      return new SessionOutOfScopeError(
+        `call to ${String(parsed.args[0])} with selector ${String(parsed.args[1])} breaks the owner's rule on its ` +
+          `argument ${String(parsed.args[2])} (a pinned recipient or an amount bound): change the argument`,
+        reason,
+        inner,
+        parsed,
+      );
     case "SessionValueOverCap":
       return new SessionOutOfScopeError(
         `call to ${String(parsed.args[0])} carries ${String(parsed.args[1])} wei, over the per-call cap of ` +

@@ -3,7 +3,7 @@
  * turned into one {@link GrantPlan}: the {@link SessionDescription} that is summarised, signed and installed, plus
  * the names the summary shows. Nothing here signs; everything that can be refused is refused here (THREATS 19).
  */
-import { Contract, formatUnits, hexlify, MaxUint256, randomBytes, type Provider } from "ethers";
+import { Contract, formatUnits, getAddress, hexlify, MaxUint256, randomBytes, toBeHex, type Provider } from "ethers";
 
 import {
   OwnerValidationModule__factory,
@@ -34,6 +34,7 @@ import {
   parseBudget,
   parseDuration,
   parseScopeEntry,
+  type ParsedArgumentRule,
   parseSessionId,
   parseTime,
   RESERVED_SESSION_ID,
@@ -47,6 +48,8 @@ import {
   SELECTOR_SIGN,
   SPONSORED_FEE_ASSET,
   SPONSORED_GAS_ASSET,
+  MAX_RULE_VALUE,
+  type ScopeEntry,
   type SessionDescription,
 } from "./session.js";
 
@@ -294,7 +297,78 @@ export async function unusedNonce(module: SessionKeyValidationModule, account: s
   }
 }
 
-function describeFunction(selector: string, signature: string | undefined): string {
+/** The token whose decimals scale a target's uint rule values: the target itself if it is a budgeted or book token. */
+async function ruleToken(
+  provider: Provider,
+  addresses: LeashChainAddresses,
+  budgetAssets: AssetLabel[],
+  target: string,
+): Promise<AssetLabel | undefined> {
+  const budgeted = budgetAssets.find((asset) => asset.address === target);
+  if (budgeted !== undefined) return budgeted;
+  const symbol = Object.entries(addresses.tokens).find(([, address]) => getAddress(address) === target)?.[0];
+  if (symbol === undefined) return undefined;
+  return { ...(await readTokenLabel(provider, target, `--allow ${symbol}`)), symbol };
+}
+
+/** A rule value as the module compares it: an address, a bool, or a uint (scaled by the target token's decimals). */
+function parseRuleValue(value: string, rule: ParsedArgumentRule, token: AssetLabel | undefined): bigint {
+  const field = `--allow rule ${rule.text}`;
+  let word: bigint;
+  if (rule.type === "address") {
+    word = BigInt(parseAddress(value, field));
+  } else if (rule.type === "bool") {
+    if (value !== "true" && value !== "false")
+      throw new InvalidScopeError(`${field}: a bool is true or false`, "--allow");
+    word = value === "true" ? 1n : 0n;
+  } else {
+    const bits = BigInt(rule.type.slice(4));
+    const max = (1n << bits) - 1n < MAX_RULE_VALUE ? (1n << bits) - 1n : MAX_RULE_VALUE;
+    if (token !== undefined) {
+      word = parseAmount(value, token.decimals, field, max);
+    } else if (/^\d+$/.test(value)) {
+      word = BigInt(value);
+    } else {
+      throw new InvalidScopeError(
+        `${field}: "${value}" is not a whole number (the target is no known token, so amounts are in base units)`,
+        "--allow",
+      );
+    }
+    if (word > max)
+      throw new InvalidScopeError(`${field}: ${value} is beyond what ${rule.type} or a rule holds`, "--allow");
+  }
+  return word;
+}
+
+/** How the summary writes an entry's rules: `to = 0xA or 0xB, amount ≤ 50.0 USDC`. */
+function describeRules(entry: ScopeEntry, parsed: ParsedArgumentRule[], token: AssetLabel | undefined): string {
+  return parsed
+    .map((rule) => {
+      const values = (entry.rules ?? []).filter((r) => r.argument === rule.argument && r.op === rule.op);
+      const show = (value: bigint) =>
+        rule.type === "address"
+          ? getAddress(toBeHex(value, 20))
+          : rule.type === "bool"
+            ? String(value === 1n)
+            : token !== undefined
+              ? formatAmount(value, token)
+              : value.toString();
+      const sign = rule.op === "eq" ? "=" : rule.op === "le" ? "≤" : "≥";
+      return `${rule.name} ${sign} ${values.map((r) => show(r.value)).join(" or ")}`;
+    })
+    .join(", ");
+}
+
+function describeFunction(
+  selector: string,
+  signature: string | undefined,
+  entry?: ScopeEntry,
+  rules?: ParsedArgumentRule[],
+  token?: AssetLabel,
+): string {
+  if (rules !== undefined && entry !== undefined && signature !== undefined) {
+    return `${signature} where ${describeRules(entry, rules, token)}`;
+  }
   if (selector === SELECTOR_ANY) return "ANY function (wildcard; standard transfers and approvals excluded)";
   if (selector === SELECTOR_SIGN) return "SIGN EIP-712 messages for this contract (ERC-1271)";
   if (selector === SELECTOR_NO_CALLDATA) return "plain native transfers (empty calldata)";
@@ -540,6 +614,24 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
       "--budget",
     );
   }
+  const scopeEntries: ScopeEntry[] = [];
+  const ruleTokens: (AssetLabel | undefined)[] = [];
+  for (const entry of scope) {
+    const resolved: ScopeEntry = { target: entry.target, selector: entry.selector };
+    ruleTokens.push(undefined);
+    if (entry.rules !== undefined) {
+      const token = await ruleToken(provider, addresses, budgetAssets, entry.target);
+      ruleTokens[ruleTokens.length - 1] = token;
+      resolved.rules = entry.rules.flatMap((rule) =>
+        rule.values.map((value) => ({
+          argument: rule.argument,
+          op: rule.op,
+          value: parseRuleValue(value, rule, token),
+        })),
+      );
+    }
+    scopeEntries.push(resolved);
+  }
   const nativeBudget = budgetEntries.find((budget) => budget.asset === NATIVE_ASSET);
   if (nativeBudget === undefined && paymasters.length === 0) {
     throw new InvalidAmountError(
@@ -573,7 +665,7 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     valueCapPerCall,
     // A session may sign only if its scope names the contracts it may sign for (THREATS 25).
     canSignMessages: scope.some((entry) => entry.selector === SELECTOR_SIGN),
-    scope: scope.map((entry) => ({ target: entry.target, selector: entry.selector })),
+    scope: scopeEntries,
     budgets: budgetEntries,
     paymasters,
     epoch: Number(await module.epochOf(account)),
@@ -584,7 +676,15 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     chainId,
     owner,
     addresses,
-    functionNames: scope.map((entry) => describeFunction(entry.selector, entry.signature)),
+    functionNames: scope.map((entry, i) =>
+      describeFunction(
+        entry.selector,
+        entry.namedSignature ?? entry.signature,
+        scopeEntries[i]!,
+        entry.rules,
+        ruleTokens[i],
+      ),
+    ),
     budgetAssets,
     now,
     standingAllowances,

@@ -221,19 +221,64 @@ export function splitList(value: string | undefined): string[] {
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
-/** A scope entry as the owner wrote it, parsed: the selector and how to name it. */
+/** A rule on an argument as the owner wrote it (`to=0xA|0xB`, `amount<=50`), parsed; values are scaled later. */
+export interface ParsedArgumentRule {
+  /** The rule as written, for messages and the summary. */
+  text: string;
+  /** The argument's name, position and canonical type. */
+  name: string;
+  argument: number;
+  type: string;
+  op: "eq" | "le" | "ge";
+  /** One value for `le` / `ge`, one or more for `eq` (one of them). */
+  values: string[];
+}
+
+/** A scope entry as the owner wrote it, parsed: the selector, how to name it, and its argument rules. */
 export interface ParsedScopeEntry {
   target: string;
   selector: string;
-  /** The function signature, `receive` (plain transfers), `*` (any call), or undefined for a bare selector. */
+  /** The function signature, `receive` (plain transfers), `*` (any call), `sign`, or undefined for a bare selector. */
   signature?: string;
+  /** The signature as written, with its parameter names (when rules name them). */
+  namedSignature?: string;
+  rules?: ParsedArgumentRule[];
 }
+
+/** A parameter of a signature typed by hand: its canonical type and its name, if given. */
+interface ParsedParam {
+  type: string;
+  name?: string;
+}
+
+/** Splits a parameter list at its top-level commas. */
+function splitParams(list: string): string[] {
+  const params: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const char of list) {
+    if (char === "(") depth++;
+    if (char === ")") depth--;
+    if (char === "," && depth === 0) {
+      params.push(current.trim());
+      current = "";
+    } else {
+      current += char;
+    }
+  }
+  if (current.trim() !== "" || params.length > 0) params.push(current.trim());
+  return params;
+}
+
+/** Static ABI types an argument rule can compare as one 32-byte word. */
+const RULE_TYPES =
+  /^(address|bool|uint(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256)|bytes([1-9]|[12][0-9]|3[0-2]))$/;
 
 /** Canonical spellings of Solidity elementary types, for signatures typed by hand. */
 const TYPE_ALIASES: Record<string, string> = { uint: "uint256", int: "int256" };
 
-function canonicalSignature(signature: string, field: string): string {
-  const match = /^([A-Za-z_$][A-Za-z0-9_$]*)\((.*)\)$/.exec(signature.replace(/\s+/g, ""));
+function parseSignature(signature: string, field: string): { canonical: string; params: ParsedParam[] } {
+  const match = /^\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*\((.*)\)\s*$/.exec(signature);
   if (match === null) {
     throw new InvalidScopeError(
       `${field}: "${signature}" is not a function signature; write it with its parameter types, e.g. ` +
@@ -241,12 +286,69 @@ function canonicalSignature(signature: string, field: string): string {
       field,
     );
   }
-  const params = match[2] === "" ? [] : match[2]!.split(",");
-  const canonical = params.map((type) => type.replace(/^(u?int)(?=$|\[)/, (base) => TYPE_ALIASES[base] ?? base));
-  if (canonical.some((type) => !/^[A-Za-z0-9_$[\](),]+$/.test(type))) {
+  const params = splitParams(match[2]!).map((param): ParsedParam => {
+    const named = /^(.*\S)\s+([A-Za-z_$][A-Za-z0-9_$]*)$/.exec(param);
+    const rawType = (named === null ? param : named[1]!).replace(/\s+/g, "");
+    const type = rawType.replace(/^(u?int)(?=$|\[)/, (base) => TYPE_ALIASES[base] ?? base);
+    return named === null ? { type } : { type, name: named[2]! };
+  });
+  if (params.some((param) => param.type === "" || !/^[A-Za-z0-9_$[\](),]+$/.test(param.type))) {
     throw new InvalidScopeError(`${field}: "${signature}" has a malformed parameter list`, field);
   }
-  return `${match[1]}(${canonical.join(",")})`;
+  return { canonical: `${match[1]}(${params.map((param) => param.type).join(",")})`, params };
+}
+
+/** Parses the argument rules written after a signature: `name=v1|v2`, `name<=v`, `name>=v`, space-separated. */
+function parseRules(text: string, params: ParsedParam[], field: string): ParsedArgumentRule[] {
+  if (text.trim() === "") return [];
+  return text
+    .trim()
+    .split(/\s+/)
+    .map((token) => {
+      const match = /^([A-Za-z_$][A-Za-z0-9_$]*)(<=|>=|=)(.+)$/.exec(token);
+      if (match === null) {
+        throw new InvalidScopeError(
+          `${field}: "${token}" is not an argument rule; write name=value, name=a|b, name<=value or name>=value, ` +
+            "naming a parameter of the signature, e.g. transfer(address to,uint256 amount) to=0x… amount<=50",
+          field,
+        );
+      }
+      const [, name, opText, valueText] = match as unknown as [string, string, string, string];
+      const argument = params.findIndex((param) => param.name === name);
+      if (argument < 0) {
+        const names = params.map((param) => param.name).filter((n) => n !== undefined);
+        throw new InvalidScopeError(
+          `${field}: "${token}" names no parameter of the signature` +
+            (names.length === 0
+              ? "; give the parameters names, e.g. transfer(address to,uint256 amount)"
+              : ` (${names.join(", ")})`),
+          field,
+        );
+      }
+      const type = params[argument]!.type;
+      // The rule reads the argument's word of the ABI head, 4 + 32 × position: every parameter before it must take
+      // exactly one head word (an elementary type, or a dynamic one, whose head word is its offset), never a tuple
+      // or a fixed-size array, which take several.
+      const multiWordBefore = params
+        .slice(0, argument)
+        .some((param) => param.type.startsWith("(") || /\[\d+\]$/.test(param.type));
+      if (!RULE_TYPES.test(type) || multiWordBefore) {
+        throw new InvalidScopeError(
+          `${field}: "${token}": rules apply to address, bool and uintN parameters with no tuple or fixed-size ` +
+            `array before them; ${name} is ${type} at position ${argument}`,
+          field,
+        );
+      }
+      const op = opText === "=" ? "eq" : opText === "<=" ? "le" : "ge";
+      if (op !== "eq" && !/^uint/.test(type)) {
+        throw new InvalidScopeError(`${field}: "${token}": <= and >= apply to uintN parameters only`, field);
+      }
+      const values = valueText.split("|");
+      if (values.length > 1 && op !== "eq") {
+        throw new InvalidScopeError(`${field}: "${token}": a|b (one of) goes with = only`, field);
+      }
+      return { text: token, name, argument, type, op, values };
+    });
 }
 
 /** Parses one `--allow` entry: `<target>:<signature|selector|receive|*>`. */
@@ -287,8 +389,15 @@ export function parseScopeEntry(value: string, field = "--allow"): ParsedScopeEn
       field,
     );
   }
-  const signature = canonicalSignature(fn, field);
-  return { target, selector: id(signature).slice(0, 10), signature };
+  const close = fn.lastIndexOf(")");
+  const { canonical, params } = parseSignature(fn.slice(0, close + 1), field);
+  const rules = parseRules(fn.slice(close + 1), params, field);
+  const entry: ParsedScopeEntry = { target, selector: id(canonical).slice(0, 10), signature: canonical };
+  if (rules.length > 0) {
+    entry.rules = rules;
+    entry.namedSignature = fn.slice(0, close + 1).trim();
+  }
+  return entry;
 }
 
 /** Function signatures the summary can name when only a selector was given. */

@@ -54,11 +54,43 @@ export function isPseudoAsset(asset: string): boolean {
 /** Selectors of the account's `execute` and `executeBatch`, the only ones a session is installed for. */
 export const SESSION_SELECTORS = ["0xb61d27f6", "0x34fcd5be"] as const;
 
+/** A rule on one static argument of a scoped function (THREATS 27). */
+export interface ArgumentRule {
+  /** The argument's position (0 = the first), counted in 32-byte words of the ABI head. */
+  argument: number;
+  /** `eq`: the argument equals `value` (several `eq` on one argument: it equals one of them); `le` / `ge`: at most /
+   * at least `value`. */
+  op: "eq" | "le" | "ge";
+  /** The whole 32-byte word compared, below 2^232 (an address as a number, an amount in base units). */
+  value: bigint;
+}
+
 /** One (target, selector) pair of a session's scope. */
 export interface ScopeEntry {
   target: string;
-  /** A 4-byte selector, or SELECTOR_NO_CALLDATA / SELECTOR_ANY. */
+  /** A 4-byte selector, or SELECTOR_NO_CALLDATA / SELECTOR_ANY / SELECTOR_SIGN. */
   selector: string;
+  /** Rules on the call's static arguments (exact selectors only). */
+  rules?: ArgumentRule[];
+}
+
+/** Argument rule ops as the session module numbers them (RULE_EQ, RULE_LE, RULE_GE). */
+const RULE_OPS = { eq: 1n, le: 2n, ge: 3n } as const;
+/** Largest value an argument rule holds (232 bits). */
+export const MAX_RULE_VALUE = (1n << 232n) - 1n;
+
+/**
+ * The session module's `argumentRules` words of a scope: entry (8) ‖ argument (8) ‖ op (8) ‖ value (232), sorted
+ * ascending as the module requires.
+ */
+export function encodeArgumentRules(scope: ScopeEntry[]): bigint[] {
+  return scope
+    .flatMap((entry, index) =>
+      (entry.rules ?? []).map(
+        (rule) => (BigInt(index) << 248n) | (BigInt(rule.argument) << 240n) | (RULE_OPS[rule.op] << 232n) | rule.value,
+      ),
+    )
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** One budget the spend-limit hook enforces. */
@@ -111,6 +143,7 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "canSignMessages", type: "bool" },
     { name: "targets", type: "address[]" },
     { name: "selectors", type: "bytes4[]" },
+    { name: "argumentRules", type: "uint256[]" },
     { name: "budgetAssets", type: "address[]" },
     { name: "budgetLimits", type: "uint256[]" },
     { name: "budgetPeriods", type: "uint48[]" },
@@ -161,6 +194,7 @@ export function sessionGrantMessage(session: SessionDescription) {
     canSignMessages: session.canSignMessages,
     targets: session.scope.map((entry) => getAddress(entry.target)),
     selectors: session.scope.map((entry) => entry.selector),
+    argumentRules: encodeArgumentRules(session.scope),
     budgetAssets: session.budgets.map((budget) => getAddress(budget.asset)),
     budgetLimits: session.budgets.map((budget) => budget.limit),
     budgetPeriods: session.budgets.map((budget) => budget.period),
@@ -249,7 +283,7 @@ export function sessionGrantTypedData(session: SessionDescription, addresses: Le
 /** The `onInstall` data of the session module for a description (grant by transaction). */
 export function encodeSessionConfig(session: SessionDescription): string {
   return AbiCoder.defaultAbiCoder().encode(
-    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[])"],
+    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
     [
       [
         session.sessionId,
@@ -260,6 +294,7 @@ export function encodeSessionConfig(session: SessionDescription): string {
         session.canSignMessages,
         session.scope.map((entry) => entry.target),
         session.scope.map((entry) => entry.selector),
+        encodeArgumentRules(session.scope),
       ],
     ],
   );

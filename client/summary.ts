@@ -175,6 +175,11 @@ export function grantPlanToJson(plan: GrantPlan) {
       target: entry.target,
       selector: entry.selector,
       function: plan.functionNames[i]!,
+      rules: (entry.rules ?? []).map((rule) => ({
+        argument: rule.argument,
+        op: rule.op,
+        value: rule.value.toString(),
+      })),
     })),
     budgets: session.budgets.map((budget, i) => ({
       asset: budget.asset,

@@ -33,9 +33,13 @@ struct SessionConfig {
     // Whether the session may sign ERC-1271 messages for the account (default false).
     bool canSignMessages;
     // The call scope: the session may call targets[i] with selectors[i]. Pseudo-selectors:
-    // 0x00000000 = a call with empty calldata (a plain native transfer), 0xffffffff = any call to the target.
+    // 0x00000000 = a call with empty calldata (a plain native transfer), 0xffffffff = any call to the target
+    // (standard value-moving functions excluded), 0xfffffffe = sign EIP-712 messages of the target's domain.
     address[] targets;
     bytes4[] selectors;
+    // Rules on the static arguments of scope entries (see "Argument rules" in SessionKeyValidationModule): one word
+    // each, entry index (8) ‖ argument index (8) ‖ op (8) ‖ value (232) from high to low bits, strictly ascending.
+    uint256[] argumentRules;
 }
 
 /// @dev What the owner signs (EIP-712, flat fields) to grant a session that anyone may then submit.
@@ -49,6 +53,8 @@ struct SessionGrant {
     bool canSignMessages;
     address[] targets;
     bytes4[] selectors;
+    // Rules on the scope entries' static arguments, as in SessionConfig.
+    uint256[] argumentRules;
     // Budgets the SpendLimitHook enforces (asset zero = native currency, gas included); see SpendLimitHook.
     address[] budgetAssets;
     uint256[] budgetLimits;
@@ -110,7 +116,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
     bytes32 private constant _SESSION_GRANT_TYPEHASH = keccak256(
         "SessionGrant(address account,uint32 sessionId,address agent,uint48 validAfter,uint48 validUntil,"
-        "uint128 valueCapPerCall,bool canSignMessages,address[] targets,bytes4[] selectors,"
+        "uint128 valueCapPerCall,bool canSignMessages,address[] targets,bytes4[] selectors,uint256[] argumentRules,"
         "address[] budgetAssets,uint256[] budgetLimits,uint48[] budgetPeriods,uint256[] budgetPerCallCaps,"
         "address[] paymasters,uint32 epoch,uint256 nonce)"
     );
@@ -137,7 +143,24 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @dev `isModuleInstalled(address)` of the Leash account.
     bytes4 private constant _IS_MODULE_INSTALLED = bytes4(keccak256("isModuleInstalled(address)"));
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
+    /// @dev A scope slot: bit 0 = the entry exists, bits 8.. = how many argument rules it has.
     uint256 private constant _SCOPE_ALLOWED = 1;
+    uint8 private constant _RULE_COUNT_SHIFT = 8;
+    /// @notice Most argument rules one session may have.
+    uint256 public constant MAX_ARGUMENT_RULES = 32;
+    /// @notice Argument rule ops: the argument word equals the value (several on one argument: one of them), is at
+    /// most the value, or at least the value.
+    uint8 public constant RULE_EQ = 1;
+    uint8 public constant RULE_LE = 2;
+    uint8 public constant RULE_GE = 3;
+    /// @dev Argument rule Bits Layout (low to high): [0..232) value, [232..240) op, [240..248) argument index,
+    /// [248..256) scope entry index (in the grant only; the stored rule has 0 there).
+    uint256 private constant _RULE_VALUE_MASK = (1 << 232) - 1;
+    uint8 private constant _RULE_OP_SHIFT = 232;
+    uint8 private constant _RULE_ARG_SHIFT = 240;
+    uint8 private constant _RULE_ENTRY_SHIFT = 248;
+    /// @dev Calldata bytes before an argument word: the selector.
+    uint256 private constant _SELECTOR_LENGTH = 4;
     uint8 private constant _GRANT_ID_SHIFT = 192;
     uint8 private constant _TARGET_SHIFT = 32;
     uint8 private constant _NONCE_KEY_SHIFT = 64;
@@ -156,6 +179,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @dev scopeKey = grantId (64) ‖ target (160) ‖ selector (32).
     mapping(uint256 scopeKey => mapping(address account => uint256)) private _scopes;
     mapping(uint256 nonce => mapping(address account => bool)) private _usedNonces;
+    /// @dev The argument rules of a scope entry, by index (their count is in the entry's scope slot).
+    mapping(uint256 scopeKey => mapping(uint256 index => mapping(address account => uint256))) private _rules;
 
     // ─────────────────────────────────────────── events ──────────────────────────────────────────────
 
@@ -170,7 +195,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         uint128 valueCapPerCall,
         bool canSignMessages,
         address[] targets,
-        bytes4[] selectors
+        bytes4[] selectors,
+        uint256[] argumentRules
     );
     /// @notice A session was revoked.
     event SessionRevoked(address indexed account, uint32 indexed sessionId, uint64 grantId);
@@ -223,6 +249,14 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     error SessionGrantEpochStale(uint32 current, uint32 signed);
     /// @notice A deferred install carried a grant for another account than the calling one.
     error SessionGrantAccountMismatch(address caller, address account);
+    /// @notice An argument rule is malformed (unknown op, value over 232 bits, an entry that does not exist or is a
+    /// pseudo-selector, rules not strictly ascending, or too many).
+    error SessionArgumentRuleInvalid(uint256 rule);
+    /// @notice The same (target, selector) is listed twice in one scope.
+    error SessionScopeEntryDuplicated(address target, bytes4 selector);
+    /// @notice The call's argument `argument` breaks a rule the owner set on (target, selector) (or the calldata is
+    /// too short to hold it).
+    error SessionArgumentRuleViolated(address target, bytes4 selector, uint256 argument);
     /// @notice Signed grants are unavailable: this deployment has no spend-limit hook to enforce budgets.
     error SessionSpendLimitHookMissing();
 
@@ -399,7 +433,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         );
         if (
             typedDataHash != hash ||
-            _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] != _SCOPE_ALLOWED
+            _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -471,7 +505,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         bytes4 selector
     ) external view returns (bool) {
         uint64 grantId = _states[sessionId][account].grantId();
-        return _scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED;
+        return _scopes[_scopeKey(grantId, target, selector)][account] & _SCOPE_ALLOWED != 0;
     }
 
     /// @notice Whether `selector` is a standard function that moves or approves value, which a wildcard scope entry
@@ -546,6 +580,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
                 abi.encode(
                     keccak256(abi.encodePacked(grant.targets)),
                     keccak256(abi.encodePacked(grant.selectors)),
+                    keccak256(abi.encodePacked(grant.argumentRules)),
                     keccak256(abi.encodePacked(grant.budgetAssets)),
                     keccak256(abi.encodePacked(grant.budgetLimits)),
                     keccak256(abi.encodePacked(grant.budgetPeriods)),
@@ -616,7 +651,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             valueCapPerCall: grant.valueCapPerCall,
             canSignMessages: grant.canSignMessages,
             targets: grant.targets,
-            selectors: grant.selectors
+            selectors: grant.selectors,
+            argumentRules: grant.argumentRules
         });
         IModularAccount(account).installValidation(
             ValidationConfigLib.pack(address(this), grant.sessionId, false, grant.canSignMessages, true),
@@ -644,11 +680,30 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         uint32 accountEpoch = accountSlot.epoch();
         _accounts[account] = SessionPacking.packAccount(accountEpoch, grantId);
 
+        uint256[] memory rules = config.argumentRules;
+        if (rules.length > MAX_ARGUMENT_RULES) revert SessionArgumentRuleInvalid(rules.length);
+        uint256 nextRule = 0;
         for (uint256 i = 0; i < entries; ++i) {
             address target = config.targets[i];
+            bytes4 selector = config.selectors[i];
             _checkTargetGrantable(account, target);
-            _scopes[_scopeKey(grantId, target, config.selectors[i])][account] = _SCOPE_ALLOWED;
+            uint256 key = _scopeKey(grantId, target, selector);
+            if (_scopes[key][account] != 0) revert SessionScopeEntryDuplicated(target, selector);
+            uint256 count = 0;
+            uint256 previous = 0;
+            while (nextRule < rules.length && rules[nextRule] >> _RULE_ENTRY_SHIFT == i) {
+                uint256 rule = rules[nextRule];
+                _checkRule(rule, previous, selector);
+                // Stored without its entry index (the key says which entry it belongs to).
+                _rules[key][count][account] = rule & ((1 << _RULE_ENTRY_SHIFT) - 1);
+                previous = rule;
+                ++count;
+                ++nextRule;
+            }
+            _scopes[key][account] = _SCOPE_ALLOWED | (count << _RULE_COUNT_SHIFT);
         }
+        // Rules left over name entries that do not exist, or were not in ascending entry order.
+        if (nextRule != rules.length) revert SessionArgumentRuleInvalid(rules[nextRule]);
 
         _keys[sessionId][account] = SessionPacking.packKey(config.agent, config.validAfter, config.validUntil);
         _states[sessionId][account] = SessionPacking.packState(
@@ -667,7 +722,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             config.valueCapPerCall,
             config.canSignMessages,
             config.targets,
-            config.selectors
+            config.selectors,
+            config.argumentRules
         );
     }
 
@@ -781,29 +837,88 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
                 _isInstalledModule(account, target)
             ) revert SessionCallOutOfScope(target, selector);
             if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);
-            if (!_isAllowed(account, grantId, target, data.length, selector)) {
+            if (!_isAllowed(account, grantId, target, data, selector)) {
                 revert SessionCallOutOfScope(target, selector);
             }
         }
     }
 
-    /// @dev An exact entry allows its selector (the reserved pseudo-selectors only stand for themselves: empty
-    /// calldata for 0x00000000, signing for 0xfffffffe); the wildcard entry allows anything but the standard
-    /// value-moving functions (THREATS 26).
+    /// @dev An exact entry allows its selector if the call's arguments keep the entry's rules (the reserved
+    /// pseudo-selectors only stand for themselves: empty calldata for 0x00000000, signing for 0xfffffffe); without an
+    /// exact entry, the wildcard entry allows anything but the standard value-moving functions (THREATS 26). An exact
+    /// entry whose rules fail is final: the wildcard never overrides the owner's rules.
     function _isAllowed(
         address account,
         uint64 grantId,
         address target,
-        uint256 dataLength,
+        bytes memory data,
         bytes4 selector
     ) internal view returns (bool) {
-        if (dataLength == 0) {
-            if (_scopes[_scopeKey(grantId, target, SELECTOR_NO_CALLDATA)][account] == _SCOPE_ALLOWED) return true;
-        } else if (dataLength >= 4 && !_isPseudoSelector(selector)) {
-            if (_scopes[_scopeKey(grantId, target, selector)][account] == _SCOPE_ALLOWED) return true;
+        if (data.length == 0) {
+            if (_scopes[_scopeKey(grantId, target, SELECTOR_NO_CALLDATA)][account] & _SCOPE_ALLOWED != 0) return true;
+        } else if (data.length >= _SELECTOR_LENGTH && !_isPseudoSelector(selector)) {
+            uint256 key = _scopeKey(grantId, target, selector);
+            uint256 entry = _scopes[key][account];
+            if (entry & _SCOPE_ALLOWED != 0) {
+                _checkArguments(account, key, entry >> _RULE_COUNT_SHIFT, target, selector, data);
+                return true;
+            }
             if (isValueMovingSelector(selector)) return false;
         }
-        return _scopes[_scopeKey(grantId, target, SELECTOR_ANY)][account] == _SCOPE_ALLOWED;
+        return _scopes[_scopeKey(grantId, target, SELECTOR_ANY)][account] & _SCOPE_ALLOWED != 0;
+    }
+
+    /// @dev Reverts unless `data`'s static argument words keep the `count` rules of the entry `key`: for each argument,
+    /// its EQ rules (one of them must match), then its LE and GE rules (all must hold). Words are compared whole, so
+    /// dirty high bits never match an address or a bound.
+    function _checkArguments(
+        address account,
+        uint256 key,
+        uint256 count,
+        address target,
+        bytes4 selector,
+        bytes memory data
+    ) internal view {
+        uint256 i = 0;
+        while (i < count) {
+            uint256 rule = _rules[key][i][account];
+            uint256 argument = (rule >> _RULE_ARG_SHIFT) & 0xff;
+            uint256 op = (rule >> _RULE_OP_SHIFT) & 0xff;
+            uint256 end = _SELECTOR_LENGTH + 32 * (argument + 1);
+            if (data.length < end) revert SessionArgumentRuleViolated(target, selector, argument);
+            uint256 word;
+            assembly ("memory-safe") {
+                // `data + end` is the argument's word: memory holds the length word first, then the calldata.
+                word := mload(add(data, end))
+            }
+            bool holds;
+            if (op == RULE_EQ) {
+                // The argument's EQ rules are consecutive (rules ascend by argument, then op): one must match.
+                holds = word == rule & _RULE_VALUE_MASK;
+                for (++i; i < count; ++i) {
+                    uint256 next = _rules[key][i][account];
+                    if (next >> _RULE_OP_SHIFT != rule >> _RULE_OP_SHIFT) break;
+                    if (word == next & _RULE_VALUE_MASK) holds = true;
+                }
+            } else {
+                holds = op == RULE_LE ? word <= rule & _RULE_VALUE_MASK : word >= rule & _RULE_VALUE_MASK;
+                ++i;
+            }
+            if (!holds) revert SessionArgumentRuleViolated(target, selector, argument);
+        }
+    }
+
+    /// @dev Refuses a malformed rule for an entry with `selector`, or one not strictly after `previous` (the rule
+    /// before it on the same entry, 0 for the first).
+    function _checkRule(uint256 rule, uint256 previous, bytes4 selector) internal pure {
+        uint256 op = (rule >> _RULE_OP_SHIFT) & 0xff;
+        if (
+            _isPseudoSelector(selector) ||
+            op == 0 ||
+            op > RULE_GE ||
+            (rule >> _RULE_ARG_SHIFT) & 0xff == 0xff ||
+            (previous != 0 && rule <= previous)
+        ) revert SessionArgumentRuleInvalid(rule);
     }
 
     function _isPseudoSelector(bytes4 selector) internal pure returns (bool) {

@@ -75,7 +75,7 @@ function decodeDeviceGrant(tx: Transaction) {
   if (inner?.name !== "installValidation") throw new Error(`device signed ${inner?.name}`);
   const coder = AbiCoder.defaultAbiCoder();
   const [config] = coder.decode(
-    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[])"],
+    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
     inner.args[2] as string,
   );
   const hook = (inner.args[3] as string[])[0]!;
@@ -83,8 +83,8 @@ function decodeDeviceGrant(tx: Transaction) {
     ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
     dataSlice(hook, 25),
   );
-  const [sessionId, agent, validAfter, validUntil, valueCapPerCall, canSign, targets, selectors] =
-    config as unknown as [bigint, string, bigint, bigint, bigint, boolean, string[], string[]];
+  const [sessionId, agent, validAfter, validUntil, valueCapPerCall, canSign, targets, selectors, rules] =
+    config as unknown as [bigint, string, bigint, bigint, bigint, boolean, string[], string[], bigint[]];
   return {
     to: tx.to,
     chainId: tx.chainId,
@@ -95,6 +95,7 @@ function decodeDeviceGrant(tx: Transaction) {
     valueCapPerCall: valueCapPerCall.toString(),
     canSignMessages: canSign,
     scope: targets.map((target, i) => ({ target, selector: selectors[i] })),
+    argumentRules: rules.map((rule) => rule.toString()),
     budgets: (budgets[2] as string[]).map((asset, i) => ({
       asset,
       limit: (budgets[3] as bigint[])[i]!.toString(),
@@ -155,6 +156,7 @@ describe("session grant", function () {
           target,
           selector,
         })),
+        argumentRules: [],
         budgets: (printed.budgets as { asset: string; limit: string; period: string; perCallCap: string }[]).map(
           ({ asset, limit, period, perCallCap }) => ({ asset, limit, period, perCallCap }),
         ),
@@ -240,6 +242,23 @@ describe("session grant", function () {
       expect(io.text).to.include("20 ops per day (op count)");
       const ops = await f.spendLimitHook.getBudget(f.account, plan.session.sessionId, OPERATIONS_ASSET);
       expect([ops.limit, ops.periodLength]).to.deep.equal([20n, 86_400n]);
+    });
+
+    it("pins a transfer's recipient and bounds its amount, printed by name and scaled, enforced on chain (THREATS 27)", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const usdc = f.addresses.tokens.USDC!;
+      const allow = `${usdc}:transfer(address to,uint256 amount) to=${f.recipient} amount<=50`;
+      const { plan } = await runGrant(grantArgs(f, { allow, budget: "1000 USDC/day,0.05 ETH/day" }), env);
+      expect(io.text).to.include(
+        `${usdc} (USDC): transfer(address to,uint256 amount) where to = ${f.recipient}, amount ≤ 50.0 USDC [0xa9059cbb]`,
+      );
+      const id = plan.session.sessionId;
+      const paid = await agentPaysUsdc(connection, f, f.account, id, f.recipient, 50_000_000n);
+      expect(paid.success).to.equal(true);
+      const overBound = agentPaysUsdc(connection, f, f.account, id, f.recipient, 50_000_001n);
+      await expect(overBound).to.be.rejectedWith(/breaks the owner's rule on its argument 1/);
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(50_000_000n);
     });
 
     it("lets the agent pay within its budget with the granted session", async function () {

@@ -29,6 +29,8 @@ import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "../../client/session.js";
 
 const USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
 
+const OTHER = "0x00000000000000000000000000000000000000A1";
+
 describe("client input parsing", function () {
   describe("parseAddress", function () {
     it("accepts a checksummed address and an all-lowercase one, returning it checksummed", function () {
@@ -152,6 +154,41 @@ describe("client input parsing", function () {
     it("refuses a pseudo-selector written as hex and an entry without a function", function () {
       expect(() => parseScopeEntry(`${USDC}:0xffffffff`)).to.throw(InvalidScopeError, /write \*/);
       expect(() => parseScopeEntry(USDC)).to.throw(InvalidScopeError, /<address>:<function signature>/);
+    });
+
+    it("parses argument rules by parameter name: one-of recipients and an amount bound (THREATS 27)", function () {
+      const entry = parseScopeEntry(`${USDC}:transfer(address to, uint256 amount) to=${USDC}|${OTHER} amount<=50`);
+      expect([entry.selector, entry.signature, entry.namedSignature]).to.deep.equal([
+        id("transfer(address,uint256)").slice(0, 10),
+        "transfer(address,uint256)",
+        "transfer(address to, uint256 amount)",
+      ]);
+      expect(
+        entry.rules?.map(({ name, argument, type, op, values }) => ({ name, argument, type, op, values })),
+      ).to.deep.equal([
+        { name: "to", argument: 0, type: "address", op: "eq", values: [USDC, OTHER] },
+        { name: "amount", argument: 1, type: "uint256", op: "le", values: ["50"] },
+      ]);
+    });
+
+    it("places a rule on the head word after a dynamic parameter (a swap's to after its path)", function () {
+      const entry = parseScopeEntry(
+        `${USDC}:swapExactTokensForTokens(uint256 amountIn,uint256 amountOutMin,address[] path,address to,uint256 deadline) to=${OTHER}`,
+      );
+      expect(entry.rules?.[0]?.argument).to.equal(3);
+    });
+
+    it("refuses rules on unnamed, unknown, dynamic or multi-word-preceded parameters, and bounds on addresses", function () {
+      const cases: [string, RegExp][] = [
+        [`${USDC}:transfer(address,uint256) to=${OTHER}`, /give the parameters names/],
+        [`${USDC}:transfer(address to,uint256 amount) from=${OTHER}`, /names no parameter/],
+        [`${USDC}:f(bytes data) data=0x01`, /rules apply to address, bool and uintN/],
+        [`${USDC}:f(uint256[2] pair,address to) to=${OTHER}`, /no tuple or fixed-size array before/],
+        [`${USDC}:transfer(address to,uint256 amount) to<=${OTHER}`, /apply to uintN parameters only/],
+        [`${USDC}:transfer(address to,uint256 amount) amount<=1|2`, /goes with = only/],
+        [`${USDC}:transfer(address to,uint256 amount) amount~5`, /is not an argument rule/],
+      ];
+      for (const [text, message] of cases) expect(() => parseScopeEntry(text)).to.throw(InvalidScopeError, message);
     });
 
     it("splits lists at top-level commas only", function () {

@@ -1,0 +1,294 @@
+/**
+ * Argument rules (THREATS 27): the owner pins a scoped function's static arguments (a recipient, a swap's `to`, an
+ * amount bound); a call that breaks one is refused in validation, also through dirty high bits, short calldata, one
+ * item of a batch, or a wildcard on the same target. Through the account and the real EntryPoint v0.8.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, concat, id, parseUnits, toBeHex, zeroPadValue } from "ethers";
+
+import { encodeArgumentRules, SELECTOR_ANY, type ScopeEntry } from "../../client/session.js";
+import {
+  executeCall,
+  grantByTransaction,
+  SESSION_ID,
+  sessionFixture,
+  sessionOp,
+  typicalSession,
+  usdcTransfer,
+  type SessionFixture,
+} from "../helpers/sessions.js";
+import { opSucceeded, sendOp } from "../helpers/userOps.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const USDC = (amount: string) => parseUnits(amount, 6);
+const SWAP = "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)";
+
+async function expectViolation(
+  f: SessionFixture,
+  callData: string,
+  target: string,
+  selector: string,
+  argument: number,
+) {
+  const { op } = await sessionOp(f, callData);
+  await expect(sendOp(ethers, f.entryPoint, op))
+    .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+    .withArgs(
+      0n,
+      "AA23 reverted",
+      f.sessionModule.interface.encodeErrorResult("SessionArgumentRuleViolated", [target, selector, argument]),
+    );
+}
+
+describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
+  /** USDC transfer only to the recipient or the stranger, at most 50 USDC per call. */
+  async function pinnedFixture() {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const usdc = f.usdc.target as string;
+    const transfer: ScopeEntry = {
+      target: usdc,
+      selector: f.usdc.interface.getFunction("transfer").selector,
+      rules: [
+        { argument: 0, op: "eq", value: BigInt(f.recipient) },
+        { argument: 0, op: "eq", value: BigInt(f.stranger.address) },
+        { argument: 1, op: "le", value: USDC("50") },
+      ],
+    };
+    await (await grantByTransaction(f, typicalSession(f, { scope: [transfer] }))).wait();
+    return { ...f, transferSelector: transfer.selector };
+  }
+  const pay = (f: SessionFixture, to: string, amount: bigint) =>
+    executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, to, amount));
+
+  it("T27: refuses a transfer to a recipient other than the pinned ones, and nothing moves", async function () {
+    const f = await networkHelpers.loadFixture(pinnedFixture);
+    await expectViolation(f, pay(f, f.agent.address, USDC("1")), f.usdc.target as string, f.transferSelector, 0);
+    expect(await f.usdc.balanceOf(f.agent.address)).to.equal(0n);
+  });
+
+  it("T27: allows a transfer to each recipient of a one-of rule, within the amount bound", async function () {
+    const f = await networkHelpers.loadFixture(pinnedFixture);
+    for (const to of [f.recipient, f.stranger.address]) {
+      const { op } = await sessionOp(f, pay(f, to, USDC("50")));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+      expect(await f.usdc.balanceOf(to)).to.equal(USDC("50"));
+    }
+  });
+
+  it("T27: refuses an amount over the rule's bound (amount <= 50 USDC)", async function () {
+    const f = await networkHelpers.loadFixture(pinnedFixture);
+    await expectViolation(f, pay(f, f.recipient, USDC("50") + 1n), f.usdc.target as string, f.transferSelector, 1);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  it("T27: refuses a pinned recipient written with dirty high bits", async function () {
+    const f = await networkHelpers.loadFixture(pinnedFixture);
+    const dirty = zeroPadValue(concat(["0x01", f.recipient]), 32);
+    const data = concat([f.transferSelector, dirty, toBeHex(USDC("1"), 32)]);
+    await expectViolation(
+      f,
+      executeCall(f, f.usdc.target as string, 0n, data),
+      f.usdc.target as string,
+      f.transferSelector,
+      0,
+    );
+  });
+
+  it("T27: refuses a batch whose one item breaks a rule, and nothing of the batch runs", async function () {
+    const f = await networkHelpers.loadFixture(pinnedFixture);
+    const usdc = f.usdc.target as string;
+    const batch = f.account.interface.encodeFunctionData("executeBatch", [
+      [
+        { target: usdc, value: 0n, data: usdcTransfer(f, f.recipient, USDC("10")) },
+        { target: usdc, value: 0n, data: usdcTransfer(f, f.agent.address, USDC("10")) },
+      ],
+    ]);
+    await expectViolation(f, batch, usdc, f.transferSelector, 0);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  it("T27: a wildcard on the same target does not override a rule the call breaks", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const usdc = f.usdc.target as string;
+    const transferSelector = f.usdc.interface.getFunction("transfer").selector;
+    const scope: ScopeEntry[] = [
+      { target: usdc, selector: transferSelector, rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }] },
+      { target: usdc, selector: SELECTOR_ANY },
+    ];
+    await (await grantByTransaction(f, typicalSession(f, { scope }))).wait();
+    await expectViolation(f, pay(f, f.agent.address, USDC("1")), usdc, transferSelector, 0);
+  });
+
+  describe("a router swap whose `to` must be the account itself", function () {
+    async function routerFixture() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const router = await ethers.deployContract("ReentrantTarget");
+      const selector = id(SWAP).slice(0, 10);
+      const rules = [{ argument: 3, op: "eq" as const, value: BigInt(f.accountAddress) }];
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, { scope: [{ target: router.target as string, selector, rules }] }),
+        )
+      ).wait();
+      return { ...f, router: router.target as string, selector };
+    }
+    const swap = (f: SessionFixture, selector: string, to: string) =>
+      concat([
+        selector,
+        AbiCoder.defaultAbiCoder().encode(
+          ["uint256", "uint256", "address[]", "address", "uint256"],
+          [USDC("10"), 0n, [f.usdc.target as string, f.recipient], to, 2n ** 40n],
+        ),
+      ]);
+
+    it("T27: refuses a swap that sends its output to the agent", async function () {
+      const f = await networkHelpers.loadFixture(routerFixture);
+      await expectViolation(
+        f,
+        executeCall(f, f.router, 0n, swap(f, f.selector, f.agent.address)),
+        f.router,
+        f.selector,
+        3,
+      );
+    });
+
+    it("T27: refuses calldata too short to hold the pinned argument", async function () {
+      const f = await networkHelpers.loadFixture(routerFixture);
+      // amountIn, amountOutMin and the path's offset: the call ends before `to`.
+      const short = swap(f, f.selector, f.accountAddress).slice(0, 2 + 2 * (4 + 3 * 32));
+      await expectViolation(f, executeCall(f, f.router, 0n, short), f.router, f.selector, 3);
+    });
+
+    it("T27: allows the swap whose output goes to the account, whatever its path's offset", async function () {
+      const f = await networkHelpers.loadFixture(routerFixture);
+      const { op } = await sessionOp(f, executeCall(f, f.router, 0n, swap(f, f.selector, f.accountAddress)));
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+    });
+  });
+
+  describe("grants", function () {
+    it("T27: stores each rule of the grant and emits them with the scope", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const session = typicalSession(f, {
+        scope: [
+          {
+            target: f.usdc.target as string,
+            selector: f.usdc.interface.getFunction("transfer").selector,
+            rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }],
+          },
+        ],
+      });
+      await expect(grantByTransaction(f, session))
+        .to.emit(f.sessionModule, "SessionGranted")
+        .withArgs(
+          f.accountAddress,
+          SESSION_ID,
+          f.agent.address,
+          1n,
+          session.validAfter,
+          session.validUntil,
+          session.valueCapPerCall,
+          false,
+          [f.usdc.target],
+          [session.scope[0]!.selector],
+          encodeArgumentRules(session.scope),
+        );
+    });
+
+    const invalid: { title: string; rule: (f: SessionFixture) => bigint }[] = [
+      { title: "an unknown op", rule: () => (0n << 248n) | (0n << 240n) | (4n << 232n) | 1n },
+      { title: "an entry that does not exist", rule: () => (5n << 248n) | (1n << 232n) | 1n },
+      { title: "an argument index of 255", rule: () => (255n << 240n) | (1n << 232n) | 1n },
+    ];
+    for (const { title, rule } of invalid) {
+      it(`T27: refuses a grant with a rule of ${title}, and installs nothing`, async function () {
+        const f = await sessionFixture(ethers, networkHelpers);
+        const session = typicalSession(f, {
+          scope: [{ target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector }],
+        });
+        const { sessionInstallArgs } = await import("../../client/session.js");
+        const [config, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
+        const word = rule(f);
+        const installData = AbiCoder.defaultAbiCoder().encode(
+          ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
+          [
+            [
+              SESSION_ID,
+              f.agent.address,
+              session.validAfter,
+              session.validUntil,
+              session.valueCapPerCall,
+              false,
+              [f.usdc.target],
+              [session.scope[0]!.selector],
+              [word],
+            ],
+          ],
+        );
+        const install = f.account.interface.encodeFunctionData("installValidation", [
+          config,
+          selectors,
+          installData,
+          hooks,
+        ]);
+        const { ownerCall } = await import("../helpers/sessions.js");
+        await expect(ownerCall(f, install))
+          .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
+          .withArgs(word);
+        expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
+      });
+    }
+
+    it("T27: refuses rules that are not in ascending order (a rule cannot hide behind another)", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const usdc = f.usdc.target as string;
+      const selector = f.usdc.interface.getFunction("transfer").selector;
+      const { encodeSessionConfig } = await import("../../client/session.js");
+      const session = typicalSession(f, { scope: [{ target: usdc, selector }] });
+      const config = encodeSessionConfig(session);
+      // Same entry, argument 1 then argument 0: descending.
+      const high = (1n << 240n) | (2n << 232n) | 5n;
+      const low = (0n << 240n) | (1n << 232n) | BigInt(f.recipient);
+      const patched = AbiCoder.defaultAbiCoder().encode(
+        ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
+        [
+          [
+            SESSION_ID,
+            f.agent.address,
+            session.validAfter,
+            session.validUntil,
+            session.valueCapPerCall,
+            false,
+            [usdc],
+            [selector],
+            [high, low],
+          ],
+        ],
+      );
+      expect(patched).to.not.equal(config);
+      const { sessionInstallArgs } = await import("../../client/session.js");
+      const [validationConfig, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
+      const install = f.account.interface.encodeFunctionData("installValidation", [
+        validationConfig,
+        selectors,
+        patched,
+        hooks,
+      ]);
+      const { ownerCall } = await import("../helpers/sessions.js");
+      await expect(ownerCall(f, install))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
+        .withArgs(low);
+    });
+
+    it("refuses a scope that lists the same target and function twice", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const entry = { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector };
+      await expect(grantByTransaction(f, typicalSession(f, { scope: [entry, entry] })))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionScopeEntryDuplicated")
+        .withArgs(entry.target, entry.selector);
+    });
+  });
+});
