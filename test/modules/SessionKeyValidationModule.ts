@@ -79,6 +79,7 @@ describe("SessionKeyValidationModule", function () {
           false,
           session.scope.map((e) => e.target),
           session.scope.map((e) => e.selector),
+          [],
         );
       const stored = await f.sessionModule.getSession(f.accountAddress, SESSION_ID);
       expect(stored.agent).to.equal(f.agent.address);
