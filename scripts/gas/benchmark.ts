@@ -6,10 +6,16 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { parseEther, parseUnits, type ContractTransactionReceipt } from "ethers";
+import { concat, parseEther, parseUnits, toBeHex, zeroPadValue, type ContractTransactionReceipt } from "ethers";
 
 import { encodeValidationSignature } from "../../client/encoding.js";
-import { encodeDeferredGrant, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
+import {
+  encodeDeferredGrant,
+  sessionInstallArgs,
+  SPONSORED_FEE_ASSET,
+  SPONSORED_GAS_ASSET,
+  type SessionDescription,
+} from "../../client/session.js";
 import { OWNER_ENTITY_ID } from "../../test/helpers/fixture.js";
 import {
   DAY,
@@ -37,6 +43,8 @@ export const SCENARIOS = [
   "session.revoke",
   "session.revokeAll",
   "session.runtime.native",
+  "session.erc20.pinnedRecipient",
+  "session.sponsored",
 ] as const;
 export const DIAGNOSTICS = [
   "session.native.noHook",
@@ -50,6 +58,7 @@ type Scenario = (typeof SCENARIOS)[number] | (typeof DIAGNOSTICS)[number];
 const OWNER_BASELINE: Partial<Record<Scenario, Scenario>> = {
   "session.native": "owner.native",
   "session.erc20": "owner.erc20",
+  "session.erc20.pinnedRecipient": "owner.erc20",
   "session.native.noHook": "owner.native",
   "session.erc20.noHook": "owner.erc20",
 };
@@ -140,6 +149,7 @@ export async function runGasBenchmark(
     callData: string,
     sessionId: number,
     hasSpendLimitHook = true,
+    paymasterAndData = "0x",
   ): Promise<void> {
     const time = await atNextTime();
     // The spend-limit hook takes the op's expected time as its data; a session without the hook takes none.
@@ -148,6 +158,7 @@ export async function runGasBenchmark(
       sessionId,
       timeHint: hasSpendLimitHook ? time : undefined,
       raw: !hasSpendLimitHook,
+      overrides: { paymasterAndData },
     });
     const receipt = await sendOp(ethers, f.entryPoint, op);
     if (scenario !== undefined) record(scenario, receipt, opSucceeded(f.entryPoint, receipt));
@@ -233,6 +244,60 @@ export async function runGasBenchmark(
     await runSession(undefined, nativeCall, 2, false);
     await runSession("session.native.noHook", nativeCall, 2, false);
     await runSession("session.erc20.noHook", tokenCall, 2, false);
+  }
+
+  // ── session.erc20.pinnedRecipient: the same transfer under a session whose transfer's `to` is pinned (session 4) ──
+  {
+    await atNextTime();
+    const transfer = f.usdc.interface.getFunction("transfer").selector;
+    const pinned = benchSession(f, {
+      sessionId: 4,
+      nonce: 4n,
+      scope: [
+        {
+          target: f.usdc.target as string,
+          selector: transfer,
+          rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }],
+        },
+      ],
+    });
+    const install = f.account.interface.encodeFunctionData(
+      "installValidation",
+      sessionInstallArgs(pinned, f.addresses),
+    );
+    await sendOp(ethers, f.entryPoint, await ownerOp(install));
+    await runSession(undefined, tokenCall, 4);
+    await runSession("session.erc20.pinnedRecipient", tokenCall, 4);
+  }
+
+  // ── session.sponsored: the native transfer, its gas paid by an allowed paymaster (session 5) ──
+  {
+    await atNextTime();
+    const paymaster = await ethers.deployContract("AcceptAllPaymaster", [f.entryPoint.target as string]);
+    await (await paymaster.deposit({ value: parseEther("1") })).wait();
+    const sponsored = benchSession(f, {
+      sessionId: 5,
+      nonce: 5n,
+      budgets: [
+        ...benchSession(f).budgets,
+        { asset: SPONSORED_GAS_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
+        { asset: SPONSORED_FEE_ASSET, limit: 100_000_000_000n, period: 0n, perCallCap: 0n },
+      ],
+      paymasters: [paymaster.target as string],
+    });
+    await atNextTime();
+    const install = f.account.interface.encodeFunctionData(
+      "installValidation",
+      sessionInstallArgs(sponsored, f.addresses),
+    );
+    await sendOp(ethers, f.entryPoint, await ownerOp(install));
+    const paymasterAndData = concat([
+      paymaster.target as string,
+      zeroPadValue(toBeHex(100_000n), 16),
+      zeroPadValue(toBeHex(50_000n), 16),
+    ]);
+    await runSession(undefined, nativeCall, 5, true, paymasterAndData);
+    await runSession("session.sponsored", nativeCall, 5, true, paymasterAndData);
   }
 
   // ── session.grant.signed: session 3 enabled by the owner's signature inside the agent's first op ──
