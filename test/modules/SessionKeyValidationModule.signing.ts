@@ -6,9 +6,10 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { id } from "ethers";
+import { AbiCoder, id, TypedDataEncoder } from "ethers";
 
-import { SELECTOR_ANY } from "../../client/session.js";
+import { encodeErc1271Signature } from "../../client/encoding.js";
+import { encodeSessionTypedDataSignature, SELECTOR_ANY } from "../../client/session.js";
 import {
   appOrder,
   executeCall,
@@ -74,6 +75,29 @@ async function erc2612Permit(f: SessionFixture, spender: string): Promise<AppTyp
   };
 }
 
+/** The head of the session module's signature: the domain-field bits, then the domain, struct hash and signature. */
+const SIGNATURE_TYPES = ["uint8", "bytes32", "bytes32", "uint256", "address", "bytes32", "bytes32", "bytes"];
+
+/**
+ * The agent's session signature of `typed`, as signAsSession makes it, but with the domain-field bits set to
+ * `fields` (the rest of the encoding, and the agent's signature of the true digest, unchanged).
+ */
+async function signWithFields(f: SessionFixture, typed: AppTypedData, fields: number) {
+  const hash = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
+  const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+  const encoded = encodeSessionTypedDataSignature(typed, typed.message, f.agent.signingKey.sign(digest).serialized);
+  const decoded = [...AbiCoder.defaultAbiCoder().decode(SIGNATURE_TYPES, encoded)];
+  decoded[0] = fields;
+  const validationData = AbiCoder.defaultAbiCoder().encode(SIGNATURE_TYPES, decoded);
+  return {
+    hash,
+    signature: encodeErc1271Signature(
+      { module: f.sessionModule.target as string, entityId: SESSION_ID },
+      validationData,
+    ),
+  };
+}
+
 describe("SessionKeyValidationModule signing scope (THREATS 25)", function () {
   /** A session that may sign only for an order book (the stranger's address stands in for its contract). */
   async function orderBookFixture() {
@@ -122,6 +146,40 @@ describe("SessionKeyValidationModule signing scope (THREATS 25)", function () {
     const permit = permit2Transfer(f.addresses.chainId, f.usdc.target as string, f.agent.address);
     const { hash, signature } = await signAsSession(f, permit);
     expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+  });
+
+  it("T25: signs typed data whose domain names only its verifyingContract", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const order = appOrder(f.stranger.address, f.addresses.chainId);
+    order.domain = { verifyingContract: f.stranger.address };
+    const { hash, signature } = await signAsSession(f, order);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+  });
+
+  it("T25: signs typed data whose domain has a salt, only for the digest that includes the salt", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const unsalted = appOrder(f.stranger.address, f.addresses.chainId);
+    const salted = { ...unsalted, domain: { ...unsalted.domain, salt: id("order book salt") } };
+    const { hash, signature } = await signAsSession(f, salted);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+    const unsaltedHash = TypedDataEncoder.hash(unsalted.domain, unsalted.types, unsalted.message);
+    expect(await f.account.isValidSignature(unsaltedHash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: refuses a signature whose fields omit the verifyingContract bit, though its domain would verify", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const order = appOrder(f.stranger.address, f.addresses.chainId);
+    // name, version, chainId and verifyingContract: bits 0 to 3.
+    const intact = await signWithFields(f, order, 0x0f);
+    expect(await f.account.isValidSignature(intact.hash, intact.signature)).to.equal(MAGIC);
+    const { hash, signature } = await signWithFields(f, order, 0x07);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+
+  it("T25: refuses a signature whose fields set a bit beyond the five EIP-712 domain fields", async function () {
+    const f = await networkHelpers.loadFixture(orderBookFixture);
+    const { hash, signature } = await signWithFields(f, appOrder(f.stranger.address, f.addresses.chainId), 0x2f);
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
   });
 
   it("T25: refuses to sign a plain hash (no EIP-712 domain to check)", async function () {

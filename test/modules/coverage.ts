@@ -1,16 +1,23 @@
 /**
  * Paths of the modules the rest of the suite did not take, found by the coverage gate (docs/COVERAGE.md): the owner
  * module's install refusals, the spend-limit hook's per-asset summing across tokens and its truncated transferFrom
- * refusal, its token list's bookkeeping (budgets added and removed, the 17th token), the execution hook's snapshot
- * of approvals (repeated, several spenders, another budgeted token, calldata that is no execution), the session
- * module's refusal of owner signatures on accounts without the ERC-6900 view.
+ * refusal, its token list's bookkeeping (budgets added and removed, the 17th token), a paymaster disallowed once its
+ * sponsorship bounds are gone, the execution hook's snapshot of approvals (repeated, several spenders, another
+ * budgeted token, calldata that is no execution), the session module's refusal of owner signatures on accounts
+ * without the ERC-6900 view.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
 import { concat, getAddress, parseEther, parseUnits, toBeHex, ZeroAddress, ZeroHash, zeroPadValue } from "ethers";
 
 import { encodeModuleEntity, encodeValidationConfig } from "../../client/encoding.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_ANY } from "../../client/session.js";
+import {
+  NATIVE_ASSET,
+  OPERATIONS_ASSET,
+  SELECTOR_ANY,
+  SPONSORED_FEE_ASSET,
+  SPONSORED_GAS_ASSET,
+} from "../../client/session.js";
 import {
   DAY,
   executeCall,
@@ -102,11 +109,14 @@ describe("SpendLimitHook (coverage)", function () {
   /** A fake token address for the hook's bookkeeping (onInstall, setBudget and removeBudget never call a token). */
   const fakeToken = (i: number) => getAddress(zeroPadValue(toBeHex(0x1000 + i), 20));
 
-  /** The stranger's EOA stands in for an account: it installs entity 1 with a lifetime budget of each asset. */
-  async function installForStranger(f: SessionFixture, assets: string[]) {
+  /**
+   * The stranger's EOA stands in for an account: it installs entity 1 with a lifetime budget of each asset, and
+   * allows `paymasters`.
+   */
+  async function installForStranger(f: SessionFixture, assets: string[], paymasters: string[] = []) {
     const install = ethers.AbiCoder.defaultAbiCoder().encode(
       ["uint32", "uint48", "address[]", "uint256[]", "uint48[]", "uint256[]", "address[]"],
-      [1, f.now, assets, assets.map(() => 1_000n), assets.map(() => 0n), assets.map(() => 0n), []],
+      [1, f.now, assets, assets.map(() => 1_000n), assets.map(() => 0n), assets.map(() => 0n), paymasters],
     );
     await (await f.spendLimitHook.connect(f.stranger).onInstall(install)).wait();
     return f.spendLimitHook.connect(f.stranger);
@@ -322,6 +332,21 @@ describe("SpendLimitHook (coverage)", function () {
           fakeToken(2),
         ]);
         expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, fakeToken(1))).limit).to.equal(0n);
+      });
+    });
+  });
+
+  describe("setPaymaster", function () {
+    describe("when the owner disallows a paymaster", function () {
+      it("disallows the paymaster even once the sponsored fee cap is gone, which allowing one needs", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const paymaster = fakeToken(100);
+        const hook = await installForStranger(f, [SPONSORED_GAS_ASSET, SPONSORED_FEE_ASSET], [paymaster]);
+        await (await hook.removeBudget(1, SPONSORED_FEE_ASSET)).wait();
+        await expect(hook.setPaymaster(1, paymaster, false))
+          .to.emit(f.spendLimitHook, "PaymasterSet")
+          .withArgs(f.stranger.address, 1, paymaster, false);
+        expect(await f.spendLimitHook.isPaymasterAllowed(f.stranger.address, 1, paymaster)).to.equal(false);
       });
     });
   });
