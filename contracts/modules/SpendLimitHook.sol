@@ -17,25 +17,27 @@ import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 
 /// @title SpendLimitHook
 /// @notice ERC-6900 v0.8 validation hook and execution hook that bound what a validation (a session: its entity id)
-/// makes the account lose, per asset and per period: native currency, ERC-20 tokens, and a count of operations.
-/// - A budget bounds **what actually leaves the account**, however it leaves: the execution hook snapshots the
-///   account's balance of native currency and of every budgeted token before the execution and charges the loss
-///   after it. A transfer, a pull by a scoped contract through an allowance the account already held (a DEX router,
-///   a vault, Permit2), a callback, a batch: each is charged as measured. An execution that would take a period over
-///   its limit reverts, so nothing of it moves. Assets without a budget are not bounded (but see below).
-/// - Allowances the op leaves standing are charged too: for each `approve` / `increaseAllowance` the op makes, the
-///   increase of the allowance over the execution (after - before) is charged to the token, since its spender may
-///   pull it at any time later. An approval the spender consumes in the same op is charged once, as outflow.
-/// - Gas is charged in validation: when the account pays (no paymaster), the op's maximum gas cost as the
-///   EntryPoint's prefund, `(verificationGasLimit + callGasLimit + preVerificationGas) x maxFeePerGas`. With a
-///   paymaster the gas is not the account's, but only allow-listed paymasters pass.
-/// - Validation also refuses early, without recording, an op whose calldata alone already exceeds a budget (call
-///   values plus gas, and the amounts of `transfer` / `approve` / `increaseAllowance` / `transferFrom(account, ...)`),
-///   so a bundler does not include an op bound to fail. On a budgeted token every other function, and calldata of 1 to
-///   3 bytes, is refused; those four functions are refused on a token without a budget; `transferFrom` from another
-///   address is refused.
-/// - Rate limit: a budget of the pseudo-asset {OPERATIONS} counts one per op (user op or runtime call), in
-///   validation, whether the execution then succeeds or not.
+/// makes the account lose, per asset and per period: native currency, ERC-20 tokens, paymaster-sponsored gas and a
+/// count of operations.
+/// - Validation records what the op's calldata declares, and refuses the op if it exceeds a budget: the call values
+///   plus the gas the account pays (the op's maximum gas cost, as the EntryPoint's prefund), and the amounts of
+///   `transfer`, `approve`, `increaseAllowance` and `transferFrom(account, ...)` on budgeted tokens. This holds even on
+///   an account that runs no execution hook.
+/// - The execution hook then charges **what leaves the account beyond that**, however it leaves: it snapshots the
+///   native balance, every budgeted token's balance and the account's allowances (on each budgeted token) to the
+///   contracts the op calls, and afterwards charges the larger of each balance's loss and what certainly left (the
+///   transfers, plus what was pulled through those allowances), less what validation recorded. A scoped contract
+///   pulling through an allowance the account already held (a DEX router, a vault, Permit2), a token's fallback, a
+///   callback: each is charged. An inflow during the op can offset a balance's loss, never a transfer or a pull
+///   through a finite allowance; a pull through an unlimited allowance offset by an inflow of the same token is the
+///   one case measured only as the net loss. An execution that would take a period over its limit or per-call cap
+///   reverts, so nothing of it moves; what validation recorded stays recorded (an op whose execution reverts has
+///   spent its gas and its declared amounts).
+/// - On a budgeted token every function other than the four above, and calldata of 1 to 3 bytes, is refused; the four
+///   are refused on a token without a budget; `transferFrom` from another address is refused. A token whose budget is
+///   removed stays measured: any loss of it reverts.
+/// - Sponsored gas: a session may use a paymaster only with a SPONSORED_GAS budget (each sponsored op's maximum cost)
+///   and a SPONSORED_FEE cap on its `maxFeePerGas`. Rate limit: a budget of OPERATIONS counts one per op.
 /// - Periods are a fixed grid from the start time set at install (the session's validAfter), at least
 ///   {MIN_PERIOD} long, and roll over lazily on the first spend of a new period. A full budget at the end of one
 ///   period and again at the start of the next is allowed by design. Validation reads no TIMESTAMP (ERC-7562): the
@@ -43,12 +45,11 @@ import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 ///   validUntil, which the EntryPoint enforces; the execution hook uses the block's time, inside that window.
 /// - The hook's own config (budgets, paymasters) changes only through the account (owner) or a fresh install;
 ///   budgets are keyed by an install generation, so a re-installed entity never inherits old counters or budgets.
-/// - It must be installed as both the validation hook and the (pre and post) execution hook of the validation it
-///   bounds: without the execution hook nothing but gas, and the op count, is recorded. On an account, user ops of a
-///   validation with execution hooks go through `executeUserOp`.
-/// @dev Invariant: after any accepted spend, `spent <= limit` in the recorded period. Invariant: what the account
-/// lost of a budgeted asset during the executions charged to one period, plus the gas charged to it, is at most the
-/// period's limit. Storage is keyed with the account innermost (ERC-7562 associated storage).
+/// - Install it as both the validation hook and the (pre and post) execution hook of the validation it bounds; on
+///   an account, user ops of a validation with execution hooks go through `executeUserOp`.
+/// @dev Invariant: after any accepted spend, `spent <= limit` in the recorded period. Invariant: what left the account
+/// of a budgeted asset during the ops charged to one period is at most the period's limit. Storage is keyed with the
+/// account innermost (ERC-7562 associated storage).
 contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     using BudgetPacking for Budget;
 
@@ -89,10 +90,12 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     uint256 private constant _FIRST_ARG_END = 4 + 32;
     uint256 private constant _TWO_ARGS_LENGTH = 4 + 2 * 32;
     uint256 private constant _THREE_ARGS_LENGTH = 4 + 3 * 32;
-    /// @dev Execution hook context: the words before the token entries (native balance, token count), and the
-    /// words of one approval entry (token, spender, allowance).
-    uint256 private constant _TOKENS_AT = 2;
-    uint256 private constant _APPROVAL_WORDS = 3;
+    /// @dev Execution hook context: the words before the token entries (native balance, values, token count), the
+    /// words of one token entry (token, balance, transfers, recorded) and of one allowance pair (token, spender,
+    /// allowance).
+    uint256 private constant _TOKENS_AT = 3;
+    uint256 private constant _TOKEN_WORDS = 4;
+    uint256 private constant _PAIR_WORDS = 3;
     /// @dev The common OpenZeppelin 4 extension `increaseAllowance(address,uint256)`.
     bytes4 private constant _INCREASE_ALLOWANCE = bytes4(keccak256("increaseAllowance(address,uint256)"));
 
@@ -278,17 +281,19 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     }
 
     /// @notice Removes the calling account's budget of `asset` for session `entityId`: the asset can no longer be
-    /// spent by the session (for {OPERATIONS}: the op count is no longer limited).
+    /// spent by the session (a token stays measured: any loss of it reverts the op; for {OPERATIONS}: the op count is
+    /// no longer limited).
     function removeBudget(uint32 entityId, address asset) external {
         address account = msg.sender;
         uint256 install = _installedState(account, entityId);
         uint64 generation = uint64(install);
         uint256 key = _key(generation, entityId, asset);
         if (_budgets[key][account].isSet()) {
-            // The cleared budget has no per-call-cap bit: its cap slot is never read again.
+            // The cleared budget has no per-call-cap bit: its cap slot is never read again. A token stays listed, so
+            // the execution hook keeps measuring it and any loss of it now reverts (no budget): removing a budget
+            // never lets the asset leave unmeasured.
             _budgets[key][account] = Budget.wrap(0);
-            uint256 unlisted = _unlistAsset(account, install, entityId, asset);
-            if (unlisted != install) _installs[entityId][account] = unlisted;
+            if (asset == OPERATIONS) _installs[entityId][account] = install & ~_HAS_OPERATIONS_BUDGET;
         }
         emit BudgetRemoved(account, entityId, asset);
     }
@@ -343,7 +348,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             if (!_paymasters[_key(generation, entityId, paymaster)][account])
                 revert SpendLimitPaymasterRefused(paymaster);
             // The paymaster pays, up to the op's maximum gas cost: bounded by the fee cap and the sponsored budget.
-            _spend(account, generation, entityId, SPONSORED_FEE, maxFeePerGas, 0, timeHint);
+            _spend(account, generation, entityId, SPONSORED_FEE, maxFeePerGas, 0, timeHint, maxFeePerGas);
             uint256 sponsoredCost = (gasLimits + paymasterValidationGas + postOpGas) * maxFeePerGas;
             (uint256 start, uint256 length) = _spend(
                 account,
@@ -352,7 +357,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
                 SPONSORED_GAS,
                 sponsoredCost,
                 sponsoredCost,
-                timeHint
+                timeHint,
+                sponsoredCost
             );
             _narrow(window, start, length);
         }
@@ -391,11 +397,14 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     // ─────────────────────────────────────── execution hooks ─────────────────────────────────────────
 
     /// @inheritdoc IExecutionHookModule
-    /// @dev Snapshots the account's native balance, its balance of every budgeted token, and its allowance to each
-    /// spender that the execution's `approve` / `increaseAllowance` calls on a budgeted token name (found in
-    /// `data`: `execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context returned is
-    /// a sequence of 32-byte words: `nativeBalance ‖ tokenCount ‖ (token ‖ balance) x tokenCount ‖
-    /// (token ‖ spender ‖ allowance) x approvals`.
+    /// @dev Snapshots what the post hook needs to charge what the execution makes leave beyond what validation already
+    /// recorded from the calldata: the account's native balance and the calls' values; for every budgeted token its
+    /// balance, the amounts the calls transfer (`transfer`, `transferFrom(account, ...)`) and everything validation
+    /// recorded for it (those plus `approve` / `increaseAllowance`); and the account's allowance, on each budgeted token,
+    /// to each called contract the op does not approve itself (a pull through a finite allowance lowers it). The calls
+    /// are found in `data` (`execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context is
+    /// a sequence of 32-byte words: `nativeBalance ‖ values ‖ tokenCount ‖ (token ‖ balance ‖ transfers ‖ recorded) x
+    /// tokenCount ‖ (token ‖ spender ‖ allowance) x pairs`.
     function preExecutionHook(
         uint32 entityId,
         address,
@@ -406,25 +415,23 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint256 install = _installedState(account, entityId);
         uint64 generation = uint64(install);
         uint256 tokenCount = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
-        // Approvals only matter on budgeted tokens (the validation hook refuses them on any other).
-        Call[] memory calls = tokenCount == 0 ? new Call[](0) : _executionCalls(data);
-        uint256[] memory words = new uint256[](_TOKENS_AT + 2 * tokenCount + _APPROVAL_WORDS * calls.length);
+        Call[] memory calls = _executionCalls(data);
+        uint256[] memory words = new uint256[](
+            _TOKENS_AT + _TOKEN_WORDS * tokenCount + _PAIR_WORDS * tokenCount * calls.length
+        );
         words[0] = account.balance;
-        words[1] = tokenCount;
-        for (uint256 i = 0; i < tokenCount; ++i) {
-            address token = _tokens[_key(generation, entityId, address(uint160(i)))][account];
-            words[_TOKENS_AT + 2 * i] = uint160(token);
-            words[_TOKENS_AT + 2 * i + 1] = IERC20(token).balanceOf(account);
-        }
-        uint256 approvalsAt = _TOKENS_AT + 2 * tokenCount;
-        uint256 used = approvalsAt;
         for (uint256 i = 0; i < calls.length; ++i) {
-            (address token, address spender) = _approval(calls[i], words, tokenCount);
-            if (token == address(0) || _isListed(words, approvalsAt, used, token, spender)) continue;
-            words[used] = uint160(token);
-            words[used + 1] = uint160(spender);
-            words[used + 2] = IERC20(token).allowance(account, spender);
-            used += _APPROVAL_WORDS;
+            words[1] += calls[i].value;
+        }
+        words[2] = tokenCount;
+        uint256 used = _TOKENS_AT + _TOKEN_WORDS * tokenCount;
+        for (uint256 t = 0; t < tokenCount; ++t) {
+            address token = _tokens[_key(generation, entityId, address(uint160(t)))][account];
+            uint256 at = _TOKENS_AT + _TOKEN_WORDS * t;
+            words[at] = uint160(token);
+            words[at + 1] = IERC20(token).balanceOf(account);
+            (words[at + 2], words[at + 3]) = _declared(account, token, calls);
+            used = _snapshotPulls(account, token, calls, words, used);
         }
         assembly ("memory-safe") {
             // The array's words, as bytes: its length word becomes the byte length (no copy).
@@ -434,36 +441,43 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     }
 
     /// @inheritdoc IExecutionHookModule
-    /// @dev Charges, at the block's time, what the account lost of native currency and of each budgeted token since
-    /// the pre execution hook, plus the increase of every allowance the execution approved. Reverts (and so does
-    /// the whole execution) if a charge exceeds a budget or per-call cap, or native currency left without a budget.
-    /// `preExecHookData` is the context of {preExecutionHook}.
+    /// @dev Charges, at the block's time, what left the account beyond what validation recorded: for native currency
+    /// the balance's loss beyond the calls' values; for each budgeted token the larger of the balance's loss and what
+    /// certainly left (the transfers, plus what was pulled through the snapshotted allowances), beyond what validation
+    /// recorded for it. An inflow during the op can mask a loss, never a transfer or a pull through a finite allowance.
+    /// Reverts (and so does the whole execution) if a charge exceeds a budget or per-call cap, or native currency left
+    /// without a budget. `preExecHookData` is the context of {preExecutionHook}.
     function postExecutionHook(uint32 entityId, bytes calldata preExecHookData) external {
         address account = msg.sender;
         uint64 generation = uint64(_installedState(account, entityId));
         // solhint-disable-next-line not-rely-on-time
         uint256 time = block.timestamp;
         uint256 nativeBefore = _word(preExecHookData, 0);
+        uint256 values = _word(preExecHookData, 1);
         uint256 nativeBalance = account.balance;
-        if (nativeBalance < nativeBefore) {
-            uint256 lost = nativeBefore - nativeBalance;
-            _spend(account, generation, entityId, NATIVE, lost, lost, time);
+        // The values were recorded in validation; charge only what left beyond them.
+        if (nativeBalance + values < nativeBefore) {
+            uint256 extra = nativeBefore - nativeBalance - values;
+            _spend(account, generation, entityId, NATIVE, extra, extra, time, extra + values);
         }
-        uint256 approvalsAt = _TOKENS_AT + 2 * _word(preExecHookData, 1);
+        uint256 pairsAt = _TOKENS_AT + _TOKEN_WORDS * _word(preExecHookData, 2);
         uint256 end = preExecHookData.length / 32;
-        for (uint256 i = _TOKENS_AT; i < approvalsAt; i += 2) {
+        for (uint256 i = _TOKENS_AT; i < pairsAt; i += _TOKEN_WORDS) {
             address token = address(uint160(_word(preExecHookData, i)));
             uint256 before = _word(preExecHookData, i + 1);
             uint256 balance = IERC20(token).balanceOf(account);
-            uint256 outflow = balance < before ? before - balance : 0;
-            for (uint256 j = approvalsAt; j < end; j += _APPROVAL_WORDS) {
+            uint256 left = _word(preExecHookData, i + 2);
+            for (uint256 j = pairsAt; j < end; j += _PAIR_WORDS) {
                 if (address(uint160(_word(preExecHookData, j))) != token) continue;
-                address spender = address(uint160(_word(preExecHookData, j + 1)));
+                uint256 allowance = IERC20(token).allowance(account, address(uint160(_word(preExecHookData, j + 1))));
                 uint256 allowanceBefore = _word(preExecHookData, j + 2);
-                uint256 allowance = IERC20(token).allowance(account, spender);
-                if (allowance > allowanceBefore) outflow += allowance - allowanceBefore;
+                if (allowance < allowanceBefore) left += allowanceBefore - allowance;
             }
-            if (outflow != 0) _spend(account, generation, entityId, token, outflow, outflow, time);
+            if (balance < before && before - balance > left) left = before - balance;
+            uint256 recorded = _word(preExecHookData, i + 3);
+            if (left > recorded) {
+                _spend(account, generation, entityId, token, left - recorded, left - recorded, time, left);
+            }
         }
     }
 
@@ -512,7 +526,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         remaining = spent >= budget.limit() ? 0 : budget.limit() - spent;
     }
 
-    /// @notice The tokens `account`'s session `entityId` has budgets for (the execution hook snapshots each).
+    /// @notice The tokens the execution hook measures for `account`'s session `entityId`: every token it has, or had, a
+    /// budget for in this install (a removed budget stays measured).
     function budgetedTokensOf(address account, uint32 entityId) external view returns (address[] memory tokens) {
         uint256 install = _installs[entityId][account];
         uint64 generation = uint64(install);
@@ -551,8 +566,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
     /// @dev Validation's checks of one op (or runtime call): sums the calldata's spends per asset and refuses the op
-    /// if any exceeds its budget or cap in the period containing `time`; narrows `window` to each checked period. Records only the gas (`gasCost`, part of
-    /// the native sum) and, with an op-count budget, one op; the execution hook charges the rest as measured.
+    /// if any exceeds its budget or cap in the period containing `time`, and records them (with the gas `gasCost`, part
+    /// of the native sum, and one op with an op-count budget); narrows `window` to each period charged. The execution
+    /// hook charges what then leaves beyond these.
     /// Native first, then the tokens in the order they first appear, then the op count.
     function _checkOp(
         address account,
@@ -569,16 +585,26 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint256 length;
         // A zero native spend (a paymaster pays, no value) touches no budget.
         if (nativeSpend != 0) {
-            (start, length) = _spend(account, generation, entityId, NATIVE, nativeSpend, gasCost, time);
+            (start, length) = _spend(
+                account,
+                generation,
+                entityId,
+                NATIVE,
+                nativeSpend,
+                nativeSpend,
+                time,
+                nativeSpend
+            );
             _narrow(window, start, length);
         }
         for (uint256 i = 0; i < tokenSpends.length; i += 2) {
             address token = address(uint160(tokenSpends[i]));
-            (start, length) = _spend(account, generation, entityId, token, tokenSpends[i + 1], 0, time);
+            uint256 amount = tokenSpends[i + 1];
+            (start, length) = _spend(account, generation, entityId, token, amount, amount, time, amount);
             _narrow(window, start, length);
         }
         if (install & _HAS_OPERATIONS_BUDGET != 0) {
-            (start, length) = _spend(account, generation, entityId, OPERATIONS, 1, 1, time);
+            (start, length) = _spend(account, generation, entityId, OPERATIONS, 1, 1, time, 1);
             _narrow(window, start, length);
         }
     }
@@ -663,9 +689,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         return (false, 0);
     }
 
-    /// @dev Checks `amount` of `asset` against its budget in the period containing `time` (rolling the period over
-    /// if `time` is in a later one) and records `recorded` (at most `amount`) of it. Returns the period's start and
-    /// length (0: lifetime).
+    /// @dev Checks `amount` of `asset` against what remains of its budget in the period containing `time` (rolling the
+    /// period over if `time` is in a later one), and `opTotal` (all the op spends of it) against its per-call cap, and
+    /// records `recorded` (at most `amount`) of it. Returns the period's start and length (0: lifetime).
     function _spend(
         address account,
         uint64 generation,
@@ -673,7 +699,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         address asset,
         uint256 amount,
         uint256 recorded,
-        uint256 time
+        uint256 time,
+        uint256 opTotal
     ) internal returns (uint256 start, uint256 length) {
         uint256 key = _key(generation, entityId, asset);
         Budget budget = _budgets[key][account];
@@ -693,7 +720,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         }
         if (budget.hasPerCallCap()) {
             uint256 cap = _perCallCaps[key][account];
-            if (amount > cap) revert SpendLimitPerCallCapExceeded(account, entityId, asset, amount, cap);
+            if (opTotal > cap) revert SpendLimitPerCallCapExceeded(account, entityId, asset, opTotal, cap);
         }
         uint256 limit = budget.limit();
         if (amount > limit - spent) revert SpendLimitExceeded(account, entityId, asset, amount, limit - spent);
@@ -729,39 +756,93 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         return ExecutionCalldataLib.decodeCalls(data, false);
     }
 
-    /// @dev The (token, spender) of `call` if it is an `approve` / `increaseAllowance` on one of the `tokenCount`
-    /// budgeted tokens listed in `words`; (0, 0) otherwise. A spender word with dirty high bits: a Solidity token
-    /// refuses the call, a token that masks them uses the low 20 bytes, which is the spender returned.
-    function _approval(
-        Call memory call,
+    /// @dev What the calls transfer of `token` (`transfer`, `transferFrom(account, ...)`), and all validation recorded
+    /// for it (those and `approve` / `increaseAllowance`), classified as {_tokenSpend} does.
+    function _declared(
+        address account,
+        address token,
+        Call[] memory calls
+    ) internal pure returns (uint256 transfers, uint256 recorded) {
+        for (uint256 i = 0; i < calls.length; ++i) {
+            if (calls[i].target != token) continue;
+            (bytes4 selector, uint256 amount) = _erc20Amount(account, calls[i].data);
+            if (selector == bytes4(0)) continue;
+            recorded += amount;
+            if (selector == IERC20.transfer.selector || selector == IERC20.transferFrom.selector) transfers += amount;
+        }
+    }
+
+    /// @dev The selector and amount of an ERC-20 spend of the account (`transfer`, `approve`, `increaseAllowance`,
+    /// `transferFrom(account, ...)`) in `data`, or (0, 0).
+    function _erc20Amount(address account, bytes memory data) internal pure returns (bytes4 selector, uint256 amount) {
+        if (data.length < _TWO_ARGS_LENGTH) return (bytes4(0), 0);
+        selector = bytes4(data);
+        if (
+            selector == IERC20.transfer.selector ||
+            selector == IERC20.approve.selector ||
+            selector == _INCREASE_ALLOWANCE
+        ) {
+            assembly ("memory-safe") {
+                amount := mload(add(data, _TWO_ARGS_LENGTH))
+            }
+            return (selector, amount);
+        }
+        if (selector == IERC20.transferFrom.selector && data.length >= _THREE_ARGS_LENGTH) {
+            uint256 from;
+            assembly ("memory-safe") {
+                from := mload(add(data, _FIRST_ARG_END))
+                amount := mload(add(data, _THREE_ARGS_LENGTH))
+            }
+            if (from == uint256(uint160(account))) return (selector, amount);
+        }
+        return (bytes4(0), 0);
+    }
+
+    /// @dev Appends to `words` (from `used`), for `token`, the account's allowance to each distinct called contract
+    /// that could pull it: a contract with code, not the token itself, and not approved for it by the op (an approval
+    /// validation recorded bounds that spender). Returns the new end.
+    function _snapshotPulls(
+        address account,
+        address token,
+        Call[] memory calls,
         uint256[] memory words,
-        uint256 tokenCount
-    ) internal pure returns (address token, address spender) {
-        bytes memory data = call.data;
-        if (data.length < _TWO_ARGS_LENGTH) return (address(0), address(0));
-        bytes4 selector = bytes4(data);
-        if (selector != IERC20.approve.selector && selector != _INCREASE_ALLOWANCE) return (address(0), address(0));
-        for (uint256 i = 0; i < tokenCount; ++i) {
-            if (words[_TOKENS_AT + 2 * i] != uint160(call.target)) continue;
+        uint256 used
+    ) internal view returns (uint256) {
+        uint256 from = used;
+        for (uint256 i = 0; i < calls.length; ++i) {
+            address spender = calls[i].target;
+            if (spender == token || spender.code.length == 0 || _approves(account, token, spender, calls)) continue;
+            bool seen = false;
+            for (uint256 j = from; j < used; j += _PAIR_WORDS) {
+                if (words[j + 1] == uint160(spender)) seen = true;
+            }
+            if (seen) continue;
+            words[used] = uint160(token);
+            words[used + 1] = uint160(spender);
+            words[used + 2] = IERC20(token).allowance(account, spender);
+            used += _PAIR_WORDS;
+        }
+        return used;
+    }
+
+    /// @dev Whether one of the calls approves (or increases the allowance of) `spender` on `token`.
+    function _approves(
+        address account,
+        address token,
+        address spender,
+        Call[] memory calls
+    ) internal pure returns (bool) {
+        for (uint256 i = 0; i < calls.length; ++i) {
+            if (calls[i].target != token) continue;
+            bytes memory data = calls[i].data;
+            (bytes4 selector, ) = _erc20Amount(account, data);
+            if (selector != IERC20.approve.selector && selector != _INCREASE_ALLOWANCE) continue;
             uint256 word;
             assembly ("memory-safe") {
                 word := mload(add(data, _FIRST_ARG_END))
             }
-            return (call.target, address(uint160(word)));
-        }
-        return (address(0), address(0));
-    }
-
-    /// @dev Whether (token, spender) is already among the approvals in `words[from:to]`.
-    function _isListed(
-        uint256[] memory words,
-        uint256 from,
-        uint256 to,
-        address token,
-        address spender
-    ) internal pure returns (bool) {
-        for (uint256 j = from; j < to; j += _APPROVAL_WORDS) {
-            if (words[j] == uint160(token) && words[j + 1] == uint160(spender)) return true;
+            // A spender word with dirty high bits: the token reads (or refuses) its low 20 bytes.
+            if (address(uint160(word)) == spender) return true;
         }
         return false;
     }
@@ -777,31 +858,14 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         if (asset == OPERATIONS) return install | _HAS_OPERATIONS_BUDGET;
         if (uint160(asset) <= uint160(_LAST_PSEUDO_ASSET)) return install;
         uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
+        // A token whose budget was removed is still listed (and measured): setting a budget again lists it once.
+        for (uint256 i = 0; i < count; ++i) {
+            if (_tokens[_key(uint64(install), entityId, address(uint160(i)))][account] == asset) return install;
+        }
         if (count == MAX_BUDGETS) revert SpendLimitTooManyEntries(count + 1, 0);
         _tokens[_key(uint64(install), entityId, address(uint160(count)))][account] = asset;
         // count < MAX_BUDGETS = 16: the count fits its 8 bits.
         return install + (1 << _TOKEN_COUNT_SHIFT);
-    }
-
-    /// @dev Removes `asset` from the install slot `install` (and the token list, moving the last token into its
-    /// place); returns the updated install slot (the caller writes it).
-    function _unlistAsset(address account, uint256 install, uint32 entityId, address asset) internal returns (uint256) {
-        if (asset == OPERATIONS) return install & ~_HAS_OPERATIONS_BUDGET;
-        if (uint160(asset) <= uint160(_LAST_PSEUDO_ASSET)) return install;
-        uint64 generation = uint64(install);
-        uint256 count = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
-        uint256 lastKey = _key(generation, entityId, address(uint160(count - 1)));
-        address last = _tokens[lastKey][account];
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 key = _key(generation, entityId, address(uint160(i)));
-            if (_tokens[key][account] != asset) continue;
-            _tokens[key][account] = last;
-            _tokens[lastKey][account] = address(0);
-            return install - (1 << _TOKEN_COUNT_SHIFT);
-        }
-        // coverage: unreachable because a token has a budget only while it is in the token list (onInstall and
-        // setBudget list it when they set its budget, removeBudget unlists it here when it clears it)
-        return install;
     }
 
     function _setBudget(

@@ -49,7 +49,19 @@ contract SessionScopeFuzzTest is LeashTest {
             ++k;
         }
         _module.onInstall(
-            abi.encode(SessionConfig(_SESSION, _AGENT, _VALID_AFTER, _VALID_UNTIL, _CAP, false, targets, selectors, new uint256[](0)))
+            abi.encode(
+                SessionConfig(
+                    _SESSION,
+                    _AGENT,
+                    _VALID_AFTER,
+                    _VALID_UNTIL,
+                    _CAP,
+                    false,
+                    targets,
+                    selectors,
+                    new uint256[](0)
+                )
+            )
         );
     }
 

@@ -145,12 +145,13 @@ describe("SpendLimitHook outflow accounting", function () {
         ],
       ]);
       const { op } = await sessionOp(f, batch);
+      // Validation recorded the declared 50; the pull of 51 is charged at execution, over the 50 that remain.
       await expectExecutionRefused(f, op, "SpendLimitExceeded", [
         f.accountAddress,
         SESSION_ID,
         f.usdc.target,
-        USDC("101"),
-        USDC("100"),
+        USDC("51"),
+        USDC("50"),
       ]);
       expect(await f.usdc.balanceOf(f.accountAddress)).to.equal(USDC("1000"));
       expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
@@ -261,6 +262,71 @@ describe("SpendLimitHook outflow accounting", function () {
         USDC("50"),
       ]);
       expect(await f.usdc.balanceOf(f.accountAddress)).to.equal(USDC("1000"));
+    });
+  });
+
+  describe("inflows during the op cannot mask what leaves (THREATS 21)", function () {
+    /** A faucet (standing for a swap's output or a reward) that pays the account 1,000 USDC on request. */
+    async function faucetFixture() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const faucet = await ethers.deployContract("TestFaucet", [f.usdc.target]);
+      await (await f.usdc.mint(faucet.target as string, USDC("1000"))).wait();
+      const puller = await ethers.deployContract("AllowancePuller", [f.usdc.target, f.stranger.address]);
+      await ownerApproves(f, f.usdc, puller.target as string, USDC("1000"));
+      const scope = [
+        { target: faucet.target as string, selector: faucet.interface.getFunction("drip").selector },
+        { target: puller.target as string, selector: puller.interface.getFunction("pull").selector },
+        { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector },
+      ];
+      await (await grantByTransaction(f, typicalSession(f, { scope }))).wait();
+      return { ...f, faucet, puller };
+    }
+    const drip = (f: Awaited<ReturnType<typeof faucetFixture>>, amount: bigint) => ({
+      target: f.faucet.target as string,
+      value: 0n,
+      data: f.faucet.interface.encodeFunctionData("drip", [amount]),
+    });
+
+    it("T21: charges a transfer out even when the same op brings the amount in first", async function () {
+      const f = await networkHelpers.loadFixture(faucetFixture);
+      const usdc = f.usdc.target as string;
+      const batch = f.account.interface.encodeFunctionData("executeBatch", [
+        [drip(f, USDC("100")), { target: usdc, value: 0n, data: usdcTransfer(f, f.agent.address, USDC("100")) }],
+      ]);
+      await send(f, batch);
+      expect(await spent(f, usdc)).to.equal(USDC("100"));
+      // The same again: its declared transfer is over what remains, refused before it runs.
+      const { op } = await sessionOp(f, batch);
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0n,
+          "AA23 reverted",
+          f.spendLimitHook.interface.encodeErrorResult("SpendLimitExceeded", [
+            f.accountAddress,
+            SESSION_ID,
+            usdc,
+            USDC("100"),
+            0n,
+          ]),
+        );
+      expect(await f.usdc.balanceOf(f.agent.address)).to.equal(USDC("100"));
+    });
+
+    it("T21: charges a pull through a standing allowance even when the same op brings the amount in first", async function () {
+      const f = await networkHelpers.loadFixture(faucetFixture);
+      const usdc = f.usdc.target as string;
+      const pull = (amount: bigint) => ({
+        target: f.puller.target as string,
+        value: 0n,
+        data: f.puller.interface.encodeFunctionData("pull", [amount]),
+      });
+      const batch = f.account.interface.encodeFunctionData("executeBatch", [[drip(f, USDC("100")), pull(USDC("100"))]]);
+      await send(f, batch);
+      expect(await spent(f, usdc)).to.equal(USDC("100"));
+      const { op } = await sessionOp(f, batch);
+      await expectExecutionRefused(f, op, "SpendLimitExceeded", [f.accountAddress, SESSION_ID, usdc, USDC("100"), 0n]);
+      expect(await f.usdc.balanceOf(f.stranger.address)).to.equal(USDC("100"));
     });
   });
 

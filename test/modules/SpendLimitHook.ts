@@ -407,16 +407,16 @@ describe("SpendLimitHook", function () {
       expect(await ethers.provider.getBalance(f.accountAddress)).to.equal(before);
     });
 
-    it("T8: counts the gas of an op whose execution reverts, and no token that did not move", async function () {
+    it("T8: counts the gas and the declared amounts of an op whose execution reverts", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
-      // Transfer to the zero address: USDC reverts in execution, after validation charged the gas. The token
-      // budget is charged what left the account (nothing), no longer the calldata's amount.
+      // Transfer to the zero address: USDC reverts in execution, after validation recorded the gas and the amount
+      // its calldata declares (conservative: what a failed op declared stays spent).
       const failing = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, ZeroAddress, USDC("1")));
       const { op } = await sessionOp(f, failing);
       const receipt = await sendOp(ethers, f.entryPoint, op);
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
       expect(await spent(f, NATIVE_ASSET)).to.equal(MAX_GAS_COST);
-      expect(await spent(f, f.usdc.target as string)).to.equal(0n);
+      expect(await spent(f, f.usdc.target as string)).to.equal(USDC("1"));
     });
 
     it("T8: stops many tiny ops once their gas has used up the native budget", async function () {

@@ -30,7 +30,7 @@ import {
   usdcTransfer,
   type SessionFixture,
 } from "../helpers/sessions.js";
-import { opSucceeded, sendOp } from "../helpers/userOps.js";
+import { opRevertData, opSucceeded, sendOp } from "../helpers/userOps.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -160,7 +160,7 @@ describe("SpendLimitHook (coverage)", function () {
         [1, f.now, [NATIVE_ASSET], [NATIVE_LIMIT], [0n], [0n], []],
       );
       await (await f.spendLimitHook.connect(f.stranger).onInstall(install)).wait();
-      // Validation records the gas (GAS_COST) and checks the value; the execution hook charges the value.
+      // Validation records the gas (GAS_COST) and the call's value.
       const op = {
         sender: f.stranger.address,
         nonce: 0n,
@@ -181,14 +181,16 @@ describe("SpendLimitHook (coverage)", function () {
         const hook = f.spendLimitHook.connect(f.stranger);
         expect(await hook.preUserOpValidationHook.staticCall(1, f.op, ZeroHash)).to.equal(0n);
         await (await hook.preUserOpValidationHook(1, f.op, ZeroHash)).wait();
-        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).spent).to.equal(GAS_COST);
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, NATIVE_ASSET)).spent).to.equal(
+          GAS_COST + VALUE,
+        );
       });
 
       it("reports the lifetime budget's remainder with no period end", async function () {
         const f = await networkHelpers.loadFixture(lifetimeFixture);
         await (await f.spendLimitHook.connect(f.stranger).preUserOpValidationHook(1, f.op, ZeroHash)).wait();
         expect(await f.spendLimitHook.remainingBudget(f.stranger.address, 1, NATIVE_ASSET)).to.deep.equal([
-          NATIVE_LIMIT - GAS_COST,
+          NATIVE_LIMIT - GAS_COST - VALUE,
           0n,
         ]);
       });
@@ -321,17 +323,45 @@ describe("SpendLimitHook (coverage)", function () {
       });
     });
 
-    describe("when the token is not the first of the budgeted tokens", function () {
-      it("moves the last budgeted token into the place of the one removed", async function () {
+    describe("when the asset is a token", function () {
+      it("keeps the token listed, so it stays measured, and lists it once when its budget is set again", async function () {
         const f = await networkHelpers.loadFixture(fixture);
-        const hook = await installForStranger(f, [fakeToken(0), fakeToken(1), fakeToken(2), fakeToken(3)]);
+        const hook = await installForStranger(f, [fakeToken(0), fakeToken(1), fakeToken(2)]);
         await (await hook.removeBudget(1, fakeToken(1))).wait();
+        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, fakeToken(1))).limit).to.equal(0n);
+        await (await hook.setBudget(1, fakeToken(1), 5n, 0n, 0n, false)).wait();
         expect(await f.spendLimitHook.budgetedTokensOf(f.stranger.address, 1)).to.deep.equal([
           fakeToken(0),
-          fakeToken(3),
+          fakeToken(1),
           fakeToken(2),
         ]);
-        expect((await f.spendLimitHook.getBudget(f.stranger.address, 1, fakeToken(1))).limit).to.equal(0n);
+      });
+
+      it("refuses, after its budget is removed, an op in which the token leaves the account (M-1 of the #12 review)", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const puller = await ethers.deployContract("AllowancePuller", [f.usdc.target, f.stranger.address]);
+        const session = typicalSession(f, {
+          scope: [{ target: puller.target as string, selector: puller.interface.getFunction("claimRewards").selector }],
+        });
+        await (await grantByTransaction(f, session)).wait();
+        const approve = f.usdc.interface.encodeFunctionData("approve", [puller.target, USDC("10")]);
+        await (await ownerCall(f, executeCall(f, f.usdc.target as string, 0n, approve))).wait();
+        const remove = f.spendLimitHook.interface.encodeFunctionData("removeBudget", [
+          SESSION_ID,
+          f.usdc.target as string,
+        ]);
+        await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, remove))).wait();
+        const claim = puller.interface.encodeFunctionData("claimRewards");
+        const { op } = await sessionOp(f, executeCall(f, puller.target as string, 0n, claim));
+        const receipt = await sendOp(ethers, f.entryPoint, op);
+        expect(opRevertData(f.entryPoint, receipt)).to.equal(
+          f.spendLimitHook.interface.encodeErrorResult("SpendLimitNoBudget", [
+            f.accountAddress,
+            SESSION_ID,
+            f.usdc.target,
+          ]),
+        );
+        expect(await f.usdc.balanceOf(f.accountAddress)).to.equal(USDC("1000"));
       });
     });
   });
@@ -352,12 +382,31 @@ describe("SpendLimitHook (coverage)", function () {
   });
 
   describe("preExecutionHook", function () {
-    /** The context of a snapshot without approvals: native balance, token count, then (token, balance) each. */
-    const snapshot = (nativeBalance: bigint, tokens: [string, bigint][]) =>
+    /**
+     * The context of a snapshot: native balance, the calls' values, token count, (token, balance, transfers,
+     * recorded) per token, then (token, spender, allowance) per allowance pair.
+     */
+    const snapshot = (
+      nativeBalance: bigint,
+      values: bigint,
+      tokens: [string, bigint, bigint, bigint][],
+      pairs: [string, string, bigint][] = [],
+    ) =>
       concat([
         toBeHex(nativeBalance, 32),
+        toBeHex(values, 32),
         toBeHex(tokens.length, 32),
-        ...tokens.flatMap(([token, balance]) => [zeroPadValue(token, 32), toBeHex(balance, 32)]),
+        ...tokens.flatMap(([token, balance, transfers, recorded]) => [
+          zeroPadValue(token, 32),
+          toBeHex(balance, 32),
+          toBeHex(transfers, 32),
+          toBeHex(recorded, 32),
+        ]),
+        ...pairs.flatMap(([token, spender, allowance]) => [
+          zeroPadValue(token, 32),
+          zeroPadValue(spender, 32),
+          toBeHex(allowance, 32),
+        ]),
       ]);
 
     /** The stranger stands in for an account with a USDC budget (it holds no USDC). */
@@ -368,17 +417,17 @@ describe("SpendLimitHook (coverage)", function () {
     }
 
     describe("when the execution is neither execute nor executeBatch", function () {
-      it("snapshots the balances but no allowance, even for calldata shaped like a token approval", async function () {
+      it("snapshots the balances but no call, even for calldata shaped like a token approval", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const data = f.usdc.interface.encodeFunctionData("approve", [f.agent.address, USDC("5")]);
         const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
         const balance = await ethers.provider.getBalance(f.stranger.address);
-        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+        expect(context).to.equal(snapshot(balance, 0n, [[f.usdc.target as string, 0n, 0n, 0n]]));
       });
     });
 
     describe("when executeUserOp wraps an op whose callData is shorter than a selector", function () {
-      it("snapshots the balances but no allowance if the op's callData holds no selector", async function () {
+      it("snapshots the balances but no call if the op's callData holds no selector", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const op = {
           sender: f.stranger.address,
@@ -394,19 +443,34 @@ describe("SpendLimitHook (coverage)", function () {
         const data = f.account.interface.encodeFunctionData("executeUserOp", [op, ZeroHash]);
         const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
         const balance = await ethers.provider.getBalance(f.stranger.address);
-        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+        expect(context).to.equal(snapshot(balance, 0n, [[f.usdc.target as string, 0n, 0n, 0n]]));
       });
     });
 
-    describe("when an approval is of a token without a budget", function () {
-      it("snapshots no allowance for an approval of a token without a budget", async function () {
+    describe("when the op calls a contract that is not the budgeted token", function () {
+      it("snapshots the account's allowance to it on the budgeted token, which it could pull", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
         const approve = other.interface.encodeFunctionData("approve", [f.agent.address, 5n]);
-        const data = executeCall(f, other.target as string, 0n, approve);
+        const data = executeCall(f, other.target as string, 3n, approve);
         const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
         const balance = await ethers.provider.getBalance(f.stranger.address);
-        expect(context).to.equal(snapshot(balance, [[f.usdc.target as string, 0n]]));
+        expect(context).to.equal(
+          snapshot(
+            balance,
+            3n,
+            [[f.usdc.target as string, 0n, 0n, 0n]],
+            [[f.usdc.target as string, other.target as string, 0n]],
+          ),
+        );
+      });
+
+      it("snapshots no allowance to a called address without code, which cannot pull", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const data = executeCall(f, f.recipient, 3n);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, 3n, [[f.usdc.target as string, 0n, 0n, 0n]]));
       });
     });
   });

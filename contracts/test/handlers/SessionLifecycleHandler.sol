@@ -83,7 +83,17 @@ contract SessionLifecycleHandler {
         bytes4[] memory selectors = new bytes4[](1);
         targets[0] = _PAYEE;
         selectors[0] = MODULE.SELECTOR_NO_CALLDATA();
-        SessionConfig memory config = SessionConfig(id, AGENT, validAfter, validUntil, 0, false, targets, selectors, new uint256[](0));
+        SessionConfig memory config = SessionConfig(
+            id,
+            AGENT,
+            validAfter,
+            validUntil,
+            0,
+            false,
+            targets,
+            selectors,
+            new uint256[](0)
+        );
         try MODULE.onInstall(abi.encode(config)) {
             _ghosts[id] = Ghost(true, false, epoch, validAfter, validUntil);
         } catch {
