@@ -135,12 +135,12 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
       ).wait();
       return { ...f, router: router.target as string, selector };
     }
-    const swap = (f: SessionFixture, selector: string, to: string) =>
+    const swap = (f: SessionFixture, selector: string, to: string, amountOutMin = 0n) =>
       concat([
         selector,
         AbiCoder.defaultAbiCoder().encode(
           ["uint256", "uint256", "address[]", "address", "uint256"],
-          [USDC("10"), 0n, [f.usdc.target as string, f.recipient], to, 2n ** 40n],
+          [USDC("10"), amountOutMin, [f.usdc.target as string, f.recipient], to, 2n ** 40n],
         ),
       ]);
 
@@ -166,6 +166,41 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
       const f = await networkHelpers.loadFixture(routerFixture);
       const { op } = await sessionOp(f, executeCall(f, f.router, 0n, swap(f, f.selector, f.accountAddress)));
       expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+    });
+
+    describe("with a floor on amountOutMin (a ge rule)", function () {
+      /** The swap's `to` pinned to the account, and its amountOutMin (argument 1) at least 9 USDC. */
+      async function floorFixture() {
+        const f = await sessionFixture(ethers, networkHelpers);
+        const router = await ethers.deployContract("ReentrantTarget");
+        const selector = id(SWAP).slice(0, 10);
+        const rules = [
+          { argument: 1, op: "ge" as const, value: USDC("9") },
+          { argument: 3, op: "eq" as const, value: BigInt(f.accountAddress) },
+        ];
+        await (
+          await grantByTransaction(
+            f,
+            typicalSession(f, { scope: [{ target: router.target as string, selector, rules }] }),
+          )
+        ).wait();
+        return { ...f, router: router.target as string, selector };
+      }
+
+      it("T27: allows a swap whose amountOutMin is at least the owner's floor", async function () {
+        const f = await networkHelpers.loadFixture(floorFixture);
+        for (const amountOutMin of [USDC("9"), USDC("10")]) {
+          const data = swap(f, f.selector, f.accountAddress, amountOutMin);
+          const { op } = await sessionOp(f, executeCall(f, f.router, 0n, data));
+          expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, op))).to.equal(true);
+        }
+      });
+
+      it("T27: refuses a swap whose amountOutMin is one unit below the owner's floor", async function () {
+        const f = await networkHelpers.loadFixture(floorFixture);
+        const data = swap(f, f.selector, f.accountAddress, USDC("9") - 1n);
+        await expectViolation(f, executeCall(f, f.router, 0n, data), f.router, f.selector, 1);
+      });
     });
   });
 
@@ -241,6 +276,46 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
         expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
       });
     }
+
+    it("T27: refuses a grant of 33 argument rules, one over MAX_ARGUMENT_RULES, and installs nothing", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const usdc = f.usdc.target as string;
+      const selector = f.usdc.interface.getFunction("transfer").selector;
+      const max = await f.sessionModule.MAX_ARGUMENT_RULES();
+      expect(max).to.equal(32n);
+      // Well-formed and ascending (eq rules on argument 0, one per value): only their number is wrong.
+      const rules = Array.from({ length: Number(max) + 1 }, (_, i) => (1n << 232n) | BigInt(i + 1));
+      const session = typicalSession(f, { scope: [{ target: usdc, selector }] });
+      const installData = AbiCoder.defaultAbiCoder().encode(
+        ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
+        [
+          [
+            SESSION_ID,
+            f.agent.address,
+            session.validAfter,
+            session.validUntil,
+            session.valueCapPerCall,
+            false,
+            [usdc],
+            [selector],
+            rules,
+          ],
+        ],
+      );
+      const { sessionInstallArgs } = await import("../../client/session.js");
+      const [config, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
+      const install = f.account.interface.encodeFunctionData("installValidation", [
+        config,
+        selectors,
+        installData,
+        hooks,
+      ]);
+      const { ownerCall } = await import("../helpers/sessions.js");
+      await expect(ownerCall(f, install))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
+        .withArgs(max + 1n);
+      expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
+    });
 
     it("T27: refuses rules that are not in ascending order (a rule cannot hide behind another)", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
