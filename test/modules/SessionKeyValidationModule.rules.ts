@@ -7,10 +7,11 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, concat, id, parseUnits, toBeHex, zeroPadValue } from "ethers";
 
-import { encodeArgumentRules, SELECTOR_ANY, type ScopeEntry } from "../../client/session.js";
+import { encodeArgumentRules, SELECTOR_ANY, sessionInstallArgs, type ScopeEntry } from "../../client/session.js";
 import {
   executeCall,
   grantByTransaction,
+  ownerCall,
   SESSION_ID,
   sessionFixture,
   sessionOp,
@@ -40,6 +41,37 @@ async function expectViolation(
       "AA23 reverted",
       f.sessionModule.interface.encodeErrorResult("SessionArgumentRuleViolated", [target, selector, argument]),
     );
+}
+
+/**
+ * The owner installs a session allowed USDC's transfer whose argument rules are `words` exactly as given (unsorted or
+ * malformed ones included): the install data is encoded by hand, since the client only encodes valid rules.
+ */
+async function installWithRawRules(f: SessionFixture, words: bigint[]) {
+  const usdc = f.usdc.target as string;
+  const selector = f.usdc.interface.getFunction("transfer").selector;
+  const session = typicalSession(f, { scope: [{ target: usdc, selector }] });
+  const installData = AbiCoder.defaultAbiCoder().encode(
+    ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
+    [
+      [
+        SESSION_ID,
+        f.agent.address,
+        session.validAfter,
+        session.validUntil,
+        session.valueCapPerCall,
+        false,
+        [usdc],
+        [selector],
+        words,
+      ],
+    ],
+  );
+  const [config, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
+  return ownerCall(
+    f,
+    f.account.interface.encodeFunctionData("installValidation", [config, selectors, installData, hooks]),
+  );
 }
 
 describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
@@ -241,36 +273,8 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
     for (const { title, rule } of invalid) {
       it(`T27: refuses a grant with a rule of ${title}, and installs nothing`, async function () {
         const f = await sessionFixture(ethers, networkHelpers);
-        const session = typicalSession(f, {
-          scope: [{ target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector }],
-        });
-        const { sessionInstallArgs } = await import("../../client/session.js");
-        const [config, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
         const word = rule(f);
-        const installData = AbiCoder.defaultAbiCoder().encode(
-          ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
-          [
-            [
-              SESSION_ID,
-              f.agent.address,
-              session.validAfter,
-              session.validUntil,
-              session.valueCapPerCall,
-              false,
-              [f.usdc.target],
-              [session.scope[0]!.selector],
-              [word],
-            ],
-          ],
-        );
-        const install = f.account.interface.encodeFunctionData("installValidation", [
-          config,
-          selectors,
-          installData,
-          hooks,
-        ]);
-        const { ownerCall } = await import("../helpers/sessions.js");
-        await expect(ownerCall(f, install))
+        await expect(installWithRawRules(f, [word]))
           .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
           .withArgs(word);
         expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
@@ -279,39 +283,11 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
 
     it("T27: refuses a grant of 33 argument rules, one over MAX_ARGUMENT_RULES, and installs nothing", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
-      const usdc = f.usdc.target as string;
-      const selector = f.usdc.interface.getFunction("transfer").selector;
       const max = await f.sessionModule.MAX_ARGUMENT_RULES();
       expect(max).to.equal(32n);
       // Well-formed and ascending (eq rules on argument 0, one per value): only their number is wrong.
       const rules = Array.from({ length: Number(max) + 1 }, (_, i) => (1n << 232n) | BigInt(i + 1));
-      const session = typicalSession(f, { scope: [{ target: usdc, selector }] });
-      const installData = AbiCoder.defaultAbiCoder().encode(
-        ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
-        [
-          [
-            SESSION_ID,
-            f.agent.address,
-            session.validAfter,
-            session.validUntil,
-            session.valueCapPerCall,
-            false,
-            [usdc],
-            [selector],
-            rules,
-          ],
-        ],
-      );
-      const { sessionInstallArgs } = await import("../../client/session.js");
-      const [config, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
-      const install = f.account.interface.encodeFunctionData("installValidation", [
-        config,
-        selectors,
-        installData,
-        hooks,
-      ]);
-      const { ownerCall } = await import("../helpers/sessions.js");
-      await expect(ownerCall(f, install))
+      await expect(installWithRawRules(f, rules))
         .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
         .withArgs(max + 1n);
       expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
@@ -319,41 +295,10 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
 
     it("T27: refuses rules that are not in ascending order (a rule cannot hide behind another)", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
-      const usdc = f.usdc.target as string;
-      const selector = f.usdc.interface.getFunction("transfer").selector;
-      const { encodeSessionConfig } = await import("../../client/session.js");
-      const session = typicalSession(f, { scope: [{ target: usdc, selector }] });
-      const config = encodeSessionConfig(session);
       // Same entry, argument 1 then argument 0: descending.
       const high = (1n << 240n) | (2n << 232n) | 5n;
       const low = (0n << 240n) | (1n << 232n) | BigInt(f.recipient);
-      const patched = AbiCoder.defaultAbiCoder().encode(
-        ["tuple(uint32,address,uint48,uint48,uint128,bool,address[],bytes4[],uint256[])"],
-        [
-          [
-            SESSION_ID,
-            f.agent.address,
-            session.validAfter,
-            session.validUntil,
-            session.valueCapPerCall,
-            false,
-            [usdc],
-            [selector],
-            [high, low],
-          ],
-        ],
-      );
-      expect(patched).to.not.equal(config);
-      const { sessionInstallArgs } = await import("../../client/session.js");
-      const [validationConfig, selectors, , hooks] = sessionInstallArgs(session, f.addresses);
-      const install = f.account.interface.encodeFunctionData("installValidation", [
-        validationConfig,
-        selectors,
-        patched,
-        hooks,
-      ]);
-      const { ownerCall } = await import("../helpers/sessions.js");
-      await expect(ownerCall(f, install))
+      await expect(installWithRawRules(f, [high, low]))
         .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid")
         .withArgs(low);
     });
