@@ -3,7 +3,8 @@
  * module's install refusals, the spend-limit hook's per-asset summing across tokens and its truncated transferFrom
  * refusal, its token list's bookkeeping (budgets added and removed, the 17th token), a paymaster disallowed once its
  * sponsorship bounds are gone, the execution hook's snapshot of approvals (repeated, several spenders, another
- * budgeted token, calldata that is no execution), the session module's refusal of owner signatures on accounts
+ * budgeted token, calldata that is no execution, dirty spender bits), of transferFrom and of contracts the op calls,
+ * its charge of a native loss beyond the calls' values, the session module's refusal of owner signatures on accounts
  * without the ERC-6900 view.
  */
 import { expect } from "chai";
@@ -473,6 +474,92 @@ describe("SpendLimitHook (coverage)", function () {
         expect(context).to.equal(snapshot(balance, 3n, [[f.usdc.target as string, 0n, 0n, 0n]]));
       });
     });
+
+    describe("when the op calls transferFrom on the budgeted token", function () {
+      it("counts transferFrom of the account's own tokens as a transfer, and nothing for transferFrom of another address", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const usdc = f.usdc.target as string;
+        const data = f.account.interface.encodeFunctionData("executeBatch", [
+          [
+            {
+              target: usdc,
+              value: 0n,
+              data: f.usdc.interface.encodeFunctionData("transferFrom", [f.stranger.address, f.recipient, 5n]),
+            },
+            {
+              target: usdc,
+              value: 0n,
+              data: f.usdc.interface.encodeFunctionData("transferFrom", [f.agent.address, f.recipient, 7n]),
+            },
+          ],
+        ]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 5n, 5n]]));
+      });
+    });
+
+    describe("when the op calls the budgeted token with a function that spends nothing", function () {
+      it("records no amount for a call to the budgeted token that is no ERC-20 spend of the account", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const usdc = f.usdc.target as string;
+        const allowance = f.usdc.interface.encodeFunctionData("allowance", [f.stranger.address, f.agent.address]);
+        const data = executeCall(f, usdc, 0n, allowance);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 0n, 0n]]));
+      });
+    });
+
+    describe("when the op approves one called contract on the budgeted token and calls others", function () {
+      it("snapshots the allowance of each called contract the op does not approve, once each", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const usdc = f.usdc.target as string;
+        const approved = f.ownerModule.target as string;
+        const first = f.entryPoint.target as string;
+        const second = f.spendLimitHook.target as string;
+        const data = f.account.interface.encodeFunctionData("executeBatch", [
+          [
+            { target: usdc, value: 0n, data: f.usdc.interface.encodeFunctionData("approve", [approved, 9n]) },
+            { target: approved, value: 0n, data: "0x" },
+            { target: first, value: 0n, data: "0x" },
+            { target: second, value: 0n, data: "0x" },
+            { target: first, value: 0n, data: "0x" },
+          ],
+        ]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(
+          snapshot(
+            balance,
+            0n,
+            [[usdc, 0n, 0n, 9n]],
+            [
+              [usdc, first, 0n],
+              [usdc, second, 0n],
+            ],
+          ),
+        );
+      });
+
+      it("reads an approval's spender word with dirty high bits as its low 20 bytes, so that contract is approved", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const usdc = f.usdc.target as string;
+        const approved = f.ownerModule.target as string;
+        const clean = f.usdc.interface.encodeFunctionData("approve", [approved, 9n]);
+        // The spender word's 12 high bytes set: bytes 4..16 of the calldata.
+        const dirty = concat(["0x095ea7b3", "0x" + "ff".repeat(12), approved, "0x" + clean.slice(2 + 8 + 64)]);
+        const data = f.account.interface.encodeFunctionData("executeBatch", [
+          [
+            { target: usdc, value: 0n, data: dirty },
+            { target: approved, value: 0n, data: "0x" },
+          ],
+        ]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 0n, 9n]]));
+      });
+    });
   });
 
   describe("postExecutionHook", function () {
@@ -483,6 +570,19 @@ describe("SpendLimitHook (coverage)", function () {
     }
     const spentOf = async (f: SessionFixture, asset: string) =>
       (await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, asset)).spent;
+
+    describe("when more native currency left than the calls' values", function () {
+      it("charges the native loss beyond the calls' values, refusing it over the native budget", async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const hook = await installForStranger(f, [NATIVE_ASSET]);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        // Before the execution: the balance now plus 2 wei of call values plus 1,001 wei more (the limit is 1,000).
+        const context = concat([toBeHex(balance + 2n + 1_001n, 32), toBeHex(2n, 32), toBeHex(0n, 32)]);
+        await expect(hook.postExecutionHook.staticCall(1, context))
+          .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitExceeded")
+          .withArgs(f.stranger.address, 1, NATIVE_ASSET, 1_001n, 1_000n);
+      });
+    });
 
     describe("when a batch approves the same spender twice", function () {
       it("charges the allowance two approvals of one spender leave once, not each approval", async function () {
