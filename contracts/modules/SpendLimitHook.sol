@@ -400,7 +400,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev Snapshots what the post hook needs to charge what the execution makes leave beyond what validation already
     /// recorded from the calldata: the account's native balance and the calls' values; for every budgeted token its
     /// balance, the amounts the calls transfer (`transfer`, `transferFrom(account, ...)`) and everything validation
-    /// recorded for it (those plus `approve` / `increaseAllowance`); and the account's allowance, on each budgeted token,
+    /// recorded for it (those plus `approve` / `increaseAllowance`); and the account's allowance, per budgeted token,
     /// to each called contract the op does not approve itself (a pull through a finite allowance lowers it). The calls
     /// are found in `data` (`execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context is
     /// a sequence of 32-byte words: `nativeBalance ‖ values ‖ tokenCount ‖ (token ‖ balance ‖ transfers ‖ recorded) x
