@@ -641,8 +641,11 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         }
     }
 
-    /// @dev Classifies a call: an ERC-20 spend (with its amount), a refused call on a budgeted token, or neither.
-    /// Empty calldata (a plain transfer, or a token's `receive`) is neither: what it makes leave is measured.
+    /// @dev Classifies a call: an ERC-20 spend of the account (with its amount, read by {_erc20Amount}, the one reading
+    /// the execution hook uses too), a refused call, or neither. Refused: one of the four spend selectors that is no
+    /// spend of the account (truncated, or `transferFrom` of another address), and on a budgeted token any other call
+    /// with calldata (1 to 3 bytes, other functions). Empty calldata (a plain transfer, or a token's `receive`) is
+    /// neither: what it makes leave is measured.
     function _tokenSpend(
         address account,
         uint64 generation,
@@ -652,40 +655,17 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         bytes memory data = call.data;
         // The pseudo-assets' addresses (precompiles) hold no tokens; their budgets are no token budgets.
         if (data.length == 0 || uint160(call.target) <= uint160(_LAST_PSEUDO_ASSET)) return (false, 0);
-        if (data.length < 4) {
-            // 1 to 3 bytes are no function call: only a fallback can take them, never on a budgeted token.
-            if (_budgets[_key(generation, entityId, call.target)][account].isSet()) {
-                revert SpendLimitTokenCallRefused(call.target, bytes4(data));
-            }
-            return (false, 0);
-        }
+        bytes4 spend;
+        (spend, amount) = _erc20Amount(account, data);
+        if (spend != bytes4(0)) return (true, amount);
         bytes4 selector = bytes4(data);
         if (
             selector == IERC20.transfer.selector ||
             selector == IERC20.approve.selector ||
-            selector == _INCREASE_ALLOWANCE
-        ) {
-            // (address, uint256): the amount is the second word after the selector.
-            if (data.length < _TWO_ARGS_LENGTH) revert SpendLimitTokenCallRefused(call.target, selector);
-            assembly ("memory-safe") {
-                amount := mload(add(data, _TWO_ARGS_LENGTH))
-            }
-            return (true, amount);
-        }
-        if (selector == IERC20.transferFrom.selector) {
-            // (address from, address to, uint256): only the account's own tokens may be moved.
-            if (data.length < _THREE_ARGS_LENGTH) revert SpendLimitTokenCallRefused(call.target, selector);
-            uint256 from;
-            assembly ("memory-safe") {
-                from := mload(add(data, _FIRST_ARG_END))
-                amount := mload(add(data, _THREE_ARGS_LENGTH))
-            }
-            if (from != uint256(uint160(account))) revert SpendLimitTokenCallRefused(call.target, selector);
-            return (true, amount);
-        }
-        if (_budgets[_key(generation, entityId, call.target)][account].isSet()) {
-            revert SpendLimitTokenCallRefused(call.target, selector);
-        }
+            selector == _INCREASE_ALLOWANCE ||
+            selector == IERC20.transferFrom.selector ||
+            _budgets[_key(generation, entityId, call.target)][account].isSet()
+        ) revert SpendLimitTokenCallRefused(call.target, selector);
         return (false, 0);
     }
 
