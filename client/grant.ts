@@ -166,6 +166,9 @@ const ERC20_ALLOWANCE_ABI = ["function allowance(address owner, address spender)
 /** An allowance of the largest uint256 is unlimited: common tokens never decrease it. */
 export const UNLIMITED_ALLOWANCE = MaxUint256;
 
+/** `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])`: they reach the contract's own functions. */
+const MULTICALL_SELECTORS: readonly string[] = ["0xac9650d8", "0x5ae401dc", "0x1f0464d1"];
+
 /** The chain's latest block time (what validity and budgets are measured against). */
 export async function chainTime(provider: Provider): Promise<bigint> {
   const block = await provider.getBlock("latest");
@@ -537,6 +540,16 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     if (seen.has(key)) throw new InvalidScopeError(`--allow: ${key} is listed twice`, "--allow");
     seen.add(key);
   }
+  for (const ruled of scope.filter((entry) => entry.rules !== undefined)) {
+    const batch = scope.find((entry) => entry.target === ruled.target && MULTICALL_SELECTORS.includes(entry.selector));
+    if (batch !== undefined) {
+      throw new InvalidScopeError(
+        `--allow: ${ruled.target} has argument rules, but its multicall (${batch.selector}) would reach the ruled ` +
+          "function with arguments no rule checks; drop the multicall entry or the rules",
+        "--allow",
+      );
+    }
+  }
   if (budgets.length > MAX_BUDGETS) {
     throw new InvalidAmountError(`--budget: at most ${MAX_BUDGETS} budgets, got ${budgets.length}`, "--budget");
   }
@@ -607,6 +620,16 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
       period: 0n,
       perCallCap: 0n,
     });
+  }
+  const signedToken = scope.find(
+    (entry) => entry.selector === SELECTOR_SIGN && budgetAssets.some((asset) => asset.address === entry.target),
+  );
+  if (signedToken !== undefined) {
+    throw new InvalidScopeError(
+      `--allow: ${signedToken.target}:sign lets the session sign that token's permits, and what a permit moves is ` +
+        "spent by whoever submits it, outside any session op and its budget; sign for other contracts only",
+      "--allow",
+    );
   }
   if (budgetEntries.length > MAX_BUDGETS) {
     throw new InvalidAmountError(

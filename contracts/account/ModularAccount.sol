@@ -431,7 +431,9 @@ contract ModularAccount is
 
     /// @inheritdoc IModularAccount
     /// @dev `hookUninstallData` is empty or has one item per hook: validation hooks in order, then execution hooks
-    /// in the order {getValidationData} lists them. Reverts of `onUninstall` are caught, so removal always happens.
+    /// in the order {getValidationData} lists them; a hook's `onUninstall` is called only with non-empty data. The
+    /// validation module's `onUninstall` is always called, with `uninstallData` even if empty. Reverts of
+    /// `onUninstall` are caught, so removal always happens.
     function uninstallValidation(
         ModuleEntity validationFunction,
         bytes calldata uninstallData,
@@ -472,7 +474,11 @@ contract ModularAccount is
             }
         }
         (address module, uint32 entityId) = validationFunction.unpack();
-        onUninstallSucceeded = _tryOnUninstall(module, uninstallData) && onUninstallSucceeded;
+        // The validation module is told of its removal even with empty data, so that a module which knows its
+        // entities (OwnerValidationModule) can clear the one removed without trusting any data (THREATS 31).
+        try IModule(module).onUninstall(uninstallData) {} catch {
+            onUninstallSucceeded = false;
+        }
         emit ValidationUninstalled(module, entityId, onUninstallSucceeded);
     }
 

@@ -11,6 +11,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
+import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
+import {ValidationViewLib} from "../libraries/ValidationViewLib.sol";
 
 /// @title OwnerValidationModule
 /// @notice ERC-6900 v0.8 validation module: one ECDSA owner (the Ledger's address) per (account, entity id).
@@ -21,6 +23,11 @@ import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 ///   ERC-7739 `PersonalSign` wrapper. Both bind the account address and the chain id, so a signature made for one
 ///   account never validates for another account of the same owner, nor on another chain.
 /// - Malleable (high-s) signatures and signatures recovering to address(0) are refused by OpenZeppelin's ECDSA.
+/// - Install and uninstall follow the validation the account is installing or removing, not the entity id the data
+///   names: where the account has ERC-6900's `getValidationData` view, `onInstall` requires the named entity to be
+///   installed by then (the account stores the validation before calling it), and `onUninstall` clears every entity
+///   the account no longer reports installed and none that it still does, whatever its data says (data naming the
+///   root owner while another validation is removed erases nothing; empty data still clears the removed one).
 /// @dev Storage: `_owners[entityId][account]`, keyed by the account, so ERC-7562 treats it as the account's.
 contract OwnerValidationModule is IValidationModule {
     // ─────────────────────────────────────────── constants ───────────────────────────────────────────
@@ -40,6 +47,10 @@ contract OwnerValidationModule is IValidationModule {
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
     mapping(uint32 entityId => mapping(address account => address owner)) private _owners;
+    /// @dev The entities of `account` that have an owner, as a list (`_entityAt[0 .. _entityCount)`), so that an
+    /// uninstall can find the one being removed without trusting its data. Keyed with the account innermost.
+    mapping(uint256 index => mapping(address account => uint32 entityId)) private _entityAt;
+    mapping(address account => uint256 count) private _entityCount;
 
     // ─────────────────────────────────────────── events ──────────────────────────────────────────────
 
@@ -61,28 +72,58 @@ contract OwnerValidationModule is IValidationModule {
     error OwnerValidationNotInitialized(address account, uint32 entityId);
     /// @notice `sender` is not the owner of (account, entityId).
     error OwnerValidationUnauthorized(address account, uint32 entityId, address sender);
+    /// @notice The account does not report (this module, `entityId`) as installed: the install data names another
+    /// entity than the validation being installed.
+    error OwnerValidationNotBeingInstalled(address account, uint32 entityId);
     /// @notice The runtime authorization must be empty.
     error OwnerValidationUnexpectedAuthorization();
 
     // ───────────────────────────────────────── management ────────────────────────────────────────────
 
     /// @inheritdoc IModule
-    /// @dev `data` = `abi.encode(uint32 entityId, address owner)`. The caller is the account.
+    /// @dev `data` = `abi.encode(uint32 entityId, address owner)`. The caller is the account. Where the account's
+    /// view answers, the entity must be the validation being installed (the account stores it before calling this).
+    /// An entity that has an owner is refused: uninstall it first.
     function onInstall(bytes calldata data) external {
         (uint32 entityId, address newOwner) = abi.decode(data, (uint32, address));
+        address account = msg.sender;
         if (newOwner == address(0)) revert OwnerValidationZeroOwner();
-        if (_owners[entityId][msg.sender] != address(0)) revert OwnerValidationAlreadyInitialized(msg.sender, entityId);
-        _owners[entityId][msg.sender] = newOwner;
-        emit OwnerTransferred(msg.sender, entityId, newOwner, address(0));
+        if (_owners[entityId][account] != address(0)) revert OwnerValidationAlreadyInitialized(account, entityId);
+        if (_view(account, entityId) == ValidationViewLib.View.NotInstalled) {
+            revert OwnerValidationNotBeingInstalled(account, entityId);
+        }
+        _owners[entityId][account] = newOwner;
+        uint256 count = _entityCount[account];
+        _entityAt[count][account] = entityId;
+        _entityCount[account] = count + 1;
+        emit OwnerTransferred(account, entityId, newOwner, address(0));
     }
 
     /// @inheritdoc IModule
-    /// @dev `data` = `abi.encode(uint32 entityId)`. The caller is the account.
+    /// @dev `data` = `abi.encode(uint32 entityId)`, used only where the account has no view. The caller is the
+    /// account. Where the account's view answers, the data is not trusted: every entity of the account that has an
+    /// owner here and that the account no longer reports installed is cleared (the validation being removed, and any
+    /// an earlier uninstall left behind), and no entity the account still reports installed is touched, whatever
+    /// entity the data names.
     function onUninstall(bytes calldata data) external {
-        uint32 entityId = abi.decode(data, (uint32));
-        address previousOwner = _owners[entityId][msg.sender];
-        delete _owners[entityId][msg.sender];
-        emit OwnerTransferred(msg.sender, entityId, address(0), previousOwner);
+        address account = msg.sender;
+        uint256 count = _entityCount[account];
+        bool viewAnswered = false;
+        for (uint256 i = count; i > 0; --i) {
+            uint32 entityId = _entityAt[i - 1][account];
+            ValidationViewLib.View state = _view(account, entityId);
+            if (state == ValidationViewLib.View.Unknown) break;
+            viewAnswered = true;
+            if (state == ValidationViewLib.View.NotInstalled) count = _forget(account, i - 1, count);
+        }
+        if (viewAnswered || data.length < 32) return;
+        uint32 named = abi.decode(data, (uint32));
+        for (uint256 i = 0; i < count; ++i) {
+            if (_entityAt[i][account] == named) {
+                _forget(account, i, count);
+                return;
+            }
+        }
     }
 
     /// @notice Hands the account's `entityId` validation to `newOwner`.
@@ -100,6 +141,27 @@ contract OwnerValidationModule is IValidationModule {
     /// @notice The owner of `account`'s `entityId` validation (zero if none).
     function owner(uint32 entityId, address account) external view returns (address) {
         return _owners[entityId][account];
+    }
+
+    // ─────────────────────────────────────────── internal ────────────────────────────────────────────
+
+    /// @dev Erases the owner of the entity listed at `index` of `account`'s list (of `count` entries) and takes it off
+    /// the list (the last entry moves into its place). Returns the new count.
+    function _forget(address account, uint256 index, uint256 count) internal returns (uint256) {
+        uint32 entityId = _entityAt[index][account];
+        address previousOwner = _owners[entityId][account];
+        delete _owners[entityId][account];
+        uint256 last = count - 1;
+        if (index != last) _entityAt[index][account] = _entityAt[last][account];
+        delete _entityAt[last][account];
+        _entityCount[account] = last;
+        emit OwnerTransferred(account, entityId, address(0), previousOwner);
+        return last;
+    }
+
+    /// @dev What `account`'s view says of (this module, `entityId`).
+    function _view(address account, uint32 entityId) internal view returns (ValidationViewLib.View state) {
+        (state, ) = ValidationViewLib.read(account, ModuleEntityLib.pack(address(this), entityId));
     }
 
     // ────────────────────────────────────────── validation ───────────────────────────────────────────

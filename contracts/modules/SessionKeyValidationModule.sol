@@ -10,14 +10,15 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {Call, IModularAccount, ModuleEntity} from "../interfaces/erc6900/IModularAccount.sol";
-import {IModularAccountView, ValidationDataView} from "../interfaces/erc6900/IModularAccountView.sol";
 import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
+import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
 import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
+import {ValidationViewLib} from "../libraries/ValidationViewLib.sol";
 
 /// @dev The configuration of one session, as installed (`onInstall` data) and as returned by {getSession}.
 struct SessionConfig {
@@ -159,6 +160,10 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     uint8 private constant _RULE_OP_SHIFT = 232;
     uint8 private constant _RULE_ARG_SHIFT = 240;
     uint8 private constant _RULE_ENTRY_SHIFT = 248;
+    /// @dev `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])`.
+    bytes4 private constant _MULTICALL = 0xac9650d8;
+    bytes4 private constant _MULTICALL_DEADLINE = 0x5ae401dc;
+    bytes4 private constant _MULTICALL_BLOCKHASH = 0x1f0464d1;
     /// @dev Calldata bytes before an argument word: the selector.
     uint256 private constant _SELECTOR_LENGTH = 4;
     uint8 private constant _GRANT_ID_SHIFT = 192;
@@ -245,6 +250,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     error SessionGrantMismatch(uint64 expected, uint64 actual);
     /// @notice The account already has a session `sessionId`: uninstall it with its data (erasing it) first.
     error SessionAlreadyExists(address account, uint32 sessionId);
+    /// @notice The account does not report (this module, `sessionId`) as installed: the install data names another
+    /// session than the validation being installed.
+    error SessionNotBeingInstalled(address account, uint32 sessionId);
+    /// @notice The account still reports (this module, `sessionId`) as installed: the uninstall data names another
+    /// session than the validation being removed, and that session is kept.
+    error SessionStillInstalled(address account, uint32 sessionId);
     /// @notice The grant was signed in an older revocation epoch (a kill switch was pulled since).
     error SessionGrantEpochStale(uint32 current, uint32 signed);
     /// @notice A deferred install carried a grant for another account than the calling one.
@@ -257,6 +268,9 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @notice The call's argument `argument` breaks a rule the owner set on (target, selector) (or the calldata is
     /// too short to hold it).
     error SessionArgumentRuleViolated(address target, bytes4 selector, uint256 argument);
+    /// @notice `target` has a function with argument rules and also `selector`, a `multicall` that would reach that
+    /// function with arguments no rule checks.
+    error SessionArgumentRuleBypassable(address target, bytes4 selector);
     /// @notice Signed grants are unavailable: this deployment has no spend-limit hook to enforce budgets.
     error SessionSpendLimitHookMissing();
 
@@ -273,16 +287,34 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
     /// @inheritdoc IModule
     /// @dev `data` = `abi.encode(SessionConfig)`. The caller is the account; the config must be installed under
-    /// entity id `sessionId`, with selectors `execute` and `executeBatch`.
+    /// entity id `sessionId`, with selectors `execute` and `executeBatch`. Where the account has ERC-6900's
+    /// `getValidationData` view, (this module, `sessionId`) must be installed by then (the account stores a
+    /// validation before calling its module), so the data cannot write a session under an id nothing validates for.
+    /// An existing session is always refused: a record left by an uninstall without data stays dormant (the account no
+    /// longer routes to it) and its id is not granted again; the client picks an unused id.
     function onInstall(bytes calldata data) external {
-        _grant(msg.sender, abi.decode(data, (SessionConfig)));
+        SessionConfig memory config = abi.decode(data, (SessionConfig));
+        (ValidationViewLib.View state, ) = ValidationViewLib.read(
+            msg.sender,
+            ModuleEntityLib.pack(address(this), config.sessionId)
+        );
+        if (state == ValidationViewLib.View.NotInstalled) revert SessionNotBeingInstalled(msg.sender, config.sessionId);
+        _grant(msg.sender, config);
     }
 
     /// @inheritdoc IModule
     /// @dev `data` = `abi.encode(uint32 sessionId)`. Erases the session's key and state; its scope entries die with
-    /// its grant id. Uninstalling without data leaves the session dormant (revoke it first to be sure).
+    /// its grant id. Refused for a session the account's view still reports installed (the data names another
+    /// session than the one being removed; the account catches the revert, and that other session is kept).
+    /// Uninstalling without data leaves the removed session dormant: the account no longer routes to it.
     function onUninstall(bytes calldata data) external {
+        if (data.length == 0) return;
         uint32 sessionId = abi.decode(data, (uint32));
+        (ValidationViewLib.View state, ) = ValidationViewLib.read(
+            msg.sender,
+            ModuleEntityLib.pack(address(this), sessionId)
+        );
+        if (state == ValidationViewLib.View.Installed) revert SessionStillInstalled(msg.sender, sessionId);
         _keys[sessionId][msg.sender] = SessionKeySlot.wrap(0);
         _states[sessionId][msg.sender] = SessionStateSlot.wrap(0);
         emit SessionRemoved(msg.sender, sessionId);
@@ -431,9 +463,11 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         (address verifyingContract, bytes32 typedDataHash, bytes memory agentSignature) = _decodeTypedDataSignature(
             signature
         );
+        // A contract installed as a module since the grant is out of reach for signatures too, as it is for calls.
         if (
             typedDataHash != hash ||
-            _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0
+            _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
+            _isInstalledModule(account, verifyingContract)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -512,10 +546,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// does not allow (it needs an exact entry): ERC-1363 `transferAndCall` / `transferFromAndCall` /
     /// `approveAndCall`, ERC-777 `send` / `operatorSend` / `authorizeOperator` / `burn`, ERC-721 and ERC-1155
     /// `safeTransferFrom` / `safeBatchTransferFrom` / `setApprovalForAll`, ERC-2612 `permit`, Permit2 `approve` /
-    /// `transferFrom` / `permit`, and the ERC-20 `transfer` / `approve` / `transferFrom` / `increaseAllowance` (also
-    /// the ERC-721 `approve` / `transferFrom`).
+    /// `transferFrom` / `permit`, the ERC-20 `transfer` / `approve` / `transferFrom` / `increaseAllowance` (also
+    /// the ERC-721 `approve` / `transferFrom`), `increaseApproval`, ERC-223 `transfer`, DAI's `push` / `pull` /
+    /// `move` / `permit`, ERC-6909 `transfer` / `transferFrom` / `approve` / `setOperator`, the lending delegations
+    /// `approveDelegation` / `allow` / `setAuthorization`, and `multicall` (which would reach any of them).
     function isValueMovingSelector(bytes4 selector) public pure returns (bool) {
-        bytes4[25] memory valueMoving = [
+        bytes4[41] memory valueMoving = [
             bytes4(keccak256("transfer(address,uint256)")),
             bytes4(keccak256("approve(address,uint256)")),
             bytes4(keccak256("transferFrom(address,address,uint256)")),
@@ -540,7 +576,29 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             bytes4(keccak256("transferFrom(address,address,uint160,address)")),
             bytes4(keccak256("transferFrom((address,address,uint160,address)[])")),
             bytes4(keccak256("permit(address,((address,uint160,uint48,uint48),address,uint256),bytes)")),
-            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48)[],address,uint256),bytes)"))
+            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48)[],address,uint256),bytes)")),
+            // Older and non-standard tokens: OpenZeppelin 2 `increaseApproval`, ERC-223, DAI's `push` / `pull` /
+            // `move` and its own `permit`.
+            bytes4(keccak256("increaseApproval(address,uint256)")),
+            bytes4(keccak256("transfer(address,uint256,bytes)")),
+            bytes4(keccak256("push(address,uint256)")),
+            bytes4(keccak256("pull(address,uint256)")),
+            bytes4(keccak256("move(address,address,uint256)")),
+            bytes4(keccak256("permit(address,address,uint256,uint256,bool,uint8,bytes32,bytes32)")),
+            // ERC-6909 multi-tokens.
+            bytes4(keccak256("transfer(address,uint256,uint256)")),
+            bytes4(keccak256("transferFrom(address,address,uint256,uint256)")),
+            bytes4(keccak256("approve(address,uint256,uint256)")),
+            bytes4(keccak256("setOperator(address,bool)")),
+            // Credit and position delegations: Aave's `approveDelegation`, Compound III's `allow`, Morpho's
+            // `setAuthorization`.
+            bytes4(keccak256("approveDelegation(address,uint256)")),
+            bytes4(keccak256("allow(address,bool)")),
+            bytes4(keccak256("setAuthorization(address,bool)")),
+            // Batches into the contract's own functions, which would reach all of the above.
+            bytes4(keccak256("multicall(bytes[])")),
+            bytes4(keccak256("multicall(uint256,bytes[])")),
+            bytes4(keccak256("multicall(bytes32,bytes[])"))
         ];
         for (uint256 i = 0; i < valueMoving.length; ++i) {
             if (selector == valueMoving[i]) return true;
@@ -665,7 +723,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     function _grant(address account, SessionConfig memory config) internal {
         uint32 sessionId = config.sessionId;
         if (sessionId == DIRECT_CALL_ENTITY_ID) revert SessionIdReserved(sessionId);
-        // Never overwrite a session: that would revive a revoked or killed one with a fresh epoch.
+        // Never overwrite a session: that would revive a revoked or killed one with a fresh epoch, or (install data
+        // naming another live session than the validation being installed) hand its budgets to another grant.
         if (_keys[sessionId][account].signer() != address(0)) revert SessionAlreadyExists(account, sessionId);
         if (config.agent == address(0)) revert SessionAgentZero();
         if (config.validUntil <= config.validAfter)
@@ -704,6 +763,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         }
         // Rules left over name entries that do not exist, or were not in ascending entry order.
         if (nextRule != rules.length) revert SessionArgumentRuleInvalid(rules[nextRule]);
+        if (rules.length != 0) _checkRulesNotBypassable(config.targets, config.selectors, rules);
 
         _keys[sessionId][account] = SessionPacking.packKey(config.agent, config.validAfter, config.validUntil);
         _states[sessionId][account] = SessionPacking.packState(
@@ -727,6 +787,26 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         );
     }
 
+    /// @dev A target whose function has argument rules may not also be scoped for a `multicall`, which would reach
+    /// that function through the contract itself with arguments no rule checks. (The wildcard never covers
+    /// `multicall`: {isValueMovingSelector}.)
+    function _checkRulesNotBypassable(
+        address[] memory targets,
+        bytes4[] memory selectors,
+        uint256[] memory rules
+    ) internal pure {
+        for (uint256 r = 0; r < rules.length; ++r) {
+            address ruled = targets[rules[r] >> _RULE_ENTRY_SHIFT];
+            for (uint256 j = 0; j < targets.length; ++j) {
+                bytes4 selector = selectors[j];
+                if (
+                    targets[j] == ruled &&
+                    (selector == _MULTICALL || selector == _MULTICALL_DEADLINE || selector == _MULTICALL_BLOCKHASH)
+                ) revert SessionArgumentRuleBypassable(ruled, selector);
+            }
+        }
+    }
+
     /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, the EntryPoint, and any module
     /// installed on the account (asked through `isModuleInstalled` where the account has it). No call is made to the
     /// target itself: probing an address without code would break ERC-7562 when the grant runs inside a user op.
@@ -741,16 +821,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         ) revert SessionTargetForbidden(target);
     }
 
-    /// @dev True if `account` reports (ERC-6900 `IModularAccountView`) `validation` as global and allowed to sign.
-    /// Accounts without the view cannot be granted to by signature.
+    /// @dev True if `account` reports (ERC-6900 `IModularAccountView`, either layout of its answer) `validation` as
+    /// global and allowed to sign. Accounts without the view cannot be granted to by signature.
     function _isGlobalSignatureValidation(address account, ModuleEntity validation) internal view returns (bool) {
-        try IModularAccountView(account).getValidationData(validation) returns (ValidationDataView memory data) {
-            return
-                ValidationConfigLib.isGlobal(data.validationFlags) &&
-                ValidationConfigLib.isSignatureValidation(data.validationFlags);
-        } catch {
-            return false;
-        }
+        (ValidationViewLib.View state, uint8 flags) = ValidationViewLib.read(account, validation);
+        uint8 required = ValidationViewLib.FLAG_GLOBAL | ValidationViewLib.FLAG_SIGNATURE;
+        return state == ValidationViewLib.View.Installed && flags & required == required;
     }
 
     /// @dev True only if the account answers `isModuleInstalled(target)` with true; accounts without that view
@@ -931,8 +1007,17 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     function _decodeTypedDataSignature(
         bytes calldata signature
     ) internal pure returns (address verifyingContract, bytes32 digest, bytes memory agentSignature) {
-        // 7 head words and the offset of the agent's signature; shorter data cannot be ABI-decoded.
-        if (signature.length < 8 * 32) return (address(0), bytes32(0), "");
+        // 7 head words, the offset of the agent's signature and its length. Anything the ABI decoder would revert
+        // on (a dirty uint8 or address, an offset or length out of bounds) is refused here instead, so that a
+        // malformed signature is answered as invalid rather than with a revert.
+        if (signature.length < 9 * 32) return (address(0), bytes32(0), "");
+        uint256 agentSignatureLength = uint256(bytes32(signature[256:288]));
+        if (
+            uint256(bytes32(signature[0:32])) > type(uint8).max ||
+            uint256(bytes32(signature[128:160])) > type(uint160).max ||
+            uint256(bytes32(signature[224:256])) != 256 ||
+            agentSignatureLength > signature.length - 288
+        ) return (address(0), bytes32(0), "");
         uint8 fields;
         bytes32 nameHash;
         bytes32 versionHash;

@@ -80,11 +80,12 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     uint8 private constant _GENERATION_SHIFT = 192;
     uint8 private constant _ENTITY_SHIFT = 160;
     /// @dev Install slot Bits Layout (low to high): [0..64) generation, [64..72) number of budgeted tokens, [72] an
-    /// op-count budget is set.
+    /// op-count budget is set, [73] installed (set by onInstall, cleared by onUninstall).
     uint256 private constant _GENERATION_MASK = type(uint64).max;
     uint8 private constant _TOKEN_COUNT_SHIFT = 64;
     uint256 private constant _TOKEN_COUNT_MASK = 0xff;
     uint256 private constant _HAS_OPERATIONS_BUDGET = 1 << 72;
+    uint256 private constant _INSTALLED = 1 << 73;
     /// @dev Calldata lengths (selector + words) of ERC-20 calls; in memory, `data + length` is the last word's
     /// address because the first 32 bytes hold the length.
     uint256 private constant _FIRST_ARG_END = 4 + 32;
@@ -98,11 +99,15 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     uint256 private constant _PAIR_WORDS = 3;
     /// @dev The common OpenZeppelin 4 extension `increaseAllowance(address,uint256)`.
     bytes4 private constant _INCREASE_ALLOWANCE = bytes4(keccak256("increaseAllowance(address,uint256)"));
+    /// @dev Permit2's `approve(address token, address spender, uint160 amount, uint48 expiration)`.
+    bytes4 private constant _PERMIT2_APPROVE = bytes4(keccak256("approve(address,address,uint160,uint48)"));
+    uint256 private constant _FOUR_ARGS_LENGTH = 4 + 4 * 32;
 
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
     /// @dev Install slot of (entityId, account), see its Bits Layout; generation 0 = never installed. The
-    /// generation keys every budget, token list entry and paymaster.
+    /// generation keys every budget, token list entry and paymaster; an entity without the installed bit is refused
+    /// everywhere (its validation and execution hooks revert).
     mapping(uint32 entityId => mapping(address account => uint256)) private _installs;
     /// @dev budgetKey = generation (64) ‖ entityId (32) ‖ asset (160).
     mapping(uint256 budgetKey => mapping(address account => Budget)) private _budgets;
@@ -189,7 +194,10 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev `data` = `abi.encode(uint32 entityId, uint48 periodAnchor, address[] assets, uint256[] limits,
     /// uint48[] periodLengths, uint256[] perCallCaps, address[] paymasters)`; `perCallCaps[i] == 0` means no cap,
     /// `periodLengths[i] == 0` a lifetime budget, asset zero native currency, asset {OPERATIONS} the op count.
-    /// Starts a new generation: nothing of an earlier install of the same entity survives.
+    /// Starts a new generation: nothing of an earlier install of the same entity survives (also of one whose
+    /// uninstall data named nothing valid, so that a reinstall after any uninstall works). The hook's calls carry only
+    /// its entity id, not the validation's: installing it again under an id a live validation uses replaces that
+    /// validation's budgets with the new ones (only the account, i.e. the owner, installs).
     function onInstall(bytes calldata data) external {
         (
             uint32 entityId,
@@ -210,7 +218,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
 
         address account = msg.sender;
         // A new generation starts with no token and no op-count budget; the loop below adds them.
-        uint256 install = (_installs[entityId][account] & _GENERATION_MASK) + 1;
+        uint256 install = ((_installs[entityId][account] & _GENERATION_MASK) + 1) | _INSTALLED;
         uint64 generation = uint64(install);
         for (uint256 i = 0; i < count; ++i) {
             for (uint256 j = 0; j < i; ++j) {
@@ -239,7 +247,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     }
 
     /// @inheritdoc IModule
-    /// @dev `data` = `abi.encode(uint32 entityId)`. One write: the next generation has no budgets.
+    /// @dev `data` = `abi.encode(uint32 entityId)`. One write: the entity is no longer installed (every op of it is
+    /// refused, whatever validation still runs the hook) and the next generation has no budgets. Data naming another
+    /// installed entity than the one being removed therefore freezes that entity's session; it never frees a budget.
     function onUninstall(bytes calldata data) external {
         uint32 entityId = abi.decode(data, (uint32));
         _installs[entityId][msg.sender] = (_installs[entityId][msg.sender] & _GENERATION_MASK) + 1;
@@ -625,8 +635,11 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             Call memory call = calls[i];
             nativeSpend += call.value;
             (bool isTokenSpend, uint256 amount) = _tokenSpend(account, generation, entityId, call);
-            if (!isTokenSpend) continue;
             uint256 token = uint160(call.target);
+            if (!isTokenSpend) {
+                (token, amount) = _permit2Approval(account, generation, entityId, call);
+                if (token == 0) continue;
+            }
             uint256 j = 0;
             while (j < used && tokenSpends[j] != token) j += 2;
             if (j == used) {
@@ -667,6 +680,30 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             _budgets[_key(generation, entityId, call.target)][account].isSet()
         ) revert SpendLimitTokenCallRefused(call.target, selector);
         return (false, 0);
+    }
+
+    /// @dev A Permit2 `approve` of a budgeted token, as (token, amount): the allowance it sets lets its spender pull
+    /// the token through Permit2 at any time, in no session op, so validation charges it like an ERC-20 `approve`
+    /// (THREATS 21). (0, 0) for any other call, and for a token without a budget (the owner named the function).
+    function _permit2Approval(
+        address account,
+        uint64 generation,
+        uint32 entityId,
+        Call memory call
+    ) internal view returns (uint256 token, uint256 amount) {
+        bytes memory data = call.data;
+        if (data.length < _FOUR_ARGS_LENGTH || bytes4(data) != _PERMIT2_APPROVE) return (0, 0);
+        assembly ("memory-safe") {
+            token := mload(add(data, _FIRST_ARG_END))
+            amount := mload(add(data, _THREE_ARGS_LENGTH))
+        }
+        // A dirty token word could name a budgeted token to Permit2 yet a different key here.
+        if (token > type(uint160).max) revert SpendLimitTokenCallRefused(call.target, _PERMIT2_APPROVE);
+        // Native currency and the pseudo-assets are no Permit2 tokens.
+        if (
+            token <= uint160(_LAST_PSEUDO_ASSET) ||
+            !_budgets[_key(generation, entityId, address(uint160(token)))][account].isSet()
+        ) return (0, 0);
     }
 
     /// @dev Checks `amount` of `asset` against what remains of its budget in the period containing `time` (rolling the
@@ -883,7 +920,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev The install slot of (account, entityId); reverts if the hook is not installed there.
     function _installedState(address account, uint32 entityId) internal view returns (uint256 install) {
         install = _installs[entityId][account];
-        if (install & _GENERATION_MASK == 0) revert SpendLimitNotInstalled(account, entityId);
+        if (install & _INSTALLED == 0) revert SpendLimitNotInstalled(account, entityId);
     }
 
     function _key(uint64 generation, uint32 entityId, address asset) internal pure returns (uint256) {

@@ -303,6 +303,44 @@ describe("SessionKeyValidationModule argument rules (THREATS 27)", function () {
         .withArgs(low);
     });
 
+    for (const multicall of ["multicall(bytes[])", "multicall(uint256,bytes[])", "multicall(bytes32,bytes[])"]) {
+      it(`T27: refuses a grant that scopes ${multicall} on a target whose function has rules, and installs nothing`, async function () {
+        const f = await sessionFixture(ethers, networkHelpers);
+        const usdc = f.usdc.target as string;
+        const batch = id(multicall).slice(0, 10);
+        const scope: ScopeEntry[] = [
+          {
+            target: usdc,
+            selector: f.usdc.interface.getFunction("transfer").selector,
+            rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }],
+          },
+          { target: usdc, selector: batch },
+        ];
+        await expect(grantByTransaction(f, typicalSession(f, { scope })))
+          .to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleBypassable")
+          .withArgs(usdc, batch);
+        expect(await f.sessionModule.grantCountOf(f.accountAddress)).to.equal(0n);
+      });
+    }
+
+    it("T27: allows a multicall on another target than the ruled one", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const router = await ethers.deployContract("ReentrantTarget");
+      const batch = id("multicall(bytes[])").slice(0, 10);
+      const scope: ScopeEntry[] = [
+        {
+          target: f.usdc.target as string,
+          selector: f.usdc.interface.getFunction("transfer").selector,
+          rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }],
+        },
+        { target: router.target as string, selector: batch },
+      ];
+      await (await grantByTransaction(f, typicalSession(f, { scope }))).wait();
+      expect(await f.sessionModule.isInScope(f.accountAddress, SESSION_ID, router.target as string, batch)).to.equal(
+        true,
+      );
+    });
+
     it("refuses a scope that lists the same target and function twice", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
       const entry = { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector };

@@ -14,6 +14,7 @@ import {
   appOrder,
   executeCall,
   grantByTransaction,
+  ownerCall,
   SESSION_ID,
   sessionFixture,
   sessionOp,
@@ -182,6 +183,59 @@ describe("SessionKeyValidationModule signing scope (THREATS 25)", function () {
     expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
   });
 
+  it("T25: refuses to sign for a listed domain whose contract the owner installed as a module since", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const greeter = await ethers.deployContract("GreeterExecutionModule");
+    await (await grantByTransaction(f, signingSession(f, greeter.target as string))).wait();
+    const { hash, signature } = await signAsSession(f, appOrder(greeter.target as string, f.addresses.chainId));
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+    const manifest = await greeter.executionManifest();
+    await (
+      await ownerCall(
+        f,
+        f.account.interface.encodeFunctionData("installExecution", [greeter.target as string, manifest, "0x"]),
+      )
+    ).wait();
+    expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
+  });
+
+  describe("a malformed session signature is answered as invalid, not with a revert", function () {
+    /** The module's own segment of a valid signature, as ABI words (the agent's signature follows the 9th). */
+    async function validWords(f: SessionFixture) {
+      const typed = appOrder(f.stranger.address, f.addresses.chainId);
+      const hash = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
+      const digest = await f.sessionModule.sessionMessageHash(f.accountAddress, SESSION_ID, hash);
+      const encoded = encodeSessionTypedDataSignature(typed, typed.message, f.agent.signingKey.sign(digest).serialized);
+      const words = (encoded.slice(2).match(/.{64}/g) ?? []).map((word) => BigInt("0x" + word));
+      return { hash, words };
+    }
+    const asBytes = (words: bigint[]) => "0x" + words.map((word) => word.toString(16).padStart(64, "0")).join("");
+    const validate = (f: SessionFixture, hash: string, data: string) =>
+      f.sessionModule.validateSignature(f.accountAddress, SESSION_ID, f.accountAddress, hash, data);
+
+    it("answers a well-formed signature of a listed domain with the magic value", async function () {
+      const f = await networkHelpers.loadFixture(orderBookFixture);
+      const { hash, words } = await validWords(f);
+      expect(await validate(f, hash, asBytes(words))).to.equal(MAGIC);
+    });
+
+    const mutations: { title: string; mutate: (words: bigint[]) => void }[] = [
+      { title: "a domain-fields word over 255", mutate: (words) => (words[0] = words[0]! | (1n << 8n)) },
+      { title: "a verifyingContract with dirty high bits", mutate: (words) => (words[4] = words[4]! | (1n << 200n)) },
+      { title: "an agent-signature offset other than 256", mutate: (words) => (words[7] = 288n) },
+      { title: "an agent-signature length beyond the data", mutate: (words) => (words[8] = 2n ** 64n) },
+      { title: "data cut short of the agent signature's length word", mutate: (words) => words.splice(8) },
+    ];
+    for (const { title, mutate } of mutations) {
+      it(`answers ${title} with 0xffffffff`, async function () {
+        const f = await networkHelpers.loadFixture(orderBookFixture);
+        const { hash, words } = await validWords(f);
+        mutate(words);
+        expect(await validate(f, hash, asBytes(words))).to.equal(INVALID);
+      });
+    }
+  });
+
   it("T25: refuses to sign a plain hash (no EIP-712 domain to check)", async function () {
     const f = await networkHelpers.loadFixture(orderBookFixture);
     const hash = id("a personal_sign message");
@@ -225,6 +279,22 @@ describe("SessionKeyValidationModule wildcard scope (THREATS 26)", function () {
     "approve(address,address,uint160,uint48)",
     "transferFrom(address,address,uint160,address)",
     "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)",
+    "increaseApproval(address,uint256)",
+    "transfer(address,uint256,bytes)",
+    "push(address,uint256)",
+    "pull(address,uint256)",
+    "move(address,address,uint256)",
+    "permit(address,address,uint256,uint256,bool,uint8,bytes32,bytes32)",
+    "transfer(address,uint256,uint256)",
+    "transferFrom(address,address,uint256,uint256)",
+    "approve(address,uint256,uint256)",
+    "setOperator(address,bool)",
+    "approveDelegation(address,uint256)",
+    "allow(address,bool)",
+    "setAuthorization(address,bool)",
+    "multicall(bytes[])",
+    "multicall(uint256,bytes[])",
+    "multicall(bytes32,bytes[])",
   ];
   for (const signature of refused) {
     it(`T26: refuses ${signature} under a wildcard on a contract without a budget`, async function () {

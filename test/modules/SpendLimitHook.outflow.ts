@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, parseUnits, ZeroHash, type BaseContract } from "ethers";
+import { AbiCoder, Interface, parseUnits, ZeroHash, type BaseContract } from "ethers";
 
 import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "../../client/session.js";
 import type { UserOperation } from "../../client/userOp.js";
@@ -327,6 +327,83 @@ describe("SpendLimitHook outflow accounting", function () {
       const { op } = await sessionOp(f, batch);
       await expectExecutionRefused(f, op, "SpendLimitExceeded", [f.accountAddress, SESSION_ID, usdc, USDC("100"), 0n]);
       expect(await f.usdc.balanceOf(f.stranger.address)).to.equal(USDC("100"));
+    });
+  });
+
+  describe("Permit2 allowances a session sets (THREATS 21)", function () {
+    const PERMIT2_APPROVE = "approve(address,address,uint160,uint48)";
+    const permit2 = new Interface([`function ${PERMIT2_APPROVE}`]);
+
+    /** The session may call Permit2's `approve` by name (a stand-in contract at Permit2's place); 100 USDC a day. */
+    async function permit2Fixture() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const stand = await ethers.deployContract("ReentrantTarget");
+      const selector = permit2.getFunction("approve")!.selector;
+      const session = typicalSession(f, { scope: [{ target: stand.target as string, selector }] });
+      await (await grantByTransaction(f, session)).wait();
+      return { ...f, permit2: stand.target as string };
+    }
+    const approve = (f: SessionFixture & { permit2: string }, token: string, amount: bigint) =>
+      executeCall(f, f.permit2, 0n, permit2.encodeFunctionData("approve", [token, f.agent.address, amount, 2n ** 40n]));
+
+    it("T21: charges a Permit2 approve of a budgeted token to that token's budget, since its spender can pull later", async function () {
+      const f = await networkHelpers.loadFixture(permit2Fixture);
+      await send(f, approve(f, f.usdc.target as string, USDC("60")));
+      expect(await spent(f, f.usdc.target as string)).to.equal(USDC("60"));
+    });
+
+    it("T21: refuses a Permit2 approve over the token's remaining budget, before anything runs", async function () {
+      const f = await networkHelpers.loadFixture(permit2Fixture);
+      const { op } = await sessionOp(f, approve(f, f.usdc.target as string, USDC("150")));
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0n,
+          "AA23 reverted",
+          f.spendLimitHook.interface.encodeErrorResult("SpendLimitExceeded", [
+            f.accountAddress,
+            SESSION_ID,
+            f.usdc.target,
+            USDC("150"),
+            USDC("100"),
+          ]),
+        );
+      expect(await spent(f, f.usdc.target as string)).to.equal(0n);
+    });
+
+    it("T21: refuses a Permit2 approve whose token word has dirty high bits", async function () {
+      const f = await networkHelpers.loadFixture(permit2Fixture);
+      const clean = permit2.encodeFunctionData("approve", [f.usdc.target, f.agent.address, USDC("60"), 2n ** 40n]);
+      // The token word's first byte set: Permit2 would read the budgeted token, a naive key another asset.
+      const dirty = clean.slice(0, 10) + "ff" + clean.slice(12);
+      const { op } = await sessionOp(f, executeCall(f, f.permit2, 0n, dirty));
+      await expect(sendOp(ethers, f.entryPoint, op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0n,
+          "AA23 reverted",
+          f.spendLimitHook.interface.encodeErrorResult("SpendLimitTokenCallRefused", [f.permit2, clean.slice(0, 10)]),
+        );
+    });
+
+    it("charges nothing for a Permit2 approve of a token without a budget, which the owner named", async function () {
+      const f = await networkHelpers.loadFixture(permit2Fixture);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      await send(f, approve(f, other.target as string, USDC("500")));
+      expect(await spent(f, f.usdc.target as string)).to.equal(0n);
+    });
+
+    it("charges a Permit2 approve naming the op-count pseudo-asset as its token nothing beyond the op itself", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const stand = await ethers.deployContract("ReentrantTarget");
+      const base = typicalSession(f);
+      const session = typicalSession(f, {
+        scope: [{ target: stand.target as string, selector: permit2.getFunction("approve")!.selector }],
+        budgets: [...base.budgets, { asset: OPERATIONS_ASSET, limit: 20n, period: DAY, perCallCap: 0n }],
+      });
+      await (await grantByTransaction(f, session)).wait();
+      await send(f, approve({ ...f, permit2: stand.target as string }, OPERATIONS_ASSET, 5n));
+      expect(await spent(f, OPERATIONS_ASSET)).to.equal(1n);
     });
   });
 

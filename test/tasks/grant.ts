@@ -490,6 +490,24 @@ describe("session grant", function () {
         message: /is the account itself/,
       },
       {
+        title: "signing for a token the session has a budget for (it could sign that token's permits)",
+        args: (f) => ({
+          allow: `${f.addresses.tokens.USDC}:transfer(address,uint256),${f.addresses.tokens.USDC}:sign`,
+        }),
+        error: InvalidScopeError,
+        message: /lets the session sign that token's permits/,
+      },
+      {
+        title: "a multicall on a target whose function has argument rules (it would reach it unchecked)",
+        args: (f) => ({
+          allow:
+            `${f.addresses.tokens.USDC}:transfer(address to,uint256 amount) to=${f.recipient},` +
+            `${f.addresses.tokens.USDC}:multicall(bytes[])`,
+        }),
+        error: InvalidScopeError,
+        message: /has argument rules, but its multicall/,
+      },
+      {
         title: "no ETH budget for gas and no paymaster",
         args: () => ({ budget: "100 USDC/day" }),
         error: InvalidAmountError,
