@@ -10,6 +10,8 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {SlotDerivation} from "@openzeppelin/contracts/utils/SlotDerivation.sol";
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
@@ -54,12 +56,25 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 ///   entity-associated execution hooks always run.
 /// - Calls by the account to itself through `execute` / `executeBatch` are checked against the validation's
 ///   applicability for the inner selector; nested `execute*` self-calls are refused.
-/// - Uninstalling always succeeds for the account: reverts of a module's `onUninstall` are caught and reported in
-///   the event, so no module can block its own removal.
+/// - No module can freeze the account (the owner always keeps control):
+///   - no execution hook sits on the account's own functions: a manifest that hooks a native (or reserved) selector
+///     is refused, and the account never runs selector hooks around its native functions;
+///   - a validation that controls the account (global, or listing `installExecution`, `uninstallExecution`,
+///     `installValidation`, `uninstallValidation` or `upgradeToAndCall`) carries no hooks, so nothing but its own
+///     module runs when the owner installs, uninstalls, upgrades or moves funds;
+///   - uninstalling always succeeds for the account: reverts of a module's `onUninstall` are caught and reported in
+///     the event.
+///   A module's hooks still run around the module's own execution functions and on the validations (sessions) the
+///   owner attached them to; a hook that reverts there blocks only those.
+/// - A user op whose validation was uninstalled (or uninstalled and installed again) after it was validated, e.g. by
+///   an earlier op of the same bundle, reverts in `executeUserOp`: it never runs without the execution hooks it was
+///   validated with.
 /// - Upgrades go through `upgradeToAndCall`, which needs a validation that applies to it (the owner's global one).
 /// @dev Invariant: every state-changing native function runs only for the EntryPoint, the account itself, or a caller
 /// holding an applicable direct-call validation (entity id 0xffffffff); `executeWithRuntimeValidation` runs the
 /// selected runtime validation first.
+/// Invariant: no execution hook runs around a native function, and no hook runs for a validation that controls the
+/// account.
 contract ModularAccount is
     IAccount,
     IAccountExecute,
@@ -73,6 +88,7 @@ contract ModularAccount is
     using EnumerableSet for EnumerableSet.Bytes32Set;
     using HookConfigLib for HookConfig;
     using HookDataLib for bytes;
+    using TransientSlot for TransientSlot.Uint256Slot;
     using ModuleEntityLib for ModuleEntity;
     using ValidationConfigLib for ValidationConfig;
     using ValidationConfigLib for ValidationFlags;
@@ -106,6 +122,11 @@ contract ModularAccount is
     uint8 internal constant _VALID_AFTER_SHIFT = 208;
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
+
+    /// @dev Transient-storage namespace of the validated ops (see {_validatedOpSlot}):
+    /// keccak256(abi.encode(uint256(keccak256("leash.transient.ModularAccount.validatedOps")) - 1)) & ~bytes32(0xff)
+    bytes32 internal constant _VALIDATED_OPS_NAMESPACE =
+        0xa74229c5db4a228512c7a89f1e2e2266e48ec1f64cbc67ba252f10fc61337800;
 
     /// @notice The ERC-4337 EntryPoint this account trusts.
     IEntryPoint private immutable _ENTRY_POINT;
@@ -182,6 +203,16 @@ contract ModularAccount is
     error AccountUnrecognizedFunction(bytes4 selector);
     /// @notice A validation or validation hook returned less than one word of validation data.
     error AccountValidationDataMissing(address module);
+    /// @notice A manifest puts an execution hook on `selector`, one of the account's own (or reserved) functions:
+    /// no module may run code around what the owner needs to keep control.
+    error AccountExecutionHookOnNativeFunction(bytes4 selector);
+    /// @notice `validation` controls the account (global, or listing a module-management or upgrade function), so
+    /// it may carry no hooks: a hook that reverted would lock the owner out.
+    error AccountControlValidationHooked(ModuleEntity validation);
+    /// @notice The op was validated by `validation`, which was uninstalled (or uninstalled and installed again)
+    /// before the op executed, e.g. by an earlier op of the same bundle: it would run without the execution hooks
+    /// it was validated with.
+    error AccountValidationChangedSinceValidation(ModuleEntity validation);
 
     // ────────────────────────────────────────── modifiers ────────────────────────────────────────────
 
@@ -190,10 +221,11 @@ contract ModularAccount is
         _;
     }
 
-    /// @dev Access control and execution hooks of every state-changing native function (ERC-6900 "Execution Call
-    /// Flow"): direct-call validation for callers other than the EntryPoint and the account, then hooks.
+    /// @dev Access control of every state-changing native function (ERC-6900 "Execution Call Flow"): direct-call
+    /// validation for callers other than the EntryPoint and the account, with its hooks. Native functions have no
+    /// selector-associated hooks (refused at install, so no module can hook what the owner needs to keep control).
     modifier nativeFunction() {
-        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(false);
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(false, new bytes32[](0));
         _;
         _runPostHooks(postHooks);
     }
@@ -227,7 +259,10 @@ contract ModularAccount is
         ExecutionStorage storage execution = getAccountStorage().executionStorage[msg.sig];
         address module = execution.module;
         if (module == address(0)) revert AccountUnrecognizedFunction(msg.sig);
-        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(execution.skipRuntimeValidation);
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(
+            execution.skipRuntimeValidation,
+            execution.executionHooks.values()
+        );
         bytes memory result = _call(module, msg.value, msg.data);
         _runPostHooks(postHooks);
         return result;
@@ -263,11 +298,17 @@ contract ModularAccount is
 
     /// @inheritdoc IAccountExecute
     /// @dev Runs the execution hooks associated with the validation the op was validated with (they receive the
-    /// whole `msg.data`), then calls the account with `userOp.callData` without its first four bytes, which runs
-    /// the selector-associated hooks of the inner function.
-    function executeUserOp(PackedUserOperation calldata userOp, bytes32) external onlyEntryPoint {
+    /// whole `msg.data`), then calls the account with `userOp.callData` without its first four bytes.
+    /// Reverts with {AccountValidationChangedSinceValidation} if that validation is no longer the installation that
+    /// validated the op (uninstalled, or uninstalled and installed again, since {validateUserOp}): its execution
+    /// hooks, e.g. a spend limit measuring what leaves the account, would otherwise not run or not be the same.
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
         ModuleEntity validation = ModuleEntity.wrap(bytes24(userOp.signature[:_MODULE_ENTITY_LENGTH]));
-        bytes32[] memory entityHooks = _entityExecutionHooks(getAccountStorage().validationStorage[validation]);
+        ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
+        if (!validationData.isInstalled || _validatedInstall(userOpHash) != _installTag(validationData)) {
+            revert AccountValidationChangedSinceValidation(validation);
+        }
+        bytes32[] memory entityHooks = _entityExecutionHooks(validationData);
         PostExecToRun[] memory postHooks = _runPreHooks(entityHooks, new bytes32[](0), msg.data);
         _call(address(this), 0, userOp.callData[4:]);
         _runPostHooks(postHooks);
@@ -334,7 +375,9 @@ contract ModularAccount is
     // ─────────────────────────────────────── module management ───────────────────────────────────────
 
     /// @inheritdoc IModularAccount
-    /// @dev `installData` is passed to the module's `onInstall` if non-empty.
+    /// @dev `installData` is passed to the module's `onInstall` if non-empty. Reverts, installing nothing, if the
+    /// manifest claims a native or reserved selector as an execution function ({AccountExecutionSelectorConflict})
+    /// or puts an execution hook on one ({AccountExecutionHookOnNativeFunction}).
     function installExecution(
         address module,
         ExecutionManifest calldata manifest,
@@ -360,6 +403,10 @@ contract ModularAccount is
         }
         for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
             ManifestExecutionHook calldata hook = manifest.executionHooks[i];
+            // The account's own functions carry no module's hooks: a reverting one would lock the owner out.
+            if (_isReservedSelector(hook.executionSelector)) {
+                revert AccountExecutionHookOnNativeFunction(hook.executionSelector);
+            }
             if (!hook.isPreHook && !hook.isPostHook)
                 revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
             HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
@@ -419,7 +466,9 @@ contract ModularAccount is
     /// @inheritdoc IModularAccount
     /// @dev Encoding: `installData` goes to the validation module's `onInstall` if non-empty; each `hooks` item is
     /// `HookConfig (25 bytes) ‖ onInstall data` (the hook module's `onInstall` is called if the data is non-empty).
-    /// Validation hooks run in the order given; execution hooks are those of the entity.
+    /// Validation hooks run in the order given; execution hooks are those of the entity. A validation that controls
+    /// the account (global, or listing a module-management or upgrade function) must come without hooks
+    /// ({AccountControlValidationHooked}).
     function installValidation(
         ValidationConfig validationConfig,
         bytes4[] calldata selectors,
@@ -585,6 +634,8 @@ contract ModularAccount is
         bytes calldata callData = userOp.callData;
         if (_selectorOf(callData) == this.executeUserOp.selector) {
             callData = callData[4:];
+            // executeUserOp checks that the op still runs under this install of its validation.
+            _recordValidatedInstall(userOpHash, _installTag(validationData));
         } else if (validationData.executionHookCount != 0) {
             revert AccountRequiresExecuteUserOp(validation);
         }
@@ -693,10 +744,19 @@ contract ModularAccount is
         ++getAccountStorage().moduleInstalls[module];
         validation.flags = validationConfig.flags();
 
+        bool controlsAccount = validationConfig.flags().isGlobal();
         for (uint256 i = 0; i < selectors.length; ++i) {
             bytes4 selector = selectors[i];
             if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
+            controlsAccount = controlsAccount || _isControlSelector(selector);
             _addSelector(validation, selector);
+        }
+        // What the owner needs to keep control runs no other module's code: no hooks on a validation that controls.
+        if (controlsAccount && hooks.length != 0) revert AccountControlValidationHooked(validationFunction);
+        // Wraps after 2^16 installs of one validation: telling apart installs 2^16 apart within one transaction
+        // (between an op's validation and its execution) is not needed.
+        unchecked {
+            ++validation.installGeneration;
         }
 
         HookConfig[] memory seen = new HookConfig[](hooks.length);
@@ -747,10 +807,13 @@ contract ModularAccount is
         }
     }
 
-    /// @dev Access control for native and module functions, then the pre execution hooks. Returns the post hooks.
-    function _checkCallerAndRunPreHooks(bool skipRuntimeValidation) internal returns (PostExecToRun[] memory) {
+    /// @dev Access control for native and module functions, then the pre execution hooks (the direct-call
+    /// validation's, then `selectorHooks`). Returns the post hooks.
+    function _checkCallerAndRunPreHooks(
+        bool skipRuntimeValidation,
+        bytes32[] memory selectorHooks
+    ) internal returns (PostExecToRun[] memory) {
         AccountStorage storage $ = getAccountStorage();
-        bytes32[] memory selectorHooks = $.executionStorage[msg.sig].executionHooks.values();
         if (msg.sender == address(_ENTRY_POINT) || msg.sender == address(this) || skipRuntimeValidation) {
             return _runPreHooks(new bytes32[](0), selectorHooks, msg.data);
         }
@@ -831,6 +894,17 @@ contract ModularAccount is
         return
             selector == this.execute.selector ||
             selector == this.executeBatch.selector ||
+            selector == this.installExecution.selector ||
+            selector == this.uninstallExecution.selector ||
+            selector == this.installValidation.selector ||
+            selector == this.uninstallValidation.selector ||
+            selector == this.upgradeToAndCall.selector;
+    }
+
+    /// @dev Native functions that change the account's modules or code: a validation that applies to one of them (or
+    /// is global) controls the account and may carry no hooks.
+    function _isControlSelector(bytes4 selector) internal pure returns (bool) {
+        return
             selector == this.installExecution.selector ||
             selector == this.uninstallExecution.selector ||
             selector == this.installValidation.selector ||
@@ -1064,6 +1138,28 @@ contract ModularAccount is
     function _selectorOf(bytes calldata data) internal pure returns (bytes4) {
         if (data.length < 4) revert AccountCalldataTooShort();
         return bytes4(data[:4]);
+    }
+
+    /// @dev What identifies an installation of a validation within a transaction: its install generation, plus one
+    /// (so an op never recorded reads as 0 and never matches).
+    function _installTag(ValidationStorage storage validation) internal view returns (uint256) {
+        return uint256(validation.installGeneration) + 1;
+    }
+
+    /// @dev The transient slot holding which installation validated the op `userOpHash` (a mapping at the
+    /// namespace, derived as Solidity does). Transient storage is the account's own (ERC-7562 allows it during
+    /// validation) and lasts until the end of the bundle's transaction, so the op's execution reads what its
+    /// validation wrote; an op hash is unique, so no entry is ever read by another op.
+    function _validatedOpSlot(bytes32 userOpHash) internal pure returns (TransientSlot.Uint256Slot) {
+        return TransientSlot.asUint256(SlotDerivation.deriveMapping(_VALIDATED_OPS_NAMESPACE, userOpHash));
+    }
+
+    function _recordValidatedInstall(bytes32 userOpHash, uint256 tag) internal {
+        _validatedOpSlot(userOpHash).tstore(tag);
+    }
+
+    function _validatedInstall(bytes32 userOpHash) internal view returns (uint256) {
+        return _validatedOpSlot(userOpHash).tload();
     }
 
     function _toBytes32(HookConfig hook) internal pure returns (bytes32) {
