@@ -7,6 +7,7 @@ import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
@@ -70,6 +71,8 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 ///   an earlier op of the same bundle, reverts in `executeUserOp`: it never runs without the execution hooks it was
 ///   validated with.
 /// - Upgrades go through `upgradeToAndCall`, which needs a validation that applies to it (the owner's global one).
+/// - ERC-1271 answers the ERC-7739 detection request, and `eip712Domain` (ERC-5267) gives the domain the owner
+///   module's nested ERC-7739 signatures bind to.
 /// @dev Invariant: every state-changing native function runs only for the EntryPoint, the account itself, or a caller
 /// holding an applicable direct-call validation (entity id 0xffffffff); `executeWithRuntimeValidation` runs the
 /// selected runtime validation first.
@@ -81,6 +84,7 @@ contract ModularAccount is
     IModularAccount,
     IModularAccountView,
     IERC1271,
+    IERC5267,
     IERC165,
     Initializable,
     UUPSUpgradeable
@@ -123,6 +127,18 @@ contract ModularAccount is
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
 
+    /// @dev ERC-7739 detection: `isValidSignature` of this hash with an empty signature answers `_ERC7739_SUPPORTED`.
+    bytes32 internal constant _ERC7739_DETECTION_HASH =
+        0x7739773977397739773977397739773977397739773977397739773977397739;
+    /// @dev ERC-7739 version 1.
+    bytes4 internal constant _ERC7739_SUPPORTED = 0x77390001;
+    /// @dev Name and version of the owner module's account-bound EIP-712 domain: they must equal
+    /// `OwnerValidationModule.DOMAIN_NAME` and `DOMAIN_VERSION` (a test checks it; contract constants cannot be
+    /// imported).
+    string internal constant _OWNER_DOMAIN_NAME = "Leash Owner";
+    string internal constant _OWNER_DOMAIN_VERSION = "1";
+    /// @dev ERC-5267 fields of {eip712Domain}: name, version, chainId and verifyingContract (bits 0-3), no salt.
+    bytes1 internal constant _EIP712_DOMAIN_FIELDS = 0x0f;
     /// @dev Transient-storage namespace of the validated ops (see {_validatedOpSlot}):
     /// keccak256(abi.encode(uint256(keccak256("leash.transient.ModularAccount.validatedOps")) - 1)) & ~bytes32(0xff)
     bytes32 internal constant _VALIDATED_OPS_NAMESPACE =
@@ -539,7 +555,11 @@ contract ModularAccount is
     /// @inheritdoc IERC1271
     /// @dev `signature` = `ModuleEntity ‖ hook data segments ‖ 0xFF ‖ validation signature` (no isGlobal byte).
     /// Reverts if the validation is not installed for signatures, or if a hook or the module reverts.
+    /// The ERC-7739 detection request (hash `0x7739…7739`, empty signature) answers `0x77390001`: an empty signature
+    /// cannot select a validation, and the owner's validation (OwnerValidationModule) verifies ERC-7739 signatures
+    /// in the domain {eip712Domain} gives.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        if (signature.length == 0 && hash == _ERC7739_DETECTION_HASH) return _ERC7739_SUPPORTED;
         if (signature.length < _MODULE_ENTITY_LENGTH) revert AccountValidationSelectionMalformed();
         ModuleEntity validation = ModuleEntity.wrap(bytes24(signature[:_MODULE_ENTITY_LENGTH]));
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
@@ -570,6 +590,34 @@ contract ModularAccount is
     }
 
     // ───────────────────────────────────────────── views ─────────────────────────────────────────────
+
+    /// @inheritdoc IERC5267
+    /// @dev The account-bound domain the owner module's ERC-7739 signatures nest in (`TypedDataSign` and
+    /// `PersonalSign`): `{ name: "Leash Owner", version: "1", chainId, verifyingContract: this account }`, no salt
+    /// (the `salt` field of `TypedDataSign` is then zero). It never changes, so `EIP712DomainChanged` is never emitted.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (
+            _EIP712_DOMAIN_FIELDS,
+            _OWNER_DOMAIN_NAME,
+            _OWNER_DOMAIN_VERSION,
+            block.chainid,
+            address(this),
+            bytes32(0),
+            new uint256[](0)
+        );
+    }
 
     /// @notice Whether `module` is used by any installed validation, hook or execution function of this account.
     /// @dev Lets a module refuse to treat another installed module as an ordinary call target (Leash's session
@@ -928,6 +976,7 @@ contract ModularAccount is
             selector == this.initialize.selector ||
             selector == this.entryPoint.selector ||
             selector == this.isValidSignature.selector ||
+            selector == this.eip712Domain.selector ||
             selector == this.accountId.selector ||
             selector == this.isModuleInstalled.selector ||
             selector == this.supportsInterface.selector ||

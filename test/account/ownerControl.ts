@@ -191,9 +191,14 @@ describe("The owner keeps control (THREATS 30)", function () {
       const f = await networkHelpers.loadFixture(hostileFixture);
       const selectors = accountSelectors(f);
       expect(selectors).to.include.members(
-        ["uninstallExecution", "uninstallValidation", "execute", "executeBatch", "upgradeToAndCall"].map(
-          (name) => f.account.interface.getFunction(name)!.selector,
-        ),
+        [
+          "uninstallExecution",
+          "uninstallValidation",
+          "execute",
+          "executeBatch",
+          "upgradeToAndCall",
+          "eip712Domain",
+        ].map((name) => f.account.interface.getFunction(name)!.selector),
       );
       for (const selector of selectors) {
         const manifest = await f.spare.manifestHookingEverything([selector]);
