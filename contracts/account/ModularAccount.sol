@@ -318,10 +318,16 @@ contract ModularAccount is
     /// Reverts with {AccountValidationChangedSinceValidation} if that validation is no longer the installation that
     /// validated the op (uninstalled, or uninstalled and installed again, since {validateUserOp}): its execution
     /// hooks, e.g. a spend limit measuring what leaves the account, would otherwise not run or not be the same.
+    /// An execution simulated without its validation (a bundler's callGasLimit estimate) is checked for the install
+    /// only.
     function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
         ModuleEntity validation = ModuleEntity.wrap(bytes24(userOp.signature[:_MODULE_ENTITY_LENGTH]));
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
-        if (!validationData.isInstalled || _validatedInstall(userOpHash) != _installTag(validationData)) {
+        // The EntryPoint always validates an op earlier in the same transaction, which recorded its install. No
+        // record means an execution simulated on its own (a bundler estimating callGasLimit): checked for the
+        // install only.
+        uint256 validatedInstall = _validatedInstall(userOpHash);
+        if (!validationData.isInstalled || (validatedInstall != 0 && validatedInstall != _installTag(validationData))) {
             revert AccountValidationChangedSinceValidation(validation);
         }
         bytes32[] memory entityHooks = _entityExecutionHooks(validationData);

@@ -191,14 +191,16 @@ describe("The owner keeps control (THREATS 30)", function () {
       const f = await networkHelpers.loadFixture(hostileFixture);
       const selectors = accountSelectors(f);
       expect(selectors).to.include.members(
-        [
-          "uninstallExecution",
-          "uninstallValidation",
-          "execute",
-          "executeBatch",
-          "upgradeToAndCall",
-          "eip712Domain",
-        ].map((name) => f.account.interface.getFunction(name)!.selector),
+        (
+          [
+            "uninstallExecution",
+            "uninstallValidation",
+            "execute",
+            "executeBatch",
+            "upgradeToAndCall",
+            "eip712Domain",
+          ] as const
+        ).map((name) => f.account.interface.getFunction(name).selector),
       );
       for (const selector of selectors) {
         const manifest = await f.spare.manifestHookingEverything([selector]);
@@ -241,13 +243,19 @@ describe("The owner keeps control (THREATS 30)", function () {
   describe("when hooks are put on a validation that controls the account", function () {
     const cases = [
       { name: "a global validation", isGlobal: true, selectors: (): string[] => [] },
-      ...["installExecution", "uninstallExecution", "installValidation", "uninstallValidation", "upgradeToAndCall"].map(
-        (fn) => ({
-          name: `a validation listing ${fn}`,
-          isGlobal: false,
-          selectors: (f: SessionFixture): string[] => [f.account.interface.getFunction(fn)!.selector],
-        }),
-      ),
+      ...(
+        [
+          "installExecution",
+          "uninstallExecution",
+          "installValidation",
+          "uninstallValidation",
+          "upgradeToAndCall",
+        ] as const
+      ).map((fn) => ({
+        name: `a validation listing ${fn}`,
+        isGlobal: false,
+        selectors: (f: SessionFixture): string[] => [f.account.interface.getFunction(fn).selector],
+      })),
     ];
 
     for (const [index, c] of cases.entries()) {
@@ -374,6 +382,25 @@ describe("executeUserOp after its validation changed (review finding L-1)", func
     expect(reasons.get(session.hash)).to.equal(changed(f));
     expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
     expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(true);
+  });
+
+  it("executes an op simulated without its validation (a bundler's callGasLimit estimate) only while its validation is installed", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const session = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+      timeHint: BigInt(await networkHelpers.time.latest()),
+    });
+    const entryPoint = await ethers.getImpersonatedSigner(f.entryPoint.target as string);
+    await networkHelpers.setBalance(f.entryPoint.target as string, parseEther("1"));
+    const simulate = () => f.account.connect(entryPoint).executeUserOp.staticCall(packUserOp(session.op), session.hash);
+    await simulate();
+    const uninstall = f.account.interface.encodeFunctionData(
+      "uninstallValidation",
+      sessionUninstallArgs(SESSION_ID, f.addresses),
+    );
+    await (await ownerCall(f, uninstall)).wait();
+    await expect(simulate())
+      .to.be.revertedWithCustomError(f.account, "AccountValidationChangedSinceValidation")
+      .withArgs(encodeModuleEntity({ module: f.sessionModule.target as string, entityId: SESSION_ID }));
   });
 
   it("executes a session op bundled after an owner op that leaves the session alone", async function () {
