@@ -2,8 +2,13 @@
  * The agent's ops: {@link sendSessionUserOp} turns calls into an `execute` / `executeBatch` op that selects the
  * session, adds the spend-limit time hint, signs it with the session key and sends it to a bundler or straight to
  * `EntryPoint.handleOps`. A refused op throws the typed errors of client/errors.ts. The key itself: client/agentKey.ts.
+ *
+ * The agent's first op may carry the owner-signed grant of its session (a deferred install). Anyone may submit that
+ * grant first (THREATS 33); the op carrying it is then refused. {@link sendSessionUserOp} recovers by itself: it
+ * checks on chain that the session is installed exactly as the grant says, sends the op again without the grant
+ * under the same EntryPoint nonce (so at most one of the two can ever execute), and reports it in `grant`.
  */
-import { concat, ZeroAddress, type Provider, type Signer, type SigningKey } from "ethers";
+import { concat, getAddress, ZeroAddress, type Provider, type Signer, type SigningKey } from "ethers";
 
 import {
   ModularAccount__factory,
@@ -20,8 +25,14 @@ import {
   waitForUserOpReceipt,
   type BundlerClient,
 } from "./bundler.js";
-import type { ValidationSelection } from "./encoding.js";
-import { encodeTimeHint, sessionNonceKey } from "./session.js";
+import { encodeModuleEntity, type ValidationSelection } from "./encoding.js";
+import {
+  encodeDeferredGrant,
+  encodeTimeHint,
+  sessionGrantMessage,
+  sessionNonceKey,
+  type SessionDescription,
+} from "./session.js";
 import { buildUserOp, signUserOp, type UserOpGas } from "./userOp.js";
 
 /** One call the agent wants the account to make. */
@@ -64,7 +75,36 @@ export interface SendSessionUserOpParameters {
    * must also fit the session's remaining native budget after the calls' values, read from the chain.
    */
   caps?: GasCaps;
+  /**
+   * The owner-signed grant of this session, to install it inside this op (the agent's first op). If someone
+   * submitted the grant first, the op is sent again without it, once the installed session is checked against it
+   * (see {@link DeferredGrantOutcome}); a session installed otherwise throws {@link GrantConflictError}.
+   */
+  deferredGrant?: DeferredGrant;
 }
+
+/** An owner-signed grant carried by the agent's op (as `session grant --signature-only` writes it). */
+export interface DeferredGrant {
+  /** What the owner signed; its account and session id must be the op's session's. */
+  session: SessionDescription;
+  /** The owner's signature of the grant, in the account's ERC-1271 format. */
+  ownerSignature: string;
+  /**
+   * The block to search the session module's `SessionGranted` events from, when checking a grant someone else
+   * submitted (default 0; set it to the block the grant was signed at on chains whose RPC limits log ranges).
+   */
+  fromBlock?: number;
+}
+
+/** What happened to the grant an op carried. */
+export type DeferredGrantOutcome =
+  /** The op installed its session itself. */
+  | { status: "installed-by-this-op" }
+  /**
+   * Someone submitted the same grant first (THREATS 33): the op carrying it was refused, the session was found
+   * installed exactly as the grant says, and the op was sent again without it. `refusal` is the first refusal.
+   */
+  | { status: "already-submitted"; message: string; refusal: unknown };
 
 /** The outcome of an op that passed validation. */
 export interface SendSessionUserOpReturnType {
@@ -73,6 +113,30 @@ export interface SendSessionUserOpReturnType {
   /** The execution's revert data when it did not (handleOps only; a bundler's receipt gives `reason`). */
   revertData?: string;
   transactionHash: string;
+  /** Set when the op was asked to carry a grant: whether it installed it or found it already submitted. */
+  grant?: DeferredGrantOutcome;
+}
+
+/**
+ * The op carrying a grant was refused, the grant's nonce is spent, but the session installed on the account is not
+ * the grant the agent carries (another grant used the nonce, or the session was revoked or changed since). Nothing
+ * was sent again: the agent must not act under a session it was not given. Ask the owner which grant is current.
+ */
+export class GrantConflictError extends Error {
+  override readonly name = "GrantConflictError";
+  constructor(
+    readonly account: string,
+    readonly sessionId: number,
+    /** The fields that differ, e.g. `validUntil (grant 1700000000, installed 1690000000)`. */
+    readonly differences: string[],
+    /** The refusal of the op that carried the grant. */
+    readonly refusal: unknown,
+  ) {
+    super(
+      `the grant for session ${sessionId} of account ${account} was already used, but the installed session is not ` +
+        `that grant (${differences.join("; ")}): nothing was sent again; ask the owner which grant is current`,
+    );
+  }
 }
 
 const accountInterface = ModularAccount__factory.createInterface();
@@ -119,29 +183,66 @@ async function latestBlockTime(provider: Provider): Promise<bigint> {
 /**
  * Builds, signs and sends the agent's op for `calls` under its session. Throws the typed refusal
  * (SessionOutOfScopeError, SpendLimitExceededError, SessionExpiredError, SessionRevokedError, SessionSignatureError)
- * when the EntryPoint or the bundler refuses it.
+ * when the EntryPoint or the bundler refuses it. With a `deferredGrant`, an op refused because the grant was
+ * submitted first is sent again without it (reported in `grant`), or throws {@link GrantConflictError} if the
+ * installed session is not that grant.
  */
 export async function sendSessionUserOp(parameters: SendSessionUserOpParameters): Promise<SendSessionUserOpReturnType> {
+  const { session, deferredGrant } = parameters;
+  const provider = session.entryPoint.runner?.provider;
+  if (provider === null || provider === undefined) throw new Error("the EntryPoint contract needs a provider");
+  if (deferredGrant === undefined) return sendOnce(parameters, provider);
+  assertGrantIsForSession(deferredGrant, session);
+  const nonce = await session.entryPoint.getNonce(
+    session.account,
+    sessionNonceKey(session.sessionModule, session.sessionId),
+  );
+  try {
+    const result = await sendOnce(parameters, provider, { grant: deferredGrant, nonce });
+    return { ...result, grant: { status: "installed-by-this-op" } };
+  } catch (refusal) {
+    await assertGrantAlreadySubmitted(parameters, provider, nonce, refusal);
+    const result = await sendOnce(parameters, provider, { nonce });
+    const message =
+      `the grant for session ${session.sessionId} was already submitted by someone else; the session is installed ` +
+      "as granted, and the op was sent again without the grant";
+    return { ...result, grant: { status: "already-submitted", message, refusal } };
+  }
+}
+
+/** Builds, signs and sends one op; `options.nonce` pins its EntryPoint nonce, `options.grant` adds the grant. */
+async function sendOnce(
+  parameters: SendSessionUserOpParameters,
+  provider: Provider,
+  options: { grant?: DeferredGrant; nonce?: bigint } = {},
+): Promise<SendSessionUserOpReturnType> {
   const { session, via } = parameters;
   const { entryPoint } = session;
-  const provider = entryPoint.runner?.provider;
-  if (provider === null || provider === undefined) throw new Error("the EntryPoint contract needs a provider");
-  const unsigned = await buildUserOp({
+  const built = await buildUserOp({
     entryPoint,
     sender: session.account,
     callData: encodeSessionCalls(parameters.calls),
     nonceKey: sessionNonceKey(session.sessionModule, session.sessionId),
     gas: parameters.gas,
   });
+  const unsigned = options.nonce === undefined ? built : { ...built, nonce: options.nonce };
   const latest = await latestBlockTime(provider);
   const time = parameters.timeHint ?? ("bundler" in via ? bundlerTimeHint(latest) : latest);
+  const { grant } = options;
   const selection: ValidationSelection = {
     validation: { module: session.sessionModule, entityId: session.sessionId },
     isGlobal: false,
     hookData: [encodeTimeHint(time)],
+    deferredInstall:
+      grant === undefined
+        ? undefined
+        : { installer: session.sessionModule, data: encodeDeferredGrant(grant.session, grant.ownerSignature) },
   };
   if ("bundler" in via) {
     const values = parameters.calls.reduce((sum, call) => sum + call.value, 0n);
+    // Before the grant is installed the session has no budget to read: the grant's own native budget bounds the gas.
+    const nativeBudget =
+      grant === undefined ? await nativeGasBudget(session, provider, values) : grantNativeBudget(grant, values);
     const op = await fillGasAndSign({
       client: via.bundler,
       entryPoint,
@@ -149,7 +250,7 @@ export async function sendSessionUserOp(parameters: SendSessionUserOpParameters)
       signingKey: session.signingKey,
       selection,
       caps: parameters.caps,
-      nativeBudget: await nativeGasBudget(session, provider, values),
+      nativeBudget,
     });
     const receipt = await waitForUserOpReceipt(via.bundler, await sendUserOpToBundler(via.bundler, op));
     return { success: receipt.success, revertData: receipt.reason, transactionHash: receipt.transactionHash };
@@ -157,4 +258,111 @@ export async function sendSessionUserOp(parameters: SendSessionUserOpParameters)
   const { op } = await signUserOp(entryPoint, unsigned, session.signingKey, selection);
   const result = await sendUserOpDirect(entryPoint, via.submitter, op);
   return { success: result.success, revertData: result.revertData, transactionHash: result.receipt.hash };
+}
+
+/** The native budget a grant gives, less the calls' values, or undefined if it has none. */
+function grantNativeBudget(grant: DeferredGrant, values: bigint): bigint | undefined {
+  const native = grant.session.budgets.find((budget) => BigInt(budget.asset) === 0n);
+  if (native === undefined) return undefined;
+  return native.limit > values ? native.limit - values : 0n;
+}
+
+function assertGrantIsForSession(grant: DeferredGrant, session: AgentSession): void {
+  const { account, sessionId } = grant.session;
+  if (getAddress(account) !== getAddress(session.account) || sessionId !== session.sessionId) {
+    throw new Error(
+      `the grant is for session ${sessionId} of account ${account}, not for the op's session ${session.sessionId} ` +
+        `of account ${session.account}: pass the grant of this session`,
+    );
+  }
+}
+
+/**
+ * After the op carrying `grant` was refused: returns if the grant was submitted by someone else and the session is
+ * installed exactly as granted, and the op's nonce is still unused (so a retry under it cannot run twice). Throws
+ * `refusal` itself if the grant was not used (the op was refused for another reason) or the nonce moved on, and
+ * {@link GrantConflictError} if the installed session differs from the grant.
+ */
+async function assertGrantAlreadySubmitted(
+  parameters: SendSessionUserOpParameters,
+  provider: Provider,
+  nonce: bigint,
+  refusal: unknown,
+): Promise<void> {
+  const { session } = parameters;
+  const grant = parameters.deferredGrant!;
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  let used: boolean;
+  let current: bigint;
+  try {
+    [used, current] = await Promise.all([
+      module.isNonceUsed(session.account, grant.session.nonce),
+      session.entryPoint.getNonce(session.account, sessionNonceKey(session.sessionModule, session.sessionId)),
+    ]);
+  } catch {
+    throw refusal;
+  }
+  if (!used || current !== nonce) throw refusal;
+  const differences = await installedGrantDifferences(provider, session, grant);
+  if (differences.length !== 0) throw new GrantConflictError(session.account, session.sessionId, differences, refusal);
+}
+
+/**
+ * How the session installed on the account differs from `grant`: the agent, the validity window, the value cap,
+ * signing, the scope and its argument rules (from the grant's `SessionGranted` event), every budget and paymaster,
+ * revocation and the account's epoch. Empty if it is exactly the grant. Read now from the chain.
+ */
+export async function installedGrantDifferences(
+  provider: Provider,
+  session: Pick<AgentSession, "account" | "sessionModule" | "sessionId">,
+  grant: DeferredGrant,
+): Promise<string[]> {
+  const { account, sessionId } = session;
+  const expected = sessionGrantMessage(grant.session);
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const accountContract = ModularAccount__factory.connect(account, provider);
+  const [stored, epoch, validation] = await Promise.all([
+    module.getSession(account, sessionId),
+    module.epochOf(account),
+    accountContract.getValidationData(encodeModuleEntity({ module: session.sessionModule, entityId: sessionId })),
+  ]);
+  if (stored.agent === ZeroAddress) return ["no session is installed under this id"];
+  const differences: string[] = [];
+  const compare = (field: string, granted: unknown, installed: unknown) => {
+    if (String(granted) !== String(installed)) differences.push(`${field} (grant ${granted}, installed ${installed})`);
+  };
+  compare("agent", expected.agent, getAddress(stored.agent));
+  compare("validAfter", expected.validAfter, stored.validAfter);
+  compare("validUntil", expected.validUntil, stored.validUntil);
+  compare("valueCapPerCall", expected.valueCapPerCall, stored.valueCapPerCall);
+  compare("canSignMessages", expected.canSignMessages, stored.canSignMessages);
+  compare("epoch", expected.epoch, stored.grantEpoch);
+  if (stored.revoked) differences.push("the session was revoked");
+  if (stored.grantEpoch !== epoch) differences.push("the owner pulled the kill switch since");
+  if ((validation.validationFlags & 1n) === 0n) differences.push("the account has no user-op validation for it");
+
+  const events = await module.queryFilter(module.filters.SessionGranted(account, sessionId), grant.fromBlock ?? 0);
+  const event = events.findLast((e) => e.args.grantId === stored.grantId);
+  if (event === undefined) {
+    differences.push(`no SessionGranted event for grant ${stored.grantId} since block ${grant.fromBlock ?? 0}`);
+  } else {
+    const lower = (values: readonly string[]) => values.map((v) => v.toLowerCase()).join(",");
+    compare("targets", lower(expected.targets), lower(event.args.targets));
+    compare("selectors", lower(expected.selectors), lower(event.args.selectors));
+    compare("argumentRules", expected.argumentRules.join(","), event.args.argumentRules.join(","));
+  }
+
+  const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
+  for (const budget of grant.session.budgets) {
+    const installed = await hook.getBudget(account, sessionId, budget.asset);
+    compare(`budget ${budget.asset} limit`, budget.limit, installed.limit);
+    compare(`budget ${budget.asset} period`, budget.period, installed.periodLength);
+    compare(`budget ${budget.asset} perCallCap`, budget.perCallCap, installed.perCallCap);
+  }
+  for (const paymaster of grant.session.paymasters) {
+    if (!(await hook.isPaymasterAllowed(account, sessionId, paymaster))) {
+      differences.push(`paymaster ${paymaster} is not allowed`);
+    }
+  }
+  return differences;
 }

@@ -19,8 +19,11 @@ struct ExecutionStorage {
 
 /// @dev What the account knows about one installed validation function.
 /// Slot 0 packs what every validation reads (Bits Layout, low to high): flags (8) ‖ isInstalled (8) ‖
-/// validationHookCount (8) ‖ executionHookCount (8) ‖ nativeSelectors (8) ‖ firstValidationHook (200), so the common
-/// case (no hook or one validation hook, no execution hook, `execute` / `executeBatch`) costs one SLOAD.
+/// validationHookCount (8) ‖ executionHookCount (8) ‖ nativeSelectors (8) ‖ firstValidationHook (200) ‖
+/// installGeneration (16), so the common case (no hook or one validation hook, no execution hook, `execute` /
+/// `executeBatch`) costs one SLOAD, and `executeUserOp` checks the installation with the same SLOAD.
+// Slot 0 is full (5 × 8 + 200 + 16 = 256 bits); solhint's heuristic misreads the HookConfig value type's size.
+// solhint-disable-next-line gas-struct-packing
 struct ValidationStorage {
     // The ERC-6900 validation flags (isGlobal, isSignatureValidation, isUserOpValidation).
     ValidationFlags flags;
@@ -34,6 +37,10 @@ struct ValidationStorage {
     uint8 nativeSelectors;
     // Validation hook 0 (run first); hooks 1.. are in laterValidationHooks.
     HookConfig firstValidationHook;
+    // Counts installs of this validation (never reset by an uninstall; wraps at 2^16): an op validated by one
+    // installation must not execute under another (see ModularAccount.executeUserOp). Fills slot 0's last 16 bits,
+    // so the fields after it keep their slots.
+    uint16 installGeneration;
     mapping(uint256 index => HookConfig) laterValidationHooks;
     // Entity-associated execution hooks in installation order: hook 0 here, hooks 1.. in laterExecutionHooks (the
     // common case, one hook, costs one slot to install and one SLOAD per op; these two fields take the two slots an

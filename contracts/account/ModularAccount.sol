@@ -7,9 +7,12 @@ import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {SlotDerivation} from "@openzeppelin/contracts/utils/SlotDerivation.sol";
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
@@ -54,18 +57,34 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 ///   entity-associated execution hooks always run.
 /// - Calls by the account to itself through `execute` / `executeBatch` are checked against the validation's
 ///   applicability for the inner selector; nested `execute*` self-calls are refused.
-/// - Uninstalling always succeeds for the account: reverts of a module's `onUninstall` are caught and reported in
-///   the event, so no module can block its own removal.
+/// - No module can freeze the account (the owner always keeps control):
+///   - no execution hook sits on the account's own functions: a manifest that hooks a native (or reserved) selector
+///     is refused, and the account never runs selector hooks around its native functions;
+///   - a validation that controls the account (global, or listing `installExecution`, `uninstallExecution`,
+///     `installValidation`, `uninstallValidation` or `upgradeToAndCall`) carries no hooks, so nothing but its own
+///     module runs when the owner installs, uninstalls, upgrades or moves funds;
+///   - uninstalling always succeeds for the account: reverts of a module's `onUninstall` are caught and reported in
+///     the event.
+///   A module's hooks still run around the module's own execution functions and on the validations (sessions) the
+///   owner attached them to; a hook that reverts there blocks only those.
+/// - A user op whose validation was uninstalled (or uninstalled and installed again) after it was validated, e.g. by
+///   an earlier op of the same bundle, reverts in `executeUserOp`: it never runs without the execution hooks it was
+///   validated with.
 /// - Upgrades go through `upgradeToAndCall`, which needs a validation that applies to it (the owner's global one).
+/// - ERC-1271 answers the ERC-7739 detection request, and `eip712Domain` (ERC-5267) gives the domain the owner
+///   module's nested ERC-7739 signatures bind to.
 /// @dev Invariant: every state-changing native function runs only for the EntryPoint, the account itself, or a caller
 /// holding an applicable direct-call validation (entity id 0xffffffff); `executeWithRuntimeValidation` runs the
 /// selected runtime validation first.
+/// Invariant: no execution hook runs around a native function, and no hook runs for a validation that controls the
+/// account.
 contract ModularAccount is
     IAccount,
     IAccountExecute,
     IModularAccount,
     IModularAccountView,
     IERC1271,
+    IERC5267,
     IERC165,
     Initializable,
     UUPSUpgradeable
@@ -73,6 +92,7 @@ contract ModularAccount is
     using EnumerableSet for EnumerableSet.Bytes32Set;
     using HookConfigLib for HookConfig;
     using HookDataLib for bytes;
+    using TransientSlot for TransientSlot.Uint256Slot;
     using ModuleEntityLib for ModuleEntity;
     using ValidationConfigLib for ValidationConfig;
     using ValidationConfigLib for ValidationFlags;
@@ -106,6 +126,23 @@ contract ModularAccount is
     uint8 internal constant _VALID_AFTER_SHIFT = 208;
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
+
+    /// @dev ERC-7739 detection: `isValidSignature` of this hash with an empty signature answers `_ERC7739_SUPPORTED`.
+    bytes32 internal constant _ERC7739_DETECTION_HASH =
+        0x7739773977397739773977397739773977397739773977397739773977397739;
+    /// @dev ERC-7739 version 1.
+    bytes4 internal constant _ERC7739_SUPPORTED = 0x77390001;
+    /// @dev Name and version of the owner module's account-bound EIP-712 domain: they must equal
+    /// `OwnerValidationModule.DOMAIN_NAME` and `DOMAIN_VERSION` (a test checks it; contract constants cannot be
+    /// imported).
+    string internal constant _OWNER_DOMAIN_NAME = "Leash Owner";
+    string internal constant _OWNER_DOMAIN_VERSION = "1";
+    /// @dev ERC-5267 fields of {eip712Domain}: name, version, chainId and verifyingContract (bits 0-3), no salt.
+    bytes1 internal constant _EIP712_DOMAIN_FIELDS = 0x0f;
+    /// @dev Transient-storage namespace of the validated ops (see {_validatedOpSlot}):
+    /// keccak256(abi.encode(uint256(keccak256("leash.transient.ModularAccount.validatedOps")) - 1)) & ~bytes32(0xff)
+    bytes32 internal constant _VALIDATED_OPS_NAMESPACE =
+        0xa74229c5db4a228512c7a89f1e2e2266e48ec1f64cbc67ba252f10fc61337800;
 
     /// @notice The ERC-4337 EntryPoint this account trusts.
     IEntryPoint private immutable _ENTRY_POINT;
@@ -182,6 +219,16 @@ contract ModularAccount is
     error AccountUnrecognizedFunction(bytes4 selector);
     /// @notice A validation or validation hook returned less than one word of validation data.
     error AccountValidationDataMissing(address module);
+    /// @notice A manifest puts an execution hook on `selector`, one of the account's own (or reserved) functions:
+    /// no module may run code around what the owner needs to keep control.
+    error AccountExecutionHookOnNativeFunction(bytes4 selector);
+    /// @notice `validation` controls the account (global, or listing a module-management or upgrade function), so
+    /// it may carry no hooks: a hook that reverted would lock the owner out.
+    error AccountControlValidationHooked(ModuleEntity validation);
+    /// @notice The op was validated by `validation`, which was uninstalled (or uninstalled and installed again)
+    /// before the op executed, e.g. by an earlier op of the same bundle: it would run without the execution hooks
+    /// it was validated with.
+    error AccountValidationChangedSinceValidation(ModuleEntity validation);
 
     // ────────────────────────────────────────── modifiers ────────────────────────────────────────────
 
@@ -190,10 +237,11 @@ contract ModularAccount is
         _;
     }
 
-    /// @dev Access control and execution hooks of every state-changing native function (ERC-6900 "Execution Call
-    /// Flow"): direct-call validation for callers other than the EntryPoint and the account, then hooks.
+    /// @dev Access control of every state-changing native function (ERC-6900 "Execution Call Flow"): direct-call
+    /// validation for callers other than the EntryPoint and the account, with its hooks. Native functions have no
+    /// selector-associated hooks (refused at install, so no module can hook what the owner needs to keep control).
     modifier nativeFunction() {
-        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(false);
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(false, new bytes32[](0));
         _;
         _runPostHooks(postHooks);
     }
@@ -227,7 +275,10 @@ contract ModularAccount is
         ExecutionStorage storage execution = getAccountStorage().executionStorage[msg.sig];
         address module = execution.module;
         if (module == address(0)) revert AccountUnrecognizedFunction(msg.sig);
-        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(execution.skipRuntimeValidation);
+        PostExecToRun[] memory postHooks = _checkCallerAndRunPreHooks(
+            execution.skipRuntimeValidation,
+            execution.executionHooks.values()
+        );
         bytes memory result = _call(module, msg.value, msg.data);
         _runPostHooks(postHooks);
         return result;
@@ -263,11 +314,23 @@ contract ModularAccount is
 
     /// @inheritdoc IAccountExecute
     /// @dev Runs the execution hooks associated with the validation the op was validated with (they receive the
-    /// whole `msg.data`), then calls the account with `userOp.callData` without its first four bytes, which runs
-    /// the selector-associated hooks of the inner function.
-    function executeUserOp(PackedUserOperation calldata userOp, bytes32) external onlyEntryPoint {
+    /// whole `msg.data`), then calls the account with `userOp.callData` without its first four bytes.
+    /// Reverts with {AccountValidationChangedSinceValidation} if that validation is no longer the installation that
+    /// validated the op (uninstalled, or uninstalled and installed again, since {validateUserOp}): its execution
+    /// hooks, e.g. a spend limit measuring what leaves the account, would otherwise not run or not be the same.
+    /// An execution simulated without its validation (a bundler's callGasLimit estimate) is checked for the install
+    /// only.
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
         ModuleEntity validation = ModuleEntity.wrap(bytes24(userOp.signature[:_MODULE_ENTITY_LENGTH]));
-        bytes32[] memory entityHooks = _entityExecutionHooks(getAccountStorage().validationStorage[validation]);
+        ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
+        // The EntryPoint always validates an op earlier in the same transaction, which recorded its install. No
+        // record means an execution simulated on its own (a bundler estimating callGasLimit): checked for the
+        // install only.
+        uint256 validatedInstall = _validatedInstall(userOpHash);
+        if (!validationData.isInstalled || (validatedInstall != 0 && validatedInstall != _installTag(validationData))) {
+            revert AccountValidationChangedSinceValidation(validation);
+        }
+        bytes32[] memory entityHooks = _entityExecutionHooks(validationData);
         PostExecToRun[] memory postHooks = _runPreHooks(entityHooks, new bytes32[](0), msg.data);
         _call(address(this), 0, userOp.callData[4:]);
         _runPostHooks(postHooks);
@@ -334,7 +397,9 @@ contract ModularAccount is
     // ─────────────────────────────────────── module management ───────────────────────────────────────
 
     /// @inheritdoc IModularAccount
-    /// @dev `installData` is passed to the module's `onInstall` if non-empty.
+    /// @dev `installData` is passed to the module's `onInstall` if non-empty. Reverts, installing nothing, if the
+    /// manifest claims a native or reserved selector as an execution function ({AccountExecutionSelectorConflict})
+    /// or puts an execution hook on one ({AccountExecutionHookOnNativeFunction}).
     function installExecution(
         address module,
         ExecutionManifest calldata manifest,
@@ -360,6 +425,10 @@ contract ModularAccount is
         }
         for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
             ManifestExecutionHook calldata hook = manifest.executionHooks[i];
+            // The account's own functions carry no module's hooks: a reverting one would lock the owner out.
+            if (_isReservedSelector(hook.executionSelector)) {
+                revert AccountExecutionHookOnNativeFunction(hook.executionSelector);
+            }
             if (!hook.isPreHook && !hook.isPostHook)
                 revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
             HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
@@ -419,7 +488,9 @@ contract ModularAccount is
     /// @inheritdoc IModularAccount
     /// @dev Encoding: `installData` goes to the validation module's `onInstall` if non-empty; each `hooks` item is
     /// `HookConfig (25 bytes) ‖ onInstall data` (the hook module's `onInstall` is called if the data is non-empty).
-    /// Validation hooks run in the order given; execution hooks are those of the entity.
+    /// Validation hooks run in the order given; execution hooks are those of the entity. A validation that controls
+    /// the account (global, or listing a module-management or upgrade function) must come without hooks
+    /// ({AccountControlValidationHooked}).
     function installValidation(
         ValidationConfig validationConfig,
         bytes4[] calldata selectors,
@@ -496,7 +567,11 @@ contract ModularAccount is
     /// @inheritdoc IERC1271
     /// @dev `signature` = `ModuleEntity ‖ hook data segments ‖ 0xFF ‖ validation signature` (no isGlobal byte).
     /// Reverts if the validation is not installed for signatures, or if a hook or the module reverts.
+    /// The ERC-7739 detection request (hash `0x7739…7739`, empty signature) answers `0x77390001`: an empty signature
+    /// cannot select a validation, and the owner's validation (OwnerValidationModule) verifies ERC-7739 signatures
+    /// in the domain {eip712Domain} gives.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        if (signature.length == 0 && hash == _ERC7739_DETECTION_HASH) return _ERC7739_SUPPORTED;
         if (signature.length < _MODULE_ENTITY_LENGTH) revert AccountValidationSelectionMalformed();
         ModuleEntity validation = ModuleEntity.wrap(bytes24(signature[:_MODULE_ENTITY_LENGTH]));
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
@@ -527,6 +602,34 @@ contract ModularAccount is
     }
 
     // ───────────────────────────────────────────── views ─────────────────────────────────────────────
+
+    /// @inheritdoc IERC5267
+    /// @dev The account-bound domain the owner module's ERC-7739 signatures nest in (`TypedDataSign` and
+    /// `PersonalSign`): `{ name: "Leash Owner", version: "1", chainId, verifyingContract: this account }`, no salt
+    /// (the `salt` field of `TypedDataSign` is then zero). It never changes, so `EIP712DomainChanged` is never emitted.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (
+            _EIP712_DOMAIN_FIELDS,
+            _OWNER_DOMAIN_NAME,
+            _OWNER_DOMAIN_VERSION,
+            block.chainid,
+            address(this),
+            bytes32(0),
+            new uint256[](0)
+        );
+    }
 
     /// @notice Whether `module` is used by any installed validation, hook or execution function of this account.
     /// @dev Lets a module refuse to treat another installed module as an ordinary call target (Leash's session
@@ -591,6 +694,8 @@ contract ModularAccount is
         bytes calldata callData = userOp.callData;
         if (_selectorOf(callData) == this.executeUserOp.selector) {
             callData = callData[4:];
+            // executeUserOp checks that the op still runs under this install of its validation.
+            _recordValidatedInstall(userOpHash, _installTag(validationData));
         } else if (validationData.executionHookCount != 0) {
             revert AccountRequiresExecuteUserOp(validation);
         }
@@ -699,10 +804,19 @@ contract ModularAccount is
         ++getAccountStorage().moduleInstalls[module];
         validation.flags = validationConfig.flags();
 
+        bool controlsAccount = validationConfig.flags().isGlobal();
         for (uint256 i = 0; i < selectors.length; ++i) {
             bytes4 selector = selectors[i];
             if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
+            controlsAccount = controlsAccount || _isControlSelector(selector);
             _addSelector(validation, selector);
+        }
+        // What the owner needs to keep control runs no other module's code: no hooks on a validation that controls.
+        if (controlsAccount && hooks.length != 0) revert AccountControlValidationHooked(validationFunction);
+        // Wraps after 2^16 installs of one validation: telling apart installs 2^16 apart within one transaction
+        // (between an op's validation and its execution) is not needed.
+        unchecked {
+            ++validation.installGeneration;
         }
 
         HookConfig[] memory seen = new HookConfig[](hooks.length);
@@ -753,10 +867,13 @@ contract ModularAccount is
         }
     }
 
-    /// @dev Access control for native and module functions, then the pre execution hooks. Returns the post hooks.
-    function _checkCallerAndRunPreHooks(bool skipRuntimeValidation) internal returns (PostExecToRun[] memory) {
+    /// @dev Access control for native and module functions, then the pre execution hooks (the direct-call
+    /// validation's, then `selectorHooks`). Returns the post hooks.
+    function _checkCallerAndRunPreHooks(
+        bool skipRuntimeValidation,
+        bytes32[] memory selectorHooks
+    ) internal returns (PostExecToRun[] memory) {
         AccountStorage storage $ = getAccountStorage();
-        bytes32[] memory selectorHooks = $.executionStorage[msg.sig].executionHooks.values();
         if (msg.sender == address(_ENTRY_POINT) || msg.sender == address(this) || skipRuntimeValidation) {
             return _runPreHooks(new bytes32[](0), selectorHooks, msg.data);
         }
@@ -844,6 +961,17 @@ contract ModularAccount is
             selector == this.upgradeToAndCall.selector;
     }
 
+    /// @dev Native functions that change the account's modules or code: a validation that applies to one of them (or
+    /// is global) controls the account and may carry no hooks.
+    function _isControlSelector(bytes4 selector) internal pure returns (bool) {
+        return
+            selector == this.installExecution.selector ||
+            selector == this.uninstallExecution.selector ||
+            selector == this.installValidation.selector ||
+            selector == this.uninstallValidation.selector ||
+            selector == this.upgradeToAndCall.selector;
+    }
+
     /// @dev Entry points that dispatch to validation themselves: never the target of a validation.
     function _isDispatcherSelector(bytes4 selector) internal pure returns (bool) {
         return
@@ -860,6 +988,7 @@ contract ModularAccount is
             selector == this.initialize.selector ||
             selector == this.entryPoint.selector ||
             selector == this.isValidSignature.selector ||
+            selector == this.eip712Domain.selector ||
             selector == this.accountId.selector ||
             selector == this.isModuleInstalled.selector ||
             selector == this.supportsInterface.selector ||
@@ -1070,6 +1199,28 @@ contract ModularAccount is
     function _selectorOf(bytes calldata data) internal pure returns (bytes4) {
         if (data.length < 4) revert AccountCalldataTooShort();
         return bytes4(data[:4]);
+    }
+
+    /// @dev What identifies an installation of a validation within a transaction: its install generation, plus one
+    /// (so an op never recorded reads as 0 and never matches).
+    function _installTag(ValidationStorage storage validation) internal view returns (uint256) {
+        return uint256(validation.installGeneration) + 1;
+    }
+
+    /// @dev The transient slot holding which installation validated the op `userOpHash` (a mapping at the
+    /// namespace, derived as Solidity does). Transient storage is the account's own (ERC-7562 allows it during
+    /// validation) and lasts until the end of the bundle's transaction, so the op's execution reads what its
+    /// validation wrote; an op hash is unique, so no entry is ever read by another op.
+    function _validatedOpSlot(bytes32 userOpHash) internal pure returns (TransientSlot.Uint256Slot) {
+        return TransientSlot.asUint256(SlotDerivation.deriveMapping(_VALIDATED_OPS_NAMESPACE, userOpHash));
+    }
+
+    function _recordValidatedInstall(bytes32 userOpHash, uint256 tag) internal {
+        _validatedOpSlot(userOpHash).tstore(tag);
+    }
+
+    function _validatedInstall(bytes32 userOpHash) internal view returns (uint256) {
+        return _validatedOpSlot(userOpHash).tload();
     }
 
     function _toBytes32(HookConfig hook) internal pure returns (bytes32) {

@@ -100,15 +100,18 @@ function installSecondValidation(
 const secondEntity = (f: Fixture) =>
   encodeModuleEntity({ module: f.ownerModule.target as string, entityId: SECOND_ENTITY });
 
-/** A manifest installing no function, only selector hooks of the module on `execute`. */
+/**
+ * A manifest installing no function, only selector hooks of the module on `selector` (default: a selector no module
+ * installed; the account's own functions cannot carry hooks).
+ */
 function hooksOnlyManifest(
-  f: Fixture,
   hooks: { entityId: number; isPreHook: boolean; isPostHook: boolean }[],
   interfaceIds: string[] = [],
+  selector: string = OTHER_SELECTOR,
 ) {
   return {
     executionFunctions: [],
-    executionHooks: hooks.map((h) => ({ executionSelector: selectorOf(f, "execute"), ...h })),
+    executionHooks: hooks.map((h) => ({ executionSelector: selector, ...h })),
     interfaceIds,
   };
 }
@@ -130,7 +133,7 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
     describe("when the module is not an ERC-6900 module", function () {
       it("reverts with AccountModuleInvalid if the module does not report IModule", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
-        const manifest = hooksOnlyManifest(f, []);
+        const manifest = hooksOnlyManifest([]);
         const data = f.account.interface.encodeFunctionData("installExecution", [f.recipient, manifest, "0x"]);
         await expect(ownerCall(f, data))
           .to.be.revertedWithCustomError(f.account, "AccountModuleInvalid")
@@ -153,28 +156,28 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
     describe("when a manifest hook is malformed", function () {
       it("reverts with AccountExecutionHookInvalid if a hook has neither a pre nor a post hook", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
-        const manifest = hooksOnlyManifest(f, [{ entityId: 7, isPreHook: false, isPostHook: false }]);
+        const manifest = hooksOnlyManifest([{ entityId: 7, isPreHook: false, isPostHook: false }]);
         const data = f.account.interface.encodeFunctionData("installExecution", [f.hooks.target, manifest, "0x"]);
         await expect(ownerCall(f, data))
           .to.be.revertedWithCustomError(f.account, "AccountExecutionHookInvalid")
-          .withArgs(selectorOf(f, "execute"), 7n);
+          .withArgs(OTHER_SELECTOR, 7n);
       });
 
       it("reverts with AccountExecutionHookInvalid if the manifest lists the same hook twice", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
         const hook = { entityId: 7, isPreHook: true, isPostHook: false };
-        const manifest = hooksOnlyManifest(f, [hook, hook]);
+        const manifest = hooksOnlyManifest([hook, hook]);
         const data = f.account.interface.encodeFunctionData("installExecution", [f.hooks.target, manifest, "0x"]);
         await expect(ownerCall(f, data))
           .to.be.revertedWithCustomError(f.account, "AccountExecutionHookInvalid")
-          .withArgs(selectorOf(f, "execute"), 7n);
+          .withArgs(OTHER_SELECTOR, 7n);
       });
     });
 
     describe("when a manifest claims a forbidden interface id", function () {
       it("reverts with AccountInterfaceIdInvalid if it claims IModule's interface id", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
-        const manifest = hooksOnlyManifest(f, [], [f.interfaceIds.module]);
+        const manifest = hooksOnlyManifest([], [f.interfaceIds.module]);
         const data = f.account.interface.encodeFunctionData("installExecution", [f.hooks.target, manifest, "0x"]);
         await expect(ownerCall(f, data))
           .to.be.revertedWithCustomError(f.account, "AccountInterfaceIdInvalid")
@@ -183,7 +186,7 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
 
       it("reverts with AccountInterfaceIdInvalid if it claims 0xffffffff", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
-        const manifest = hooksOnlyManifest(f, [], ["0xffffffff"]);
+        const manifest = hooksOnlyManifest([], ["0xffffffff"]);
         const data = f.account.interface.encodeFunctionData("installExecution", [f.hooks.target, manifest, "0x"]);
         await expect(ownerCall(f, data))
           .to.be.revertedWithCustomError(f.account, "AccountInterfaceIdInvalid")
@@ -191,14 +194,23 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
       });
     });
 
-    describe("when the manifest installs selector hooks", function () {
+    describe("when the manifest installs selector hooks on another module's function", function () {
       const manifestHooks = [
         { entityId: 7, isPreHook: true, isPostHook: true },
         { entityId: 8, isPreHook: true, isPostHook: false },
       ];
 
+      const greetSelector = (f: Fixture) => f.greeter.interface.getFunction("greet").selector;
+
+      /** Installs the greeter's functions, then the hook module's hooks on `greet`. */
       async function installHooks(f: Fixture) {
-        const manifest = hooksOnlyManifest(f, manifestHooks);
+        const greeter = f.account.interface.encodeFunctionData("installExecution", [
+          f.greeter.target,
+          await f.greeter.executionManifest(),
+          "0x",
+        ]);
+        await (await ownerCall(f, greeter)).wait();
+        const manifest = hooksOnlyManifest(manifestHooks, [], greetSelector(f));
         const data = f.account.interface.encodeFunctionData("installExecution", [f.hooks.target, manifest, "0xaa"]);
         await expect(ownerCall(f, data)).to.emit(f.hooks, "Installed").withArgs(f.accountAddress, "0xaa");
         return manifest;
@@ -208,17 +220,17 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
         const f = await networkHelpers.loadFixture(accountFixture);
         await installHooks(f);
         expect(await f.hooks.installCount(f.accountAddress)).to.equal(1n);
-        const view = await f.account.getExecutionData(selectorOf(f, "execute"));
+        const view = await f.account.getExecutionData(greetSelector(f));
         expect(view.executionHooks).to.deep.equal([
           encodeExecutionHook({ module: f.hooks.target as string, entityId: 7 }, { pre: true, post: true }),
           encodeExecutionHook({ module: f.hooks.target as string, entityId: 8 }, { pre: true, post: false }),
         ]);
       });
 
-      it("runs every pre hook around execute and the post hook only of the hook that has one", async function () {
+      it("runs every pre hook around the hooked function and the post hook only of the hook that has one", async function () {
         const f = await networkHelpers.loadFixture(accountFixture);
         await installHooks(f);
-        const data = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
+        const data = f.greeter.interface.encodeFunctionData("greet", ["hooked"]);
         const receipt = await (await ownerCall(f, data)).wait();
         const events = receipt!.logs
           .map((log) => f.hooks.interface.parseLog(log))
@@ -229,7 +241,7 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
           "PreExecutionHookCalled:8",
           "PostExecutionHookCalled:7",
         ]);
-        expect(await ethers.provider.getBalance(f.recipient)).to.equal(ONE_CENT_ETH);
+        expect(await f.greeter.greeting(f.accountAddress)).to.equal("hooked");
       });
 
       it("removes the selector hooks on uninstallExecution", async function () {
@@ -239,7 +251,7 @@ describe("ModularAccount (coverage of refusals and bookkeeping)", function () {
         await expect(ownerCall(f, data))
           .to.emit(f.account, "ExecutionUninstalled")
           .withArgs(f.hooks.target, true, anyValue);
-        expect((await f.account.getExecutionData(selectorOf(f, "execute"))).executionHooks).to.deep.equal([]);
+        expect((await f.account.getExecutionData(greetSelector(f))).executionHooks).to.deep.equal([]);
         expect(await f.account.isModuleInstalled(f.hooks.target as string)).to.equal(false);
       });
     });
