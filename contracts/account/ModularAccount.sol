@@ -332,7 +332,7 @@ contract ModularAccount is
         }
         bytes32[] memory entityHooks = _entityExecutionHooks(validationData);
         PostExecToRun[] memory postHooks = _runPreHooks(entityHooks, new bytes32[](0), msg.data);
-        _call(address(this), 0, userOp.callData[4:]);
+        _executeInner(userOp.callData[4:]);
         _runPostHooks(postHooks);
     }
 
@@ -1147,6 +1147,33 @@ contract ModularAccount is
             return true;
         } catch {
             return false;
+        }
+    }
+
+    /// @dev Runs the call an `executeUserOp` op wraps. `execute` and `executeBatch` run here, without a call of the
+    /// account to itself: a self-call would run them with no hook and no check either (the caller is the account),
+    /// so only the proxy round trip is saved. Anything else the validation applied to is a self-call, as before.
+    function _executeInner(bytes calldata inner) internal {
+        bytes4 selector = _selectorOf(inner);
+        if (selector == this.execute.selector) {
+            (address target, uint256 value, bytes memory data) = abi.decode(inner[4:], (address, uint256, bytes));
+            _callMemory(target, value, data);
+        } else if (selector == this.executeBatch.selector) {
+            Call[] memory calls = abi.decode(inner[4:], (Call[]));
+            for (uint256 i = 0; i < calls.length; ++i) {
+                _callMemory(calls[i].target, calls[i].value, calls[i].data);
+            }
+        } else {
+            _call(address(this), 0, inner);
+        }
+    }
+
+    function _callMemory(address target, uint256 value, bytes memory data) internal {
+        (bool success, bytes memory result) = target.call{value: value}(data);
+        if (!success) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
         }
     }
 
