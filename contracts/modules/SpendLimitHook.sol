@@ -97,6 +97,9 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     uint256 private constant _TOKENS_AT = 3;
     uint256 private constant _TOKEN_WORDS = 4;
     uint256 private constant _PAIR_WORDS = 3;
+    /// @dev Marks a context pair as an approval the op makes (`token | flag ‖ spender ‖ amount approved`) rather than
+    /// a snapshotted allowance (`token ‖ spender ‖ allowance before`).
+    uint256 private constant _APPROVAL_PAIR = 1 << 160;
     /// @dev The common OpenZeppelin 4 extension `increaseAllowance(address,uint256)`.
     bytes4 private constant _INCREASE_ALLOWANCE = bytes4(keccak256("increaseAllowance(address,uint256)"));
     /// @dev Permit2's `approve(address token, address spender, uint160 amount, uint48 expiration)`.
@@ -410,11 +413,12 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @dev Snapshots what the post hook needs to charge what the execution makes leave beyond what validation already
     /// recorded from the calldata: the account's native balance and the calls' values; for every budgeted token its
     /// balance, the amounts the calls transfer (`transfer`, `transferFrom(account, ...)`) and everything validation
-    /// recorded for it (those plus `approve` / `increaseAllowance`); and the account's allowance, per budgeted token,
-    /// to each called contract the op does not approve itself (a pull through a finite allowance lowers it). The calls
-    /// are found in `data` (`execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context is
-    /// a sequence of 32-byte words: `nativeBalance ‖ values ‖ tokenCount ‖ (token ‖ balance ‖ transfers ‖ recorded) x
-    /// tokenCount ‖ (token ‖ spender ‖ allowance) x pairs`.
+    /// recorded for it (those plus `approve` / `increaseAllowance`); the account's allowance, per budgeted token, to
+    /// each called contract the op does not approve itself (a pull through a finite allowance lowers it); and, per
+    /// spender the op approves, the amount it approves (what of it is used is credited afterwards). The calls are found
+    /// in `data` (`execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context is a
+    /// sequence of 32-byte words: `nativeBalance ‖ values ‖ tokenCount ‖ (token ‖ balance ‖ transfers ‖ recorded) x
+    /// tokenCount ‖ (token ‖ spender ‖ allowance) or (token | 2^160 ‖ spender ‖ approved) x pairs`.
     function preExecutionHook(
         uint32 entityId,
         address,
@@ -427,7 +431,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint256 tokenCount = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
         Call[] memory calls = _executionCalls(data);
         uint256[] memory words = new uint256[](
-            _TOKENS_AT + _TOKEN_WORDS * tokenCount + _PAIR_WORDS * tokenCount * calls.length
+            _TOKENS_AT + _TOKEN_WORDS * tokenCount + 2 * _PAIR_WORDS * tokenCount * calls.length
         );
         words[0] = account.balance;
         for (uint256 i = 0; i < calls.length; ++i) {
@@ -442,6 +446,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             words[at + 1] = IERC20(token).balanceOf(account);
             (words[at + 2], words[at + 3]) = _declared(account, token, calls);
             used = _snapshotPulls(account, token, calls, words, used);
+            used = _listApprovals(account, token, calls, words, used);
         }
         assembly ("memory-safe") {
             // The array's words, as bytes: its length word becomes the byte length (no copy).
@@ -453,8 +458,10 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// @inheritdoc IExecutionHookModule
     /// @dev Charges, at the block's time, what left the account beyond what validation recorded: for native currency
     /// the balance's loss beyond the calls' values; for each budgeted token the larger of the balance's loss and what
-    /// certainly left (the transfers, plus what was pulled through the snapshotted allowances), beyond what validation
-    /// recorded for it. An inflow during the op can mask a loss, never a transfer or a pull through a finite allowance.
+    /// certainly left (the transfers, plus what was pulled through the snapshotted allowances), beyond the part of what
+    /// validation recorded that the op used: its transfers and what its spenders used of the approvals it made (an
+    /// approval's unused part stays charged, and is never credited against another spender's pull). An inflow during
+    /// the op can mask a loss, never a transfer or a pull through a finite allowance.
     /// Reverts (and so does the whole execution) if a charge exceeds a budget or per-call cap, or native currency left
     /// without a budget. `preExecHookData` is the context of {preExecutionHook}.
     function postExecutionHook(uint32 entityId, bytes calldata preExecHookData) external {
@@ -476,17 +483,23 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             address token = address(uint160(_word(preExecHookData, i)));
             uint256 before = _word(preExecHookData, i + 1);
             uint256 balance = IERC20(token).balanceOf(account);
-            uint256 left = _word(preExecHookData, i + 2);
+            // What validation recorded and this op used: the transfers, then what approved spenders used.
+            uint256 used = _word(preExecHookData, i + 2);
+            uint256 left = used;
             for (uint256 j = pairsAt; j < end; j += _PAIR_WORDS) {
-                if (address(uint160(_word(preExecHookData, j))) != token) continue;
+                uint256 tagged = _word(preExecHookData, j);
+                if (address(uint160(tagged)) != token) continue;
                 uint256 allowance = IERC20(token).allowance(account, address(uint160(_word(preExecHookData, j + 1))));
-                uint256 allowanceBefore = _word(preExecHookData, j + 2);
-                if (allowance < allowanceBefore) left += allowanceBefore - allowance;
+                uint256 snapshot = _word(preExecHookData, j + 2);
+                if (allowance < snapshot) {
+                    if (tagged & _APPROVAL_PAIR != 0) used += snapshot - allowance;
+                    else left += snapshot - allowance;
+                }
             }
             if (balance < before && before - balance > left) left = before - balance;
-            uint256 recorded = _word(preExecHookData, i + 3);
-            if (left > recorded) {
-                _spend(account, generation, entityId, token, left - recorded, left - recorded, time, left);
+            if (left > used) {
+                uint256 extra = left - used;
+                _spend(account, generation, entityId, token, extra, extra, time, _word(preExecHookData, i + 3) + extra);
             }
         }
     }
@@ -838,6 +851,40 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             words[used + 1] = uint160(spender);
             words[used + 2] = IERC20(token).allowance(account, spender);
             used += _PAIR_WORDS;
+        }
+        return used;
+    }
+
+    /// @dev Appends to `words` (from `used`), for `token`, one approval pair per spender the calls approve (`approve`
+    /// or `increaseAllowance`, amounts summed): after the op, what the spender used of it is `amount - allowance` (for
+    /// `increaseAllowance` over a standing allowance this credits less, never more). Returns the new end.
+    function _listApprovals(
+        address account,
+        address token,
+        Call[] memory calls,
+        uint256[] memory words,
+        uint256 used
+    ) internal pure returns (uint256) {
+        uint256 from = used;
+        for (uint256 i = 0; i < calls.length; ++i) {
+            if (calls[i].target != token) continue;
+            bytes memory data = calls[i].data;
+            (bytes4 selector, uint256 amount) = _erc20Amount(account, data);
+            if (selector != IERC20.approve.selector && selector != _INCREASE_ALLOWANCE) continue;
+            uint256 word;
+            assembly ("memory-safe") {
+                word := mload(add(data, _FIRST_ARG_END))
+            }
+            // A spender word with dirty high bits: the token reads (or refuses) its low 20 bytes, as {_approves}.
+            uint256 spender = uint160(word);
+            uint256 j = from;
+            while (j < used && words[j + 1] != spender) j += _PAIR_WORDS;
+            if (j == used) {
+                words[used] = uint160(token) | _APPROVAL_PAIR;
+                words[used + 1] = spender;
+                used += _PAIR_WORDS;
+            }
+            words[j + 2] += amount;
         }
         return used;
     }

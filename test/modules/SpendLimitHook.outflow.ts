@@ -218,6 +218,75 @@ describe("SpendLimitHook outflow accounting", function () {
       expect(await f.usdc.allowance(f.accountAddress, f.puller.target)).to.equal(0n);
     });
 
+    it("T21: never credits an approval against another spender's pull: approve the stranger 100 and pull 100 through a standing allowance is refused, and nothing moves", async function () {
+      const f = await networkHelpers.loadFixture(pullerFixture);
+      await ownerApproves(f, f.usdc, f.puller.target as string, USDC("1000"));
+      const batch = f.account.interface.encodeFunctionData("executeBatch", [
+        [
+          {
+            target: f.usdc.target as string,
+            value: 0n,
+            data: f.usdc.interface.encodeFunctionData("approve", [f.stranger.address, USDC("100")]),
+          },
+          {
+            target: f.puller.target as string,
+            value: 0n,
+            data: f.puller.interface.encodeFunctionData("pull", [USDC("100")]),
+          },
+        ],
+      ]);
+      const { op } = await sessionOp(f, batch);
+      // Validation recorded the approval (100); the pull is 100 more, which the approval does not cover.
+      await expectExecutionRefused(f, op, "SpendLimitExceeded", [
+        f.accountAddress,
+        SESSION_ID,
+        f.usdc.target,
+        USDC("100"),
+        0n,
+      ]);
+      expect(await f.usdc.balanceOf(f.accountAddress)).to.equal(USDC("1000"));
+      expect(await f.usdc.allowance(f.accountAddress, f.stranger.address)).to.equal(0n);
+    });
+
+    it("T21: credits an increaseAllowance over a standing allowance only with what exceeds the standing part", async function () {
+      const f = await networkHelpers.loadFixture(pullerFixture);
+      await ownerApproves(f, f.usdc, f.puller.target as string, USDC("30"));
+      const increase = f.usdc.interface.getFunction("increaseAllowance").selector;
+      await (
+        await grantByTransaction(
+          f,
+          typicalSession(f, {
+            sessionId: SESSION_ID + 1,
+            scope: [
+              { target: f.puller.target as string, selector: f.puller.interface.getFunction("pull").selector },
+              { target: f.usdc.target as string, selector: increase },
+            ],
+          }),
+        )
+      ).wait();
+      const batch = f.account.interface.encodeFunctionData("executeBatch", [
+        [
+          {
+            target: f.usdc.target as string,
+            value: 0n,
+            data: f.usdc.interface.encodeFunctionData("increaseAllowance", [f.puller.target, USDC("20")]),
+          },
+          {
+            target: f.puller.target as string,
+            value: 0n,
+            data: f.puller.interface.encodeFunctionData("pull", [USDC("50")]),
+          },
+        ],
+      ]);
+      const { op } = await sessionOp(f, batch, { sessionId: SESSION_ID + 1 });
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt), opRevertData(f.entryPoint, receipt)).to.equal(true);
+      // 50 left: 20 of the increase (recorded in validation) and the owner's standing 30 (charged at execution).
+      expect((await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID + 1, f.usdc.target)).spent).to.equal(
+        USDC("50"),
+      );
+    });
+
     it("T21: charges the part of an approval left standing after the op, since its spender can pull it later", async function () {
       const f = await networkHelpers.loadFixture(pullerFixture);
       const batch = f.account.interface.encodeFunctionData("executeBatch", [

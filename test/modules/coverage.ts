@@ -387,6 +387,8 @@ describe("SpendLimitHook (coverage)", function () {
      * The context of a snapshot: native balance, the calls' values, token count, (token, balance, transfers,
      * recorded) per token, then (token, spender, allowance) per allowance pair.
      */
+    /** The first word of a context pair for an approval the op makes: the token with bit 160 set. */
+    const approvalPair = (token: string) => toBeHex(BigInt(token) | (1n << 160n), 32);
     const snapshot = (
       nativeBalance: bigint,
       values: bigint,
@@ -537,6 +539,8 @@ describe("SpendLimitHook (coverage)", function () {
             [
               [usdc, first, 0n],
               [usdc, second, 0n],
+              // The op's own approval, to be credited with what its spender uses of it.
+              [approvalPair(usdc), approved, 9n],
             ],
           ),
         );
@@ -557,7 +561,7 @@ describe("SpendLimitHook (coverage)", function () {
         ]);
         const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
         const balance = await ethers.provider.getBalance(f.stranger.address);
-        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 0n, 9n]]));
+        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 0n, 9n]], [[approvalPair(usdc), approved, 9n]]));
       });
     });
   });
