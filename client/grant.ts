@@ -166,8 +166,20 @@ const ERC20_ALLOWANCE_ABI = ["function allowance(address owner, address spender)
 /** An allowance of the largest uint256 is unlimited: common tokens never decrease it. */
 export const UNLIMITED_ALLOWANCE = MaxUint256;
 
-/** `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])`: they reach the contract's own functions. */
-const MULTICALL_SELECTORS: readonly string[] = ["0xac9650d8", "0x5ae401dc", "0x1f0464d1"];
+/** Uniswap's Permit2, at the same address on every chain. */
+const PERMIT2 = "0x000000000022D473030F116dDEE9F6B43aC78BA3";
+
+/**
+ * The wildcard, `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])` and
+ * `batch(bytes[],bool)`: each reaches the contract's own functions with arguments no rule checks.
+ */
+const RULE_BYPASSING_SELECTORS: readonly string[] = [
+  SELECTOR_ANY,
+  "0xac9650d8",
+  "0x5ae401dc",
+  "0x1f0464d1",
+  "0xd2423b51",
+];
 
 /** The chain's latest block time (what validity and budgets are measured against). */
 export async function chainTime(provider: Provider): Promise<bigint> {
@@ -541,11 +553,14 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     seen.add(key);
   }
   for (const ruled of scope.filter((entry) => entry.rules !== undefined)) {
-    const batch = scope.find((entry) => entry.target === ruled.target && MULTICALL_SELECTORS.includes(entry.selector));
+    const batch = scope.find(
+      (entry) => entry.target === ruled.target && RULE_BYPASSING_SELECTORS.includes(entry.selector),
+    );
     if (batch !== undefined) {
+      const what = batch.selector === SELECTOR_ANY ? "the wildcard" : `its batch function ${batch.selector}`;
       throw new InvalidScopeError(
-        `--allow: ${ruled.target} has argument rules, but its multicall (${batch.selector}) would reach the ruled ` +
-          "function with arguments no rule checks; drop the multicall entry or the rules",
+        `--allow: ${ruled.target} has argument rules, but ${what} would reach the ruled function with arguments ` +
+          "no rule checks; drop that entry or the rules",
         "--allow",
       );
     }
@@ -624,6 +639,14 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
   const signedToken = scope.find(
     (entry) => entry.selector === SELECTOR_SIGN && budgetAssets.some((asset) => asset.address === entry.target),
   );
+  const permit2Signing = scope.some((entry) => entry.selector === SELECTOR_SIGN && entry.target === PERMIT2);
+  if (permit2Signing && budgetAssets.some((asset) => !isPseudoAsset(asset.address) && asset.address !== NATIVE_ASSET)) {
+    throw new InvalidScopeError(
+      `--allow: ${PERMIT2}:sign lets the session sign Permit2 transfers of any token the account approved to Permit2, ` +
+        "budgeted ones included, which whoever submits them spends outside any session op; leave Permit2 out of signing",
+      "--allow",
+    );
+  }
   if (signedToken !== undefined) {
     throw new InvalidScopeError(
       `--allow: ${signedToken.target}:sign lets the session sign that token's permits, and what a permit moves is ` +

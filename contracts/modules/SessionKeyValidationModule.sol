@@ -160,10 +160,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     uint8 private constant _RULE_OP_SHIFT = 232;
     uint8 private constant _RULE_ARG_SHIFT = 240;
     uint8 private constant _RULE_ENTRY_SHIFT = 248;
-    /// @dev `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])`.
+    /// @dev `multicall(bytes[])`, `multicall(uint256,bytes[])`, `multicall(bytes32,bytes[])`, then `batch`.
     bytes4 private constant _MULTICALL = 0xac9650d8;
     bytes4 private constant _MULTICALL_DEADLINE = 0x5ae401dc;
     bytes4 private constant _MULTICALL_BLOCKHASH = 0x1f0464d1;
+    /// @dev `batch(bytes[],bool)` (BoringBatchable).
+    bytes4 private constant _BATCH = 0xd2423b51;
     /// @dev Calldata bytes before an argument word: the selector.
     uint256 private constant _SELECTOR_LENGTH = 4;
     uint8 private constant _GRANT_ID_SHIFT = 192;
@@ -268,8 +270,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @notice The call's argument `argument` breaks a rule the owner set on (target, selector) (or the calldata is
     /// too short to hold it).
     error SessionArgumentRuleViolated(address target, bytes4 selector, uint256 argument);
-    /// @notice `target` has a function with argument rules and also `selector`, a `multicall` that would reach that
-    /// function with arguments no rule checks.
+    /// @notice `target` has a function with argument rules and also `selector`: the wildcard, or a `multicall` /
+    /// `batch` that would reach that function (through the contract itself) with arguments no rule checks.
     error SessionArgumentRuleBypassable(address target, bytes4 selector);
     /// @notice Signed grants are unavailable: this deployment has no spend-limit hook to enforce budgets.
     error SessionSpendLimitHookMissing();
@@ -549,9 +551,11 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// `transferFrom` / `permit`, the ERC-20 `transfer` / `approve` / `transferFrom` / `increaseAllowance` (also
     /// the ERC-721 `approve` / `transferFrom`), `increaseApproval`, ERC-223 `transfer`, DAI's `push` / `pull` /
     /// `move` / `permit`, ERC-6909 `transfer` / `transferFrom` / `approve` / `setOperator`, the lending delegations
-    /// `approveDelegation` / `allow` / `setAuthorization`, and `multicall` (which would reach any of them).
+    /// `approveDelegation` / `allow` / `setAuthorization`, the operator approvals `setRelayerApproval` / `hope` /
+    /// `setAccountOperator` / `setOperator(bytes19,address,uint256)`, and `multicall` / `batch(bytes[],bool)` (which
+    /// would reach any of them).
     function isValueMovingSelector(bytes4 selector) public pure returns (bool) {
-        bytes4[41] memory valueMoving = [
+        bytes4[46] memory valueMoving = [
             bytes4(keccak256("transfer(address,uint256)")),
             bytes4(keccak256("approve(address,uint256)")),
             bytes4(keccak256("transferFrom(address,address,uint256)")),
@@ -595,10 +599,16 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             bytes4(keccak256("approveDelegation(address,uint256)")),
             bytes4(keccak256("allow(address,bool)")),
             bytes4(keccak256("setAuthorization(address,bool)")),
+            // Operators and relayers acting for the account: Balancer, Maker, the Ethereum Vault Connector.
+            bytes4(keccak256("setRelayerApproval(address,address,bool)")),
+            bytes4(keccak256("hope(address)")),
+            bytes4(keccak256("setAccountOperator(address,address,bool)")),
+            bytes4(keccak256("setOperator(bytes19,address,uint256)")),
             // Batches into the contract's own functions, which would reach all of the above.
             bytes4(keccak256("multicall(bytes[])")),
             bytes4(keccak256("multicall(uint256,bytes[])")),
-            bytes4(keccak256("multicall(bytes32,bytes[])"))
+            bytes4(keccak256("multicall(bytes32,bytes[])")),
+            bytes4(keccak256("batch(bytes[],bool)"))
         ];
         for (uint256 i = 0; i < valueMoving.length; ++i) {
             if (selector == valueMoving[i]) return true;
@@ -787,9 +797,9 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         );
     }
 
-    /// @dev A target whose function has argument rules may not also be scoped for a `multicall`, which would reach
-    /// that function through the contract itself with arguments no rule checks. (The wildcard never covers
-    /// `multicall`: {isValueMovingSelector}.)
+    /// @dev A target whose function has argument rules may not also be scoped for a `multicall` / `batch`, which would
+    /// reach that function through the contract itself with arguments no rule checks, nor for the wildcard, which
+    /// would reach any such batching function that no list names.
     function _checkRulesNotBypassable(
         address[] memory targets,
         bytes4[] memory selectors,
@@ -801,7 +811,11 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
                 bytes4 selector = selectors[j];
                 if (
                     targets[j] == ruled &&
-                    (selector == _MULTICALL || selector == _MULTICALL_DEADLINE || selector == _MULTICALL_BLOCKHASH)
+                    (selector == SELECTOR_ANY ||
+                        selector == _MULTICALL ||
+                        selector == _MULTICALL_DEADLINE ||
+                        selector == _MULTICALL_BLOCKHASH ||
+                        selector == _BATCH)
                 ) revert SessionArgumentRuleBypassable(ruled, selector);
             }
         }

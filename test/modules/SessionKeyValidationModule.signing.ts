@@ -295,6 +295,11 @@ describe("SessionKeyValidationModule wildcard scope (THREATS 26)", function () {
     "multicall(bytes[])",
     "multicall(uint256,bytes[])",
     "multicall(bytes32,bytes[])",
+    "batch(bytes[],bool)",
+    "setRelayerApproval(address,address,bool)",
+    "hope(address)",
+    "setAccountOperator(address,address,bool)",
+    "setOperator(bytes19,address,uint256)",
   ];
   for (const signature of refused) {
     it(`T26: refuses ${signature} under a wildcard on a contract without a budget`, async function () {

@@ -505,7 +505,25 @@ describe("session grant", function () {
             `${f.addresses.tokens.USDC}:multicall(bytes[])`,
         }),
         error: InvalidScopeError,
-        message: /has argument rules, but its multicall/,
+        message: /has argument rules, but its batch function 0xac9650d8 would reach the ruled function/,
+      },
+      {
+        title: "a wildcard on a target whose function has argument rules",
+        args: (f) => ({
+          allow:
+            `${f.addresses.tokens.USDC}:transfer(address to,uint256 amount) to=${f.recipient},` +
+            `${f.addresses.tokens.USDC}:*`,
+        }),
+        error: InvalidScopeError,
+        message: /has argument rules, but the wildcard would reach the ruled function/,
+      },
+      {
+        title: "signing for Permit2 in a session with a token budget (it could sign transfers of the budgeted token)",
+        args: (f) => ({
+          allow: `${f.addresses.tokens.USDC}:transfer(address,uint256),0x000000000022D473030F116dDEE9F6B43aC78BA3:sign`,
+        }),
+        error: InvalidScopeError,
+        message: /Permit2.*sign/,
       },
       {
         title: "no ETH budget for gas and no paymaster",
