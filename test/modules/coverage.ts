@@ -75,6 +75,98 @@ describe("OwnerValidationModule (coverage)", function () {
     });
   });
 
+  describe("onUninstall", function () {
+    const entityData = (entityId: number) => ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [entityId]);
+
+    describe("when the caller answers no getValidationData (an EOA standing in for an account without the view)", function () {
+      /** The stranger's EOA installs entities 5 (owner: the agent) and 6 (owner: the recipient). */
+      async function noViewFixture() {
+        const f = await sessionFixture(ethers, networkHelpers);
+        const module = f.ownerModule.connect(f.stranger);
+        const install = (entityId: number, owner: string) =>
+          ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [entityId, owner]);
+        await (await module.onInstall(install(5, f.agent.address))).wait();
+        await (await module.onInstall(install(6, f.recipient))).wait();
+        return { ...f, module };
+      }
+
+      it("clears the owner of the entity the uninstall data names, and only it", async function () {
+        const f = await networkHelpers.loadFixture(noViewFixture);
+        await expect(f.module.onUninstall(entityData(5)))
+          .to.emit(f.ownerModule, "OwnerTransferred")
+          .withArgs(f.stranger.address, 5, ZeroAddress, f.agent.address);
+        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(ZeroAddress);
+        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
+      });
+
+      it("clears nothing if the uninstall data is shorter than a word", async function () {
+        const f = await networkHelpers.loadFixture(noViewFixture);
+        const short = ethers.dataSlice(entityData(5), 0, 31);
+        await expect(f.module.onUninstall(short)).not.to.emit(f.ownerModule, "OwnerTransferred");
+        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(f.agent.address);
+        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
+      });
+
+      it("clears nothing if the uninstall data names an entity that has no owner", async function () {
+        const f = await networkHelpers.loadFixture(noViewFixture);
+        await expect(f.module.onUninstall(entityData(7))).not.to.emit(f.ownerModule, "OwnerTransferred");
+        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(f.agent.address);
+        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
+      });
+
+      it("clears the entity left in the first entry's place when it is named after the first was cleared", async function () {
+        const f = await networkHelpers.loadFixture(noViewFixture);
+        await (await f.module.onUninstall(entityData(5))).wait();
+        // Entity 6 moved from the list's last entry into the first: naming it must still find it.
+        await expect(f.module.onUninstall(entityData(6)))
+          .to.emit(f.ownerModule, "OwnerTransferred")
+          .withArgs(f.stranger.address, 6, ZeroAddress, f.recipient);
+        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(ZeroAddress);
+      });
+    });
+
+    describe("when the account reports its validations (Leash's account)", function () {
+      /** Owner validations 0 (the root owner), 1 (the stranger) and 2 (the recipient). */
+      async function threeOwnersFixture() {
+        const f = await sessionFixture(ethers, networkHelpers);
+        await (await ownerCall(f, installOwnerValidation(f, 1, 1, f.stranger.address))).wait();
+        await (await ownerCall(f, installOwnerValidation(f, 2, 2, f.recipient))).wait();
+        return f;
+      }
+
+      /** uninstallValidation calldata for the owner module's validation `entityId`, with `data`. */
+      const uninstallOwner = (f: SessionFixture, entityId: number, data: string) =>
+        f.account.interface.encodeFunctionData("uninstallValidation", [
+          encodeModuleEntity({ module: f.ownerModule.target as string, entityId }),
+          data,
+          [],
+        ]);
+
+      it("T31: uninstalling the middle of three owner validations clears only its owner", async function () {
+        const f = await networkHelpers.loadFixture(threeOwnersFixture);
+        await expect(ownerCall(f, uninstallOwner(f, 1, "0x")))
+          .to.emit(f.ownerModule, "OwnerTransferred")
+          .withArgs(f.accountAddress, 1, ZeroAddress, f.stranger.address);
+        expect([
+          await f.ownerModule.owner(0, f.accountAddress),
+          await f.ownerModule.owner(1, f.accountAddress),
+          await f.ownerModule.owner(2, f.accountAddress),
+        ]).to.deep.equal([f.owner.address, ZeroAddress, f.recipient]);
+      });
+
+      it("T31: after the middle of three owner validations is uninstalled, uninstalling the last clears it too", async function () {
+        const f = await networkHelpers.loadFixture(threeOwnersFixture);
+        await (await ownerCall(f, uninstallOwner(f, 1, "0x"))).wait();
+        // Entity 2 moved into entity 1's entry of the module's list; the next uninstall must still find it.
+        await expect(ownerCall(f, uninstallOwner(f, 2, entityData(0))))
+          .to.emit(f.ownerModule, "OwnerTransferred")
+          .withArgs(f.accountAddress, 2, ZeroAddress, f.recipient);
+        expect(await f.ownerModule.owner(2, f.accountAddress)).to.equal(ZeroAddress);
+        expect(await f.ownerModule.owner(0, f.accountAddress)).to.equal(f.owner.address);
+      });
+    });
+  });
+
   describe("moduleId", function () {
     it("reports the module's id", async function () {
       const f = await networkHelpers.loadFixture(fixture);
