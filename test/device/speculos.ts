@@ -42,8 +42,11 @@ export type Screen = readonly string[];
 export interface ReviewResult {
   /** Every distinct screen, in order, from the first one seen to the one holding the final action. */
   screens: Screen[];
-  /** The status screen the app showed after the action, e.g. ["Transaction signed"]. */
-  status: Screen;
+  /**
+   * The first screen drawn after the decision: normally the app's status screen (["Transaction signed"],
+   * ["Message rejected"]…), unless a next request replaced it at once.
+   */
+  after: Screen;
 }
 
 export interface ReviewOptions {
@@ -354,8 +357,8 @@ export class Speculos {
   /**
    * Walks a review flow: waits for it to start (a screen that is neither the app's home nor a lingering status
    * screen), records every distinct screen, moves on (Nano: right button; Flex: swipe left) until a screen matches
-   * `until`, approves or rejects there, and waits for the app's status screen ("Transaction signed", "Message
-   * rejected"…).
+   * `until`, approves or rejects there, and returns the screen that follows (normally the app's status screen,
+   * "Transaction signed", "Message rejected"…).
    *
    * - Nano: approve = both buttons on that screen; reject = right to the "Reject" screen, then both buttons.
    * - Flex: approve = a long press on "Hold to sign"; reject = the "Reject" footer, then "Yes, reject".
@@ -386,15 +389,18 @@ export class Speculos {
       screen = await this.waitForChange(screen);
     }
     // onDecided comes just before the decisive input: the request may settle before the input's HTTP call returns.
+    let decisionScreen: Screen;
     if (this.model === "nanosp") {
       if (!approve) {
         await this.press("right");
         await this.waitForText(/^Reject/);
       }
+      decisionScreen = await this.screen();
       onDecided?.();
       await this.press("both");
     } else if (approve) {
       const hold = await this.#elementCenter(/^Hold to sign$/, FLEX.holdToSign);
+      decisionScreen = await this.screen();
       onDecided?.();
       await this.longPress(hold.x, hold.y);
     } else {
@@ -402,11 +408,24 @@ export class Speculos {
       await this.tap(reject.x, reject.y);
       await this.waitForText(/Yes, reject/);
       const confirm = await this.#elementCenter(/^Yes, reject$/, FLEX.confirmChoice);
+      decisionScreen = await this.screen();
       onDecided?.();
       await this.tap(confirm.x, confirm.y);
     }
-    const status = await this.waitForScreen(isStatusScreen, `the ${approve ? "signed" : "rejected"} status screen`);
-    return { screens, status };
+    const after = await this.#waitForNext(decisionScreen);
+    return { screens, after };
+  }
+
+  /** The first screen that differs from `previous`, without waiting for it to settle (status screens are brief). */
+  async #waitForNext(previous: Screen): Promise<Screen> {
+    const deadline = Date.now() + SCREEN_CHANGE_TIMEOUT_MS;
+    let screen = previous;
+    while (Date.now() < deadline) {
+      screen = await this.screen();
+      if (screen.length > 0 && !sameScreen(screen, previous)) return screen;
+      await sleep(POLL_MS / 2);
+    }
+    throw new SpeculosTimeoutError(`${MODEL_NAMES[this.model]}: the screen did not change after the decision`, screen);
   }
 
   /**

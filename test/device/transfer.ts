@@ -85,7 +85,7 @@ describeOnDevices("a plain ETH transfer through hardhat-ledger", (device, model)
     expect(shown.other, transcript(review.screens)).to.deep.equal(
       model === "nanosp" ? ["Review transaction", "Sign transaction"] : ["Review transaction", "Sign transaction?"],
     );
-    expect(review.status).to.deep.equal(["Transaction signed"]);
+    expect(review.after).to.deep.equal(["Transaction signed"]);
     if ("error" in result) throw result.error;
     expect(lastSignStatus(seam)).to.equal(0x9000);
 
@@ -133,7 +133,7 @@ describeOnDevices("a plain ETH transfer through hardhat-ledger", (device, model)
       approve: false,
     });
 
-    expect(review.status).to.deep.equal(["Transaction rejected"]);
+    expect(review.after).to.deep.equal(["Transaction rejected"]);
     expect("error" in result, "the signer returned a transaction the owner rejected").to.equal(true);
     const error = (result as { error: Error }).error;
     expect(error.message).to.match(/denied by the user/);
