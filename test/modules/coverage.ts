@@ -638,6 +638,25 @@ describe("SpendLimitHook (coverage)", function () {
         );
       });
 
+      it("lists one approval pair per spender, summing an approve and an increaseAllowance of it", async function () {
+        const f = await networkHelpers.loadFixture(strangerFixture);
+        const usdc = f.usdc.target as string;
+        const approved = f.ownerModule.target as string;
+        const data = f.account.interface.encodeFunctionData("executeBatch", [
+          [
+            { target: usdc, value: 0n, data: f.usdc.interface.encodeFunctionData("approve", [approved, 9n]) },
+            {
+              target: usdc,
+              value: 0n,
+              data: f.usdc.interface.encodeFunctionData("increaseAllowance", [approved, 5n]),
+            },
+          ],
+        ]);
+        const context = await f.spendLimitHook.connect(f.stranger).preExecutionHook(1, ZeroAddress, 0n, data);
+        const balance = await ethers.provider.getBalance(f.stranger.address);
+        expect(context).to.equal(snapshot(balance, 0n, [[usdc, 0n, 0n, 14n]], [[approvalPair(usdc), approved, 14n]]));
+      });
+
       it("reads an approval's spender word with dirty high bits as its low 20 bytes, so that contract is approved", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const usdc = f.usdc.target as string;
