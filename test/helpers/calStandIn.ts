@@ -51,9 +51,12 @@ export function filterSigningKey(): string {
 }
 
 export interface CalStandInOptions {
-  /** The chain and session module the messages are signed for (the descriptors list only the CREATE2 address). */
-  chainId: bigint;
-  sessionModule: string;
+  /**
+   * The chain and session module the messages are signed for (the descriptors list only the CREATE2 address).
+   * Without them, the stand-in answers for whichever chain and contract a request names (a local node's deployment).
+   */
+  chainId?: bigint;
+  sessionModule?: string;
   /** Which descriptor files to serve (default: the two revocations; the grant's formats are not supported yet). */
   files?: string[];
   /** PEM key to sign with (default {@link filterSigningKey}). */
@@ -83,18 +86,21 @@ function flipLastByte(signature: string): string {
 }
 
 /** Starts the stand-in and points hw-app-eth's default load config at it. */
-export async function startCalStandIn(options: CalStandInOptions): Promise<CalStandIn> {
+export async function startCalStandIn(options: CalStandInOptions = {}): Promise<CalStandIn> {
   const key = options.key ?? filterSigningKey();
   const sign = (payload: Buffer) => createSign("sha256").update(payload).sign(key).toString("hex");
   const descriptors = eip712Descriptors();
-  const served = (options.files ?? REVOCATION_DESCRIPTORS).flatMap((file) => {
-    const descriptor = descriptors[file];
-    if (descriptor === undefined) throw new Error(`no descriptor ${file} in docs/erc7730`);
-    return filtersFromDescriptor(descriptor, {
-      chainId: options.chainId,
-      verifyingContract: options.sessionModule,
-    }).map((filters) => ({ filters, signed: signFilters(filters, sign) }));
-  });
+  const filtersFor = (chainId: bigint, sessionModule: string) =>
+    (options.files ?? REVOCATION_DESCRIPTORS).flatMap((file) => {
+      const descriptor = descriptors[file];
+      if (descriptor === undefined) throw new Error(`no descriptor ${file} in docs/erc7730`);
+      return filtersFromDescriptor(descriptor, { chainId, verifyingContract: sessionModule }).map((filters) => ({
+        filters,
+        signed: signFilters(filters, sign),
+      }));
+    });
+  const fixed = options.chainId !== undefined && options.sessionModule !== undefined;
+  const served = fixed ? filtersFor(options.chainId!, options.sessionModule!) : [];
   let tampered = false;
   let empty = false;
   const server: Server = createServer((request, response) => {
@@ -102,9 +108,15 @@ export async function startCalStandIn(options: CalStandInOptions): Promise<CalSt
       response.writeHead(404).end();
       return;
     }
+    const query = new URL(request.url, "http://cal").searchParams;
+    const contract = query.get("contracts") ?? "";
+    const asked =
+      fixed || !/^0x[0-9a-fA-F]{40}$/.test(contract)
+        ? served
+        : filtersFor(BigInt(query.get("chain_id") ?? "0"), contract);
     const sets = empty
       ? []
-      : served.map(({ filters, signed }) => ({
+      : asked.map(({ filters, signed }) => ({
           filters,
           signed: tampered
             ? {
@@ -118,6 +130,7 @@ export async function startCalStandIn(options: CalStandInOptions): Promise<CalSt
       .end(JSON.stringify(calEip712SignaturesResponse(sets)));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref(); // a CLI process that uses it still exits when done
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
   const restore = useLoadConfig(url);
