@@ -19,7 +19,7 @@
  * - `amount`, `tokenAmount`, `calldata`, `nftName` → refused here for now ({@link UnsupportedFilterFormatError}):
  *   amounts need the app's amount-with-token pair and token information, the grant redesign's subject.
  *
- * Labels must fit the Nano S Plus: the app cuts a field's label at {@link MAX_FILTER_LABEL_LENGTH} characters.
+ * Labels must fit the Nano S Plus: a label longer than {@link MAX_FILTER_LABEL_LENGTH} characters is refused.
  */
 import { createRequire } from "node:module";
 
@@ -31,8 +31,9 @@ const require = createRequire(import.meta.url);
 export const FILTER_MAGIC = { messageInfo: 183, raw: 72, datetime: 33 } as const;
 
 /**
- * The longest field label the Nano S Plus shows whole: the app keeps a label in a buffer of this size and the screen's
- * title line holds no more (checked on the real app by test/device/revoke.ts).
+ * The longest field label allowed here. The longest proven whole on the real Nano S Plus is 18 characters ("Signed for
+ * account", test/device/revoke.ts); the app truncates longer ones (../shared/ledger/README.md), and where exactly has
+ * not been measured yet, so this bound is the project's, to be tightened or confirmed on the device.
  */
 export const MAX_FILTER_LABEL_LENGTH = 20;
 
