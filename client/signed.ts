@@ -55,8 +55,14 @@ function ownerTypedData(
   return { app, nested: nestOwnerTypedData(app, message, account, addresses.chainId), message };
 }
 
+/**
+ * What signs the owner's typed data: an ethers `Signer`, or the Ledger's clear signer (client/ledgerTypedData.ts),
+ * which never falls back to hashed signing.
+ */
+type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;
+
 async function signNested(
-  signer: Signer,
+  signer: OwnerTypedDataSigner,
   addresses: LeashChainAddresses,
   typed: ReturnType<typeof ownerTypedData>,
   onProgress?: ProgressListener,
@@ -101,7 +107,7 @@ export async function signSessionGrant(
 
 /** Has the owner sign a `SessionRevocation` of the session's current grant and returns the revocation file. */
 export async function signSessionRevocation(
-  signer: Signer,
+  signer: OwnerTypedDataSigner,
   target: RevocationTarget & { sessionId: number },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
@@ -134,7 +140,7 @@ export async function signSessionRevocation(
 
 /** Has the owner sign an `AllSessionsRevocation` (kill switch) and returns the revocation file. */
 export async function signAllSessionsRevocation(
-  signer: Signer,
+  signer: OwnerTypedDataSigner,
   target: RevocationTarget,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {

@@ -11,5 +11,21 @@
 if (process.env.LEASH_EMULATED_LEDGER === "1" && /hardhat(\.js)?$/.test(process.argv[1] ?? "")) {
   const { EmulatedLedger } = await import("../test/helpers/emulatedLedger.ts");
   new EmulatedLedger("test test test test test test test test test test test junk").install();
+  // Ledger's filter service has no display rules for a local deployment: serve the docs/erc7730 ones, test-signed.
+  // Its module imports the client's `.ts` files by their `.js` names, which plain type stripping does not map.
+  const { registerHooks } = await import("node:module");
+  registerHooks({
+    resolve(specifier, context, next) {
+      try {
+        return next(specifier, context);
+      } catch (error) {
+        if (!specifier.startsWith(".") || !specifier.endsWith(".js")) throw error;
+        return next(`${specifier.slice(0, -3)}.ts`, context);
+      }
+    },
+  });
+  const { startCalStandIn } = await import("../test/helpers/calStandIn.ts");
+  const cal = await startCalStandIn();
+  process.once("beforeExit", () => void cal.stop());
   process.stderr.write("[leash] EMULATED LEDGER (public test keys): local testing only, never real funds\n");
 }

@@ -23,11 +23,21 @@ const ACCOUNT = {
 } as const;
 const SIGN_REVOCATION_ONLY = {
   name: "signatureOnly",
-  description: "Sign a revocation into a file for a watchtower instead of sending",
+  description: "Only write the signed revocation to a file for a watchtower (the default without --relayer)",
+} as const;
+const RELAYER = {
+  name: "relayer",
+  description: "Account of the network that submits the signed revocation now (a hot key, the agent; not the Ledger)",
+  type: OPTIONAL,
+  defaultValue: undefined,
+} as const;
+const BY_TRANSACTION = {
+  name: "byTransaction",
+  description: "Send a transaction to the account instead (a real Ledger needs blind signing for it)",
 } as const;
 const REVOCATION_OUT = {
   name: "out",
-  description: "Revocation file (with --signature-only)",
+  description: "Revocation file (when not submitted by --relayer)",
   type: OPTIONAL,
   defaultValue: undefined,
 } as const;
@@ -133,6 +143,8 @@ const sessionTasks = [
     .addOption(ACCOUNT)
     .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
     .addFlag(SIGN_REVOCATION_ONLY)
+    .addOption(RELAYER)
+    .addFlag(BY_TRANSACTION)
     .addOption(REVOCATION_OUT)
     .addFlag(YES)
     .addOption(ADDRESSES)
@@ -142,6 +154,8 @@ const sessionTasks = [
   task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
     .addOption(ACCOUNT)
     .addFlag(SIGN_REVOCATION_ONLY)
+    .addOption(RELAYER)
+    .addFlag(BY_TRANSACTION)
     .addOption(REVOCATION_OUT)
     .addFlag(YES)
     .addOption(ADDRESSES)

@@ -1,16 +1,25 @@
 /**
- * `session revoke --session <id>` and `session revoke-all` (the kill switch): checked, confirmed, then signed on the
- * Ledger as a transaction to the account, or with --signature-only as an EIP-712 revocation written to a file that a
- * watchtower or relayer submits (`session submit`).
+ * `session revoke --session <id>` and `session revoke-all` (the kill switch): checked, then signed on the Ledger as
+ * an EIP-712 revocation the device clear-signs, and carried on chain by anyone:
+ * - `--relayer <address>`: that account of the network (a hot key, the agent, a watchtower; not the Ledger) submits
+ *   it at once;
+ * - otherwise (or with `--signature-only`) it is written to a file for `session submit`.
+ *
+ * The Ledger either clear-signs (display rules for the message from Ledger's filter service) or the task refuses
+ * before the device shows anything, printing the hashes a blind-signing device would show; it never falls back to
+ * hashed signing, and a rejection on the device is reported as one (client/ledgerTypedData.ts).
+ * `--by-transaction` keeps the old path, a call to the account, which a real Ledger signs only with blind signing on.
  */
 import { writeFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import { NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import { LedgerAccountError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import { LedgerClearSigner, type ClearSigningPreview } from "../../client/ledgerTypedData.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "../../client/owner.js";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "../../client/signed.js";
+import { submitSignedFile } from "../../client/submit.js";
 import { parseAddress, parseSessionId } from "../../client/parse.js";
 import {
   ledgerOwner,
@@ -27,7 +36,12 @@ import {
 /** The options of `session revoke-all`. */
 export interface RevokeAllTaskArguments extends CommonTaskArguments {
   account?: string;
+  /** Only write the signed revocation to a file (do not submit it, even with --relayer). */
   signatureOnly: boolean;
+  /** The account of the network that submits the signed revocation (not the Ledger). */
+  relayer?: string;
+  /** Send a transaction to the account instead (a real Ledger needs blind signing for it). */
+  byTransaction?: boolean;
   out?: string;
   yes: boolean;
 }
@@ -42,8 +56,17 @@ export interface RevokeTaskResult {
   account: string;
   sessionId?: number;
   transactionHash?: string;
+  /** Who sent the transaction: the Ledger (`--by-transaction`) or the relayer. */
+  submittedBy?: string;
   revocationFile?: string;
   signedFile?: SignedFile;
+  /** What the Ledger showed, label by label, as the task printed it before asking. */
+  deviceSummary?: [label: string, value: string][];
+}
+
+/** The device's review as the task prints it: "Contract" and then each field's label and value. */
+export function deviceSummaryLines(preview: ClearSigningPreview): [string, string][] {
+  return [["Contract", preview.contract], ...preview.fields.map((f): [string, string] => [f.label, f.value])];
 }
 
 /** The logic of `session revoke`, for the task and tests: `--session` is required. */
@@ -73,28 +96,63 @@ async function revoke(
     sessionId === undefined
       ? `REVOKE EVERY SESSION of account ${account} (kill switch)`
       : `Revoke session ${sessionId} of account ${account}`;
-  io.progress(`${what} on chain ${leash.chainId}, ${args.signatureOnly ? "as a signed revocation" : "by transaction"}`);
-  if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
-    throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+  const byTransaction = args.byTransaction === true;
+  const relayer =
+    args.relayer === undefined || args.signatureOnly ? undefined : parseAddress(args.relayer, "--relayer");
+  if (relayer !== undefined && relayer === owner) {
+    throw new LedgerAccountError(
+      "--relayer is the Ledger account; pick another account of the network (a hot key, the agent, a watchtower)",
+      "--relayer",
+    );
   }
-  const signer = await ledgerSigner(env.connection);
+  const how = byTransaction
+    ? "by transaction (a real Ledger needs blind signing for it)"
+    : relayer === undefined
+      ? "as a signed revocation written to a file"
+      : `as a signed revocation submitted by ${relayer}`;
+  io.progress(`${what} on chain ${leash.chainId}, ${how}`);
   const target = { addresses: leash.addresses, account };
   const result: RevokeTaskResult = { account, sessionId };
-  if (args.signatureOnly) {
+  if (!byTransaction) {
+    const signer = new LedgerClearSigner(owner, provider, {
+      derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
+      async onClearSignable(preview) {
+        result.deviceSummary = deviceSummaryLines(preview);
+        io.progress("Your Ledger will show:");
+        for (const [label, value] of result.deviceSummary) io.progress(`  ${label}: ${value}`);
+        if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
+          throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+        }
+      },
+    });
     const signed =
       sessionId === undefined
         ? await signAllSessionsRevocation(signer, target, progressTo(io))
         : await signSessionRevocation(signer, { ...target, sessionId }, progressTo(io));
-    const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
-    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
     result.signedFile = signed;
-    result.revocationFile = file;
+    if (relayer === undefined) {
+      const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
+      await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
+      result.revocationFile = file;
+    } else {
+      const submitter = await env.connection.ethers.getSigner(relayer);
+      const sent = await submitSignedFile(submitter, signed, leash.addresses, (kind, message) => {
+        if (kind !== "prompt") io.progress(message);
+      });
+      result.transactionHash = sent.transactionHash;
+      result.submittedBy = relayer;
+    }
   } else {
+    if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
+      throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+    }
+    const signer = await ledgerSigner(env.connection);
     const sent =
       sessionId === undefined
         ? await revokeAllSessions(signer, target, progressTo(io))
         : await revokeSession(signer, { ...target, sessionId }, progressTo(io));
     result.transactionHash = sent.transactionHash;
+    result.submittedBy = owner;
   }
   if (args.json) {
     printJson(io, {
@@ -102,15 +160,17 @@ async function revoke(
       account,
       sessionId: sessionId ?? null,
       transactionHash: result.transactionHash ?? null,
+      submittedBy: result.submittedBy ?? null,
       revocationFile: result.revocationFile ?? null,
     });
   } else if (result.revocationFile !== undefined) {
     io.out(`Signed revocation written to ${result.revocationFile}; submit it with session submit`);
   } else {
+    const by = result.submittedBy === owner ? "" : ` (submitted by ${result.submittedBy})`;
     io.out(
       sessionId === undefined
-        ? `Every session of ${account} revoked in ${result.transactionHash}`
-        : `Session ${sessionId} of ${account} revoked in ${result.transactionHash}`,
+        ? `Every session of ${account} revoked in ${result.transactionHash}${by}`
+        : `Session ${sessionId} of ${account} revoked in ${result.transactionHash}${by}`,
     );
   }
   return result;

@@ -80,10 +80,13 @@ describe("emulated Ledger through hardhat-ledger", function () {
       JSON.stringify(typedData, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
     ])) as string;
     expect(verifyTypedData(nested.domain, nested.types, nested.message, signature)).to.equal(owner.address);
+    // Full EIP-712 mode, as the real app takes it: the device rebuilds the typed data from the stream.
     const request = ledger.requests[before];
-    if (request?.kind !== "eip712-hashed") throw new Error("no EIP-712 request reached the device");
-    expect(request.domainHash).to.equal(TypedDataEncoder.hashDomain(nested.domain));
-    expect(request.messageHash).to.equal(TypedDataEncoder.from(nested.types).hash(nested.message));
+    if (request?.kind !== "eip712") throw new Error("no full-mode EIP-712 request reached the device");
+    expect(TypedDataEncoder.hash(request.domain, request.types, request.message)).to.equal(
+      TypedDataEncoder.hash(nested.domain, nested.types, nested.message),
+    );
+    expect(request.primaryType).to.equal("TypedDataSign");
   });
 
   it("signs a personal message the device decodes to the same text", async function () {

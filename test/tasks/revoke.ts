@@ -1,7 +1,10 @@
 /**
- * `session revoke` and `session revoke-all` by transaction, signed on the emulated Ledger: the device signs the
- * account call that revokes, and the agent's next op is refused. A session id that does not exist, or an account the
- * Ledger does not own, is refused before the device is asked.
+ * `session revoke` and `session revoke-all` on the emulated Ledger. By default the owner clear-signs an EIP-712
+ * revocation (display rules from docs/erc7730, served by a CAL stand-in) and a relayer submits it; without display
+ * rules the task refuses before the device is asked and prints the hashes, and a rejection on the device is reported
+ * as one. With --by-transaction the device signs the account call that revokes. Either way the agent's next op is
+ * refused. A session id that does not exist, or an account the Ledger does not own, is refused before the device is
+ * asked. test/device/revoke.ts proves the same on Ledger's real app.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -17,12 +20,15 @@ import { SessionKeyValidationModule__factory, ModularAccount__factory } from "..
 import { runGrant } from "../../tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
 import { runList } from "../../tasks/session/list.js";
+import { LedgerBlindSigningRequiredError, LedgerRejectedError } from "../../client/ledgerTypedData.js";
+import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
 import {
   agentPaysUsdc,
   deployForTasks,
   deployOwnerAccount,
   ledgerConnection,
   taskLedger,
+  taskOwner,
   testEnv,
 } from "../helpers/tasks.js";
 
@@ -75,12 +81,110 @@ async function expectAgentRefused(f: Awaited<ReturnType<typeof grantedFixture>>)
 }
 
 describe("session revoke / revoke-all", function () {
-  before(function () {
+  let cal: CalStandIn;
+
+  before(async function () {
     taskLedger.install();
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    cal = await startCalStandIn({ chainId: f.addresses.chainId, sessionModule: f.addresses.sessionModule });
   });
 
-  after(function () {
+  after(async function () {
     taskLedger.uninstall();
+    await cal.stop();
+  });
+
+  async function relayer(): Promise<string> {
+    return (await ethers.getSigners())[7]!.address;
+  }
+
+  it("has the Ledger clear-sign a SessionRevocation a relayer submits, printing what the device shows", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { env, io } = testEnv(connection, f.dir);
+    const ownerNonce = await ethers.provider.getTransactionCount(taskOwner.address);
+    const result = await runRevoke(
+      {
+        account: f.account,
+        session: "1",
+        relayer: await relayer(),
+        signatureOnly: false,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      },
+      env,
+    );
+    const request = taskLedger.requests.at(-1);
+    if (request?.kind !== "eip712") throw new Error(`the device got a ${request?.kind}`);
+    expect([["Contract", request.contract], ...request.shown]).to.deep.equal(result.deviceSummary);
+    for (const [label, value] of result.deviceSummary!) expect(io.progressLines).to.include(`  ${label}: ${value}`);
+    expect(request.message).to.deep.include({ verifyingContract: f.account });
+    expect(result.deviceSummary![2]).to.deep.equal(["Session id", "1"]);
+    expect([(await f.sessionModule.getSession(f.account, 1)).revoked, result.submittedBy]).to.deep.equal([
+      true,
+      await relayer(),
+    ]);
+    expect(await ethers.provider.getTransactionCount(taskOwner.address)).to.equal(ownerNonce);
+    expect(io.lines.at(-1)).to.match(/^Session 1 of 0x[0-9a-fA-F]{40} revoked in 0x[0-9a-f]{64} \(submitted by /);
+    await expectAgentRefused(f);
+  });
+
+  it("refuses before the device is asked when no display rules exist, printing the hashes", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { env } = testEnv(connection, f.dir);
+    const before = taskLedger.requests.length;
+    cal.serveNothing(true);
+    try {
+      await runRevokeAll(
+        {
+          account: f.account,
+          relayer: await relayer(),
+          signatureOnly: false,
+          yes: true,
+          addresses: f.addressesFile,
+          json: false,
+        },
+        env,
+      ).then(
+        () => expect.fail("signed without display rules"),
+        (error: unknown) => {
+          expect(error).to.be.instanceOf(LedgerBlindSigningRequiredError);
+          const { hashes } = error as LedgerBlindSigningRequiredError;
+          expect((error as Error).message)
+            .to.include(hashes.domainHash)
+            .and.include(hashes.messageHash);
+          expect((error as Error).message).to.match(/no display rules for TypedDataSign on chain 31337/);
+        },
+      );
+    } finally {
+      cal.serveNothing(false);
+    }
+    expect([taskLedger.requests.length, await f.sessionModule.epochOf(f.account)]).to.deep.equal([before, 0n]);
+  });
+
+  it("reports a rejection on the device as a rejection, and nothing changes on chain", async function () {
+    const f = await networkHelpers.loadFixture(grantedFixture);
+    const { env } = testEnv(connection, f.dir);
+    const block = await ethers.provider.getBlockNumber();
+    taskLedger.rejectNext = true;
+    await runRevokeAll(
+      {
+        account: f.account,
+        relayer: await relayer(),
+        signatureOnly: false,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      },
+      env,
+    ).then(
+      () => expect.fail("a rejected revocation was submitted"),
+      (error: unknown) => expect(error).to.be.instanceOf(LedgerRejectedError),
+    );
+    expect([await ethers.provider.getBlockNumber(), await f.sessionModule.epochOf(f.account)]).to.deep.equal([
+      block,
+      0n,
+    ]);
   });
 
   it("revokes the session with a device-signed revoke(id) and the agent's next op is refused", async function () {
@@ -88,7 +192,15 @@ describe("session revoke / revoke-all", function () {
     const { env, io } = testEnv(connection, f.dir);
     const before = taskLedger.requests.length;
     await runRevoke(
-      { account: f.account, session: "1", signatureOnly: false, yes: true, addresses: f.addressesFile, json: false },
+      {
+        account: f.account,
+        session: "1",
+        byTransaction: true,
+        signatureOnly: false,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      },
       env,
     );
     expect([taskLedger.requests.length - before, deviceModuleCall()]).to.deep.equal([1, "revoke(1)"]);
@@ -101,7 +213,14 @@ describe("session revoke / revoke-all", function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const { env } = testEnv(connection, f.dir);
     await runRevokeAll(
-      { account: f.account, signatureOnly: false, yes: true, addresses: f.addressesFile, json: true },
+      {
+        account: f.account,
+        byTransaction: true,
+        signatureOnly: false,
+        yes: true,
+        addresses: f.addressesFile,
+        json: true,
+      },
       env,
     );
     expect([deviceModuleCall(), await f.sessionModule.epochOf(f.account)]).to.deep.equal(["revokeAll()", 1n]);
@@ -163,7 +282,7 @@ describe("session revoke / revoke-all", function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const revoked = testEnv(connection, f.dir);
     const common = { account: f.account, addresses: f.addressesFile, json: true };
-    await runRevokeAll({ ...common, signatureOnly: false, yes: true }, revoked.env);
+    await runRevokeAll({ ...common, relayer: await relayer(), signatureOnly: false, yes: true }, revoked.env);
     const listed = testEnv(connection, f.dir);
     await runList(common, listed.env);
     const revocation = JSON.parse(revoked.io.lines.join("\n")) as { chainId: string; transactionHash: string };

@@ -17,6 +17,7 @@ import type { GrantPlanJson } from "../../client/summary.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
 import { runSubmit } from "../../tasks/session/submit.js";
+import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
 import {
   agentPaysUsdc,
   deployForTasks,
@@ -98,12 +99,17 @@ async function expectRejected(promise: Promise<unknown>, errorClass: new (...arg
 }
 
 describe("signature-only grants and revocations, and session submit", function () {
-  before(function () {
+  let cal: CalStandIn;
+
+  before(async function () {
     taskLedger.install();
+    const f = await networkHelpers.loadFixture(signedFixture);
+    cal = await startCalStandIn({ chainId: f.addresses.chainId, sessionModule: f.addresses.sessionModule });
   });
 
-  after(function () {
+  after(async function () {
     taskLedger.uninstall();
+    await cal.stop();
   });
 
   it("has the device sign the SessionGrant rebuilt from the printed summary, and changes nothing on chain", async function () {
@@ -119,11 +125,10 @@ describe("signature-only grants and revocations, and session submit", function (
     const requests = taskLedger.requests.slice(before);
     expect(requests).to.have.length(1);
     const request = requests[0]!;
-    if (request.kind !== "eip712-hashed") throw new Error(`the device got a ${request.kind}`);
-    expect([request.domainHash, request.messageHash]).to.deep.equal([
-      TypedDataEncoder.hashDomain(nested.domain),
-      TypedDataEncoder.from(nested.types).hash(nested.message),
-    ]);
+    if (request.kind !== "eip712") throw new Error(`the device got a ${request.kind}`);
+    expect(TypedDataEncoder.hash(request.domain, request.types, request.message)).to.equal(
+      TypedDataEncoder.hash(nested.domain, nested.types, nested.message),
+    );
     expect([printed.grantFile, await ethers.provider.getBlockNumber()]).to.deep.equal([file, block]);
     expect((await f.sessionModule.getSession(f.account, printed.sessionId)).agent).to.equal(ethers.ZeroAddress);
   });

@@ -101,7 +101,15 @@ describe("session status / list", function () {
       [2, "live"],
     ]);
     await runRevoke(
-      { account: f.account, session: "1", signatureOnly: false, yes: true, addresses: f.addressesFile, json: false },
+      {
+        account: f.account,
+        session: "1",
+        byTransaction: true,
+        signatureOnly: false,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      },
       env,
     );
     await networkHelpers.time.increase(2n * 3_600n);
