@@ -163,8 +163,9 @@ for (const kind of COMPAT_RUN ? KINDS : []) {
     };
   }
 
+  // Fixtures built on `fixture` call it, not loadFixture(fixture): reverting to its snapshot would void theirs.
   async function granted() {
-    const f = await networkHelpers.loadFixture(fixture);
+    const f = await fixture();
     await grant(f, typicalSession(f));
     return f;
   }
@@ -260,6 +261,48 @@ for (const kind of COMPAT_RUN ? KINDS : []) {
         const reason = await refusal(f, executeCall(f, f.stranger.address, parseEther("0.1")));
         expect(reason).to.match(/^FailedOpWithRevert\(0, AA23 reverted\) > .*SessionCallOutOfScope/);
         expect(await balances(f)).to.deep.equal(before);
+      });
+    });
+
+    describe("the spend-limit hook as the session's execution hook", function () {
+      /** The owner once approved a contract that pulls its caller's USDC; the session may call its `pull`. */
+      async function pullerFixture() {
+        const f = await fixture();
+        const puller = await ethers.deployContract("AllowancePuller", [f.usdc.target, f.stranger.address]);
+        const approve = f.usdc.interface.encodeFunctionData("approve", [puller.target, parseUnits("1000", 6)]);
+        const receipt = await ownerOp(f, executeCall(f, f.usdc.target as string, 0n, approve));
+        expect(opSucceeded(f.entryPoint, receipt)).to.equal(true);
+        const pull = puller.interface.getFunction("pull").selector;
+        await grant(f, typicalSession(f, { scope: [{ target: puller.target as string, selector: pull }] }));
+        return { ...f, puller };
+      }
+
+      it("charges what a scoped contract pulls through the owner's standing allowance (measured at execution)", async function () {
+        const f = await networkHelpers.loadFixture(pullerFixture);
+        const pull = f.puller.interface.encodeFunctionData("pull", [parseUnits("30", 6)]);
+        const receipt = await agentOp(f, executeCall(f, f.puller.target as string, 0n, pull));
+        expect(
+          opSucceeded(f.entryPoint, receipt),
+          describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x"),
+        ).to.equal(true);
+        expect(await f.usdc.balanceOf(f.stranger.address)).to.equal(parseUnits("30", 6));
+        const [usdcLeft] = await f.spendLimitHook.remainingBudget(
+          f.accountAddress,
+          SESSION_ID,
+          f.usdc.target as string,
+        );
+        expect(usdcLeft).to.equal(parseUnits("70", 6));
+      });
+
+      it("reverts the execution of a pull over the budget in the post-execution hook; nothing moves", async function () {
+        const f = await networkHelpers.loadFixture(pullerFixture);
+        const pull = f.puller.interface.encodeFunctionData("pull", [parseUnits("150", 6)]);
+        const receipt = await agentOp(f, executeCall(f, f.puller.target as string, 0n, pull));
+        expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+        const reason = describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x");
+        expect(reason).to.match(/^(PostExecHookReverted\([^)]*\) > )?SpendLimitExceeded\(/);
+        expect(await f.usdc.balanceOf(f.accountAddress)).to.equal(parseUnits("1000", 6));
+        expect(await f.usdc.balanceOf(f.stranger.address)).to.equal(0n);
       });
     });
 
@@ -372,7 +415,7 @@ for (const kind of COMPAT_RUN ? KINDS : []) {
     describe("grant by the owner's signature (grantWithSignature)", function () {
       /** Gives the session module the direct-call validation for installValidation that signed grants use. */
       async function withInstaller() {
-        const f = await networkHelpers.loadFixture(fixture);
+        const f = await fixture();
         if (f.kind !== "leash") {
           const config = encodeValidationConfig(
             { module: f.sessionModule.target as string, entityId: DIRECT_CALL_ENTITY_ID },
