@@ -45,6 +45,12 @@ import {HookDataLib} from "../libraries/HookDataLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
 import {UserOpCalldataLib} from "../libraries/UserOpCalldataLib.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
+import {
+    ERC7739_DETECTION_HASH,
+    ERC7739_SUPPORTED,
+    OWNER_DOMAIN_NAME,
+    OWNER_DOMAIN_VERSION
+} from "../modules/OwnerValidationModule.sol";
 import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} from "./AccountStorage.sol";
 
 /// @title ModularAccount
@@ -127,16 +133,6 @@ contract ModularAccount is
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
 
-    /// @dev ERC-7739 detection: `isValidSignature` of this hash with an empty signature answers `_ERC7739_SUPPORTED`.
-    bytes32 internal constant _ERC7739_DETECTION_HASH =
-        0x7739773977397739773977397739773977397739773977397739773977397739;
-    /// @dev ERC-7739 version 1.
-    bytes4 internal constant _ERC7739_SUPPORTED = 0x77390001;
-    /// @dev Name and version of the owner module's account-bound EIP-712 domain: they must equal
-    /// `OwnerValidationModule.DOMAIN_NAME` and `DOMAIN_VERSION` (a test checks it; contract constants cannot be
-    /// imported).
-    string internal constant _OWNER_DOMAIN_NAME = "Leash Owner";
-    string internal constant _OWNER_DOMAIN_VERSION = "1";
     /// @dev ERC-5267 fields of {eip712Domain}: name, version, chainId and verifyingContract (bits 0-3), no salt.
     bytes1 internal constant _EIP712_DOMAIN_FIELDS = 0x0f;
     /// @dev Transient-storage namespace of the validated ops (see {_validatedOpSlot}):
@@ -571,7 +567,7 @@ contract ModularAccount is
     /// cannot select a validation, and the owner's validation (OwnerValidationModule) verifies ERC-7739 signatures
     /// in the domain {eip712Domain} gives.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        if (signature.length == 0 && hash == _ERC7739_DETECTION_HASH) return _ERC7739_SUPPORTED;
+        if (signature.length == 0 && hash == ERC7739_DETECTION_HASH) return ERC7739_SUPPORTED;
         if (signature.length < _MODULE_ENTITY_LENGTH) revert AccountValidationSelectionMalformed();
         ModuleEntity validation = ModuleEntity.wrap(bytes24(signature[:_MODULE_ENTITY_LENGTH]));
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
@@ -622,8 +618,8 @@ contract ModularAccount is
     {
         return (
             _EIP712_DOMAIN_FIELDS,
-            _OWNER_DOMAIN_NAME,
-            _OWNER_DOMAIN_VERSION,
+            OWNER_DOMAIN_NAME,
+            OWNER_DOMAIN_VERSION,
             block.chainid,
             address(this),
             bytes32(0),
@@ -1157,24 +1153,21 @@ contract ModularAccount is
         bytes4 selector = _selectorOf(inner);
         if (selector == this.execute.selector) {
             (address target, uint256 value, bytes memory data) = abi.decode(inner[4:], (address, uint256, bytes));
-            _callMemory(target, value, data);
+            _callNoReturn(target, value, data);
         } else if (selector == this.executeBatch.selector) {
             Call[] memory calls = abi.decode(inner[4:], (Call[]));
             for (uint256 i = 0; i < calls.length; ++i) {
-                _callMemory(calls[i].target, calls[i].value, calls[i].data);
+                _callNoReturn(calls[i].target, calls[i].value, calls[i].data);
             }
         } else {
             _call(address(this), 0, inner);
         }
     }
 
-    function _callMemory(address target, uint256 value, bytes memory data) internal {
-        (bool success, bytes memory result) = target.call{value: value}(data);
-        if (!success) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
+    /// @dev A call whose result nobody reads (the wrapped `execute` / `executeBatch` of a user op): no return data
+    /// is copied; a revert is bubbled up as is.
+    function _callNoReturn(address target, uint256 value, bytes memory data) internal {
+        if (!LowLevelCall.callNoReturn(target, value, data)) LowLevelCall.bubbleRevert();
     }
 
     function _call(address target, uint256 value, bytes calldata data) internal returns (bytes memory result) {

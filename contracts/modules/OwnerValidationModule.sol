@@ -14,6 +14,15 @@ import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
 import {ValidationViewLib} from "../libraries/ValidationViewLib.sol";
 
+/// @dev Name and version of the owner's account-bound EIP-712 domain, in which ERC-7739 signatures nest: the module
+/// checks signatures in it and the account reports it through ERC-5267 (`ModularAccount.eip712Domain`).
+string constant OWNER_DOMAIN_NAME = "Leash Owner";
+string constant OWNER_DOMAIN_VERSION = "1";
+/// @dev ERC-7739 detection: `isValidSignature` of this hash with an empty signature answers {ERC7739_SUPPORTED}
+/// (version 1), from the module and from the account.
+bytes32 constant ERC7739_DETECTION_HASH = 0x7739773977397739773977397739773977397739773977397739773977397739;
+bytes4 constant ERC7739_SUPPORTED = 0x77390001;
+
 /// @title OwnerValidationModule
 /// @notice ERC-6900 v0.8 validation module: one ECDSA owner (the Ledger's address) per (account, entity id).
 /// - User operations: the owner's signature over the EntryPoint v0.8 user op hash (an EIP-712 digest, signed as is).
@@ -33,15 +42,11 @@ contract OwnerValidationModule is IValidationModule {
     // ─────────────────────────────────────────── constants ───────────────────────────────────────────
 
     /// @notice EIP-712 domain name of the account-bound domain nested (ERC-7739) signatures use.
-    string public constant DOMAIN_NAME = "Leash Owner";
+    string public constant DOMAIN_NAME = OWNER_DOMAIN_NAME;
     /// @notice EIP-712 domain version of that domain.
-    string public constant DOMAIN_VERSION = "1";
+    string public constant DOMAIN_VERSION = OWNER_DOMAIN_VERSION;
     /// @dev keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
     bytes32 private constant _DOMAIN_TYPEHASH = 0x8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f;
-    /// @dev ERC-7739 detection: this hash with an empty signature answers 0x77390001.
-    bytes32 private constant _ERC7739_DETECTION_HASH =
-        0x7739773977397739773977397739773977397739773977397739773977397739;
-    bytes4 private constant _ERC7739_SUPPORTED = 0x77390001;
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
 
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
@@ -223,7 +228,7 @@ contract OwnerValidationModule is IValidationModule {
         ) {
             return IERC1271.isValidSignature.selector;
         }
-        if (hash == _ERC7739_DETECTION_HASH && signature.length == 0) return _ERC7739_SUPPORTED;
+        if (hash == ERC7739_DETECTION_HASH && signature.length == 0) return ERC7739_SUPPORTED;
         return _ERC1271_INVALID;
     }
 
