@@ -444,9 +444,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             uint256 at = _TOKENS_AT + _TOKEN_WORDS * t;
             words[at] = uint160(token);
             words[at + 1] = IERC20(token).balanceOf(account);
-            (words[at + 2], words[at + 3]) = _declared(account, token, calls);
             used = _snapshotPulls(account, token, calls, words, used);
-            used = _listApprovals(account, token, calls, words, used);
+            used = _declareSpends(account, token, calls, words, at, used);
         }
         assembly ("memory-safe") {
             // The array's words, as bytes: its length word becomes the byte length (no copy).
@@ -786,22 +785,6 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         return ExecutionCalldataLib.decodeCalls(data, false);
     }
 
-    /// @dev What the calls transfer of `token` (`transfer`, `transferFrom(account, ...)`), and all validation recorded
-    /// for it (those and `approve` / `increaseAllowance`), classified as {_tokenSpend} does.
-    function _declared(
-        address account,
-        address token,
-        Call[] memory calls
-    ) internal pure returns (uint256 transfers, uint256 recorded) {
-        for (uint256 i = 0; i < calls.length; ++i) {
-            if (calls[i].target != token) continue;
-            (bytes4 selector, uint256 amount) = _erc20Amount(account, calls[i].data);
-            if (selector == bytes4(0)) continue;
-            recorded += amount;
-            if (selector == IERC20.transfer.selector || selector == IERC20.transferFrom.selector) transfers += amount;
-        }
-    }
-
     /// @dev The selector and amount of an ERC-20 spend of the account (`transfer`, `approve`, `increaseAllowance`,
     /// `transferFrom(account, ...)`) in `data`, or (0, 0).
     function _erc20Amount(address account, bytes memory data) internal pure returns (bytes4 selector, uint256 amount) {
@@ -855,14 +838,17 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         return used;
     }
 
-    /// @dev Appends to `words` (from `used`), for `token`, one approval pair per spender the calls approve (`approve`
-    /// or `increaseAllowance`, amounts summed): after the op, what the spender used of it is `amount - allowance` (for
+    /// @dev Writes at `words[at + 2]` what the calls transfer of `token` (`transfer`, `transferFrom(account, ...)`)
+    /// and at `words[at + 3]` all that validation recorded for it (those and `approve` / `increaseAllowance`),
+    /// classified as {_tokenSpend} does; appends to `words` (from `used`) one approval pair per spender the calls
+    /// approve (amounts summed): after the op, what the spender used of it is `amount - allowance` (for
     /// `increaseAllowance` over a standing allowance this credits less, never more). Returns the new end.
-    function _listApprovals(
+    function _declareSpends(
         address account,
         address token,
         Call[] memory calls,
         uint256[] memory words,
+        uint256 at,
         uint256 used
     ) internal pure returns (uint256) {
         uint256 from = used;
@@ -870,22 +856,41 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
             if (calls[i].target != token) continue;
             bytes memory data = calls[i].data;
             (bytes4 selector, uint256 amount) = _erc20Amount(account, data);
-            if (selector != IERC20.approve.selector && selector != _INCREASE_ALLOWANCE) continue;
-            uint256 word;
-            assembly ("memory-safe") {
-                word := mload(add(data, _FIRST_ARG_END))
+            if (selector == bytes4(0)) continue;
+            words[at + 3] += amount;
+            if (selector == IERC20.transfer.selector || selector == IERC20.transferFrom.selector) {
+                words[at + 2] += amount;
+                continue;
             }
-            // A spender word with dirty high bits: the token reads (or refuses) its low 20 bytes, as {_approves}.
-            uint256 spender = uint160(word);
-            uint256 j = from;
-            while (j < used && words[j + 1] != spender) j += _PAIR_WORDS;
-            if (j == used) {
-                words[used] = uint160(token) | _APPROVAL_PAIR;
-                words[used + 1] = spender;
-                used += _PAIR_WORDS;
-            }
-            words[j + 2] += amount;
+            used = _addApproval(words, from, used, token, data, amount);
         }
+        return used;
+    }
+
+    /// @dev Adds `amount` to the approval pair (listed from `from` to `used`) of the spender `data` approves on
+    /// `token`, appending the pair if it is the first approval of that spender. Returns the new end.
+    function _addApproval(
+        uint256[] memory words,
+        uint256 from,
+        uint256 used,
+        address token,
+        bytes memory data,
+        uint256 amount
+    ) internal pure returns (uint256) {
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(data, _FIRST_ARG_END))
+        }
+        // A spender word with dirty high bits: the token reads (or refuses) its low 20 bytes, as {_approves}.
+        uint256 spender = uint160(word);
+        uint256 j = from;
+        while (j < used && words[j + 1] != spender) j += _PAIR_WORDS;
+        if (j == used) {
+            words[used] = uint160(token) | _APPROVAL_PAIR;
+            words[used + 1] = spender;
+            used += _PAIR_WORDS;
+        }
+        words[j + 2] += amount;
         return used;
     }
 
