@@ -27,8 +27,10 @@ import {
 } from "./bundler.js";
 import { encodeModuleEntity, type ValidationSelection } from "./encoding.js";
 import {
+  encodeArgumentRules,
   encodeDeferredGrant,
   encodeTimeHint,
+  groupScope,
   sessionGrantMessage,
   sessionNonceKey,
   type SessionDescription,
@@ -334,7 +336,7 @@ export async function installedGrantDifferences(
   compare("agent", expected.agent, getAddress(stored.agent));
   compare("validAfter", expected.validAfter, stored.validAfter);
   compare("validUntil", expected.validUntil, stored.validUntil);
-  compare("valueCapPerCall", expected.valueCapPerCall, stored.valueCapPerCall);
+  compare("valueCapPerCall", grant.session.valueCapPerCall, stored.valueCapPerCall);
   compare("canSignMessages", expected.canSignMessages, stored.canSignMessages);
   compare("epoch", expected.epoch, stored.grantEpoch);
   if (stored.revoked) differences.push("the session was revoked");
@@ -346,10 +348,12 @@ export async function installedGrantDifferences(
   if (event === undefined) {
     differences.push(`no SessionGranted event for grant ${stored.grantId} since block ${grant.fromBlock ?? 0}`);
   } else {
+    // A signed grant installs its scope grouped by target, in the order it lists them.
+    const scope = groupScope(grant.session.scope);
     const lower = (values: readonly string[]) => values.map((v) => v.toLowerCase()).join(",");
-    compare("targets", lower(expected.targets), lower(event.args.targets));
-    compare("selectors", lower(expected.selectors), lower(event.args.selectors));
-    compare("argumentRules", expected.argumentRules.join(","), event.args.argumentRules.join(","));
+    compare("targets", lower(scope.map((entry) => entry.target)), lower(event.args.targets));
+    compare("selectors", lower(scope.map((entry) => entry.selector)), lower(event.args.selectors));
+    compare("argumentRules", encodeArgumentRules(scope).join(","), event.args.argumentRules.join(","));
   }
 
   const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);

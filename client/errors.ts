@@ -10,6 +10,7 @@ import { Interface, isHexString, type ErrorDescription } from "ethers";
 import {
   EntryPoint__factory,
   ModularAccount__factory,
+  SessionGrantReader__factory,
   SessionKeyValidationModule__factory,
   SpendLimitHook__factory,
 } from "../typechain-types/index.js";
@@ -86,6 +87,8 @@ export class GasCapExceededError extends Error {
 const entryPointInterface = EntryPoint__factory.createInterface();
 const moduleInterfaces: Interface[] = [
   SessionKeyValidationModule__factory.createInterface(),
+  // A signed grant the module's reader refuses (a function text, rule, period or amount that misreads).
+  SessionGrantReader__factory.createInterface(),
   SpendLimitHook__factory.createInterface(),
   ModularAccount__factory.createInterface(),
 ];

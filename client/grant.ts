@@ -43,6 +43,7 @@ import {
   isPseudoAsset,
   NATIVE_ASSET,
   OPERATIONS_ASSET,
+  PSEUDO_FUNCTION_TEXTS,
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
   SELECTOR_SIGN,
@@ -664,6 +665,12 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
   const ruleTokens: (AssetLabel | undefined)[] = [];
   for (const entry of scope) {
     const resolved: ScopeEntry = { target: entry.target, selector: entry.selector };
+    // The text a signed grant shows: the signature written, or the one known to hash to a bare selector.
+    const text =
+      entry.signature !== undefined && entry.signature.includes("(")
+        ? entry.signature
+        : knownSignatureOf(entry.selector);
+    if (text !== undefined && PSEUDO_FUNCTION_TEXTS[entry.selector] === undefined) resolved.function = text;
     ruleTokens.push(undefined);
     if (entry.rules !== undefined) {
       const token = await ruleToken(provider, addresses, budgetAssets, entry.target);

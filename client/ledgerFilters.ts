@@ -16,8 +16,11 @@
  * - `date` → datetime (the app shows a UTC date);
  * - `addressName` → raw. Ledger's converter makes it a trusted-name filter, but hw-app-eth 7.9.0 cannot send one
  *   (its filter formats are raw, datetime, amount and token), so the address is shown as hex;
- * - `amount`, `tokenAmount`, `calldata`, `nftName` → refused here for now ({@link UnsupportedFilterFormatError}):
- *   amounts need the app's amount-with-token pair and token information, the grant redesign's subject.
+ * - `tokenAmount` with a `tokenPath` → the app's amount-with-token pair: a token filter on the token's path (the
+ *   app hides the address and names the amount with the token's ticker and decimals) and an amount filter with the
+ *   field's label. Their payloads name the device's token slot, so each is signed once per slot ({@link TOKEN_SLOTS});
+ *   client/ledgerEip712.ts sends the one for the slot the token got;
+ * - `amount` (native, no token field), `calldata`, `nftName` → refused ({@link UnsupportedFilterFormatError}).
  *
  * Labels must fit the Nano S Plus: a label longer than {@link MAX_FILTER_LABEL_LENGTH} characters is refused.
  */
@@ -28,7 +31,10 @@ import { getAddress } from "ethers";
 const require = createRequire(import.meta.url);
 
 /** Magic bytes that start each signed filter payload (app-ethereum, filters v2). */
-export const FILTER_MAGIC = { messageInfo: 183, raw: 72, datetime: 33 } as const;
+export const FILTER_MAGIC = { messageInfo: 183, raw: 72, datetime: 33, token: 11, amount: 22 } as const;
+
+/** The device's token slots: a token or amount filter is signed once for each (the slot is in its payload). */
+export const TOKEN_SLOTS = 5;
 
 /**
  * The longest field label allowed here. The longest proven whole on the real Nano S Plus is 18 characters ("Signed for
@@ -38,7 +44,7 @@ export const FILTER_MAGIC = { messageInfo: 183, raw: 72, datetime: 33 } as const
 export const MAX_FILTER_LABEL_LENGTH = 20;
 
 /** The app-ethereum filter formats this module produces. */
-export type FilterFormat = "raw" | "datetime";
+export type FilterFormat = "raw" | "datetime" | "token" | "amount";
 
 /** One EIP-712 field filter before signing. */
 export interface FieldFilter {
@@ -66,7 +72,8 @@ export interface MessageFilters {
 /** A filter set in the shape Ledger's CAL service answers (`eip712_signatures`, v2), signatures as DER hex. */
 export interface SignedMessageFilters {
   contractName: { label: string; signature: string };
-  fields: { path: string; label: string; format: FilterFormat; signature: string }[];
+  /** Token and amount filters come once per device token slot, `coin_ref` being the slot. */
+  fields: { path: string; label: string; format: FilterFormat; coin_ref?: number; signature: string }[];
 }
 
 /** Signs one filter payload: DER ECDSA (secp256k1) over sha256 of the payload, as hex. */
@@ -100,6 +107,7 @@ interface DescriptorField {
   path: string;
   label?: string;
   format?: string;
+  params?: Record<string, unknown>;
   fields?: DescriptorField[];
 }
 
@@ -158,13 +166,21 @@ export function filtersFromDescriptor(
   for (const schema of descriptor.context.eip712.schemas) {
     const format = descriptor.display.formats[schema.primaryType];
     if (format === undefined) continue;
-    const fields = flatten(format.fields, "").map((field): FieldFilter => {
-      const mapped = FORMATS[field.format ?? "raw"];
-      if (mapped === undefined) throw new UnsupportedFilterFormatError(field.path, field.format ?? "");
+    // ERC-7730 writes array elements `a.[]` or `a[]`; the app's paths are `a.[]`.
+    const appPath = (p: string) => p.replace(/(?<!\.)\[\]/g, ".[]");
+    const fields = flatten(format.fields, "").flatMap((field): FieldFilter[] => {
       const label = field.label ?? field.path;
       if (label.length > MAX_FILTER_LABEL_LENGTH) throw new FilterLabelTooLongError(field.path, label);
-      // ERC-7730 writes array elements `a.[]` or `a[]`; the app's paths are `a.[]`.
-      return { path: field.path.replace(/(?<!\.)\[\]/g, ".[]"), label, format: mapped };
+      const tokenPath = field.params?.tokenPath;
+      if (field.format === "tokenAmount" && typeof tokenPath === "string") {
+        return [
+          { path: appPath(tokenPath), label: "", format: "token" },
+          { path: appPath(field.path), label, format: "amount" },
+        ];
+      }
+      const mapped = FORMATS[field.format ?? "raw"];
+      if (mapped === undefined) throw new UnsupportedFilterFormatError(field.path, field.format ?? "");
+      return [{ path: appPath(field.path), label, format: mapped }];
     });
     const schemaHash = ledgerSchemaHash(schema.types);
     for (const { chainId, verifyingContract } of deployments) {
@@ -202,21 +218,35 @@ export function messageInfoPayload(filters: MessageFilters): Buffer {
   ]);
 }
 
-/** What the app checks a field filter's signature against. */
-export function fieldFilterPayload(filters: MessageFilters, field: FieldFilter): Buffer {
-  return Buffer.concat([
-    Buffer.from([FILTER_MAGIC[field.format]]),
-    payloadHead(filters),
-    Buffer.from(field.path, "utf8"),
-    Buffer.from(field.label, "utf8"),
-  ]);
+/**
+ * What the app checks a field filter's signature against: magic ‖ head ‖ path, then the label (raw, datetime), the
+ * token slot (token) or the label and the token slot (amount).
+ */
+export function fieldFilterPayload(filters: MessageFilters, field: FieldFilter, slot = 0): Buffer {
+  const head = [Buffer.from([FILTER_MAGIC[field.format]]), payloadHead(filters), Buffer.from(field.path, "utf8")];
+  switch (field.format) {
+    case "token":
+      return Buffer.concat([...head, Buffer.from([slot])]);
+    case "amount":
+      return Buffer.concat([...head, Buffer.from(field.label, "utf8"), Buffer.from([slot])]);
+    default:
+      return Buffer.concat([...head, Buffer.from(field.label, "utf8")]);
+  }
 }
 
-/** Signs `filters` with `sign` (a test key in tests) into the CAL service's shape. */
+/** Signs `filters` with `sign` (a test key in tests) into the CAL service's shape; token and amount once per slot. */
 export function signFilters(filters: MessageFilters, sign: FilterPayloadSigner): SignedMessageFilters {
   return {
     contractName: { label: filters.messageLabel, signature: sign(messageInfoPayload(filters)) },
-    fields: filters.fields.map((field) => ({ ...field, signature: sign(fieldFilterPayload(filters, field)) })),
+    fields: filters.fields.flatMap((field) =>
+      field.format === "token" || field.format === "amount"
+        ? Array.from({ length: TOKEN_SLOTS }, (_, slot) => ({
+            ...field,
+            coin_ref: slot,
+            signature: sign(fieldFilterPayload(filters, field, slot)),
+          }))
+        : [{ ...field, signature: sign(fieldFilterPayload(filters, field)) }],
+    ),
   };
 }
 

@@ -20,7 +20,9 @@
 import { createRequire } from "node:module";
 
 import {
+  formatUnits,
   getAddress,
+  MaxUint256,
   Signature,
   TypedDataEncoder,
   type Provider,
@@ -29,6 +31,16 @@ import {
 } from "ethers";
 
 import { LeashInputError } from "./inputErrors.js";
+import {
+  signEip712WithTokenAmounts,
+  tokensShown,
+  TokenInformationMissingError,
+  TooManyTokensError,
+  MAX_DEVICE_TOKENS,
+  type ApduTransport,
+  type DeviceTokenInfo,
+  type ServedFilters,
+} from "./ledgerEip712.js";
 
 const require = createRequire(import.meta.url);
 
@@ -98,7 +110,7 @@ export class LedgerFiltersRefusedError extends LeashInputError {
   }
 }
 
-interface LedgerTransport {
+interface LedgerTransport extends ApduTransport {
   exchange(apdu: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -109,10 +121,7 @@ interface EthApp {
   signEIP712Message(path: string, message: unknown): Promise<{ v: number; r: string; s: string }>;
 }
 
-interface MessageFiltersAnswer {
-  contractName: { label: string };
-  fields: { path: string; label: string }[];
-}
+type MessageFiltersAnswer = ServedFilters;
 
 /** The full EIP-712 JSON request the app receives (EIP712Domain typed from the domain's fields). */
 export function typedDataRequest(
@@ -156,12 +165,46 @@ export function typedDataHashes(
   };
 }
 
-/** The filtered fields of `request` in message order (the order the app shows them), with their values. */
+/** A token's ticker and decimals as the device shows its amounts. */
+export interface ShownToken {
+  ticker: string;
+  decimals: number;
+}
+
+/** An amount as the app prints an amount joined with its token: scaled, trailing zeros dropped, then the ticker. */
+export function deviceAmount(value: bigint, token: ShownToken): string {
+  if (value === MaxUint256) return `Unlimited ${token.ticker}`;
+  const text = formatUnits(value, token.decimals).replace(/\.0$/, "");
+  return `${text} ${token.ticker}`;
+}
+
+/** A raw field as the app prints it: addresses EIP-55, bytes as 0x and uppercase hex, the rest as is. */
+export function deviceRaw(type: string, value: unknown): string {
+  if (type === "address") return getAddress(String(value));
+  if (/^bytes\d*$/.test(type)) return `0x${String(value).slice(2).toUpperCase()}`;
+  return String(value);
+}
+
+/** A unix time as the app prints a datetime field: `YYYY-MM-DD hh:mm:ss AM UTC` (12-hour clock, UTC). */
+export function deviceDate(seconds: bigint): string {
+  const iso = new Date(Number(seconds) * 1000).toISOString();
+  const hours = Number(iso.slice(11, 13));
+  const hour12 = String(hours % 12 === 0 ? 12 : hours % 12).padStart(2, "0");
+  return `${iso.slice(0, 10)} ${hour12}:${iso.slice(14, 19)} ${hours < 12 ? "AM" : "PM"} UTC`;
+}
+
+/**
+ * The filtered fields of `request` in message order (the order the app shows them), with their values as the app
+ * prints them: raw numbers in decimal, addresses EIP-55, datetimes as UTC dates, amounts scaled with their token's
+ * ticker (`tokens`, by lowercase address); token fields are not shown (they name the amount after them).
+ */
 function previewFields(
   request: ReturnType<typeof typedDataRequest>,
   filters: MessageFiltersAnswer,
+  tokens: ReadonlyMap<string, ShownToken>,
 ): ClearSigningPreview["fields"] {
   const out: ClearSigningPreview["fields"] = [];
+  let token: ShownToken | undefined;
   const walk = (type: string, value: unknown, path: string): void => {
     if (type.endsWith("[]")) {
       for (const item of value as unknown[]) walk(type.slice(0, -2), item, `${path}.[]`);
@@ -180,8 +223,23 @@ function previewFields(
     }
     const filter = filters.fields.find((f) => f.path === path);
     if (filter === undefined) return;
-    const shown = type === "address" ? getAddress(String(value)) : String(value);
-    out.push({ path, label: filter.label, value: shown });
+    switch (filter.format) {
+      case "token":
+        token = tokens.get(String(value).toLowerCase());
+        return;
+      case "amount":
+        out.push({
+          path,
+          label: filter.label,
+          value: deviceAmount(BigInt(String(value)), token ?? { ticker: "???", decimals: 0 }),
+        });
+        return;
+      case "datetime":
+        out.push({ path, label: filter.label, value: deviceDate(BigInt(String(value))) });
+        return;
+      default:
+        out.push({ path, label: filter.label, value: deviceRaw(type, value) });
+    }
   };
   walk(request.primaryType, request.message, "");
   return out;
@@ -262,15 +320,25 @@ export class LedgerClearSigner {
           hashes,
         );
       }
+      // Amounts shown with their token (the app's amount-with-token filters) need the tokens' signed information;
+      // hw-app-eth cannot send those filters for amounts in arrays, client/ledgerEip712.ts does.
+      const withAmounts = filters.fields.some((f) => f.format === "token" || f.format === "amount");
+      const tokens = withAmounts
+        ? await this.#tokenInfos(request, filters, hashes)
+        : new Map<string, DeviceTokenInfo>();
       const path = await this.#derivePath(eth);
       await this.#options.onClearSignable?.({
         contract: filters.contractName.label,
-        fields: previewFields(request, filters),
+        fields: previewFields(request, filters, tokens),
         appVersion: version,
       });
       let signed: { v: number; r: string; s: string };
       try {
-        signed = await eth.signEIP712Message(path, request);
+        signed = withAmounts
+          ? await signEip712WithTokenAmounts(transport, path, request, filters, async (t) =>
+              tokens.get(t.toLowerCase()),
+            )
+          : await eth.signEIP712Message(path, request);
       } catch (error) {
         const status = statusOf(error);
         if (status === SW_DENIED) throw new LedgerRejectedError();
@@ -318,6 +386,38 @@ export class LedgerClearSigner {
       config.staticEIP712SignaturesV1,
       config.staticEIP712SignaturesV2,
     );
+  }
+
+  /** The signed information of every token the message shows an amount in, from Ledger's crypto-assets service. */
+  async #tokenInfos(
+    request: ReturnType<typeof typedDataRequest>,
+    filters: MessageFiltersAnswer,
+    hashes: TypedDataHashes,
+  ): Promise<Map<string, DeviceTokenInfo>> {
+    const erc20 = require("@ledgerhq/hw-app-eth/lib/services/ledger/erc20") as {
+      findERC20SignaturesInfo: (config: Record<string, unknown>, chainId: number) => Promise<string | null>;
+      byContractAddressAndChainId: (
+        token: string,
+        chainId: number,
+        blob: string | null,
+        config: Record<string, unknown>,
+      ) => { ticker: string; decimals: number; data: Buffer } | undefined | null;
+    };
+    const chainId = Number(request.domain.chainId);
+    const blob = await erc20.findERC20SignaturesInfo({}, chainId);
+    const out = new Map<string, DeviceTokenInfo>();
+    const missing: string[] = [];
+    for (const token of new Set(tokensShown(request, filters).map((t) => t.toLowerCase()))) {
+      const entry = erc20.byContractAddressAndChainId(token, chainId, blob, {});
+      if (entry === undefined || entry === null) missing.push(getAddress(token));
+      else out.set(token, { ticker: entry.ticker, decimals: entry.decimals, data: entry.data });
+    }
+    if (missing.length !== 0) {
+      throw new LedgerBlindSigningRequiredError(new TokenInformationMissingError(missing).message, hashes);
+    }
+    if (out.size > MAX_DEVICE_TOKENS)
+      throw new LedgerBlindSigningRequiredError(new TooManyTokensError(out.size).message, hashes);
+    return out;
   }
 
   async #derivePath(eth: EthApp): Promise<string> {

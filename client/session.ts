@@ -8,7 +8,9 @@ import {
   AbiCoder,
   concat,
   getAddress,
+  id,
   keccak256,
+  MaxUint256,
   toBeHex,
   toUtf8Bytes,
   TypedDataEncoder,
@@ -70,6 +72,12 @@ export interface ScopeEntry {
   target: string;
   /** A 4-byte selector, or SELECTOR_NO_CALLDATA / SELECTOR_ANY / SELECTOR_SIGN. */
   selector: string;
+  /**
+   * The function's signature text, e.g. `transfer(address,uint256)`: what the owner's Ledger shows for a signed
+   * grant, and what the session module hashes to the selector it enforces. Required to sign a grant for an exact
+   * selector; pseudo-selectors have fixed texts ({@link scopeFunctionText}).
+   */
+  function?: string;
   /** Rules on the call's static arguments (exact selectors only). */
   rules?: ArgumentRule[];
 }
@@ -131,28 +139,128 @@ export interface LeashAddresses {
   ownerModule: string;
 }
 
-/** The EIP-712 type of a SessionGrant (flat fields, readable on a Ledger). */
+/**
+ * The EIP-712 types of a SessionGrant, designed to be read on a Ledger (the app shows fields in this order): each
+ * budget with its period in words and amounts with their token, each target with its functions (signature texts),
+ * then each argument rule naming its target and function.
+ */
 export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
   SessionGrant: [
     { name: "account", type: "address" },
-    { name: "sessionId", type: "uint32" },
     { name: "agent", type: "address" },
+    { name: "sessionId", type: "uint32" },
     { name: "validAfter", type: "uint48" },
     { name: "validUntil", type: "uint48" },
-    { name: "valueCapPerCall", type: "uint128" },
+    { name: "budgets", type: "GrantBudget[]" },
+    { name: "valueCapPerCall", type: "GrantAmount" },
+    { name: "targets", type: "GrantTarget[]" },
+    { name: "rules", type: "GrantRule[]" },
     { name: "canSignMessages", type: "bool" },
-    { name: "targets", type: "address[]" },
-    { name: "selectors", type: "bytes4[]" },
-    { name: "argumentRules", type: "uint256[]" },
-    { name: "budgetAssets", type: "address[]" },
-    { name: "budgetLimits", type: "uint256[]" },
-    { name: "budgetPeriods", type: "uint48[]" },
-    { name: "budgetPerCallCaps", type: "uint256[]" },
     { name: "paymasters", type: "address[]" },
     { name: "epoch", type: "uint32" },
     { name: "nonce", type: "uint256" },
   ],
+  GrantAmount: [
+    { name: "token", type: "address" },
+    { name: "amount", type: "uint256" },
+  ],
+  GrantBudget: [
+    { name: "limit", type: "GrantAmount" },
+    { name: "period", type: "string" },
+    { name: "perCallCap", type: "GrantAmount" },
+  ],
+  GrantTarget: [
+    { name: "target", type: "address" },
+    { name: "functions", type: "string[]" },
+  ],
+  GrantRule: [
+    { name: "target", type: "address" },
+    { name: "signature", type: "string" },
+    { name: "argument", type: "uint8" },
+    { name: "condition", type: "string" },
+    { name: "value", type: "bytes32" },
+  ],
 };
+
+/** The largest per-call value cap (uint128). */
+const UINT128_MAX = (1n << 128n) - 1n;
+
+/** The texts a signed grant uses for the pseudo-selectors (SessionGrantLib). */
+export const PSEUDO_FUNCTION_TEXTS: Readonly<Record<string, string>> = {
+  [SELECTOR_NO_CALLDATA]: "(plain transfer)",
+  [SELECTOR_ANY]: "(any function)",
+  [SELECTOR_SIGN]: "(sign typed data)",
+};
+
+/** The texts of the argument rule conditions in a signed grant. */
+export const RULE_CONDITION_TEXTS = { eq: "equals", le: "at most", ge: "at least" } as const;
+
+/** A scope entry that cannot be written into a signed grant the device shows. */
+export class GrantFunctionTextError extends Error {
+  constructor(entry: ScopeEntry, reason: string) {
+    super(
+      `scope entry ${entry.target} ${entry.selector}: ${reason}. A signed grant names each function by its ` +
+        'signature text, which the Ledger shows and the chain hashes: give it as "name(type,...)", e.g. ' +
+        '"transfer(address,uint256)"',
+    );
+    this.name = "GrantFunctionTextError";
+  }
+}
+
+/** The text a signed grant shows for a scope entry's function: its signature, or a pseudo-function's text. */
+export function scopeFunctionText(entry: ScopeEntry): string {
+  const pseudo = PSEUDO_FUNCTION_TEXTS[entry.selector.toLowerCase()];
+  if (pseudo !== undefined) {
+    if (entry.function !== undefined && entry.function !== pseudo) {
+      throw new GrantFunctionTextError(entry, `a pseudo-selector's text is "${pseudo}", not "${entry.function}"`);
+    }
+    return pseudo;
+  }
+  if (entry.function === undefined) throw new GrantFunctionTextError(entry, "the function has no signature text");
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*\([a-z0-9,[\]()]*\)$/.test(entry.function)) {
+    throw new GrantFunctionTextError(entry, `"${entry.function}" is not a canonical signature (no spaces, no names)`);
+  }
+  const selector = id(entry.function).slice(0, 10);
+  if (selector !== entry.selector.toLowerCase()) {
+    throw new GrantFunctionTextError(entry, `"${entry.function}" hashes to ${selector}, not to the selector`);
+  }
+  return entry.function;
+}
+
+const PERIOD_UNITS = [
+  [604800n, "week"],
+  [86400n, "day"],
+  [3600n, "hour"],
+  [60n, "minute"],
+  [1n, "second"],
+] as const;
+
+/** A budget period as a signed grant writes it: "lifetime" for 0, else "<n> <unit>" in the largest whole unit. */
+export function grantPeriodText(seconds: bigint): string {
+  if (seconds === 0n) return "lifetime";
+  for (const [size, unit] of PERIOD_UNITS) {
+    if (seconds % size === 0n) {
+      const count = seconds / size;
+      return `${count} ${unit}${count === 1n ? "" : "s"}`;
+    }
+  }
+  throw new Error("unreachable: every period is a whole number of seconds");
+}
+
+/**
+ * A scope grouped by target, in the order targets first appear, each target's entries in their order: the order of
+ * a signed grant's targets and functions, and so of the scope the session module installs from it.
+ */
+export function groupScope(scope: readonly ScopeEntry[]): ScopeEntry[] {
+  const groups = new Map<string, ScopeEntry[]>();
+  for (const entry of scope) {
+    const key = entry.target.toLowerCase();
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [entry]);
+    else group.push(entry);
+  }
+  return [...groups.values()].flat();
+}
 
 /** The EIP-712 type of a signed single-session revocation. */
 export const SESSION_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
@@ -172,6 +280,14 @@ export const ALL_SESSIONS_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** The EIP-712 type of a signed cancellation: voids the pending grant or revocation that has this nonce. */
+export const NONCE_CANCELLATION_TYPES: Record<string, TypedDataField[]> = {
+  NonceCancellation: [
+    { name: "account", type: "address" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
 /** The session module's EIP-712 domain. */
 export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain {
   return {
@@ -184,25 +300,67 @@ export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain 
 
 /** The `SessionGrant` message (the struct the contract hashes) of a description. */
 export function sessionGrantMessage(session: SessionDescription) {
+  const targets = new Map<string, { target: string; functions: string[] }>();
+  const rules: GrantRuleMessage[] = [];
+  for (const entry of groupScope(session.scope)) {
+    const target = getAddress(entry.target);
+    let group = targets.get(target);
+    if (group === undefined) {
+      group = { target, functions: [] };
+      targets.set(target, group);
+    }
+    const signature = scopeFunctionText(entry);
+    group.functions.push(signature);
+    // In the module's order: by entry (the grouped scope), then argument, op and value.
+    const sorted = [...(entry.rules ?? [])].sort(
+      (a, b) => a.argument - b.argument || Number(RULE_OPS[a.op] - RULE_OPS[b.op]) || (a.value < b.value ? -1 : 1),
+    );
+    for (const rule of sorted) {
+      rules.push({
+        target,
+        signature,
+        argument: rule.argument + 1,
+        condition: RULE_CONDITION_TEXTS[rule.op],
+        value: toBeHex(rule.value, 32),
+      });
+    }
+  }
   return {
     account: getAddress(session.account),
-    sessionId: session.sessionId,
     agent: getAddress(session.agent),
+    sessionId: session.sessionId,
     validAfter: session.validAfter,
     validUntil: session.validUntil,
-    valueCapPerCall: session.valueCapPerCall,
+    budgets: session.budgets.map((budget) => ({
+      limit: { token: getAddress(budget.asset), amount: budget.limit },
+      period: grantPeriodText(budget.period),
+      // No cap (0 in the hook) reads "Unlimited" on the device; the chain maps it back.
+      perCallCap: {
+        token: getAddress(budget.asset),
+        amount: budget.perCallCap === 0n ? MaxUint256 : budget.perCallCap,
+      },
+    })),
+    valueCapPerCall: {
+      token: NATIVE_ASSET,
+      // The largest cap (uint128) reads "Unlimited" (the maximum uint256); the chain maps it back.
+      amount: session.valueCapPerCall === UINT128_MAX ? MaxUint256 : session.valueCapPerCall,
+    },
+    targets: [...targets.values()],
+    rules,
     canSignMessages: session.canSignMessages,
-    targets: session.scope.map((entry) => getAddress(entry.target)),
-    selectors: session.scope.map((entry) => entry.selector),
-    argumentRules: encodeArgumentRules(session.scope),
-    budgetAssets: session.budgets.map((budget) => getAddress(budget.asset)),
-    budgetLimits: session.budgets.map((budget) => budget.limit),
-    budgetPeriods: session.budgets.map((budget) => budget.period),
-    budgetPerCallCaps: session.budgets.map((budget) => budget.perCallCap),
     paymasters: session.paymasters.map((paymaster) => getAddress(paymaster)),
     epoch: session.epoch,
     nonce: session.nonce,
   };
+}
+
+/** One argument rule as a signed grant writes it (argument counted from 1), naming its target and function. */
+export interface GrantRuleMessage {
+  target: string;
+  signature: string;
+  argument: number;
+  condition: string;
+  value: string;
 }
 
 /** Typed data ready for `eth_signTypedData_v4` / ethers' `signTypedData`. */
@@ -253,6 +411,24 @@ export function nestOwnerTypedData(
 }
 
 /**
+ * ERC-7739's `contentsDescr` for contents of `primaryType`: its type and every type it references, in EIP-712's
+ * order (sorted by name), as a device hashing the whole `TypedDataSign` message encodes them. Implicit mode (that
+ * string alone) when the contents' type sorts first, explicit mode (the string, then the contents' name) otherwise,
+ * e.g. a `SessionGrant` referencing `GrantBudget`.
+ */
+export function erc7739ContentsDescr(types: Record<string, TypedDataField[]>, primaryType: string): string {
+  const encoder = TypedDataEncoder.from(types);
+  const own = encoder.encodeType(primaryType);
+  // encodeType puts the primary type first, then the types it references, sorted.
+  const first = own.slice(0, own.indexOf(")") + 1);
+  const parts = [first, ...(own.slice(first.length).match(/[A-Za-z0-9_$]+\([^)]*\)/g) ?? [])].sort((a, b) =>
+    a.slice(0, a.indexOf("(")) < b.slice(0, b.indexOf("(")) ? -1 : 1,
+  );
+  const sorted = parts.join("");
+  return parts[0] === first ? sorted : sorted + primaryType;
+}
+
+/**
  * Turns the owner's ECDSA signature of nested typed data into the account's ERC-1271 signature:
  * `ModuleEntity(owner validation) ‖ 0xFF ‖ ecdsa ‖ appSeparator ‖ contentsHash ‖ contentsDescr ‖ uint16(len)`.
  */
@@ -265,7 +441,7 @@ export function encodeOwnerNestedSignature(
   const encoder = TypedDataEncoder.from(app.types);
   const contentsHash = encoder.hashStruct(app.primaryType, contents);
   const appSeparator = TypedDataEncoder.hashDomain(app.domain);
-  const contentsDescr = toUtf8Bytes(encoder.encodeType(app.primaryType));
+  const contentsDescr = toUtf8Bytes(erc7739ContentsDescr(app.types, app.primaryType));
   const nested = concat([ecdsaSignature, appSeparator, contentsHash, contentsDescr, toBeHex(contentsDescr.length, 2)]);
   return encodeErc1271Signature(ownerValidation, nested);
 }

@@ -8,9 +8,11 @@ import type { Signer } from "ethers";
 import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
+import { InvalidSignedFileError } from "./inputErrors.js";
 import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
+  NONCE_CANCELLATION_TYPES,
   encodeOwnerNestedSignature,
   nestOwnerTypedData,
   SESSION_REVOCATION_TYPES,
@@ -41,6 +43,13 @@ export type SignedFile =
       sessionModule: string;
       revocation: { account: string; nonce: string };
       signature: string;
+    }
+  | {
+      kind: "leash.nonce-cancellation";
+      chainId: string;
+      sessionModule: string;
+      cancellation: { account: string; nonce: string };
+      signature: string;
     };
 
 /** The typed data the owner signs for `app` typed data, nested the ERC-7739 way for the account (what the device sees). */
@@ -59,7 +68,7 @@ function ownerTypedData(
  * What signs the owner's typed data: an ethers `Signer`, or the Ledger's clear signer (client/ledgerTypedData.ts),
  * which never falls back to hashed signing.
  */
-type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;
+export type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;
 
 async function signNested(
   signer: OwnerTypedDataSigner,
@@ -90,7 +99,7 @@ export function grantTypedDataForOwner(plan: GrantPlan) {
 
 /** Has the owner sign the plan's `SessionGrant` (EIP-712) and returns the grant file. */
 export async function signSessionGrant(
-  signer: Signer,
+  signer: OwnerTypedDataSigner,
   plan: GrantPlan,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
@@ -161,6 +170,43 @@ export async function signAllSessionsRevocation(
     chainId: target.addresses.chainId.toString(),
     sessionModule: target.addresses.sessionModule,
     revocation: { account: target.account, nonce: revocation.nonce.toString() },
+    signature,
+  };
+}
+
+/**
+ * Has the owner sign a `NonceCancellation` of `nonce` (a signed grant or revocation not submitted yet) and returns
+ * the cancellation file; anyone may submit it. Refused before the device is asked if the nonce is already used.
+ */
+export async function signNonceCancellation(
+  signer: OwnerTypedDataSigner,
+  target: RevocationTarget & { nonce: bigint },
+  onProgress?: ProgressListener,
+): Promise<SignedFile> {
+  const provider = signer.provider;
+  if (provider === null) throw new Error("the owner's signer has no provider");
+  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
+  if (await module.isNonceUsed(target.account, target.nonce)) {
+    throw new InvalidSignedFileError(
+      `nonce ${target.nonce} of account ${target.account} is already used: the grant or revocation that has it was ` +
+        "submitted or cancelled already, so there is nothing to cancel",
+      "--nonce",
+    );
+  }
+  const cancellation = { account: target.account, nonce: target.nonce };
+  const typed = ownerTypedData(
+    target.addresses,
+    target.account,
+    NONCE_CANCELLATION_TYPES,
+    "NonceCancellation",
+    cancellation,
+  );
+  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  return {
+    kind: "leash.nonce-cancellation",
+    chainId: target.addresses.chainId.toString(),
+    sessionModule: target.addresses.sessionModule,
+    cancellation: { account: target.account, nonce: target.nonce.toString() },
     signature,
   };
 }

@@ -12,7 +12,12 @@ import { sendOwnerTransaction, type OwnerTransactionResult, type ProgressListene
 import type { SignedFile } from "./signed.js";
 import { parseAddress } from "./parse.js";
 
-const KINDS = ["leash.session-grant", "leash.session-revocation", "leash.all-sessions-revocation"] as const;
+const KINDS = [
+  "leash.session-grant",
+  "leash.session-revocation",
+  "leash.all-sessions-revocation",
+  "leash.nonce-cancellation",
+] as const;
 
 /** Parses a signed grant / revocation file and checks it is for this chain and session module. */
 export function parseSignedFile(text: string, addresses: LeashChainAddresses): SignedFile {
@@ -65,6 +70,12 @@ export function encodeSubmission(file: SignedFile): string {
       return module.encodeFunctionData("revokeAllWithSignature", [
         file.revocation.account,
         file.revocation.nonce,
+        file.signature,
+      ]);
+    case "leash.nonce-cancellation":
+      return module.encodeFunctionData("cancelNonceWithSignature", [
+        file.cancellation.account,
+        file.cancellation.nonce,
         file.signature,
       ]);
   }

@@ -175,6 +175,8 @@ export function grantPlanToJson(plan: GrantPlan) {
       target: entry.target,
       selector: entry.selector,
       function: plan.functionNames[i]!,
+      /** The signature text a signed grant shows and the chain hashes (absent for pseudo-selectors). */
+      signature: entry.function,
       rules: (entry.rules ?? []).map((rule) => ({
         argument: rule.argument,
         op: rule.op,

@@ -54,6 +54,9 @@ export const THRESHOLDS: Threshold[] = [
   { file: "contracts/modules/SpendLimitHook.sol", lines: 100, branches: true },
   { file: "contracts/account/ModularAccount.sol", lines: 95, branches: false },
   { file: "contracts/modules/OwnerValidationModule.sol", lines: 95, branches: false },
+  // What turns the owner's signed grant into what is enforced (issue #13): every line run by a test.
+  { file: "contracts/libraries/SessionGrantLib.sol", lines: 95, branches: false },
+  { file: "contracts/modules/SessionGrantReader.sol", lines: 100, branches: false },
 ];
 
 export const BRANCHES_FILE = "test/coverage/branches.json";

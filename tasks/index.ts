@@ -126,11 +126,21 @@ const sessionTasks = [
     })
     .addFlag({
       name: "signatureOnly",
-      description: "Sign an EIP-712 SessionGrant into a grant file instead of sending",
+      description: "Only write the signed grant to a file (the default without --relayer)",
+    })
+    .addOption({
+      name: "relayer",
+      description: "Account of the network that submits the signed grant now (a hot key, the agent; not the Ledger)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({
+      name: "byTransaction",
+      description: "Send the install transaction instead (a real Ledger needs blind signing for it)",
     })
     .addOption({
       name: "out",
-      description: "Grant file (with --signature-only)",
+      description: "Grant file (when not submitted by --relayer)",
       type: OPTIONAL,
       defaultValue: undefined,
     })
@@ -161,6 +171,31 @@ const sessionTasks = [
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
     .setAction(() => import("./session/revokeAll.js"))
+    .build(),
+  task(["session", "cancel"], "Void a signed grant or revocation nobody submitted yet, by its nonce")
+    .addOption(ACCOUNT)
+    .addOption({
+      name: "nonce",
+      description: "The nonce of the signed grant or revocation",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "relayer",
+      description: "Account of the network that submits the signed cancellation now (a hot key; not the Ledger)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "out",
+      description: "Cancellation file (when not submitted by --relayer)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag(YES)
+    .addOption(ADDRESSES)
+    .addFlag(JSON_FLAG)
+    .setAction(() => import("./session/cancel.js"))
     .build(),
   task(["session", "submit"], "Submit a signed grant or revocation file")
     .addPositionalArgument({ name: "file", description: "The grant or revocation file" })

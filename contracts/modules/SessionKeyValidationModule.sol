@@ -17,6 +17,8 @@ import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
 import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
+import {SessionGrant} from "../libraries/SessionGrantLib.sol";
+import {GrantReading, SessionGrantReader} from "./SessionGrantReader.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
 import {ValidationViewLib} from "../libraries/ValidationViewLib.sol";
 
@@ -41,32 +43,6 @@ struct SessionConfig {
     // Rules on the static arguments of scope entries (see "Argument rules" in SessionKeyValidationModule): one word
     // each, entry index (8) ‖ argument index (8) ‖ op (8) ‖ value (232) from high to low bits, strictly ascending.
     uint256[] argumentRules;
-}
-
-/// @dev What the owner signs (EIP-712, flat fields) to grant a session that anyone may then submit.
-struct SessionGrant {
-    address account;
-    uint32 sessionId;
-    address agent;
-    uint48 validAfter;
-    uint48 validUntil;
-    uint128 valueCapPerCall;
-    bool canSignMessages;
-    address[] targets;
-    bytes4[] selectors;
-    // Rules on the scope entries' static arguments, as in SessionConfig.
-    uint256[] argumentRules;
-    // Budgets the SpendLimitHook enforces (asset zero = native currency, gas included); see SpendLimitHook.
-    address[] budgetAssets;
-    uint256[] budgetLimits;
-    uint48[] budgetPeriods;
-    uint256[] budgetPerCallCaps;
-    // Paymasters the session may use (empty: none, the account pays gas from its native budget).
-    address[] paymasters;
-    // The account's revocation epoch when the owner signed: a kill switch pulled since voids the grant.
-    uint32 epoch;
-    // Any number not used before for this account (grants and signed revocations share the space).
-    uint256 nonce;
 }
 
 /// @title SessionKeyValidationModule
@@ -115,17 +91,14 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @notice Most scope entries in one session (bounds the gas of a grant).
     uint256 public constant MAX_SCOPE_ENTRIES = 64;
 
-    bytes32 private constant _SESSION_GRANT_TYPEHASH = keccak256(
-        "SessionGrant(address account,uint32 sessionId,address agent,uint48 validAfter,uint48 validUntil,"
-        "uint128 valueCapPerCall,bool canSignMessages,address[] targets,bytes4[] selectors,uint256[] argumentRules,"
-        "address[] budgetAssets,uint256[] budgetLimits,uint48[] budgetPeriods,uint256[] budgetPerCallCaps,"
-        "address[] paymasters,uint32 epoch,uint256 nonce)"
-    );
     bytes32 private constant _SESSION_REVOCATION_TYPEHASH = keccak256(
         "SessionRevocation(address account,uint32 sessionId,uint64 grantId,uint256 nonce)"
     );
     bytes32 private constant _ALL_SESSIONS_REVOCATION_TYPEHASH = keccak256(
         "AllSessionsRevocation(address account,uint256 nonce)"
+    );
+    bytes32 private constant _NONCE_CANCELLATION_TYPEHASH = keccak256(
+        "NonceCancellation(address account,uint256 nonce)"
     );
     bytes32 private constant _SESSION_MESSAGE_TYPEHASH = keccak256(
         "SessionMessage(address account,uint32 sessionId,bytes32 hash)"
@@ -177,6 +150,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     address public immutable SPEND_LIMIT_HOOK;
     /// @notice The EntryPoint: never a session target (it holds the account's deposit).
     address public immutable ENTRY_POINT;
+    /// @notice The stateless reader of owner-signed grants this module deployed (see {SessionGrantReader}).
+    SessionGrantReader public immutable GRANT_READER;
 
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
@@ -283,6 +258,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     constructor(address spendLimitHook, address entryPoint) EIP712("Leash Session Keys", "1") {
         SPEND_LIMIT_HOOK = spendLimitHook;
         ENTRY_POINT = entryPoint;
+        GRANT_READER = new SessionGrantReader();
     }
 
     // ───────────────────────────────────── install / uninstall ───────────────────────────────────────
@@ -333,16 +309,18 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @param grant The grant the owner signed.
     /// @param ownerSignature The account's ERC-1271 signature: `ModuleEntity ‖ hook segments ‖ 0xFF ‖ signature`.
     function grantWithSignature(SessionGrant calldata grant, bytes calldata ownerSignature) external {
-        _grantWithSignature(grant, ownerSignature);
+        // The arguments' ABI encoding is `abi.encode(grant, ownerSignature)`; the reader decodes it.
+        (grant, ownerSignature);
+        _grantWithSignature(GRANT_READER.read(msg.data[4:]));
     }
 
     /// @inheritdoc IDeferredInstaller
     /// @dev `data` = `abi.encode(SessionGrant grant, bytes ownerSignature)` for the calling account: the same checks
     /// as {grantWithSignature}; the call itself grants nothing.
     function installDeferred(bytes calldata data) external {
-        (SessionGrant memory grant, bytes memory ownerSignature) = abi.decode(data, (SessionGrant, bytes));
+        GrantReading memory grant = GRANT_READER.read(data);
         if (grant.account != msg.sender) revert SessionGrantAccountMismatch(msg.sender, grant.account);
-        _grantWithSignature(grant, ownerSignature);
+        _grantWithSignature(grant);
     }
 
     /// @notice Voids an owner-signed grant or revocation of the calling account before anyone submits it.
@@ -351,6 +329,17 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (_usedNonces[nonce][msg.sender]) revert SessionNonceUsed(msg.sender, nonce);
         _usedNonces[nonce][msg.sender] = true;
         emit NonceUsed(msg.sender, nonce);
+    }
+
+    /// @notice Voids an owner-signed grant or revocation of `account` before anyone submits it, with the owner's
+    /// signed `NonceCancellation` naming its nonce; anyone may submit it (the owner's device signs a message, it does
+    /// not send a transaction).
+    /// @param account The account.
+    /// @param nonce The nonce of the pending grant or revocation to void.
+    /// @param ownerSignature The account's ERC-1271 signature of the cancellation.
+    function cancelNonceWithSignature(address account, uint256 nonce, bytes calldata ownerSignature) external {
+        bytes32 structHash = keccak256(abi.encode(_NONCE_CANCELLATION_TYPEHASH, account, nonce));
+        _consumeOwnerSignature(account, nonce, _hashTypedDataV4(structHash), ownerSignature);
     }
 
     // ───────────────────────────────────────── revocation ────────────────────────────────────────────
@@ -632,34 +621,9 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     }
 
     /// @notice The EIP-712 digest of a `SessionGrant` in this module's domain.
-    function hashSessionGrant(SessionGrant memory grant) public view returns (bytes32) {
-        bytes32 structHash = keccak256(
-            bytes.concat(
-                abi.encode(
-                    _SESSION_GRANT_TYPEHASH,
-                    grant.account,
-                    grant.sessionId,
-                    grant.agent,
-                    grant.validAfter,
-                    grant.validUntil,
-                    grant.valueCapPerCall,
-                    grant.canSignMessages
-                ),
-                abi.encode(
-                    keccak256(abi.encodePacked(grant.targets)),
-                    keccak256(abi.encodePacked(grant.selectors)),
-                    keccak256(abi.encodePacked(grant.argumentRules)),
-                    keccak256(abi.encodePacked(grant.budgetAssets)),
-                    keccak256(abi.encodePacked(grant.budgetLimits)),
-                    keccak256(abi.encodePacked(grant.budgetPeriods)),
-                    keccak256(abi.encodePacked(grant.budgetPerCallCaps)),
-                    keccak256(abi.encodePacked(grant.paymasters)),
-                    grant.epoch,
-                    grant.nonce
-                )
-            )
-        );
-        return _hashTypedDataV4(structHash);
+    function hashSessionGrant(SessionGrant calldata grant) external view returns (bytes32) {
+        (grant);
+        return _hashTypedDataV4(GRANT_READER.structHash(msg.data[4:]));
     }
 
     /// @notice The digest a session's agent signs for an ERC-1271 request of `account` about `hash`.
@@ -685,12 +649,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
-    function _grantWithSignature(SessionGrant memory grant, bytes memory ownerSignature) internal {
+    function _grantWithSignature(GrantReading memory grant) internal {
         if (SPEND_LIMIT_HOOK == address(0)) revert SessionSpendLimitHookMissing();
         address account = grant.account;
         uint32 currentEpoch = _accounts[account].epoch();
         if (grant.epoch != currentEpoch) revert SessionGrantEpochStale(currentEpoch, grant.epoch);
-        _consumeOwnerSignature(account, grant.nonce, hashSessionGrant(grant), ownerSignature);
+        _consumeOwnerSignature(account, grant.nonce, _hashTypedDataV4(grant.structHash), grant.ownerSignature);
 
         // The spend-limit hook is the session's validation hook (with its budgets) and its execution hook (it
         // measures what leaves the account).
@@ -698,34 +662,15 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         hooks[1] = abi.encodePacked(HookConfigLib.packExecHook(SPEND_LIMIT_HOOK, grant.sessionId, true, true));
         hooks[0] = abi.encodePacked(
             HookConfigLib.packValidationHook(SPEND_LIMIT_HOOK, grant.sessionId),
-            abi.encode(
-                grant.sessionId,
-                grant.validAfter,
-                grant.budgetAssets,
-                grant.budgetLimits,
-                grant.budgetPeriods,
-                grant.budgetPerCallCaps,
-                grant.paymasters
-            )
+            grant.spendLimitInstallData
         );
         bytes4[] memory selectors = new bytes4[](2);
         selectors[0] = IModularAccount.execute.selector;
         selectors[1] = IModularAccount.executeBatch.selector;
-        SessionConfig memory config = SessionConfig({
-            sessionId: grant.sessionId,
-            agent: grant.agent,
-            validAfter: grant.validAfter,
-            validUntil: grant.validUntil,
-            valueCapPerCall: grant.valueCapPerCall,
-            canSignMessages: grant.canSignMessages,
-            targets: grant.targets,
-            selectors: grant.selectors,
-            argumentRules: grant.argumentRules
-        });
         IModularAccount(account).installValidation(
             ValidationConfigLib.pack(address(this), grant.sessionId, false, grant.canSignMessages, true),
             selectors,
-            abi.encode(config),
+            grant.sessionInstallData,
             hooks
         );
     }

@@ -172,8 +172,8 @@ export async function runGasBenchmark(
       validAfter: T0,
       validUntil: T0 + 30n * DAY,
       scope: [
-        { target: fixture.usdc.target as string, selector: transfer },
-        { target: fixture.usdc.target as string, selector: approve },
+        { target: fixture.usdc.target as string, selector: transfer, function: "transfer(address,uint256)" },
+        { target: fixture.usdc.target as string, selector: approve, function: "approve(address,uint256)" },
         { target: fixture.recipient, selector: "0x00000000" },
       ],
       ...overrides,
@@ -257,6 +257,7 @@ export async function runGasBenchmark(
         {
           target: f.usdc.target as string,
           selector: transfer,
+          function: "transfer(address,uint256)",
           rules: [{ argument: 0, op: "eq", value: BigInt(f.recipient) }],
         },
       ],

@@ -1,7 +1,12 @@
 /**
- * `session grant`: parse the options, let the client check them and build the grant plan, print the summary, ask for
- * confirmation, then have the Ledger sign the install transaction (or, with --signature-only, the EIP-712
- * SessionGrant, written to a grant file).
+ * `session grant`: parse the options, let the client check them and build the grant plan, print the summary, then
+ * have the Ledger clear-sign the EIP-712 SessionGrant (client/ledgerTypedData.ts: the task prints what the device
+ * will show and asks before the device does; it refuses, printing the hashes, when the device could not clear-sign
+ * it). What was signed is carried on chain by anyone:
+ * - `--relayer <address>`: that account of the network (a hot key, the agent; not the Ledger) submits it at once;
+ * - otherwise (or with `--signature-only`) it is written to a grant file, for `session submit` or the agent's first
+ *   user op.
+ * `--by-transaction` keeps the old path, the install transaction, which a real Ledger signs only with blind signing.
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -10,10 +15,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { createAgentKey, writeAgentKeyFile } from "../../client/agentKey.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
-import { InvalidAddressError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import { InvalidAddressError, LedgerAccountError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
 import { grantSession } from "../../client/owner.js";
 import { signSessionGrant, type SignedFile } from "../../client/signed.js";
-import { splitList } from "../../client/parse.js";
+import { submitSignedFile } from "../../client/submit.js";
+import { parseAddress, splitList } from "../../client/parse.js";
 import { grantPlanToJson, summarizeGrant } from "../../client/summary.js";
 import {
   ledgerOwner,
@@ -26,6 +33,7 @@ import {
   type CommonTaskArguments,
   type TaskEnv,
 } from "../common.js";
+import { deviceSummaryLines } from "./revoke.js";
 
 /** The options of `session grant` (undefined: not given). */
 export interface GrantTaskArguments extends CommonTaskArguments {
@@ -42,7 +50,12 @@ export interface GrantTaskArguments extends CommonTaskArguments {
   sponsoredGas?: string;
   maxFee?: string;
   sessionId?: string;
+  /** Only write the signed grant to a file (do not submit it, even with --relayer). */
   signatureOnly: boolean;
+  /** The account of the network that submits the signed grant (not the Ledger). */
+  relayer?: string;
+  /** Send the install transaction instead (a real Ledger needs blind signing for it). */
+  byTransaction?: boolean;
   out?: string;
   yes: boolean;
 }
@@ -54,6 +67,10 @@ export interface GrantTaskResult {
   grantFile?: string;
   signedFile?: SignedFile;
   agentKeyFile?: string;
+  /** Who sent the transaction: the Ledger (`--by-transaction`) or the relayer. */
+  submittedBy?: string;
+  /** What the Ledger showed, label by label, as the task printed it before asking. */
+  deviceSummary?: [label: string, value: string][];
 }
 
 /** The logic of `session grant`, for the task and for tests. */
@@ -90,24 +107,55 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       sessionId: args.sessionId,
     },
   });
-  for (const line of summarizeGrant(plan, args.signatureOnly ? "signature" : "transaction")) io.progress(line);
-  if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
-    throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+  const byTransaction = args.byTransaction === true;
+  const relayer =
+    byTransaction || args.relayer === undefined || args.signatureOnly
+      ? undefined
+      : parseAddress(args.relayer, "--relayer");
+  if (relayer !== undefined && relayer === owner) {
+    throw new LedgerAccountError(
+      "--relayer is the Ledger account; pick another account of the network (a hot key, the agent, a relayer)",
+      "--relayer",
+    );
   }
+  for (const line of summarizeGrant(plan, byTransaction ? "transaction" : "signature")) io.progress(line);
   const result: GrantTaskResult = { plan };
-  const signer = await ledgerSigner(env.connection);
   const file = args.out ?? `grant-${plan.session.account}-${plan.session.sessionId}.json`;
-  if (args.signatureOnly && existsSync(file)) {
+  if (!byTransaction && relayer === undefined && existsSync(file)) {
     throw new InvalidAddressError(`--out: ${file} exists; give a new file (nothing was signed)`, "--out");
   }
-  if (args.signatureOnly) {
-    const signed = await signSessionGrant(signer, plan, progressTo(io));
-    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
-    result.signedFile = signed;
-    result.grantFile = file;
-  } else {
-    const sent = await grantSession(signer, plan, progressTo(io));
+  if (byTransaction) {
+    if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
+      throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+    }
+    const sent = await grantSession(await ledgerSigner(env.connection), plan, progressTo(io));
     result.transactionHash = sent.transactionHash;
+    result.submittedBy = owner;
+  } else {
+    const signer = new LedgerClearSigner(owner, env.connection.ethers.provider, {
+      derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
+      async onClearSignable(preview) {
+        result.deviceSummary = deviceSummaryLines(preview);
+        io.progress("Your Ledger will show:");
+        for (const [label, value] of result.deviceSummary) io.progress(`  ${label}: ${value}`);
+        if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
+          throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+        }
+      },
+    });
+    const signed = await signSessionGrant(signer, plan, progressTo(io));
+    result.signedFile = signed;
+    if (relayer === undefined) {
+      await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
+      result.grantFile = file;
+    } else {
+      const submitter = await env.connection.ethers.getSigner(relayer);
+      const sent = await submitSignedFile(submitter, signed, leash.addresses, (kind, message) => {
+        if (kind !== "prompt") io.progress(message);
+      });
+      result.transactionHash = sent.transactionHash;
+      result.submittedBy = relayer;
+    }
   }
   // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {
@@ -127,6 +175,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     printJson(io, {
       ...grantPlanToJson(plan),
       transactionHash: result.transactionHash ?? null,
+      submittedBy: result.submittedBy ?? null,
       grantFile: result.grantFile ?? null,
       agentKeyFile: result.agentKeyFile ?? null,
     });
@@ -134,7 +183,8 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     io.out(`Signed grant of session ${plan.session.sessionId} written to ${result.grantFile}`);
     io.out(`Submit it with: npx hardhat session submit ${result.grantFile} (or let the agent's first op carry it)`);
   } else {
-    io.out(`Session ${plan.session.sessionId} granted to ${plan.session.agent} in ${result.transactionHash}`);
+    const by = result.submittedBy === owner ? "" : ` (submitted by ${result.submittedBy})`;
+    io.out(`Session ${plan.session.sessionId} granted to ${plan.session.agent} in ${result.transactionHash}${by}`);
   }
   return result;
 }

@@ -97,7 +97,8 @@ const CHROME = [/^Reject$/, /^\d+ of \d+$/, /^Swipe to review$/, /^Hold to sign$
 /**
  * Reads a review's screens as fields. A line equal to one of `labels` starts a field; the lines after it on the same
  * screen, up to the next label, are its value (joined without separator: the device wraps addresses and amounts
- * across lines). Lines before any label on a screen go to `other`.
+ * across lines). A value paged over several screens ("Value (1/2)", "Value (2/2)") is one field. Lines before any
+ * label on a screen go to `other`.
  */
 export function reviewFields(screens: readonly Screen[], labels: readonly string[]): ReviewFields {
   const fields: [string, string][] = [];
@@ -106,7 +107,16 @@ export function reviewFields(screens: readonly Screen[], labels: readonly string
     let current: [string, string] | undefined;
     for (const line of screen) {
       if (CHROME.some((pattern) => pattern.test(line))) continue;
-      if (labels.includes(line)) {
+      // A value too long for one screen is paged: "Value (1/2)", "Value (2/2)": one field.
+      const paged = /^(.*) \((\d+)\/(\d+)\)$/.exec(line);
+      if (paged !== null && labels.includes(paged[1]!)) {
+        if (paged[2] === "1" || fields.at(-1)?.[0] !== paged[1]) {
+          current = [paged[1]!, ""];
+          fields.push(current);
+        } else {
+          current = fields.at(-1)!;
+        }
+      } else if (labels.includes(line)) {
         current = [line, ""];
         fields.push(current);
       } else if (current !== undefined) {

@@ -61,6 +61,7 @@ describeOnDevices("session revoke / revoke-all, clear-signed and relayed", (devi
           allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
           budget: "100 USDC/day,0.05 ETH/day",
           signatureOnly: false,
+          byTransaction: true,
           yes: true,
           addresses: f.addressesFile,
           json: false,

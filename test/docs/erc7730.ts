@@ -12,6 +12,7 @@ import { Interface, type InterfaceAbi, type TypedDataField } from "ethers";
 
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
+  NONCE_CANCELLATION_TYPES,
   nestOwnerTypedData,
   SESSION_GRANT_TYPES,
   SESSION_REVOCATION_TYPES,
@@ -134,9 +135,12 @@ function abiLeaves(params: readonly AbiParam[], prefix = ""): string[] {
   });
 }
 
+/** The paths fields show: their own, and the token an amount is shown in (ERC-7730 `tokenPath`). */
 const fieldPaths = (fields: Field[]): string[] =>
   fields.flatMap((field) =>
-    field.fields === undefined ? [field.path] : fieldPaths(field.fields).map((inner) => `${field.path}.${inner}`),
+    field.fields === undefined
+      ? [field.path, ...(typeof field.params?.tokenPath === "string" ? [field.params.tokenPath] : [])]
+      : fieldPaths(field.fields).map((inner) => `${field.path}.${inner}`),
   );
 
 /** Checks a format covers exactly `leaves`: each leaf labelled or excluded, no path that does not exist. */
@@ -154,15 +158,17 @@ const CLIENT_TYPES: Record<string, Record<string, TypedDataField[]>> = {
   SessionGrant: SESSION_GRANT_TYPES,
   SessionRevocation: SESSION_REVOCATION_TYPES,
   AllSessionsRevocation: ALL_SESSIONS_REVOCATION_TYPES,
+  NonceCancellation: NONCE_CANCELLATION_TYPES,
 };
 const COMPILED_ABIS: InterfaceAbi[] = [SessionKeyValidationModule__factory.abi, ModularAccount__factory.abi];
 
 describe("docs/erc7730 clear-signing descriptors", function () {
-  it("covers the SessionGrant, both signed revocations, the session module and the account's owner calls", function () {
+  it("covers the SessionGrant, both signed revocations, the nonce cancellation, the session module and the account's owner calls", function () {
     expect(files.sort()).to.deep.equal([
       "calldata-leash-account.json",
       "calldata-leash-session-module.json",
       "eip712-leash-all-sessions-revocation.json",
+      "eip712-leash-nonce-cancellation.json",
       "eip712-leash-session-grant.json",
       "eip712-leash-session-revocation.json",
     ]);

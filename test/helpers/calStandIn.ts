@@ -57,10 +57,42 @@ export interface CalStandInOptions {
    */
   chainId?: bigint;
   sessionModule?: string;
-  /** Which descriptor files to serve (default: the two revocations; the grant's formats are not supported yet). */
+  /** Which descriptor files to serve (default: every EIP-712 descriptor of docs/erc7730). */
   files?: string[];
   /** PEM key to sign with (default {@link filterSigningKey}). */
   key?: string;
+  /**
+   * Tokens to serve signed information for, as Ledger's crypto-assets service does for the tokens it lists
+   * (`/evm/<chainId>/erc20-signatures.json`); the native currency is a token at the zero address here.
+   */
+  tokens?: ServedToken[];
+}
+
+/** A token the stand-in serves information for. */
+export interface ServedToken {
+  address: string;
+  ticker: string;
+  decimals: number;
+}
+
+/**
+ * The crypto-assets service's `erc20-signatures.json` body (a base64 string) for `tokens` on `chainId`: each entry
+ * is u32 length ‖ ticker length ‖ ticker ‖ address ‖ decimals (u32) ‖ chain id (u32) ‖ DER signature, the signature
+ * over sha256 of everything after the ticker length (what the app checks for provideERC20TokenInformation).
+ */
+export function erc20SignaturesBlob(tokens: ServedToken[], chainId: bigint, sign: (payload: Buffer) => string): string {
+  const entries = tokens.map((token) => {
+    const ticker = Buffer.from(token.ticker, "ascii");
+    const numbers = Buffer.alloc(8);
+    numbers.writeUInt32BE(token.decimals, 0);
+    numbers.writeUInt32BE(Number(chainId), 4);
+    const signed = Buffer.concat([ticker, Buffer.from(token.address.slice(2), "hex"), numbers]);
+    const item = Buffer.concat([Buffer.from([ticker.length]), signed, Buffer.from(sign(signed), "hex")]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(item.length);
+    return Buffer.concat([length, item]);
+  });
+  return Buffer.concat(entries).toString("base64");
 }
 
 /** A running stand-in: what it serves, how to tamper with it, and how to stop it. */
@@ -75,11 +107,6 @@ export interface CalStandIn {
   stop(): Promise<void>;
 }
 
-export const REVOCATION_DESCRIPTORS = [
-  "eip712-leash-session-revocation.json",
-  "eip712-leash-all-sessions-revocation.json",
-];
-
 function flipLastByte(signature: string): string {
   const last = parseInt(signature.slice(-2), 16) ^ 0x01;
   return signature.slice(0, -2) + last.toString(16).padStart(2, "0");
@@ -91,7 +118,7 @@ export async function startCalStandIn(options: CalStandInOptions = {}): Promise<
   const sign = (payload: Buffer) => createSign("sha256").update(payload).sign(key).toString("hex");
   const descriptors = eip712Descriptors();
   const filtersFor = (chainId: bigint, sessionModule: string) =>
-    (options.files ?? REVOCATION_DESCRIPTORS).flatMap((file) => {
+    (options.files ?? Object.keys(descriptors)).flatMap((file) => {
       const descriptor = descriptors[file];
       if (descriptor === undefined) throw new Error(`no descriptor ${file} in docs/erc7730`);
       return filtersFromDescriptor(descriptor, { chainId, verifyingContract: sessionModule }).map((filters) => ({
@@ -104,6 +131,16 @@ export async function startCalStandIn(options: CalStandInOptions = {}): Promise<
   let tampered = false;
   let empty = false;
   const server: Server = createServer((request, response) => {
+    const tokenList = /^\/evm\/(\d+)\/erc20-signatures\.json$/.exec(request.url ?? "");
+    if (tokenList !== null && options.tokens !== undefined) {
+      const blob = erc20SignaturesBlob(
+        options.tokens,
+        BigInt(tokenList[1]!),
+        tampered ? (p) => flipLastByte(sign(p)) : sign,
+      );
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(blob));
+      return;
+    }
     if (request.url?.startsWith("/v1/dapps") !== true) {
       response.writeHead(404).end();
       return;
@@ -133,7 +170,7 @@ export async function startCalStandIn(options: CalStandInOptions = {}): Promise<
   server.unref(); // a CLI process that uses it still exits when done
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
-  const restore = useLoadConfig(url);
+  const restore = useLoadConfig(url, options.tokens !== undefined);
   return {
     url,
     served,
@@ -154,14 +191,17 @@ interface LoadConfigModule {
   getLoadConfig: (config: Record<string, unknown>) => Record<string, unknown>;
 }
 
-/** Points hw-app-eth's default load config at `url` for the CAL and at nothing else; returns the undo. */
-export function useLoadConfig(url: string): () => void {
+/**
+ * Points hw-app-eth's default load config at `url` for the CAL (and for crypto-assets if `tokens`), at nothing else;
+ * returns the undo.
+ */
+export function useLoadConfig(url: string, tokens = false): () => void {
   const module = require("@ledgerhq/hw-app-eth/lib/services/ledger/loadConfig") as LoadConfigModule;
   const original = module.getLoadConfig;
   module.getLoadConfig = (config) => ({
     ...original(config),
     calServiceURL: url,
-    cryptoassetsBaseURL: null,
+    cryptoassetsBaseURL: tokens ? url : null,
     nftExplorerBaseURL: null,
     pluginBaseURL: null,
     staticEIP712SignaturesV1: {},

@@ -52,6 +52,7 @@ const INS_SIGN_EIP712 = 0x0c;
 const INS_EIP712_STRUCT_DEF = 0x1a;
 const INS_EIP712_STRUCT_IMPL = 0x1c;
 const INS_EIP712_FILTERING = 0x1e;
+const INS_PROVIDE_ERC20 = 0x0a;
 const CLA_DASHBOARD = 0xb0;
 const INS_APP_AND_VERSION = 0x01;
 const P1_FIRST_CHUNK = 0x00;
@@ -197,8 +198,12 @@ export class EmulatedLedger {
         case INS_SIGN_EIP712:
           if (p2 === 0) return this.#signEip712Hashed(data);
           return p2 === 1 ? this.#signEip712Full(data) : new Uint8Array(SW_INS_NOT_SUPPORTED);
+        case INS_PROVIDE_ERC20:
+          // The app answers the token slot it used, round-robin over its MAX_ASSETS (5); a new filtering session
+          // (activation) starts over at slot 0.
+          return new Uint8Array([this.#eip712.nextTokenSlot(), ...SW_OK]);
         default:
-          // Clear-signing provisioning (token / plugin / domain info) needs no answer data.
+          // Other clear-signing provisioning (plugin / domain info) needs no answer data.
           return new Uint8Array(SW_OK);
       }
     } catch {
@@ -366,8 +371,18 @@ class Eip712Stream {
   /** Labels waiting for their values' types (known once the whole message is decoded). */
   #pendingLabels: [label: string, event: number, root: number][] = [];
 
+  #tokenSlot = 0;
+
+  nextTokenSlot(): number {
+    const slot = this.#tokenSlot;
+    this.#tokenSlot = (slot + 1) % 5;
+    return slot;
+  }
+
   filter(p2: number, data: Uint8Array): void {
+    if (p2 === 0x00) this.#tokenSlot = 0; // activation forgets the tokens provided before
     if (p2 === 0x00 || p2 === 0x01) return; // activate, discarded path
+    if (p2 === 0xfd) return; // a token field: not shown, it names the amount after it
     const length = data[0]!;
     const label = new TextDecoder().decode(data.subarray(1, 1 + length));
     if (p2 === 0x0f) this.contract = label;

@@ -18,6 +18,8 @@ import { encodeErc1271Signature, type DeferredInstall } from "../../client/encod
 import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
+  NONCE_CANCELLATION_TYPES,
+  SESSION_GRANT_TYPES,
   encodeOwnerNestedSignature,
   encodeSessionTypedDataSignature,
   encodeTimeHint,
@@ -82,7 +84,11 @@ export function typicalSession(f: SessionFixture, overrides: Partial<SessionDesc
     canSignMessages: false,
     scope: [
       { target: f.recipient, selector: SELECTOR_NO_CALLDATA },
-      { target: f.usdc.target as string, selector: f.usdc.interface.getFunction("transfer").selector },
+      {
+        target: f.usdc.target as string,
+        selector: f.usdc.interface.getFunction("transfer").selector,
+        function: "transfer(address,uint256)",
+      },
     ],
     budgets: [
       { asset: NATIVE_ASSET, limit: parseEther("1"), period: DAY, perCallCap: 0n },
@@ -142,6 +148,25 @@ async function signForOwner(f: SessionFixture, account: string, typed: OwnerType
 export async function signGrant(f: SessionFixture, session: SessionDescription, signer: HDNodeWallet = f.owner) {
   const { types, primaryType, message } = sessionGrantTypedData(session, f.addresses);
   return signForOwner(f, session.account, { types, primaryType, message }, signer);
+}
+
+/** The owner's signature of a `SessionGrant` message as given (to sign what the client would refuse to build). */
+export async function signGrantMessage(
+  f: SessionFixture,
+  message: Record<string, unknown> & { account: string },
+  signer: HDNodeWallet = f.owner,
+) {
+  return signForOwner(f, message.account, { types: SESSION_GRANT_TYPES, primaryType: "SessionGrant", message }, signer);
+}
+
+/** The owner's signature of a nonce cancellation. */
+export async function signCancellation(
+  f: SessionFixture,
+  cancellation: { account: string; nonce: bigint },
+  signer: HDNodeWallet = f.owner,
+) {
+  const typed = { types: NONCE_CANCELLATION_TYPES, primaryType: "NonceCancellation", message: cancellation };
+  return signForOwner(f, cancellation.account, typed, signer);
 }
 
 /** The owner's signature of a single-session revocation. */

@@ -59,6 +59,7 @@ function grantArgs(f: Fixture, overrides: Partial<GrantTaskArguments> = {}): Gra
     allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
     budget: "100 USDC/day,0.05 ETH/day",
     signatureOnly: false,
+    byTransaction: true,
     yes: true,
     addresses: f.addressesFile,
     json: false,

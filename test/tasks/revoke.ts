@@ -48,6 +48,7 @@ async function grantedFixture() {
       allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
       budget: "100 USDC/day,0.05 ETH/day",
       signatureOnly: false,
+      byTransaction: true,
       yes: true,
       addresses: f.addressesFile,
       json: false,

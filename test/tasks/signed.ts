@@ -65,7 +65,7 @@ function sessionFromPrinted(printed: GrantPlanJson): SessionDescription {
     validUntil: BigInt(printed.validUntil),
     valueCapPerCall: BigInt(printed.valueCapPerCall),
     canSignMessages: printed.canSignMessages,
-    scope: printed.scope.map(({ target, selector }) => ({ target, selector })),
+    scope: printed.scope.map(({ target, selector, signature }) => ({ target, selector, function: signature })),
     budgets: printed.budgets.map((b) => ({
       asset: b.asset,
       limit: BigInt(b.limit),
@@ -104,7 +104,14 @@ describe("signature-only grants and revocations, and session submit", function (
   before(async function () {
     taskLedger.install();
     const f = await networkHelpers.loadFixture(signedFixture);
-    cal = await startCalStandIn({ chainId: f.addresses.chainId, sessionModule: f.addresses.sessionModule });
+    cal = await startCalStandIn({
+      chainId: f.addresses.chainId,
+      sessionModule: f.addresses.sessionModule,
+      tokens: [
+        { address: ethers.ZeroAddress, ticker: "ETH", decimals: 18 },
+        { address: f.addresses.tokens.USDC!, ticker: "USDC", decimals: 6 },
+      ],
+    });
   });
 
   after(async function () {

@@ -37,6 +37,7 @@ async function spentFixture() {
     allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
     budget: "100 USDC/day,0.05 ETH/day",
     signatureOnly: false,
+    byTransaction: true,
     yes: true,
     addresses: f.addressesFile,
     json: false,
