@@ -116,7 +116,7 @@ interface LedgerTransport extends ApduTransport {
 }
 
 interface EthApp {
-  getAddress(path: string): Promise<{ address: string }>;
+  getAddress(path: string, display?: boolean): Promise<{ address: string }>;
   getAppConfiguration(): Promise<{ arbitraryDataEnabled: number; version: string }>;
   signEIP712Message(path: string, message: unknown): Promise<{ v: number; r: string; s: string }>;
 }
@@ -353,6 +353,31 @@ export class LedgerClearSigner {
         s: `0x${signed.s.padStart(64, "0")}`,
         v: signed.v < 27 ? signed.v + 27 : signed.v,
       }).serialized;
+    } finally {
+      await transport.close();
+    }
+  }
+
+  /**
+   * Has the owner check their address on the device's screen ("Verify Ethereum address") and confirm it: what an
+   * account created for them without any signature (the factory call carries only the address) will be owned by.
+   * Throws {@link LedgerRejectedError} if the owner rejects it.
+   */
+  async verifyAddressOnDevice(): Promise<void> {
+    const transport = await this.#open();
+    try {
+      const eth = this.#eth(transport);
+      const path = await this.#derivePath(eth);
+      let shown: string;
+      try {
+        shown = (await eth.getAddress(path, true)).address;
+      } catch (error) {
+        if (statusOf(error) === SW_DENIED) throw new LedgerRejectedError();
+        throw error;
+      }
+      if (getAddress(shown) !== this.address) {
+        throw new LeashInputError(`the Ledger showed ${shown}, not the owner ${this.address}`, "ledgerAccounts");
+      }
     } finally {
       await transport.close();
     }

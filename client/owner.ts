@@ -165,14 +165,16 @@ export async function getAccountAddress(
   return { account, deployed: (await provider.getCode(account)) !== "0x" };
 }
 
-/** Deploys the owner's account through the factory (the owner's transaction). */
+/** Deploys the account of `owner` (default: the signer) through the factory; any funded account may send it. */
 export async function createAccount(
   signer: Signer,
   addresses: LeashChainAddresses,
   salt: bigint,
   onProgress?: ProgressListener,
+  owner?: string,
 ): Promise<OwnerTransactionResult> {
-  const owner = await signer.getAddress();
+  // Anyone may send the factory call: it carries only the owner's address (default: the sender's).
+  owner ??= await signer.getAddress();
   const data = AccountFactory__factory.createInterface().encodeFunctionData("createAccount", [owner, salt]);
   return resultOf(await sendOwnerTransaction({ signer, to: addresses.factory, data, onProgress }));
 }

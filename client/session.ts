@@ -141,8 +141,8 @@ export interface LeashAddresses {
 
 /**
  * The EIP-712 types of a SessionGrant, designed to be read on a Ledger (the app shows fields in this order): each
- * budget with its period in words and amounts with their token, each target with its functions (signature texts),
- * then each argument rule naming its target and function.
+ * budget with its period in words and amounts with their token, each (target, function) pair of the scope, a
+ * target's pairs together, then each argument rule naming its target and function.
  */
 export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
   SessionGrant: [
@@ -153,7 +153,7 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "validUntil", type: "uint48" },
     { name: "budgets", type: "GrantBudget[]" },
     { name: "valueCapPerCall", type: "GrantAmount" },
-    { name: "targets", type: "GrantTarget[]" },
+    { name: "scope", type: "GrantScope[]" },
     { name: "rules", type: "GrantRule[]" },
     { name: "canSignMessages", type: "bool" },
     { name: "paymasters", type: "address[]" },
@@ -169,9 +169,9 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "period", type: "string" },
     { name: "perCallCap", type: "GrantAmount" },
   ],
-  GrantTarget: [
+  GrantScope: [
     { name: "target", type: "address" },
-    { name: "functions", type: "string[]" },
+    { name: "signature", type: "string" },
   ],
   GrantRule: [
     { name: "target", type: "address" },
@@ -300,17 +300,12 @@ export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain 
 
 /** The `SessionGrant` message (the struct the contract hashes) of a description. */
 export function sessionGrantMessage(session: SessionDescription) {
-  const targets = new Map<string, { target: string; functions: string[] }>();
+  const scope: { target: string; signature: string }[] = [];
   const rules: GrantRuleMessage[] = [];
   for (const entry of groupScope(session.scope)) {
     const target = getAddress(entry.target);
-    let group = targets.get(target);
-    if (group === undefined) {
-      group = { target, functions: [] };
-      targets.set(target, group);
-    }
     const signature = scopeFunctionText(entry);
-    group.functions.push(signature);
+    scope.push({ target, signature });
     // In the module's order: by entry (the grouped scope), then argument, op and value.
     const sorted = [...(entry.rules ?? [])].sort(
       (a, b) => a.argument - b.argument || Number(RULE_OPS[a.op] - RULE_OPS[b.op]) || (a.value < b.value ? -1 : 1),
@@ -345,7 +340,7 @@ export function sessionGrantMessage(session: SessionDescription) {
       // The largest cap (uint128) reads "Unlimited" (the maximum uint256); the chain maps it back.
       amount: session.valueCapPerCall === UINT128_MAX ? MaxUint256 : session.valueCapPerCall,
     },
-    targets: [...targets.values()],
+    scope,
     rules,
     canSignMessages: session.canSignMessages,
     paymasters: session.paymasters.map((paymaster) => getAddress(paymaster)),

@@ -25,7 +25,27 @@ if (process.env.LEASH_EMULATED_LEDGER === "1" && /hardhat(\.js)?$/.test(process.
     },
   });
   const { startCalStandIn } = await import("../test/helpers/calStandIn.ts");
-  const cal = await startCalStandIn();
+  // Token information, as Ledger's crypto-assets service serves it for the tokens it lists: ETH at the zero address,
+  // and the tokens of the chain's address book (deployments/<chainId>.json), their decimals read from the node.
+  const { readFile } = await import("node:fs/promises");
+  const rpc = async (to, data) => {
+    const response = await fetch(process.env.LEASH_RPC_URL ?? "http://127.0.0.1:8545", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to, data }, "latest"] }),
+    });
+    return (await response.json()).result;
+  };
+  const tokens = async (chainId) => {
+    const served = [{ address: "0x0000000000000000000000000000000000000000", ticker: "ETH", decimals: 18 }];
+    const book = JSON.parse(await readFile(`deployments/${chainId}.json`, "utf8").catch(() => "{}"));
+    for (const [symbol, address] of Object.entries(book.tokens ?? {})) {
+      const decimals = Number.parseInt((await rpc(address, "0x313ce567")) ?? "0x", 16); // decimals()
+      if (Number.isSafeInteger(decimals)) served.push({ address, ticker: symbol, decimals });
+    }
+    return served;
+  };
+  const cal = await startCalStandIn({ tokens });
   process.once("beforeExit", () => void cal.stop());
   process.stderr.write("[leash] EMULATED LEDGER (public test keys): local testing only, never real funds\n");
 }

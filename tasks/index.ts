@@ -47,6 +47,16 @@ const accountTasks = [
   emptyTask("account", "Leash smart accounts owned by your Ledger").build(),
   task(["account", "create"], "Deploy your account through the Leash factory, the Ledger address as owner")
     .addOption({ name: "salt", description: "Account number (CREATE2 salt)", defaultValue: "0" })
+    .addOption({
+      name: "relayer",
+      description: "Account of the network that sends the factory call (default: the first that is not the Ledger)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addFlag({
+      name: "byTransaction",
+      description: "Have the Ledger send the factory call (a real Ledger needs blind signing for it)",
+    })
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)
     .setAction(() => import("./account/create.js"))

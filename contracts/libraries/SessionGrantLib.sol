@@ -18,8 +18,9 @@ struct SessionGrant {
     GrantBudget[] budgets;
     // Most native value one call may carry: token zero; the maximum uint256 ("Unlimited") for no cap.
     GrantAmount valueCapPerCall;
-    GrantTarget[] targets;
-    // Rules on the static arguments of the functions listed in `targets`, each naming its target and function.
+    // What the session may call: each (target, function) pair, a target's pairs listed together.
+    GrantScope[] scope;
+    // Rules on the static arguments of the functions listed in `scope`, each naming its target and function.
     GrantRule[] rules;
     bool canSignMessages;
     // Paymasters the session may use (empty: none, the account pays gas from its native budget).
@@ -46,16 +47,17 @@ struct GrantBudget {
     GrantAmount perCallCap;
 }
 
-/// @dev One contract the session may call, with the functions it may call there: each function's signature text
-/// ("transfer(address,uint256)"), whose keccak-256 gives the selector enforced, or one of the pseudo-functions
-/// "(plain transfer)" (empty calldata), "(any function)" (any call, standard value-moving functions excluded) and
-/// "(sign typed data)" (EIP-712 messages of the target's domain).
-struct GrantTarget {
+/// @dev One function the session may call on `target`: its signature text ("transfer(address,uint256)"), whose
+/// keccak-256 gives the selector enforced, or one of the pseudo-functions "(plain transfer)" (empty calldata), "(any
+/// function)" (any call, standard value-moving functions excluded) and "(sign typed data)" (EIP-712 messages of the
+/// target's domain). A pair per entry, not a target with an array of functions: no nested array, which independent
+/// ERC-7730 renderers do not expand (docs/erc7730/README.md).
+struct GrantScope {
     address target;
-    string[] functions;
+    string signature;
 }
 
-/// @dev A rule on one static argument of a function listed in `targets`: for calls of `signature` on `target`,
+/// @dev A rule on one static argument of a function listed in `scope`: for calls of `signature` on `target`,
 /// argument number `argument` (1 = the first) "equals", is "at most" or is "at least" `value` (the whole 32-byte ABI
 /// word, below 2^232). Several "equals" on one argument: one of them. Rules are listed in the order of the functions
 /// they apply to. (A separate list rather than an array inside each function: Ledger's Ethereum app 1.22.0 hashes an
@@ -77,19 +79,19 @@ library SessionGrantLib {
     bytes32 internal constant GRANT_RULE_TYPEHASH = keccak256(
         "GrantRule(address target,string signature,uint8 argument,string condition,bytes32 value)"
     );
-    bytes32 internal constant GRANT_TARGET_TYPEHASH = keccak256("GrantTarget(address target,string[] functions)");
+    bytes32 internal constant GRANT_SCOPE_TYPEHASH = keccak256("GrantScope(address target,string signature)");
     bytes32 internal constant GRANT_AMOUNT_TYPEHASH = keccak256("GrantAmount(address token,uint256 amount)");
     bytes32 internal constant GRANT_BUDGET_TYPEHASH = keccak256(
         "GrantBudget(GrantAmount limit,string period,GrantAmount perCallCap)GrantAmount(address token,uint256 amount)"
     );
     bytes32 internal constant SESSION_GRANT_TYPEHASH = keccak256(
         "SessionGrant(address account,address agent,uint32 sessionId,uint48 validAfter,uint48 validUntil,"
-        "GrantBudget[] budgets,GrantAmount valueCapPerCall,GrantTarget[] targets,GrantRule[] rules,"
+        "GrantBudget[] budgets,GrantAmount valueCapPerCall,GrantScope[] scope,GrantRule[] rules,"
         "bool canSignMessages,address[] paymasters,uint32 epoch,uint256 nonce)"
         "GrantAmount(address token,uint256 amount)"
         "GrantBudget(GrantAmount limit,string period,GrantAmount perCallCap)"
         "GrantRule(address target,string signature,uint8 argument,string condition,bytes32 value)"
-        "GrantTarget(address target,string[] functions)"
+        "GrantScope(address target,string signature)"
     );
 
     /// @dev The pseudo-functions' texts, and the selectors the module stores for them.
@@ -137,7 +139,7 @@ library SessionGrantLib {
                         _hashAmount(grant.valueCapPerCall)
                     ),
                     abi.encode(
-                        _hashTargets(grant.targets),
+                        _hashScope(grant.scope),
                         _hashRules(grant.rules),
                         grant.canSignMessages,
                         keccak256(abi.encodePacked(grant.paymasters)),
@@ -154,18 +156,12 @@ library SessionGrantLib {
     function scope(
         SessionGrant memory grant
     ) internal pure returns (address[] memory targets, bytes4[] memory selectors, uint256[] memory rules) {
-        uint256 entries = 0;
-        for (uint256 t = 0; t < grant.targets.length; ++t) entries += grant.targets[t].functions.length;
+        uint256 entries = grant.scope.length;
         targets = new address[](entries);
         selectors = new bytes4[](entries);
-        uint256 entry = 0;
-        for (uint256 t = 0; t < grant.targets.length; ++t) {
-            string[] memory functions = grant.targets[t].functions;
-            for (uint256 f = 0; f < functions.length; ++f) {
-                targets[entry] = grant.targets[t].target;
-                selectors[entry] = selectorOf(functions[f]);
-                ++entry;
-            }
+        for (uint256 e = 0; e < entries; ++e) {
+            targets[e] = grant.scope[e].target;
+            selectors[e] = selectorOf(grant.scope[e].signature);
         }
         rules = new uint256[](grant.rules.length);
         for (uint256 r = 0; r < rules.length; ++r) {
@@ -297,14 +293,11 @@ library SessionGrantLib {
         return keccak256(abi.encode(GRANT_AMOUNT_TYPEHASH, amount.token, amount.amount));
     }
 
-    function _hashTargets(GrantTarget[] memory targets) private pure returns (bytes32) {
-        bytes32[] memory hashes = new bytes32[](targets.length);
-        for (uint256 t = 0; t < targets.length; ++t) {
-            string[] memory functions = targets[t].functions;
-            bytes32[] memory functionHashes = new bytes32[](functions.length);
-            for (uint256 f = 0; f < functions.length; ++f) functionHashes[f] = keccak256(bytes(functions[f]));
-            hashes[t] = keccak256(
-                abi.encode(GRANT_TARGET_TYPEHASH, targets[t].target, keccak256(abi.encodePacked(functionHashes)))
+    function _hashScope(GrantScope[] memory entries) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](entries.length);
+        for (uint256 e = 0; e < entries.length; ++e) {
+            hashes[e] = keccak256(
+                abi.encode(GRANT_SCOPE_TYPEHASH, entries[e].target, keccak256(bytes(entries[e].signature)))
             );
         }
         return keccak256(abi.encodePacked(hashes));

@@ -1,21 +1,32 @@
 /**
  * The Leash story, end to end, on a local Hardhat network: deploy, create the owner's account, grant an agent a
- * session signed on the (emulated) Ledger, let the agent spend within budget, watch an over-budget and an
- * out-of-scope op fail with their reasons, move to the next period and spend again, pull the kill switch, and watch
- * the agent's next op fail. `npm run demo` prints it; test/demo/story.ts runs it and checks the key lines.
+ * session clear-signed on the (emulated) Ledger and carried on chain by a relayer, let the agent spend within budget,
+ * watch an over-budget and an out-of-scope op fail with their reasons, move to the next period and spend again, pull
+ * the kill switch (signed on the Ledger, relayed), and watch the agent's next op fail. At each approval it prints
+ * what the device shows, field by field: the same preview the device suite checks against Ledger's real app
+ * (docs/DEVICE.md). `npm run demo` prints it; test/demo/story.ts runs it and checks the key lines.
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import { formatUnits, parseEther, parseUnits, Wallet, type HDNodeWallet } from "ethers";
 
 import { getSessionStatus } from "../../client/actions.js";
+import type { LeashChainAddresses } from "../../client/addresses.js";
+import { prepareGrant } from "../../client/grant.js";
+import { LedgerClearSigner, type ClearSigningPreview } from "../../client/ledgerTypedData.js";
+import { signAllSessionsRevocation, signSessionGrant } from "../../client/signed.js";
+import { submitSignedFile } from "../../client/submit.js";
+import { splitList } from "../../client/parse.js";
 import { sendSessionUserOp, type AgentSession, type SessionCall } from "../../client/agent.js";
 import { bundlerTimeHint, createBundlerClient, type BundlerClient } from "../../client/bundler.js";
 import { UserOpRefusedError } from "../../client/errors.js";
-import { ownerAuthorization } from "../../client/owner.js";
-import { NATIVE_ASSET, sessionInstallArgs, type SessionDescription } from "../../client/session.js";
+import { NATIVE_ASSET } from "../../client/session.js";
 import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
+import { startCalStandIn } from "../../test/helpers/calStandIn.js";
+import { demoGrantOptions } from "./grant.js";
 
 const DAY = 86_400n;
+/** An ISO 8601 time in whole seconds, as the grant's options take it. */
+const isoSeconds = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
 /** How far in the past the demo's session starts, in seconds (see where it is used). */
 const CLOCK_SKEW_ALLOWANCE = 60n;
 const USDC_DECIMALS = 6;
@@ -28,8 +39,6 @@ const AGENT_GAS = {
   maxFeePerGas: 2_000_000_000n,
   maxPriorityFeePerGas: 1_000_000_000n,
 };
-/** Fee fields for the owner's Ledger transactions (hardhat-ledger signs only fully specified transactions). */
-const LEDGER_TX_FEES = { gasLimit: 1_500_000n, maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
 
 /** How the demo's agent sends its ops. */
 export interface DemoOptions {
@@ -73,56 +82,67 @@ export async function runDemo(
   const spendLimitHook = await ethers.getContractAt("SpendLimitHook", book.spendLimitHook);
 
   log(`2. Creating the account of the Ledger owner ${owner.address}`);
+  log(`   sent by ${await deployer.getAddress()}, a hot key: the Ledger signs nothing to create it`);
   await (await factory.createAccount(owner.address, 0n)).wait();
   const accountAddress = await factory.getAccountAddress(owner.address, 0n);
-  const account = await ethers.getContractAt("ModularAccount", accountAddress);
+  await (await deployer.sendTransaction({ to: accountAddress, value: parseEther("1") })).wait();
   const token = await ethers.deployContract("TestToken", ["USD Coin (demo)", "USDC", USDC_DECIMALS]);
   await (await token.mint(accountAddress, parseUnits("1000", USDC_DECIMALS))).wait();
-  await (await deployer.sendTransaction({ to: accountAddress, value: parseEther("1") })).wait();
-  await (await deployer.sendTransaction({ to: owner.address, value: parseEther("1") })).wait();
-  log(`   account ${accountAddress} holds 1 ETH and ${usdc(parseUnits("1000", USDC_DECIMALS))}`);
-
   const agent = Wallet.createRandom();
   const merchant = Wallet.createRandom().address;
   const stranger = Wallet.createRandom().address;
+  const addresses: LeashChainAddresses = {
+    chainId: (await ethers.provider.getNetwork()).chainId,
+    entryPoint: book.entryPoint,
+    factory: book.factory,
+    ownerModule: book.ownerModule,
+    sessionModule: book.sessionModule,
+    spendLimitHook: book.spendLimitHook,
+    tokens: { USDC: await token.getAddress() },
+    fromBlock: 0,
+  };
+  // What Ledger's services would serve a real device: the display rules of docs/erc7730 and the tokens' information
+  // (signed with Ledger's public test key; the emulated device checks no signature).
+  const cal = await startCalStandIn({
+    tokens: [
+      { address: NATIVE_ASSET, ticker: "ETH", decimals: 18 },
+      { address: await token.getAddress(), ticker: "USDC", decimals: USDC_DECIMALS },
+    ],
+  });
+  const relayer = deployer;
+  const device = (action: string) =>
+    new LedgerClearSigner(owner.address, ethers.provider, {
+      async onClearSignable(preview: ClearSigningPreview) {
+        log(`   your Ledger shows (${action}):`);
+        log(`     Contract: ${preview.contract}`);
+        for (const field of preview.fields) log(`     ${field.label}: ${field.value}`);
+        log("   approve on your Ledger… (emulated)");
+      },
+    });
   // Bundlers check an op's validity window against their own clock, and may simulate the bundle at a time other
   // than the chain's latest block: start the session a little in the past, so that an op sent in the same second
   // as the grant is already due (validity starts strictly after validAfter) whichever clock is asked.
   const now = bundlerTimeHint(BigInt(await networkHelpers.time.latest())) - CLOCK_SKEW_ALLOWANCE;
-  const session: SessionDescription = {
-    account: accountAddress,
-    sessionId: SESSION_ID,
-    agent: agent.address,
-    validAfter: now,
-    validUntil: now + 7n * DAY,
-    valueCapPerCall: 0n,
-    canSignMessages: false,
-    scope: [{ target: await token.getAddress(), selector: token.interface.getFunction("transfer").selector }],
-    budgets: [
-      { asset: NATIVE_ASSET, limit: parseEther("0.05"), period: DAY, perCallCap: 0n },
-      { asset: await token.getAddress(), limit: parseUnits("100", USDC_DECIMALS), period: DAY, perCallCap: 0n },
-    ],
-    paymasters: [],
-    epoch: 0,
-    nonce: 1n,
-  };
-  log("3. The owner grants the agent a session, signed on the Ledger:");
+  const demoGrant = demoGrantOptions(await token.getAddress());
+  const plan = await prepareGrant({
+    provider: ethers.provider,
+    addresses,
+    owner: owner.address,
+    input: {
+      account: accountAddress,
+      agent: agent.address,
+      validAfter: isoSeconds(now),
+      validUntil: isoSeconds(now + 7n * DAY),
+      allow: splitList(demoGrant.allow),
+      budgets: splitList(demoGrant.budget),
+      sessionId: String(SESSION_ID),
+    },
+  });
+  log("3. The owner grants the agent a session, clear-signed on the Ledger:");
   log(`   agent ${agent.address} (its key never leaves the agent)`);
-  log(
-    `   valid ${new Date(Number(now) * 1000).toISOString()} to ${new Date(Number(now + 7n * DAY) * 1000).toISOString()}`,
-  );
-  log(`   may call USDC.transfer only; budgets: 100 USDC per day, 0.05 ETH per day for gas`);
-  const authorization = ownerAuthorization(book.ownerModule);
-  const ledgerSigner = await ethers.getSigner(owner.address);
-  const install = account.interface.encodeFunctionData(
-    "installValidation",
-    sessionInstallArgs(session, { sessionModule: book.sessionModule, spendLimitHook: book.spendLimitHook }),
-  );
-  log("   confirm on your Ledger… (emulated)");
-  await (
-    await account.connect(ledgerSigner).executeWithRuntimeValidation(install, authorization, LEDGER_TX_FEES)
-  ).wait();
-  log(`   session ${SESSION_ID} granted`);
+  const grant = await signSessionGrant(device("grant"), plan);
+  await submitSignedFile(relayer, grant, addresses);
+  log(`   session ${SESSION_ID} granted (submitted by the relayer ${await relayer.getAddress()}, not the Ledger)`);
 
   const agentSession: AgentSession = {
     entryPoint,
@@ -201,15 +221,10 @@ export async function runDemo(
   );
 
   log("7. The owner pulls the kill switch on the Ledger");
-  const revokeAll = account.interface.encodeFunctionData("execute", [
-    book.sessionModule,
-    0n,
-    sessionModule.interface.encodeFunctionData("revokeAll"),
-  ]);
-  log("   confirm on your Ledger… (emulated)");
-  await (
-    await account.connect(ledgerSigner).executeWithRuntimeValidation(revokeAll, authorization, LEDGER_TX_FEES)
-  ).wait();
+  const kill = await signAllSessionsRevocation(device("kill switch"), { addresses, account: accountAddress });
+  await submitSignedFile(relayer, kill, addresses);
+  log(`   every session revoked (submitted by the relayer ${await relayer.getAddress()}, not the Ledger)`);
+  await cal.stop();
   await attempt(`pay the merchant ${usdc(parseUnits("1", USDC_DECIMALS))}`, merchant, parseUnits("1", USDC_DECIMALS));
   log(`8. The merchant received ${usdc(await token.balanceOf(merchant))} in total. Done.`);
 }

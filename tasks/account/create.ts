@@ -1,11 +1,16 @@
 /**
- * `account create`: print the owner's counterfactual account address and deploy it through the Leash factory, the
- * Ledger address as owner (the Ledger signs the factory call).
+ * `account create`: print the owner's counterfactual account address, have the owner check their address on the
+ * Ledger's screen ("Verify Ethereum address"), and deploy the account through the Leash factory with that address as
+ * owner. The factory call needs no signature of the owner, so a relayer sends it (`--relayer`, default: the first
+ * account of the network that is not the Ledger); the Ledger signs nothing. `--by-transaction` has the Ledger send it
+ * instead, a call a real Ledger signs only with blind signing on.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { InvalidSessionIdError } from "../../client/inputErrors.js";
+import { InvalidSessionIdError, LedgerAccountError } from "../../client/inputErrors.js";
+import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
 import { createAccount, getAccountAddress } from "../../client/owner.js";
+import { parseAddress } from "../../client/parse.js";
 import {
   ledgerOwner,
   ledgerSigner,
@@ -21,6 +26,10 @@ import {
 /** The options of `account create`. */
 export interface CreateAccountTaskArguments extends CommonTaskArguments {
   salt: string;
+  /** The account of the network that sends the factory call (not the Ledger). */
+  relayer?: string;
+  /** Have the Ledger send the factory call (a real Ledger needs blind signing for it). */
+  byTransaction?: boolean;
 }
 
 /** What `account create` did. */
@@ -30,6 +39,8 @@ export interface CreateAccountTaskResult {
   salt: bigint;
   /** Undefined if the account already existed. */
   transactionHash?: string;
+  /** Who sent the factory call: the relayer, or the Ledger (`--by-transaction`). */
+  submittedBy?: string;
 }
 
 /** The logic of `account create`, for the task and for tests. */
@@ -50,12 +61,37 @@ export async function runCreateAccount(
   const result: CreateAccountTaskResult = { account, owner, salt };
   if (deployed) {
     io.progress("already deployed: nothing to sign");
-  } else {
+  } else if (args.byTransaction === true) {
     const sent = await createAccount(await ledgerSigner(env.connection), leash.addresses, salt, progressTo(io));
     result.transactionHash = sent.transactionHash;
+    result.submittedBy = owner;
+  } else {
+    const relayer = await relayerOf(env, args.relayer, owner);
+    io.progress(`check on your Ledger that it shows ${owner}, the account's owner; ${relayer} sends the factory call`);
+    const device = new LedgerClearSigner(owner, provider, {
+      derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
+    });
+    await device.verifyAddressOnDevice();
+    const sender = await env.connection.ethers.getSigner(relayer);
+    const sent = await createAccount(
+      sender,
+      leash.addresses,
+      salt,
+      (kind, message) => {
+        if (kind !== "prompt") io.progress(message); // the relayer signs, not the Ledger
+      },
+      owner,
+    );
+    result.transactionHash = sent.transactionHash;
+    result.submittedBy = relayer;
   }
   if (args.json) {
-    printJson(io, { ...result, chainId: leash.chainId, transactionHash: result.transactionHash ?? null });
+    printJson(io, {
+      ...result,
+      chainId: leash.chainId,
+      transactionHash: result.transactionHash ?? null,
+      submittedBy: result.submittedBy ?? null,
+    });
   } else {
     io.out(
       result.transactionHash === undefined
@@ -64,6 +100,30 @@ export async function runCreateAccount(
     );
   }
   return result;
+}
+
+/** The relayer: `--relayer`, else the network's first account that is not the Ledger. */
+async function relayerOf(env: TaskEnv, relayer: string | undefined, owner: string): Promise<string> {
+  if (relayer !== undefined) {
+    const address = parseAddress(relayer, "--relayer");
+    if (address === owner) {
+      throw new LedgerAccountError(
+        "--relayer is the Ledger account; pick another account of the network (a hot key that pays the gas)",
+        "--relayer",
+      );
+    }
+    return address;
+  }
+  const accounts = (await env.connection.ethers.getSigners()).map((signer) => signer.address);
+  const first = accounts.find((address) => address !== owner);
+  if (first === undefined) {
+    throw new LedgerAccountError(
+      "no account of the network but the Ledger to send the factory call: give --relayer <address> (a funded " +
+        "account the network config holds), or --by-transaction to have the Ledger send it with blind signing on",
+      "--relayer",
+    );
+  }
+  return first;
 }
 
 /** The task action. */

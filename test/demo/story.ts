@@ -26,9 +26,27 @@ describe("the demo story without a bundler (ops straight to handleOps)", functio
     ledger.uninstall();
   });
 
-  it("has the owner's Ledger sign the grant and the kill switch", function () {
-    expect(lines).to.include("   session 1 granted");
-    expect(ledger.requests.filter((r) => r.kind === "transaction")).to.have.length(2);
+  it("has the owner's Ledger clear-sign the grant and the kill switch as messages a relayer submits, never a transaction", function () {
+    expect(lines.some((l) => l.startsWith("   session 1 granted (submitted by the relayer"))).to.equal(true);
+    expect(lines.some((l) => l.startsWith("   every session revoked (submitted by the relayer"))).to.equal(true);
+    expect(ledger.requests.map((r) => r.kind)).to.deep.equal(["eip712", "eip712"]);
+  });
+
+  it("prints what the device shows at each approval: the grant in words and scaled amounts, then the kill switch", function () {
+    const shown = (action: string) => {
+      const start = lines.indexOf(`   your Ledger shows (${action}):`);
+      const end = lines.indexOf("   approve on your Ledger… (emulated)", start);
+      return lines.slice(start + 1, end).map((line) => line.trim());
+    };
+    const grant = shown("grant");
+    expect(grant[0]).to.equal("Contract: Grant an agent a session key");
+    expect(grant).to.include.members([
+      "Budget: 100 USDC",
+      "Budget: 0.05 ETH",
+      "Budget period: 1 day",
+      "Function: transfer(address,uint256)",
+    ]);
+    expect(shown("kill switch")[0]).to.equal("Contract: Revoke ALL session keys (kill switch)");
   });
 
   it("lets the agent pay within its budget, and shows what remains", function () {

@@ -2,10 +2,7 @@
  * `session grant` on Ledger's real Ethereum app, blind signing off (issue #13, THREATS 29): the owner clear-signs the
  * EIP-712 SessionGrant designed for the device, and a relayer, not the owner's Ledger, submits it.
  *
- * The local chain runs under Sepolia's chain id (11155111), a network the app knows: the app refuses token
- * information for a chain it does not know (31337), and names the network and its currency only for known ones. Token
- * information (ETH at the zero address, the test USDC) and the display rules are signed with Ledger's public test key
- * and served by a local stand-in of Ledger's services.
+ * The chain, under a chain id the app knows, and the stand-in services are test/device/grantChain.ts's.
  *
  * Every field shown must equal the task's printed summary and a value derived here from the grant plan alone; the
  * chain must then hold that plan.
@@ -15,23 +12,17 @@ import { existsSync } from "node:fs";
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
-import { network } from "hardhat";
 
 import { MAX_FILTER_LABEL_LENGTH } from "../../client/ledgerFilters.js";
-import { deviceAmount, deviceDate } from "../../client/ledgerTypedData.js";
-import { LedgerRejectedError } from "../../client/ledgerTypedData.js";
-import { OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
+import { deviceAmount, deviceDate, LedgerRejectedError } from "../../client/ledgerTypedData.js";
 import { runCancel } from "../../tasks/session/cancel.js";
 import { runGrant, type GrantTaskArguments, type GrantTaskResult } from "../../tasks/session/grant.js";
 import { runSubmit } from "../../tasks/session/submit.js";
-import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
-import { deployForTasks, deployOwnerAccount, taskOwner, testEnv } from "../helpers/tasks.js";
+import { taskOwner, testEnv } from "../helpers/tasks.js";
+import { DEVICE_CHAIN_ID, DEVICE_NETWORK_NAME, startGrantChain, type GrantChain } from "./grantChain.js";
 import { describeOnDevices, reviewFields, reviewOnDevice, transcript } from "./harness.js";
 import type { Screen } from "./speculos.js";
 import { useSpeculosForHardhatLedger, type SpeculosLedgerSeam } from "./speculosTransport.js";
-
-/** A chain id the app knows (Sepolia), so that it accepts token information and names the network. */
-export const DEVICE_CHAIN_ID = 11155111;
 
 /** The labels a grant review may show: the app's own ("Contract", "Network") and the descriptor's. */
 const LABELS = [
@@ -62,41 +53,24 @@ const LABELS = [
 ];
 
 describeOnDevices("session grant, clear-signed and relayed", (device, model) => {
+  let chain: GrantChain;
   let connection: NetworkConnection;
   let seam: SpeculosLedgerSeam;
-  let cal: CalStandIn;
-  let f: Awaited<ReturnType<typeof deployForTasks>> & { account: string };
+  let f: GrantChain["f"];
   const until = model === "nanosp" ? "Sign message" : "Hold to sign";
 
   before(async function () {
-    connection = await network.create({
-      override: { chainId: DEVICE_CHAIN_ID, ledgerAccounts: [taskOwner.address] },
-    });
-    const deployed = await deployForTasks(connection);
-    const account = await deployOwnerAccount(connection, deployed);
-    f = { ...deployed, account };
-    cal = await startCalStandIn({
-      chainId: f.addresses.chainId,
-      sessionModule: f.addresses.sessionModule,
-      tokens: [
-        { address: ZeroAddress, ticker: "ETH", decimals: 18 },
-        { address: f.addresses.tokens.USDC!, ticker: "USDC", decimals: 6 },
-        // Leash's pseudo-assets: operations counted, gas a paymaster sponsors, the fee per gas it may be charged.
-        { address: OPERATIONS_ASSET, ticker: "ops", decimals: 0 },
-        { address: SPONSORED_GAS_ASSET, ticker: "ETH gas", decimals: 18 },
-        { address: SPONSORED_FEE_ASSET, ticker: "gwei/gas", decimals: 9 },
-      ],
-    });
+    chain = await startGrantChain();
+    ({ connection, f } = chain);
   });
 
   after(async function () {
     await seam?.restore();
-    await cal?.stop();
-    await connection?.close();
+    await chain?.close();
   });
 
   async function relayer(): Promise<string> {
-    return (await connection.ethers.getSigners())[7]!.address;
+    return chain.relayer;
   }
 
   function grantArgs(overrides: Partial<GrantTaskArguments>): GrantTaskArguments {
@@ -143,7 +117,7 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     // What the device showed is the task's summary…
     const summary: [string, string][] = [
       ...granted.deviceSummary!.slice(0, 1),
-      ["Network", "Sepolia"],
+      ["Network", DEVICE_NETWORK_NAME],
       ...granted.deviceSummary!.slice(1),
     ];
     expect(shownFields(review.screens), transcript(review.screens)).to.deep.equal(squeeze(summary));
@@ -229,7 +203,11 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
       ["Signed for account", f.account],
     ]);
     expect(shownFields(review.screens), transcript(review.screens)).to.deep.equal(
-      squeeze([...cancelled.deviceSummary!.slice(0, 1), ["Network", "Sepolia"], ...cancelled.deviceSummary!.slice(1)]),
+      squeeze([
+        ...cancelled.deviceSummary!.slice(0, 1),
+        ["Network", DEVICE_NETWORK_NAME],
+        ...cancelled.deviceSummary!.slice(1),
+      ]),
     );
     expect(await f.sessionModule.isNonceUsed(f.account, nonce)).to.equal(true);
     const submitted = await runSubmit(
@@ -243,7 +221,7 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     expect((await f.sessionModule.getSession(f.account, 3)).agent).to.equal(ZeroAddress);
   });
 
-  it("T29: shows a grant of 3 targets, 5 functions, 2 budgets and a paymaster whole, each function under its target", async function () {
+  it("T29: shows a grant of 3 targets, 5 functions, 2 budgets and a paymaster whole, each function with its target", async function () {
     const usdc = f.addresses.tokens.USDC!;
     const vault = (await connection.ethers.getSigners())[8]!.address;
     const paymaster = (await connection.ethers.getSigners())[9]!.address;
@@ -269,9 +247,9 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     const { session } = granted.plan;
     const summary = granted.deviceSummary!;
     expect(shownFields(review.screens), transcript(review.screens)).to.deep.equal(
-      squeeze([...summary.slice(0, 1), ["Network", "Sepolia"], ...summary.slice(1)]),
+      squeeze([...summary.slice(0, 1), ["Network", DEVICE_NETWORK_NAME], ...summary.slice(1)]),
     );
-    // Each target is followed by its own functions; each rule names its target and function.
+    // Each function is shown with its target; each rule names its target and function.
     const scope = summary.filter(([label]) =>
       ["Target", "Function", "Rule on target", "Rule on function", "Argument no.", "Condition", "Value"].includes(
         label,
@@ -280,11 +258,13 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     expect(scope).to.deep.equal([
       ["Target", usdc],
       ["Function", "transfer(address,uint256)"],
+      ["Target", usdc],
       ["Function", "approve(address,uint256)"],
       ["Target", f.recipient],
       ["Function", "(plain transfer)"],
       ["Target", vault],
       ["Function", "deposit(uint256)"],
+      ["Target", vault],
       ["Function", "withdraw(uint256,address)"],
       ["Rule on target", usdc],
       ["Rule on function", "transfer(address,uint256)"],

@@ -60,6 +60,15 @@ export interface ReviewOptions {
   maxScreens?: number;
   /** Called as the approval or rejection is input (the request may settle from then on). */
   onDecided?: () => void;
+  /** On the Flex, approve by tapping the button with this text instead of holding "Hold to sign" (e.g. "Confirm"). */
+  flexApproveTap?: RegExp;
+  /**
+   * The rejecting choice when it is not the review's "Reject" (e.g. "Cancel" of an address check): the Nano's screen
+   * with that text is chosen, the Flex's button with that text is tapped, with no confirmation asked.
+   */
+  rejectText?: RegExp;
+  /** Called on each screen of the review as it is shown, before moving on (e.g. to take a screenshot). */
+  onScreen?: (screen: Screen, index: number) => Promise<void>;
 }
 
 /** Thrown when the emulator did not show what was awaited; says what it showed last. */
@@ -367,7 +376,16 @@ export class Speculos {
    * stalls or never reaches `until`.
    */
   async review(options: ReviewOptions): Promise<ReviewResult> {
-    const { until, approve, timeoutMs = 90_000, maxScreens = 60, onDecided } = options;
+    const {
+      until,
+      approve,
+      timeoutMs = 90_000,
+      maxScreens = 60,
+      onDecided,
+      onScreen,
+      flexApproveTap,
+      rejectText,
+    } = options;
     const deadline = Date.now() + timeoutMs;
     const screens: Screen[] = [];
     let screen = await this.waitForScreen(
@@ -377,6 +395,7 @@ export class Speculos {
     );
     for (;;) {
       screens.push(screen);
+      await onScreen?.(screen, screens.length - 1);
       if (matches(screen, until)) break;
       if (screens.length >= maxScreens || Date.now() > deadline) {
         throw new SpeculosTimeoutError(
@@ -393,16 +412,26 @@ export class Speculos {
     if (this.model === "nanosp") {
       if (!approve) {
         await this.press("right");
-        await this.waitForText(/^Reject/);
+        await this.waitForText(rejectText ?? /^Reject/);
       }
       decisionScreen = await this.screen();
       onDecided?.();
       await this.press("both");
+    } else if (approve && flexApproveTap !== undefined) {
+      const button = await this.#elementCenter(flexApproveTap, FLEX.holdToSign);
+      decisionScreen = await this.screen();
+      onDecided?.();
+      await this.tap(button.x, button.y);
     } else if (approve) {
       const hold = await this.#elementCenter(/^Hold to sign$/, FLEX.holdToSign);
       decisionScreen = await this.screen();
       onDecided?.();
       await this.longPress(hold.x, hold.y);
+    } else if (rejectText !== undefined) {
+      const cancel = await this.#elementCenter(rejectText, FLEX.reject);
+      decisionScreen = await this.screen();
+      onDecided?.();
+      await this.tap(cancel.x, cancel.y);
     } else {
       const reject = await this.#elementCenter(/^Reject/, FLEX.reject);
       await this.tap(reject.x, reject.y);
@@ -456,7 +485,10 @@ export class Speculos {
 
 /** Whether `screen` is the short-lived status screen that ends a flow ("Transaction signed", "Message rejected"…). */
 export function isStatusScreen(screen: Screen): boolean {
-  return screen.length === 1 && /^(Transaction|Message|Operation) (signed|rejected)$/.test(screen[0]!);
+  return (
+    screen.length === 1 &&
+    /^((Transaction|Message|Operation) (signed|rejected)|Address (verified|verification cancelled))$/.test(screen[0]!)
+  );
 }
 
 /** Whether `screen` is the Ethereum app's home screen on `model`. */

@@ -65,7 +65,7 @@ export interface CalStandInOptions {
    * Tokens to serve signed information for, as Ledger's crypto-assets service does for the tokens it lists
    * (`/evm/<chainId>/erc20-signatures.json`); the native currency is a token at the zero address here.
    */
-  tokens?: ServedToken[];
+  tokens?: ServedToken[] | ((chainId: bigint) => Promise<ServedToken[]>);
 }
 
 /** A token the stand-in serves information for. */
@@ -133,12 +133,15 @@ export async function startCalStandIn(options: CalStandInOptions = {}): Promise<
   const server: Server = createServer((request, response) => {
     const tokenList = /^\/evm\/(\d+)\/erc20-signatures\.json$/.exec(request.url ?? "");
     if (tokenList !== null && options.tokens !== undefined) {
-      const blob = erc20SignaturesBlob(
-        options.tokens,
-        BigInt(tokenList[1]!),
-        tampered ? (p) => flipLastByte(sign(p)) : sign,
+      const chainId = BigInt(tokenList[1]!);
+      const tokens = options.tokens;
+      void (typeof tokens === "function" ? tokens(chainId) : Promise.resolve(tokens)).then(
+        (list) => {
+          const blob = erc20SignaturesBlob(list, chainId, tampered ? (p) => flipLastByte(sign(p)) : sign);
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(blob));
+        },
+        () => response.writeHead(500).end(),
       );
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(blob));
       return;
     }
     if (request.url?.startsWith("/v1/dapps") !== true) {

@@ -78,9 +78,10 @@ describe("SessionGrant, designed for the device", function () {
         ],
       });
       const message = sessionGrantMessage(session);
-      expect(message.targets.map((t) => [t.target, t.functions])).to.deep.equal([
-        [usdc, ["transfer(address,uint256)", "approve(address,uint256)"]],
-        [f.recipient, ["(plain transfer)"]],
+      expect(message.scope).to.deep.equal([
+        { target: usdc, signature: "transfer(address,uint256)" },
+        { target: usdc, signature: "approve(address,uint256)" },
+        { target: f.recipient, signature: "(plain transfer)" },
       ]);
       await expect(f.sessionModule.connect(f.stranger).grantWithSignature(message, await signGrant(f, session)))
         .to.emit(f.sessionModule, "SessionGranted")
@@ -197,7 +198,7 @@ describe("SessionGrant, designed for the device", function () {
         ],
       });
       const message = sessionGrantMessage(session);
-      expect(message.targets.map((t) => t.functions[0])).to.deep.equal(["(any function)", "(sign typed data)", swap]);
+      expect(message.scope.map((e) => e.signature)).to.deep.equal(["(any function)", "(sign typed data)", swap]);
       await expect(f.sessionModule.connect(f.stranger).grantWithSignature(message, await signGrant(f, session)))
         .to.emit(f.sessionModule, "SessionGranted")
         .withArgs(
@@ -256,7 +257,7 @@ describe("SessionGrant, designed for the device", function () {
       it(`T29: refuses the function text "${text}"`, async function () {
         const f = await networkHelpers.loadFixture(fixture);
         const { message, signature } = await signedEdited(f, (m) => {
-          m.targets[1]!.functions[0] = text;
+          m.scope[1]!.signature = text;
         });
         await expectGrantRefused(f, message, signature, "GrantFunctionInvalid");
       });
@@ -326,11 +327,11 @@ describe("SessionGrant, designed for the device", function () {
       it(`T29: refuses a rule with ${what}`, async function () {
         const f = await networkHelpers.loadFixture(fixture);
         const { message, signature } = await signedEdited(f, (m) => {
-          const target = m.targets[1]!;
+          const entry = m.scope[1]!;
           m.rules = [
             {
-              target: target.target,
-              signature: target.functions[0]!,
+              target: entry.target,
+              signature: entry.signature,
               value: ethers.zeroPadValue(f.recipient, 32),
               ...rule,
             },
