@@ -100,10 +100,14 @@ export class TooManyTokensError extends Error {
   }
 }
 
-/** The filter service answered no signature for a token slot the message needs. */
+/** The filter service answered no signature for a token slot the message needs, or an amount has no token before it. */
 export class MissingSlotFilterError extends Error {
   constructor(path: string, slot: number) {
-    super(`the display rules have no signature for ${path} with token slot ${slot}`);
+    super(
+      slot < 0
+        ? `the amount at ${path} has no token field before it in its struct: the device could not name it`
+        : `the display rules have no signature for ${path} with token slot ${slot}`,
+    );
     this.name = "MissingSlotFilterError";
   }
 }
@@ -184,6 +188,22 @@ export async function signEip712WithTokenAmounts(
   const infos = await Promise.all(distinct.map(async (token) => [token, await lookup(token)] as const));
   const missing = infos.filter(([, info]) => info === undefined).map(([token]) => getAddress(token));
   if (missing.length !== 0) throw new TokenInformationMissingError(missing);
+
+  // Everything the stream will need, checked before the first APDU: the device shows nothing of a message it could
+  // not finish. The app gives the tokens slots 0, 1, … in the order they are provided.
+  for (const [filterPath, served] of byPath) {
+    if (served[0]!.format !== "token" && served[0]!.format !== "amount") continue;
+    for (let slot = 0; slot < distinct.length; slot++) {
+      if (!served.some((f) => f.coin_ref === slot)) throw new MissingSlotFilterError(filterPath, slot);
+    }
+  }
+  const tokenSeen = new Set<string>();
+  walk(request, (leafPath) => {
+    const format = byPath.get(leafPath)?.[0]?.format;
+    const struct = leafPath.slice(0, leafPath.lastIndexOf("."));
+    if (format === "token") tokenSeen.add(struct);
+    if (format === "amount" && !tokenSeen.has(struct)) throw new MissingSlotFilterError(leafPath, -1);
+  });
 
   const send = (ins: number, p1: number, p2: number, data?: Buffer) => transport.send(CLA, ins, p1, p2, data);
 

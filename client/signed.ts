@@ -3,12 +3,12 @@
  * `AllSessionsRevocation` (nested the ERC-7739 way for the account's owner validation, so the device still shows
  * every field), and the result is a file anyone — the agent, a relayer, a watchtower — submits (client/submit.ts).
  */
-import type { Signer } from "ethers";
+import type { Provider, Signer } from "ethers";
 
-import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
+import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
-import { InvalidSignedFileError } from "./inputErrors.js";
+import { InvalidScopeError, InvalidSignedFileError } from "./inputErrors.js";
 import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
@@ -97,6 +97,31 @@ export function grantTypedDataForOwner(plan: GrantPlan) {
   return ownerTypedData(plan.addresses, plan.session.account, types, primaryType, message);
 }
 
+/**
+ * Refuses, before the device is asked, a grant the session module's reader would refuse (a function text, period,
+ * rule or amount that does not read as what would be enforced): the reader is asked on chain, read-only.
+ */
+export async function assertGrantReadable(
+  provider: Provider,
+  addresses: Pick<LeashChainAddresses, "sessionModule">,
+  grant: Record<string, unknown>,
+): Promise<void> {
+  const module = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
+  const reader = SessionGrantReader__factory.connect(await module.GRANT_READER(), provider);
+  const data = "0x" + module.interface.encodeFunctionData("grantWithSignature", [grant as never, "0x"]).slice(10);
+  try {
+    await reader.read(data);
+  } catch (error) {
+    const revert = (error as { data?: string }).data ?? "0x";
+    const parsed = reader.interface.parseError(revert);
+    throw new InvalidScopeError(
+      `the session module would refuse this grant${parsed === null ? "" : `: ${parsed.name}(${parsed.args.join(", ")})`}` +
+        "; nothing was signed (name each function by its standard signature, periods and amounts as the task writes them)",
+      "--allow",
+    );
+  }
+}
+
 /** Has the owner sign the plan's `SessionGrant` (EIP-712) and returns the grant file. */
 export async function signSessionGrant(
   signer: OwnerTypedDataSigner,
@@ -104,6 +129,7 @@ export async function signSessionGrant(
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
   const typed = grantTypedDataForOwner(plan);
+  if (signer.provider !== null) await assertGrantReadable(signer.provider, plan.addresses, typed.message);
   const signature = await signNested(signer, plan.addresses, typed, onProgress);
   return {
     kind: "leash.session-grant",

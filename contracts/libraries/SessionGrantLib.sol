@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ValueMovingSelectors} from "./ValueMovingSelectors.sol";
+
 /// @dev What the owner signs (EIP-712) to grant a session that anyone may then submit. Designed to be read on a
 /// Ledger: the app shows the fields in this order, so each target comes with its functions and their argument rules,
 /// each budget with its period, functions by their signature text and periods as words ("1 day"). The session module
@@ -187,6 +189,11 @@ library SessionGrantLib {
         if (selector == _SELECTOR_NO_CALLDATA || selector == _SELECTOR_ANY || selector == _SELECTOR_SIGN) {
             revert GrantFunctionInvalid(signature);
         }
+        // A text that is not the standard signature but shares the selector of a value-moving function (a made-up
+        // name found by brute force, `many_msg_babbage(bytes1)` for `transfer`) would let the owner read one thing
+        // while the chain allows a transfer or an approval.
+        bytes32 standard = ValueMovingSelectors.standardSignatureHash(selector);
+        if (standard != bytes32(0) && standard != hash) revert GrantFunctionInvalid(signature);
         return selector;
     }
 
@@ -240,10 +247,70 @@ library SessionGrantLib {
         if (condition == _EQUALS) op = 1;
         else if (condition == _AT_MOST) op = 2;
         else if (condition == _AT_LEAST) op = 3;
-        if (op == 0 || rule.argument == 0 || uint256(rule.value) >= _RULE_VALUE_LIMIT) {
+        if (
+            op == 0 ||
+            rule.argument == 0 ||
+            uint256(rule.value) >= _RULE_VALUE_LIMIT ||
+            !_ruleFitsParameter(bytes(rule.signature), rule.argument, uint256(rule.value))
+        ) {
             revert GrantRuleInvalid(rule.argument, rule.condition, rule.value);
         }
         return (uint256(rule.argument - 1) << 240) | (op << 232) | uint256(rule.value);
+    }
+
+    /// @dev Whether argument number `argument` (from 1) of the function `signature` is the parameter the rule reads:
+    /// the signature has that many parameters, each before it takes exactly one word of the ABI head (no tuple, no
+    /// fixed-size array: those take several or none), and the ruled one is an `address`, `bool` or `uintN` whose
+    /// range holds `value`. A rule on a word that is not that parameter (past the end, inside a tuple, an offset)
+    /// would read as a restriction and restrict nothing, or something else.
+    function _ruleFitsParameter(bytes memory signature, uint8 argument, uint256 value) private pure returns (bool) {
+        uint256 i = 0;
+        while (signature[i] != "(") ++i;
+        uint256 start = ++i;
+        uint256 depth = 0;
+        uint256 index = 0;
+        for (; i < signature.length; ++i) {
+            bytes1 c = signature[i];
+            if (c == "(") ++depth;
+            else if (c == ")" && depth > 0) --depth;
+            else if ((c == "," || c == ")") && depth == 0) {
+                ++index;
+                if (i == start) return false; // "f()": no parameter
+                if (index == argument) return _holds(signature, start, i, value);
+                // A parameter before the ruled one must take one head word.
+                if (signature[start] == "(" || _hasFixedArray(signature, start, i)) return false;
+                start = i + 1;
+                if (c == ")") return false; // fewer parameters than the rule's argument
+            }
+        }
+        return false;
+    }
+
+    /// @dev Whether the type `signature[from:to]` is `address`, `bool` or `uintN` and holds `value`.
+    function _holds(bytes memory signature, uint256 from, uint256 to, uint256 value) private pure returns (bool) {
+        bytes memory kind = new bytes(to - from);
+        for (uint256 k = 0; k < kind.length; ++k) kind[k] = signature[from + k];
+        bytes32 hash = keccak256(kind);
+        if (hash == keccak256("address")) return value >> 160 == 0;
+        if (hash == keccak256("bool")) return value <= 1;
+        if (kind.length < 5 || keccak256(abi.encodePacked(kind[0], kind[1], kind[2], kind[3])) != keccak256("uint")) {
+            return false;
+        }
+        uint256 bits = 0;
+        for (uint256 k = 4; k < kind.length; ++k) {
+            if (kind[k] < "0" || kind[k] > "9") return false;
+            bits = bits * 10 + uint8(kind[k]) - 48;
+        }
+        if (bits == 0 || bits > 256 || bits % 8 != 0) return false;
+        return bits == 256 || value >> bits == 0;
+    }
+
+    /// @dev Whether the type `signature[from:to]` has a fixed-size array dimension (`T[2]`).
+    function _hasFixedArray(bytes memory signature, uint256 from, uint256 to) private pure returns (bool) {
+        for (uint256 k = from; k + 1 < to; ++k) {
+            if (signature[k] == "[" && signature[k + 1] != "]") return true;
+        }
+        return false;
     }
 
     /// @dev `name(types)`: a name of letters, digits, `_` or `$` not starting with a digit, then a parenthesised list

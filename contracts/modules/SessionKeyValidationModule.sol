@@ -21,6 +21,7 @@ import {SessionGrant} from "../libraries/SessionGrantLib.sol";
 import {GrantReading, SessionGrantReader} from "./SessionGrantReader.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
 import {ValidationViewLib} from "../libraries/ValidationViewLib.sol";
+import {ValueMovingSelectors} from "../libraries/ValueMovingSelectors.sol";
 
 /// @dev The configuration of one session, as installed (`onInstall` data) and as returned by {getSession}.
 struct SessionConfig {
@@ -544,65 +545,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// `setAccountOperator` / `setOperator(bytes19,address,uint256)`, and `multicall` / `batch(bytes[],bool)` (which
     /// would reach any of them).
     function isValueMovingSelector(bytes4 selector) public pure returns (bool) {
-        bytes4[46] memory valueMoving = [
-            bytes4(keccak256("transfer(address,uint256)")),
-            bytes4(keccak256("approve(address,uint256)")),
-            bytes4(keccak256("transferFrom(address,address,uint256)")),
-            bytes4(keccak256("increaseAllowance(address,uint256)")),
-            bytes4(keccak256("transferAndCall(address,uint256,bytes)")),
-            bytes4(keccak256("transferAndCall(address,uint256)")),
-            bytes4(keccak256("transferFromAndCall(address,address,uint256,bytes)")),
-            bytes4(keccak256("transferFromAndCall(address,address,uint256)")),
-            bytes4(keccak256("approveAndCall(address,uint256,bytes)")),
-            bytes4(keccak256("approveAndCall(address,uint256)")),
-            bytes4(keccak256("send(address,uint256,bytes)")),
-            bytes4(keccak256("operatorSend(address,address,uint256,bytes,bytes)")),
-            bytes4(keccak256("authorizeOperator(address)")),
-            bytes4(keccak256("burn(uint256,bytes)")),
-            bytes4(keccak256("safeTransferFrom(address,address,uint256)")),
-            bytes4(keccak256("safeTransferFrom(address,address,uint256,bytes)")),
-            bytes4(keccak256("safeTransferFrom(address,address,uint256,uint256,bytes)")),
-            bytes4(keccak256("safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)")),
-            bytes4(keccak256("setApprovalForAll(address,bool)")),
-            bytes4(keccak256("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)")),
-            bytes4(keccak256("approve(address,address,uint160,uint48)")),
-            bytes4(keccak256("transferFrom(address,address,uint160,address)")),
-            bytes4(keccak256("transferFrom((address,address,uint160,address)[])")),
-            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48),address,uint256),bytes)")),
-            bytes4(keccak256("permit(address,((address,uint160,uint48,uint48)[],address,uint256),bytes)")),
-            // Older and non-standard tokens: OpenZeppelin 2 `increaseApproval`, ERC-223, DAI's `push` / `pull` /
-            // `move` and its own `permit`.
-            bytes4(keccak256("increaseApproval(address,uint256)")),
-            bytes4(keccak256("transfer(address,uint256,bytes)")),
-            bytes4(keccak256("push(address,uint256)")),
-            bytes4(keccak256("pull(address,uint256)")),
-            bytes4(keccak256("move(address,address,uint256)")),
-            bytes4(keccak256("permit(address,address,uint256,uint256,bool,uint8,bytes32,bytes32)")),
-            // ERC-6909 multi-tokens.
-            bytes4(keccak256("transfer(address,uint256,uint256)")),
-            bytes4(keccak256("transferFrom(address,address,uint256,uint256)")),
-            bytes4(keccak256("approve(address,uint256,uint256)")),
-            bytes4(keccak256("setOperator(address,bool)")),
-            // Credit and position delegations: Aave's `approveDelegation`, Compound III's `allow`, Morpho's
-            // `setAuthorization`.
-            bytes4(keccak256("approveDelegation(address,uint256)")),
-            bytes4(keccak256("allow(address,bool)")),
-            bytes4(keccak256("setAuthorization(address,bool)")),
-            // Operators and relayers acting for the account: Balancer, Maker, the Ethereum Vault Connector.
-            bytes4(keccak256("setRelayerApproval(address,address,bool)")),
-            bytes4(keccak256("hope(address)")),
-            bytes4(keccak256("setAccountOperator(address,address,bool)")),
-            bytes4(keccak256("setOperator(bytes19,address,uint256)")),
-            // Batches into the contract's own functions, which would reach all of the above.
-            bytes4(keccak256("multicall(bytes[])")),
-            bytes4(keccak256("multicall(uint256,bytes[])")),
-            bytes4(keccak256("multicall(bytes32,bytes[])")),
-            bytes4(keccak256("batch(bytes[],bool)"))
-        ];
-        for (uint256 i = 0; i < valueMoving.length; ++i) {
-            if (selector == valueMoving[i]) return true;
-        }
-        return false;
+        return ValueMovingSelectors.standardSignatureHash(selector) != bytes32(0);
     }
 
     /// @notice The revocation epoch of `account` (incremented by each kill switch).

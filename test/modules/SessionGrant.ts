@@ -227,6 +227,26 @@ describe("SessionGrant, designed for the device", function () {
       );
     });
 
+    it("T29: installs a rule on an argument after a dynamic parameter, whose head word is one offset", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const text = "swap(address[],address)";
+      const session = typicalSession(f, {
+        scope: [
+          {
+            target: f.usdc.target as string,
+            selector: ethers.id(text).slice(0, 10),
+            function: text,
+            rules: [{ argument: 1, op: "eq", value: BigInt(f.recipient) }],
+          },
+        ],
+      });
+      const message = sessionGrantMessage(session);
+      expect(message.rules.map((r) => [r.signature, r.argument])).to.deep.equal([[text, 2]]);
+      await expect(
+        f.sessionModule.connect(f.stranger).grantWithSignature(message, await signGrant(f, session)),
+      ).to.emit(f.sessionModule, "SessionGranted");
+    });
+
     it("writes periods in the largest whole unit, singular for one", function () {
       expect([0n, 1n, 90n, 3600n, DAY, 2n * DAY, 7n * DAY, 86_401n].map(grantPeriodText)).to.deep.equal([
         "lifetime",
@@ -243,6 +263,9 @@ describe("SessionGrant, designed for the device", function () {
 
   describe("what would misread is refused, and grants nothing", function () {
     for (const text of [
+      // Real selector collisions with transfer and approve: what the owner would read is not what would be allowed.
+      "many_msg_babbage(bytes1)",
+      "sign_szabo_bytecode(bytes16,uint128)",
       "transfer(Address,uint256)",
       "transfer((address,uint256)",
       "transfer(address))",
@@ -323,17 +346,40 @@ describe("SessionGrant, designed for the device", function () {
         "a function its target does not list",
         { argument: 1, condition: "equals", signature: "approve(address,uint256)" },
       ],
+      [
+        "argument 3 of a two-parameter function (a word the function does not read)",
+        { argument: 3, condition: "equals" },
+      ],
+      [
+        "an address value of 2^160 or more",
+        { argument: 1, condition: "equals", value: ethers.toBeHex(1n << 160n, 32) },
+      ],
+      [
+        "a uint8 value of 256",
+        { argument: 1, condition: "at most", value: ethers.toBeHex(256n, 32), text: "f(uint8)" },
+      ],
+      [
+        "an argument after a tuple (its words are not one)",
+        { argument: 2, condition: "equals", text: "f((uint256,uint256),address)" },
+      ],
+      ["an argument after a fixed-size array", { argument: 2, condition: "equals", text: "f(uint256[2],address)" }],
+      [
+        "a string parameter (its head word is an offset)",
+        { argument: 1, condition: "equals", text: "f(string,address)" },
+      ],
     ] as const) {
       it(`T29: refuses a rule with ${what}`, async function () {
         const f = await networkHelpers.loadFixture(fixture);
         const { message, signature } = await signedEdited(f, (m) => {
           const entry = m.scope[1]!;
+          const { text, ...fields } = { text: undefined as string | undefined, ...rule };
+          if (text !== undefined) entry.signature = text;
           m.rules = [
             {
               target: entry.target,
               signature: entry.signature,
               value: ethers.zeroPadValue(f.recipient, 32),
-              ...rule,
+              ...fields,
             },
           ];
         });

@@ -4,6 +4,7 @@
  * e.g. a relayer or a watchtower — puts it on chain. The hashes the device signed are those of the typed data rebuilt
  * from the printed summary (THREATS 18).
  */
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -11,7 +12,7 @@ import { expect } from "chai";
 import { TypedDataEncoder } from "ethers";
 
 import { SessionRevokedError } from "../../client/errors.js";
-import { InvalidSignedFileError, WrongChainError } from "../../client/inputErrors.js";
+import { InvalidScopeError, InvalidSignedFileError, WrongChainError } from "../../client/inputErrors.js";
 import { nestOwnerTypedData, sessionGrantTypedData, type SessionDescription } from "../../client/session.js";
 import type { GrantPlanJson } from "../../client/summary.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
@@ -138,6 +139,23 @@ describe("signature-only grants and revocations, and session submit", function (
     );
     expect([printed.grantFile, await ethers.provider.getBlockNumber()]).to.deep.equal([file, block]);
     expect((await f.sessionModule.getSession(f.account, printed.sessionId)).agent).to.equal(ethers.ZeroAddress);
+  });
+
+  it("T29: refuses, before the device is asked, a function text that shares transfer's selector but is not transfer", async function () {
+    const f = await networkHelpers.loadFixture(signedFixture);
+    const { env } = testEnv(connection, f.dir);
+    const before = taskLedger.requests.length;
+    const file = newFile(f, "grant");
+    const refused = await runGrant(
+      { ...grantArgs(f, file), allow: `${f.addresses.tokens.USDC}:many_msg_babbage(bytes1)` },
+      env,
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(InvalidScopeError);
+    expect(String(refused)).to.match(/GrantFunctionInvalid\(many_msg_babbage\(bytes1\)\)/);
+    expect([taskLedger.requests.length - before, existsSync(file)]).to.deep.equal([0, false]);
   });
 
   it("lets a relayer submit the grant file, after which the agent can pay", async function () {
