@@ -10,7 +10,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { InvalidSessionIdError, LedgerAccountError } from "../../client/inputErrors.js";
 import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
 import { createAccount, getAccountAddress } from "../../client/owner.js";
-import { parseAddress } from "../../client/parse.js";
 import {
   ledgerOwner,
   ledgerSigner,
@@ -22,6 +21,7 @@ import {
   type CommonTaskArguments,
   type TaskEnv,
 } from "../common.js";
+import { parseRelayer } from "../ownerDevice.js";
 
 /** The options of `account create`. */
 export interface CreateAccountTaskArguments extends CommonTaskArguments {
@@ -104,16 +104,8 @@ export async function runCreateAccount(
 
 /** The relayer: `--relayer`, else the network's first account that is not the Ledger. */
 async function relayerOf(env: TaskEnv, relayer: string | undefined, owner: string): Promise<string> {
-  if (relayer !== undefined) {
-    const address = parseAddress(relayer, "--relayer");
-    if (address === owner) {
-      throw new LedgerAccountError(
-        "--relayer is the Ledger account; pick another account of the network (a hot key that pays the gas)",
-        "--relayer",
-      );
-    }
-    return address;
-  }
+  const explicit = parseRelayer(relayer, owner);
+  if (explicit !== undefined) return explicit;
   const accounts = (await env.connection.ethers.getSigners()).map((signer) => signer.address);
   const first = accounts.find((address) => address !== owner);
   if (first === undefined) {

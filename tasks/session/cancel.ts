@@ -5,21 +5,12 @@
  * - `--relayer <address>`: that account of the network (not the Ledger) submits it at once;
  * - otherwise it is written to a file for `session submit`.
  */
-import { writeFile } from "node:fs/promises";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import {
-  InvalidSignedFileError,
-  LedgerAccountError,
-  NotConfirmedError,
-  requireOption,
-} from "../../client/inputErrors.js";
-import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
+import { InvalidSignedFileError, requireOption } from "../../client/inputErrors.js";
 import { parseAddress } from "../../client/parse.js";
 import { signNonceCancellation, type SignedFile } from "../../client/signed.js";
-import { submitSignedFile } from "../../client/submit.js";
 import {
   ledgerOwner,
   openLeash,
@@ -30,7 +21,7 @@ import {
   type CommonTaskArguments,
   type TaskEnv,
 } from "../common.js";
-import { deviceSummaryLines } from "./revoke.js";
+import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 
 /** The options of `session cancel`. */
 export interface CancelTaskArguments extends CommonTaskArguments {
@@ -70,44 +61,30 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
   const leash = await openLeash(env, args.addresses);
   const account = parseAddress(requireOption(args.account, "--account", "0xYourAccount"), "--account");
   const nonce = parseNonce(requireOption(args.nonce, "--nonce", "1234"));
-  const relayer = args.relayer === undefined ? undefined : parseAddress(args.relayer, "--relayer");
-  if (relayer !== undefined && relayer === owner) {
-    throw new LedgerAccountError(
-      "--relayer is the Ledger account; pick another account of the network (a hot key, the agent, a watchtower)",
-      "--relayer",
-    );
-  }
+  const relayer = parseRelayer(args.relayer, owner);
   const provider = env.connection.ethers.provider;
   await assertAccountOwner(provider, leash.addresses, account, owner);
   io.progress(
     `Cancel the signed grant or revocation with nonce ${nonce} of account ${account} on chain ${leash.chainId}`,
   );
   const result: CancelTaskResult = { account, nonce };
-  const signer = new LedgerClearSigner(owner, provider, {
-    derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
-    async onClearSignable(preview) {
-      result.deviceSummary = deviceSummaryLines(preview);
-      io.progress("Your Ledger will show:");
-      for (const [label, value] of result.deviceSummary) io.progress(`  ${label}: ${value}`);
-      if (!args.yes && !(await io.confirm("Sign this cancellation on your Ledger?"))) {
-        throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
-      }
-    },
+  const signer = ownerDevice(env, owner, {
+    yes: args.yes,
+    question: "Sign this cancellation on your Ledger?",
+    onSummary: (lines) => (result.deviceSummary = lines),
   });
   const signed = await signNonceCancellation(signer, { addresses: leash.addresses, account, nonce }, progressTo(io));
   result.signedFile = signed;
-  if (relayer === undefined) {
-    const file = args.out ?? `cancellation-${account}-${nonce}.json`;
-    await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
-    result.cancellationFile = file;
-  } else {
-    const submitter = await env.connection.ethers.getSigner(relayer);
-    const sent = await submitSignedFile(submitter, signed, leash.addresses, (kind, message) => {
-      if (kind !== "prompt") io.progress(message);
-    });
-    result.transactionHash = sent.transactionHash;
-    result.submittedBy = relayer;
-  }
+  const delivery = await deliverSigned(
+    env,
+    signed,
+    leash.addresses,
+    relayer,
+    args.out ?? `cancellation-${account}-${nonce}.json`,
+  );
+  result.cancellationFile = delivery.file;
+  result.transactionHash = delivery.transactionHash;
+  result.submittedBy = delivery.submittedBy;
   if (args.json) {
     printJson(io, {
       chainId: leash.chainId,

@@ -9,18 +9,15 @@
  * `--by-transaction` keeps the old path, the install transaction, which a real Ledger signs only with blind signing.
  */
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { createAgentKey, writeAgentKeyFile } from "../../client/agentKey.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
-import { InvalidAddressError, LedgerAccountError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
-import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
+import { InvalidAddressError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
 import { grantSession } from "../../client/owner.js";
 import { signSessionGrant, type SignedFile } from "../../client/signed.js";
-import { submitSignedFile } from "../../client/submit.js";
-import { parseAddress, splitList } from "../../client/parse.js";
+import { splitList } from "../../client/parse.js";
 import { grantPlanToJson, summarizeGrant } from "../../client/summary.js";
 import {
   ledgerOwner,
@@ -33,7 +30,7 @@ import {
   type CommonTaskArguments,
   type TaskEnv,
 } from "../common.js";
-import { deviceSummaryLines } from "./revoke.js";
+import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 
 /** The options of `session grant` (undefined: not given). */
 export interface GrantTaskArguments extends CommonTaskArguments {
@@ -108,16 +105,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     },
   });
   const byTransaction = args.byTransaction === true;
-  const relayer =
-    byTransaction || args.relayer === undefined || args.signatureOnly
-      ? undefined
-      : parseAddress(args.relayer, "--relayer");
-  if (relayer !== undefined && relayer === owner) {
-    throw new LedgerAccountError(
-      "--relayer is the Ledger account; pick another account of the network (a hot key, the agent, a relayer)",
-      "--relayer",
-    );
-  }
+  const relayer = byTransaction || args.signatureOnly ? undefined : parseRelayer(args.relayer, owner);
   for (const line of summarizeGrant(plan, byTransaction ? "transaction" : "signature")) io.progress(line);
   const result: GrantTaskResult = { plan };
   const file = args.out ?? `grant-${plan.session.account}-${plan.session.sessionId}.json`;
@@ -132,30 +120,17 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     result.transactionHash = sent.transactionHash;
     result.submittedBy = owner;
   } else {
-    const signer = new LedgerClearSigner(owner, env.connection.ethers.provider, {
-      derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
-      async onClearSignable(preview) {
-        result.deviceSummary = deviceSummaryLines(preview);
-        io.progress("Your Ledger will show:");
-        for (const [label, value] of result.deviceSummary) io.progress(`  ${label}: ${value}`);
-        if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
-          throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
-        }
-      },
+    const signer = ownerDevice(env, owner, {
+      yes: args.yes,
+      question: "Sign this grant on your Ledger?",
+      onSummary: (lines) => (result.deviceSummary = lines),
     });
     const signed = await signSessionGrant(signer, plan, progressTo(io));
     result.signedFile = signed;
-    if (relayer === undefined) {
-      await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
-      result.grantFile = file;
-    } else {
-      const submitter = await env.connection.ethers.getSigner(relayer);
-      const sent = await submitSignedFile(submitter, signed, leash.addresses, (kind, message) => {
-        if (kind !== "prompt") io.progress(message);
-      });
-      result.transactionHash = sent.transactionHash;
-      result.submittedBy = relayer;
-    }
+    const delivery = await deliverSigned(env, signed, leash.addresses, relayer, file);
+    result.grantFile = delivery.file;
+    result.transactionHash = delivery.transactionHash;
+    result.submittedBy = delivery.submittedBy;
   }
   // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {

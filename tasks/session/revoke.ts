@@ -10,16 +10,12 @@
  * hashed signing, and a rejection on the device is reported as one (client/ledgerTypedData.ts).
  * `--by-transaction` keeps the old path, a call to the account, which a real Ledger signs only with blind signing on.
  */
-import { writeFile } from "node:fs/promises";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import { LedgerAccountError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
-import { LedgerClearSigner, type ClearSigningPreview } from "../../client/ledgerTypedData.js";
+import { NotConfirmedError, requireOption } from "../../client/inputErrors.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "../../client/owner.js";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "../../client/signed.js";
-import { submitSignedFile } from "../../client/submit.js";
 import { parseAddress, parseSessionId } from "../../client/parse.js";
 import {
   ledgerOwner,
@@ -32,6 +28,7 @@ import {
   type CommonTaskArguments,
   type TaskEnv,
 } from "../common.js";
+import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 
 /** The options of `session revoke-all`. */
 export interface RevokeAllTaskArguments extends CommonTaskArguments {
@@ -64,11 +61,6 @@ export interface RevokeTaskResult {
   deviceSummary?: [label: string, value: string][];
 }
 
-/** The device's review as the task prints it: "Contract" and then each field's label and value. */
-export function deviceSummaryLines(preview: ClearSigningPreview): [string, string][] {
-  return [["Contract", preview.contract], ...preview.fields.map((f): [string, string] => [f.label, f.value])];
-}
-
 /** The logic of `session revoke`, for the task and tests: `--session` is required. */
 export async function runRevoke(args: RevokeTaskArguments, env: TaskEnv): Promise<RevokeTaskResult> {
   const sessionId = parseSessionId(requireOption(args.session, "--session", "1"), "--session");
@@ -97,14 +89,7 @@ async function revoke(
       ? `REVOKE EVERY SESSION of account ${account} (kill switch)`
       : `Revoke session ${sessionId} of account ${account}`;
   const byTransaction = args.byTransaction === true;
-  const relayer =
-    args.relayer === undefined || args.signatureOnly ? undefined : parseAddress(args.relayer, "--relayer");
-  if (relayer !== undefined && relayer === owner) {
-    throw new LedgerAccountError(
-      "--relayer is the Ledger account; pick another account of the network (a hot key, the agent, a watchtower)",
-      "--relayer",
-    );
-  }
+  const relayer = args.signatureOnly ? undefined : parseRelayer(args.relayer, owner);
   const how = byTransaction
     ? "by transaction (a real Ledger needs blind signing for it)"
     : relayer === undefined
@@ -114,34 +99,21 @@ async function revoke(
   const target = { addresses: leash.addresses, account };
   const result: RevokeTaskResult = { account, sessionId };
   if (!byTransaction) {
-    const signer = new LedgerClearSigner(owner, provider, {
-      derivationFunction: env.connection.networkConfig.ledgerOptions?.derivationFunction,
-      async onClearSignable(preview) {
-        result.deviceSummary = deviceSummaryLines(preview);
-        io.progress("Your Ledger will show:");
-        for (const [label, value] of result.deviceSummary) io.progress(`  ${label}: ${value}`);
-        if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
-          throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
-        }
-      },
+    const signer = ownerDevice(env, owner, {
+      yes: args.yes,
+      question: "Sign this revocation on your Ledger?",
+      onSummary: (lines) => (result.deviceSummary = lines),
     });
     const signed =
       sessionId === undefined
         ? await signAllSessionsRevocation(signer, target, progressTo(io))
         : await signSessionRevocation(signer, { ...target, sessionId }, progressTo(io));
     result.signedFile = signed;
-    if (relayer === undefined) {
-      const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
-      await writeFile(file, JSON.stringify(signed, null, 2) + "\n", { flag: "wx" });
-      result.revocationFile = file;
-    } else {
-      const submitter = await env.connection.ethers.getSigner(relayer);
-      const sent = await submitSignedFile(submitter, signed, leash.addresses, (kind, message) => {
-        if (kind !== "prompt") io.progress(message);
-      });
-      result.transactionHash = sent.transactionHash;
-      result.submittedBy = relayer;
-    }
+    const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
+    const delivery = await deliverSigned(env, signed, leash.addresses, relayer, file);
+    result.revocationFile = delivery.file;
+    result.transactionHash = delivery.transactionHash;
+    result.submittedBy = delivery.submittedBy;
   } else {
     if (!args.yes && !(await io.confirm("Sign this revocation on your Ledger?"))) {
       throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
