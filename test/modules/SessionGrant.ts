@@ -296,6 +296,7 @@ describe("SessionGrant, designed for the device", function () {
       "1 fortnight",
       "1 Day",
       "281474976710656 seconds",
+      "999999999999 weeks",
     ]) {
       it(`T29: refuses the budget period "${period}"`, async function () {
         const f = await networkHelpers.loadFixture(fixture);
@@ -366,6 +367,13 @@ describe("SessionGrant, designed for the device", function () {
       [
         "a string parameter (its head word is an offset)",
         { argument: 1, condition: "equals", text: "f(string,address)" },
+      ],
+      ["a bool value of 2", { argument: 1, condition: "at least", value: ethers.toBeHex(2n, 32), text: "f(bool)" }],
+      ["a function without parameters", { argument: 1, condition: "equals", text: "f()" }],
+      ["a parameter type that is not uintN (uintx)", { argument: 1, condition: "equals", text: "f(uintx)" }],
+      [
+        "a uint size that is not a whole number of bytes (uint7)",
+        { argument: 1, condition: "equals", text: "f(uint7)" },
       ],
     ] as const) {
       it(`T29: refuses a rule with ${what}`, async function () {
