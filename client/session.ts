@@ -142,7 +142,8 @@ export interface LeashAddresses {
 /**
  * The EIP-712 types of a SessionGrant, designed to be read on a Ledger (the app shows fields in this order): each
  * budget with its period in words and amounts with their token, each (target, function) pair of the scope, a
- * target's pairs together, then each argument rule naming its target and function.
+ * target's pairs together, then each argument rule naming its target and function: rules on addresses (shown as
+ * addresses), then rules on numbers (amounts in base units, bools as 0 or 1).
  */
 export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
   SessionGrant: [
@@ -154,7 +155,8 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "budgets", type: "GrantBudget[]" },
     { name: "valueCapPerCall", type: "GrantAmount" },
     { name: "scope", type: "GrantScope[]" },
-    { name: "rules", type: "GrantRule[]" },
+    { name: "addressRules", type: "GrantAddressRule[]" },
+    { name: "numberRules", type: "GrantNumberRule[]" },
     { name: "canSignMessages", type: "bool" },
     { name: "paymasters", type: "address[]" },
     { name: "epoch", type: "uint32" },
@@ -173,12 +175,19 @@ export const SESSION_GRANT_TYPES: Record<string, TypedDataField[]> = {
     { name: "target", type: "address" },
     { name: "signature", type: "string" },
   ],
-  GrantRule: [
+  GrantAddressRule: [
     { name: "target", type: "address" },
     { name: "signature", type: "string" },
     { name: "argument", type: "uint8" },
     { name: "condition", type: "string" },
-    { name: "value", type: "bytes32" },
+    { name: "value", type: "address" },
+  ],
+  GrantNumberRule: [
+    { name: "target", type: "address" },
+    { name: "signature", type: "string" },
+    { name: "argument", type: "uint8" },
+    { name: "condition", type: "string" },
+    { name: "value", type: "uint256" },
   ],
 };
 
@@ -298,26 +307,48 @@ export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain 
   };
 }
 
+/** The types of a function signature's top-level parameters: `f(address,(uint256,bool),uint8)` → 3 types. */
+function parameterTypes(signature: string): string[] {
+  const list = signature.slice(signature.indexOf("(") + 1, -1);
+  const types: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const char of list) {
+    if (char === "(") depth++;
+    if (char === ")") depth--;
+    if (char === "," && depth === 0) {
+      types.push(current);
+      current = "";
+    } else {
+      current += char;
+    }
+  }
+  if (list !== "") types.push(current);
+  return types;
+}
+
 /** The `SessionGrant` message (the struct the contract hashes) of a description. */
 export function sessionGrantMessage(session: SessionDescription) {
   const scope: { target: string; signature: string }[] = [];
-  const rules: GrantRuleMessage[] = [];
+  const addressRules: GrantRuleMessage<string>[] = [];
+  const numberRules: GrantRuleMessage<bigint>[] = [];
   for (const entry of groupScope(session.scope)) {
     const target = getAddress(entry.target);
     const signature = scopeFunctionText(entry);
     scope.push({ target, signature });
-    // In the module's order: by entry (the grouped scope), then argument, op and value.
+    // Each list in the module's order: by entry (the grouped scope), then argument, op and value.
     const sorted = [...(entry.rules ?? [])].sort(
       (a, b) => a.argument - b.argument || Number(RULE_OPS[a.op] - RULE_OPS[b.op]) || (a.value < b.value ? -1 : 1),
     );
+    const types = parameterTypes(signature);
     for (const rule of sorted) {
-      rules.push({
-        target,
-        signature,
-        argument: rule.argument + 1,
-        condition: RULE_CONDITION_TEXTS[rule.op],
-        value: toBeHex(rule.value, 32),
-      });
+      const head = { target, signature, argument: rule.argument + 1, condition: RULE_CONDITION_TEXTS[rule.op] };
+      if (types[rule.argument] === "address") {
+        addressRules.push({ ...head, value: getAddress(toBeHex(rule.value, 20)) });
+      } else {
+        // A uintN or bool (the chain refuses anything else, as the client's dry run tells before signing).
+        numberRules.push({ ...head, value: rule.value });
+      }
     }
   }
   return {
@@ -341,7 +372,8 @@ export function sessionGrantMessage(session: SessionDescription) {
       amount: session.valueCapPerCall === UINT128_MAX ? MaxUint256 : session.valueCapPerCall,
     },
     scope,
-    rules,
+    addressRules,
+    numberRules,
     canSignMessages: session.canSignMessages,
     paymasters: session.paymasters.map((paymaster) => getAddress(paymaster)),
     epoch: session.epoch,
@@ -350,12 +382,12 @@ export function sessionGrantMessage(session: SessionDescription) {
 }
 
 /** One argument rule as a signed grant writes it (argument counted from 1), naming its target and function. */
-export interface GrantRuleMessage {
+export interface GrantRuleMessage<Value> {
   target: string;
   signature: string;
   argument: number;
   condition: string;
-  value: string;
+  value: Value;
 }
 
 /** Typed data ready for `eth_signTypedData_v4` / ethers' `signTypedData`. */

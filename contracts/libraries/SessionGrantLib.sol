@@ -22,8 +22,11 @@ struct SessionGrant {
     GrantAmount valueCapPerCall;
     // What the session may call: each (target, function) pair, a target's pairs listed together.
     GrantScope[] scope;
-    // Rules on the static arguments of the functions listed in `scope`, each naming its target and function.
-    GrantRule[] rules;
+    // Rules on the static arguments of the functions listed in `scope`, each naming its target and function, in two
+    // lists by what the value is, so that the device shows each value as what it is: an address, or a number (an
+    // amount in base units, a bool as 0 or 1).
+    GrantAddressRule[] addressRules;
+    GrantNumberRule[] numberRules;
     bool canSignMessages;
     // Paymasters the session may use (empty: none, the account pays gas from its native budget).
     address[] paymasters;
@@ -59,27 +62,42 @@ struct GrantScope {
     string signature;
 }
 
-/// @dev A rule on one static argument of a function listed in `scope`: for calls of `signature` on `target`,
-/// argument number `argument` (1 = the first) "equals", is "at most" or is "at least" `value` (the whole 32-byte ABI
-/// word, below 2^232). Several "equals" on one argument: one of them. Rules are listed in the order of the functions
-/// they apply to. (A separate list rather than an array inside each function: Ledger's Ethereum app 1.22.0 hashes an
-/// empty array of structs wrongly when it ends an array element that another element follows.) The field order is the
-/// order the device shows.
+/// @dev A rule on one static argument of a function listed in `scope`, whose parameter is an `address`: for calls of
+/// `signature` on `target`, argument number `argument` (1 = the first) "equals", is "at most" or is "at least" `value`.
+/// Several "equals" on one argument: one of them. (Rules are separate lists rather than an array inside each function:
+/// Ledger's Ethereum app 1.22.0 hashes an empty array of structs wrongly when it ends an array element that another
+/// element follows.) The field order is the order the device shows.
 // solhint-disable-next-line gas-struct-packing
-struct GrantRule {
+struct GrantAddressRule {
     address target;
     string signature;
     uint8 argument;
     string condition;
-    bytes32 value;
+    address value;
+}
+
+/// @dev As {GrantAddressRule}, for a `uintN` parameter (shown as a number: an amount in base units, an id) or a `bool`
+/// (0 = false, 1 = true). The value is below 2^232 and fits the parameter. (Not an amount joined with its token, as
+/// budgets are: Ledger's Ethereum app cannot take the display rules of an amount-with-token inside an empty array,
+/// which a grant without such rules would have; see docs/erc7730/README.md.)
+// solhint-disable-next-line gas-struct-packing
+struct GrantNumberRule {
+    address target;
+    string signature;
+    uint8 argument;
+    string condition;
+    uint256 value;
 }
 
 /// @title SessionGrantLib
 /// @notice The EIP-712 hashing of a {SessionGrant} and its translation into what the session module and the
 /// spend-limit hook enforce. Pure functions: the module checks the result (scope, rules, time) as for any grant.
 library SessionGrantLib {
-    bytes32 internal constant GRANT_RULE_TYPEHASH = keccak256(
-        "GrantRule(address target,string signature,uint8 argument,string condition,bytes32 value)"
+    bytes32 internal constant GRANT_ADDRESS_RULE_TYPEHASH = keccak256(
+        "GrantAddressRule(address target,string signature,uint8 argument,string condition,address value)"
+    );
+    bytes32 internal constant GRANT_NUMBER_RULE_TYPEHASH = keccak256(
+        "GrantNumberRule(address target,string signature,uint8 argument,string condition,uint256 value)"
     );
     bytes32 internal constant GRANT_SCOPE_TYPEHASH = keccak256("GrantScope(address target,string signature)");
     bytes32 internal constant GRANT_AMOUNT_TYPEHASH = keccak256("GrantAmount(address token,uint256 amount)");
@@ -88,11 +106,12 @@ library SessionGrantLib {
     );
     bytes32 internal constant SESSION_GRANT_TYPEHASH = keccak256(
         "SessionGrant(address account,address agent,uint32 sessionId,uint48 validAfter,uint48 validUntil,"
-        "GrantBudget[] budgets,GrantAmount valueCapPerCall,GrantScope[] scope,GrantRule[] rules,"
-        "bool canSignMessages,address[] paymasters,uint32 epoch,uint256 nonce)"
+        "GrantBudget[] budgets,GrantAmount valueCapPerCall,GrantScope[] scope,GrantAddressRule[] addressRules,"
+        "GrantNumberRule[] numberRules,bool canSignMessages,address[] paymasters,uint32 epoch,uint256 nonce)"
+        "GrantAddressRule(address target,string signature,uint8 argument,string condition,address value)"
         "GrantAmount(address token,uint256 amount)"
         "GrantBudget(GrantAmount limit,string period,GrantAmount perCallCap)"
-        "GrantRule(address target,string signature,uint8 argument,string condition,bytes32 value)"
+        "GrantNumberRule(address target,string signature,uint8 argument,string condition,uint256 value)"
         "GrantScope(address target,string signature)"
     );
 
@@ -112,10 +131,23 @@ library SessionGrantLib {
     /// @dev Rule word layout, as the module's (low to high): value (232), op (8), argument index (8), entry (8).
     uint256 private constant _RULE_VALUE_LIMIT = 1 << 232;
 
+    /// @dev A rule of either list, its value as a number, and whether it is an address rule (it reads an `address`
+    /// parameter; a number rule reads a `uintN` or a `bool`).
+    // solhint-disable-next-line gas-struct-packing
+    struct FlatRule {
+        address target;
+        string signature;
+        uint8 argument;
+        string condition;
+        uint256 value;
+        bool isAddress;
+    }
+
     /// @notice A function text that is neither a well-formed signature `name(types)` nor a pseudo-function.
     error GrantFunctionInvalid(string signature);
-    /// @notice A rule's condition is not "equals", "at most" or "at least", its argument is 0 (they count from 1), its
-    /// value does not fit 232 bits, or it names a function its target does not list.
+    /// @notice A rule's condition is not "equals", "at most" or "at least", it names a function its target does not
+    /// list, its argument is not a parameter of that function a rule can read (see {scope}), the parameter is not of
+    /// the rule's kind (an address; a number: `uintN` or `bool`), or its value does not fit the parameter or 232 bits.
     error GrantRuleInvalid(uint8 argument, string condition, bytes32 value);
     /// @notice A budget period that is not "lifetime" or "<n> <unit>" in canonical form.
     error GrantPeriodInvalid(string period);
@@ -142,7 +174,8 @@ library SessionGrantLib {
                     ),
                     abi.encode(
                         _hashScope(grant.scope),
-                        _hashRules(grant.rules),
+                        _hashAddressRules(grant.addressRules),
+                        _hashNumberRules(grant.numberRules),
                         grant.canSignMessages,
                         keccak256(abi.encodePacked(grant.paymasters)),
                         grant.epoch,
@@ -153,8 +186,10 @@ library SessionGrantLib {
     }
 
     /// @notice The scope `grant` lists, as the module's flat (target, selector) entries and rule words: entry index
-    /// (8) ‖ argument index (8, from 0) ‖ op (8) ‖ value (232), in the order listed (the module refuses an order
-    /// that is not strictly ascending). A rule must name a function listed for its target.
+    /// (8) ‖ argument index (8, from 0) ‖ op (8) ‖ value (232), sorted ascending as the module requires (it refuses
+    /// two equal rules). A rule must name a function listed for its target, and an argument of it that is one word of
+    /// the ABI head of the rule's kind: a rule on a word that is not that parameter (past the end, inside a tuple, an
+    /// offset) would read as a restriction and restrict nothing, or something else.
     function scope(
         SessionGrant memory grant
     ) internal pure returns (address[] memory targets, bytes4[] memory selectors, uint256[] memory rules) {
@@ -165,15 +200,27 @@ library SessionGrantLib {
             targets[e] = grant.scope[e].target;
             selectors[e] = selectorOf(grant.scope[e].signature);
         }
-        rules = new uint256[](grant.rules.length);
+        uint256 addressCount = grant.addressRules.length;
+        rules = new uint256[](addressCount + grant.numberRules.length);
         for (uint256 r = 0; r < rules.length; ++r) {
-            GrantRule memory rule = grant.rules[r];
-            bytes4 selector = selectorOf(rule.signature);
-            uint256 index = 0;
-            while (index < entries && (targets[index] != rule.target || selectors[index] != selector)) ++index;
-            if (index == entries) revert GrantRuleInvalid(rule.argument, rule.condition, rule.value);
-            rules[r] = (index << 248) | _ruleWord(rule);
+            FlatRule memory rule;
+            if (r < addressCount) {
+                GrantAddressRule memory given = grant.addressRules[r];
+                rule = FlatRule(
+                    given.target,
+                    given.signature,
+                    given.argument,
+                    given.condition,
+                    uint160(given.value),
+                    true
+                );
+            } else {
+                GrantNumberRule memory given = grant.numberRules[r - addressCount];
+                rule = FlatRule(given.target, given.signature, given.argument, given.condition, given.value, false);
+            }
+            rules[r] = _ruleWord(rule, targets, selectors);
         }
+        _sort(rules);
     }
 
     /// @notice The selector a function text stands for: a pseudo-function's, or the first four bytes of the
@@ -241,29 +288,41 @@ library SessionGrantLib {
         return uint48(seconds_);
     }
 
-    function _ruleWord(GrantRule memory rule) private pure returns (uint256) {
+    function _ruleWord(
+        FlatRule memory rule,
+        address[] memory targets,
+        bytes4[] memory selectors
+    ) private pure returns (uint256) {
+        bytes4 selector = selectorOf(rule.signature);
+        uint256 index = 0;
+        while (index < targets.length && (targets[index] != rule.target || selectors[index] != selector)) ++index;
         bytes32 condition = keccak256(bytes(rule.condition));
         uint256 op;
         if (condition == _EQUALS) op = 1;
         else if (condition == _AT_MOST) op = 2;
         else if (condition == _AT_LEAST) op = 3;
         if (
+            index == targets.length ||
             op == 0 ||
             rule.argument == 0 ||
-            uint256(rule.value) >= _RULE_VALUE_LIMIT ||
-            !_ruleFitsParameter(bytes(rule.signature), rule.argument, uint256(rule.value))
+            rule.value >= _RULE_VALUE_LIMIT ||
+            !_ruleFitsParameter(bytes(rule.signature), rule.argument, rule.value, rule.isAddress)
         ) {
-            revert GrantRuleInvalid(rule.argument, rule.condition, rule.value);
+            revert GrantRuleInvalid(rule.argument, rule.condition, bytes32(rule.value));
         }
-        return (uint256(rule.argument - 1) << 240) | (op << 232) | uint256(rule.value);
+        return (index << 248) | (uint256(rule.argument - 1) << 240) | (op << 232) | rule.value;
     }
 
     /// @dev Whether argument number `argument` (from 1) of the function `signature` is the parameter the rule reads:
     /// the signature has that many parameters, each before it takes exactly one word of the ABI head (no tuple, no
-    /// fixed-size array: those take several or none), and the ruled one is an `address`, `bool` or `uintN` whose
-    /// range holds `value`. A rule on a word that is not that parameter (past the end, inside a tuple, an offset)
-    /// would read as a restriction and restrict nothing, or something else.
-    function _ruleFitsParameter(bytes memory signature, uint8 argument, uint256 value) private pure returns (bool) {
+    /// fixed-size array: those take several or none), and the ruled one is of the rule's kind (`isAddress`) and its
+    /// range holds `value`.
+    function _ruleFitsParameter(
+        bytes memory signature,
+        uint8 argument,
+        uint256 value,
+        bool isAddress
+    ) private pure returns (bool) {
         uint256 i = 0;
         while (signature[i] != "(") ++i;
         uint256 start = ++i;
@@ -276,7 +335,7 @@ library SessionGrantLib {
             else if ((c == "," || c == ")") && depth == 0) {
                 ++index;
                 if (i == start) return false; // "f()": no parameter
-                if (index == argument) return _holds(signature, start, i, value);
+                if (index == argument) return _holds(signature, start, i, value, isAddress);
                 // A parameter before the ruled one must take one head word.
                 if (signature[start] == "(" || _hasFixedArray(signature, start, i)) return false;
                 start = i + 1;
@@ -286,12 +345,21 @@ library SessionGrantLib {
         return false;
     }
 
-    /// @dev Whether the type `signature[from:to]` is `address`, `bool` or `uintN` and holds `value`.
-    function _holds(bytes memory signature, uint256 from, uint256 to, uint256 value) private pure returns (bool) {
+    /// @dev Whether the type `signature[from:to]` is `address` for an address rule, `bool` or `uintN` for a number
+    /// rule, and holds `value`.
+    function _holds(
+        bytes memory signature,
+        uint256 from,
+        uint256 to,
+        uint256 value,
+        bool isAddress
+    ) private pure returns (bool) {
         bytes memory kind = new bytes(to - from);
         for (uint256 k = 0; k < kind.length; ++k) kind[k] = signature[from + k];
         bytes32 hash = keccak256(kind);
-        if (hash == keccak256("address")) return value >> 160 == 0;
+        // An address rule's value is an address: it fits.
+        if (hash == keccak256("address")) return isAddress;
+        if (isAddress) return false;
         if (hash == keccak256("bool")) return value <= 1;
         if (kind.length < 5 || keccak256(abi.encodePacked(kind[0], kind[1], kind[2], kind[3])) != keccak256("uint")) {
             return false;
@@ -303,6 +371,19 @@ library SessionGrantLib {
         }
         if (bits == 0 || bits > 256 || bits % 8 != 0) return false;
         return bits == 256 || value >> bits == 0;
+    }
+
+    /// @dev Sorts `words` ascending in place (insertion sort: a grant has few rules).
+    function _sort(uint256[] memory words) private pure {
+        for (uint256 i = 1; i < words.length; ++i) {
+            uint256 word = words[i];
+            uint256 j = i;
+            while (j > 0 && words[j - 1] > word) {
+                words[j] = words[j - 1];
+                --j;
+            }
+            words[j] = word;
+        }
     }
 
     /// @dev Whether the type `signature[from:to]` has a fixed-size array dimension (`T[2]`).
@@ -329,7 +410,7 @@ library SessionGrantLib {
             if (c == "(") {
                 ++depth;
             } else if (c == ")") {
-                if (depth == 0) return false;
+                // depth >= 1 here: the list opened at the first "(" and returns as soon as it closes.
                 --depth;
                 // The outer list closes only at the end.
                 if (depth == 0) return i == text.length - 1;
@@ -370,13 +451,31 @@ library SessionGrantLib {
         return keccak256(abi.encodePacked(hashes));
     }
 
-    function _hashRules(GrantRule[] memory rules) private pure returns (bytes32) {
+    function _hashAddressRules(GrantAddressRule[] memory rules) private pure returns (bytes32) {
         bytes32[] memory hashes = new bytes32[](rules.length);
         for (uint256 r = 0; r < rules.length; ++r) {
-            GrantRule memory rule = rules[r];
+            GrantAddressRule memory rule = rules[r];
             hashes[r] = keccak256(
                 abi.encode(
-                    GRANT_RULE_TYPEHASH,
+                    GRANT_ADDRESS_RULE_TYPEHASH,
+                    rule.target,
+                    keccak256(bytes(rule.signature)),
+                    rule.argument,
+                    keccak256(bytes(rule.condition)),
+                    rule.value
+                )
+            );
+        }
+        return keccak256(abi.encodePacked(hashes));
+    }
+
+    function _hashNumberRules(GrantNumberRule[] memory rules) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](rules.length);
+        for (uint256 r = 0; r < rules.length; ++r) {
+            GrantNumberRule memory rule = rules[r];
+            hashes[r] = keccak256(
+                abi.encode(
+                    GRANT_NUMBER_RULE_TYPEHASH,
                     rule.target,
                     keccak256(bytes(rule.signature)),
                     rule.argument,

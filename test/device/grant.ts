@@ -221,16 +221,16 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     expect((await f.sessionModule.getSession(f.account, 3)).agent).to.equal(ZeroAddress);
   });
 
-  it("T29: shows a grant of 3 targets, 5 functions, 2 budgets and a paymaster whole, each function with its target", async function () {
+  it("T29: shows a grant of 3 targets, 5 functions, 2 budgets and a paymaster whole, each function with its target and each rule's value as what it is", async function () {
     const usdc = f.addresses.tokens.USDC!;
     const vault = (await connection.ethers.getSigners())[8]!.address;
     const paymaster = (await connection.ethers.getSigners())[9]!.address;
     const allow = [
-      `${usdc}:transfer(address to,uint256 amount) to=${f.recipient}`,
+      `${usdc}:transfer(address to,uint256 amount) to=${f.recipient} amount<=5`,
       `${f.recipient}:receive`,
       `${usdc}:approve(address,uint256)`,
       `${vault}:deposit(uint256)`,
-      `${vault}:withdraw(uint256,address)`,
+      `${vault}:withdraw(uint256 shares,address to) shares<=1000`,
     ].join(",");
     const { review, result } = await grantOnDevice(
       grantArgs({
@@ -266,11 +266,22 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
       ["Function", "deposit(uint256)"],
       ["Target", vault],
       ["Function", "withdraw(uint256,address)"],
+      // An address rule shows the address; a number rule the number (an amount in base units: 5 USDC).
       ["Rule on target", usdc],
       ["Rule on function", "transfer(address,uint256)"],
       ["Argument no.", "1"],
       ["Condition", "equals"],
-      ["Value", `0x${f.recipient.slice(2).toUpperCase().padStart(64, "0")}`],
+      ["Value", f.recipient],
+      ["Rule on target", usdc],
+      ["Rule on function", "transfer(address,uint256)"],
+      ["Argument no.", "2"],
+      ["Condition", "at most"],
+      ["Value", "5000000"],
+      ["Rule on target", vault],
+      ["Rule on function", "withdraw(uint256,address)"],
+      ["Argument no.", "1"],
+      ["Condition", "at most"],
+      ["Value", "1000"],
     ]);
     // Every budget the plan installs is shown with its period and cap: the two written, and the paymaster's bounds.
     const budgets = summary.filter(([label]) => label.startsWith("Budget"));
@@ -288,6 +299,13 @@ describeOnDevices("session grant, clear-signed and relayed", (device, model) => 
     const stored = await f.sessionModule.getSession(f.account, 4);
     expect(stored.agent).to.equal(f.agent.address);
     expect(await f.spendLimitHook.isPaymasterAllowed(f.account, 4, paymaster)).to.equal(true);
+    // The rules the chain enforces are the three shown: entry (in the grouped scope above) ‖ argument ‖ op ‖ value.
+    const [grantedEvent] = await f.sessionModule.queryFilter(f.sessionModule.filters.SessionGranted(f.account, 4));
+    expect(grantedEvent!.args.argumentRules.map((rule) => BigInt(rule))).to.deep.equal([
+      (1n << 232n) | BigInt(f.recipient),
+      (1n << 240n) | (2n << 232n) | 5_000_000n,
+      (4n << 248n) | (2n << 232n) | 1000n,
+    ]);
     const cap = await f.spendLimitHook.getBudget(f.account, 4, usdc);
     expect([cap.limit, cap.periodLength, cap.perCallCap]).to.deep.equal([100_000_000n, 86_400n, 10_000_000n]);
   });

@@ -47,6 +47,14 @@ async function signedEdited(f: SessionFixture, edit: (message: GrantMessage) => 
   return { message, signature: await signGrantMessage(f, message) };
 }
 
+/** Submits a signed grant and returns the argument rule words its `SessionGranted` event says were installed. */
+async function grantedRules(f: SessionFixture, message: GrantMessage, signature: string): Promise<bigint[]> {
+  const receipt = await (await f.sessionModule.connect(f.stranger).grantWithSignature(message, signature)).wait();
+  const granted = f.sessionModule.interface.getEvent("SessionGranted").topicHash;
+  const log = receipt!.logs.find((l) => l.address === f.sessionModule.target && l.topics[0] === granted)!;
+  return [...(f.sessionModule.interface.parseLog(log)!.args.argumentRules as bigint[])];
+}
+
 /** Expects the grant to be refused with the reader's `error`, and then no session and an unused nonce. */
 async function expectGrantRefused(f: SessionFixture, message: GrantMessage, signature: string, error: string) {
   const grantReader = await reader(f);
@@ -122,7 +130,7 @@ describe("SessionGrant, designed for the device", function () {
       ]);
     });
 
-    it("T29: installs an argument rule on the argument the owner read, counted from 1", async function () {
+    it("T29: installs an address rule on the argument the owner read, counted from 1", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const usdc = f.usdc.target as string;
       const session = typicalSession(f, {
@@ -136,27 +144,48 @@ describe("SessionGrant, designed for the device", function () {
         ],
       });
       const message = sessionGrantMessage(session);
-      expect(message.rules).to.deep.equal([
-        {
-          target: usdc,
-          signature: "transfer(address,uint256)",
-          argument: 1,
-          condition: "equals",
-          value: ethers.zeroPadValue(f.recipient, 32).toLowerCase(),
-        },
+      expect(message.addressRules).to.deep.equal([
+        { target: usdc, signature: "transfer(address,uint256)", argument: 1, condition: "equals", value: f.recipient },
       ]);
-      const receipt = await (
-        await f.sessionModule.connect(f.stranger).grantWithSignature(message, await signGrant(f, session))
-      ).wait();
-      const event = f.sessionModule.interface.parseLog(
-        receipt!.logs.find(
-          (log) =>
-            log.address === f.sessionModule.target &&
-            log.topics[0] === f.sessionModule.interface.getEvent("SessionGranted").topicHash,
-        )!,
-      );
+      expect(message.numberRules).to.deep.equal([]);
       // Entry 0, argument index 0, op RULE_EQ (1), the recipient.
-      expect(event!.args.argumentRules).to.deep.equal([(1n << 232n) | BigInt(f.recipient)]);
+      expect(await grantedRules(f, message, await signGrant(f, session))).to.deep.equal([
+        (1n << 232n) | BigInt(f.recipient),
+      ]);
+    });
+
+    it("T29: installs the rules of both lists merged in the module's order", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const usdc = f.usdc.target as string;
+      const text = "pay(uint64,address,bool)";
+      const session = typicalSession(f, {
+        scope: [
+          {
+            target: usdc,
+            selector: ethers.id(text).slice(0, 10),
+            function: text,
+            rules: [
+              { argument: 2, op: "eq", value: 1n },
+              { argument: 1, op: "eq", value: BigInt(f.recipient) },
+              { argument: 0, op: "le", value: 7n },
+              { argument: 0, op: "ge", value: 2n },
+            ],
+          },
+        ],
+      });
+      const message = sessionGrantMessage(session);
+      expect(message.addressRules.map((r) => r.argument)).to.deep.equal([2]);
+      expect(message.numberRules.map((r) => [r.argument, r.condition, r.value])).to.deep.equal([
+        [1, "at most", 7n],
+        [1, "at least", 2n],
+        [3, "equals", 1n],
+      ]);
+      expect(await grantedRules(f, message, await signGrant(f, session))).to.deep.equal([
+        (2n << 232n) | 7n,
+        (3n << 232n) | 2n,
+        (1n << 240n) | (1n << 232n) | BigInt(f.recipient),
+        (2n << 240n) | (1n << 232n) | 1n,
+      ]);
     });
 
     it("T29: installs each period's words as their seconds, in every unit", async function () {
@@ -241,7 +270,7 @@ describe("SessionGrant, designed for the device", function () {
         ],
       });
       const message = sessionGrantMessage(session);
-      expect(message.rules.map((r) => [r.signature, r.argument])).to.deep.equal([[text, 2]]);
+      expect(message.addressRules.map((r) => [r.signature, r.argument])).to.deep.equal([[text, 2]]);
       await expect(
         f.sessionModule.connect(f.stranger).grantWithSignature(message, await signGrant(f, session)),
       ).to.emit(f.sessionModule, "SessionGranted");
@@ -339,61 +368,87 @@ describe("SessionGrant, designed for the device", function () {
       await expectGrantRefused(f, message, signature, "GrantAmountInvalid");
     });
 
+    /** A rule written into either list of a typical grant, on its USDC entry (or on `text` there). */
+    interface RuleCase {
+      list: "address" | "number";
+      argument: number;
+      condition: string;
+      value?: bigint;
+      text?: string;
+      signature?: string;
+    }
     for (const [what, rule] of [
-      ["argument 0 (they count from 1)", { argument: 0, condition: "equals" }],
-      ['the condition "is"', { argument: 1, condition: "is" }],
-      ["a value of 2^232", { argument: 1, condition: "at most", value: ethers.toBeHex(1n << 232n, 32) }],
+      ["argument 0 (they count from 1)", { list: "address", argument: 0, condition: "equals" }],
+      ['the condition "is"', { list: "address", argument: 1, condition: "is" }],
+      ["a value of 2^232", { list: "number", argument: 2, condition: "at most", value: 1n << 232n }],
       [
         "a function its target does not list",
-        { argument: 1, condition: "equals", signature: "approve(address,uint256)" },
+        { list: "address", argument: 1, condition: "equals", signature: "approve(address,uint256)" },
       ],
       [
         "argument 3 of a two-parameter function (a word the function does not read)",
-        { argument: 3, condition: "equals" },
+        { list: "number", argument: 3, condition: "equals" },
       ],
-      [
-        "an address value of 2^160 or more",
-        { argument: 1, condition: "equals", value: ethers.toBeHex(1n << 160n, 32) },
-      ],
-      [
-        "a uint8 value of 256",
-        { argument: 1, condition: "at most", value: ethers.toBeHex(256n, 32), text: "f(uint8)" },
-      ],
+      ["a uint8 value of 256", { list: "number", argument: 1, condition: "at most", value: 256n, text: "f(uint8)" }],
       [
         "an argument after a tuple (its words are not one)",
-        { argument: 2, condition: "equals", text: "f((uint256,uint256),address)" },
+        { list: "address", argument: 2, condition: "equals", text: "f((uint256,uint256),address)" },
       ],
-      ["an argument after a fixed-size array", { argument: 2, condition: "equals", text: "f(uint256[2],address)" }],
+      [
+        "an argument after a fixed-size array",
+        { list: "address", argument: 2, condition: "equals", text: "f(uint256[2],address)" },
+      ],
       [
         "a string parameter (its head word is an offset)",
-        { argument: 1, condition: "equals", text: "f(string,address)" },
+        { list: "address", argument: 1, condition: "equals", text: "f(string,address)" },
       ],
-      ["a bool value of 2", { argument: 1, condition: "at least", value: ethers.toBeHex(2n, 32), text: "f(bool)" }],
-      ["a function without parameters", { argument: 1, condition: "equals", text: "f()" }],
-      ["a parameter type that is not uintN (uintx)", { argument: 1, condition: "equals", text: "f(uintx)" }],
+      ["a bool value of 2", { list: "number", argument: 1, condition: "at least", value: 2n, text: "f(bool)" }],
+      ["a function without parameters", { list: "number", argument: 1, condition: "equals", text: "f()" }],
+      [
+        "a parameter type that is not uintN (uintx)",
+        { list: "number", argument: 1, condition: "equals", text: "f(uintx)" },
+      ],
       [
         "a uint size that is not a whole number of bytes (uint7)",
-        { argument: 1, condition: "equals", text: "f(uint7)" },
+        { list: "number", argument: 1, condition: "equals", text: "f(uint7)" },
       ],
-    ] as const) {
+      ["an address shown for a uint parameter", { list: "address", argument: 2, condition: "equals" }],
+      ["a number shown for an address parameter", { list: "number", argument: 1, condition: "equals" }],
+    ] as [string, RuleCase][]) {
       it(`T29: refuses a rule with ${what}`, async function () {
         const f = await networkHelpers.loadFixture(fixture);
         const { message, signature } = await signedEdited(f, (m) => {
           const entry = m.scope[1]!;
-          const { text, ...fields } = { text: undefined as string | undefined, ...rule };
-          if (text !== undefined) entry.signature = text;
-          m.rules = [
-            {
-              target: entry.target,
-              signature: entry.signature,
-              value: ethers.zeroPadValue(f.recipient, 32),
-              ...fields,
-            },
-          ];
+          if (rule.text !== undefined) entry.signature = rule.text;
+          const head = {
+            target: entry.target,
+            signature: rule.signature ?? entry.signature,
+            argument: rule.argument,
+            condition: rule.condition,
+          };
+          const value = rule.value ?? 1n;
+          if (rule.list === "address") m.addressRules = [{ ...head, value: f.recipient }];
+          if (rule.list === "number") m.numberRules = [{ ...head, value }];
         });
         await expectGrantRefused(f, message, signature, "GrantRuleInvalid");
       });
     }
+
+    it("T29: refuses two equal rules, which the module would hold once while the owner read two", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { message, signature } = await signedEdited(f, (m) => {
+        const entry = m.scope[1]!;
+        const rule = { target: entry.target, signature: entry.signature, argument: 2, condition: "at most" };
+        m.numberRules = [
+          { ...rule, value: 5n },
+          { ...rule, value: 5n },
+        ];
+      });
+      await expect(
+        f.sessionModule.connect(f.stranger).grantWithSignature(message, signature),
+      ).to.be.revertedWithCustomError(f.sessionModule, "SessionArgumentRuleInvalid");
+      expect((await f.sessionModule.getSession(f.accountAddress, SESSION_ID)).agent).to.equal(ZeroAddress);
+    });
   });
 
   describe("signed nonce cancellation", function () {
