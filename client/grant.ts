@@ -3,7 +3,17 @@
  * turned into one {@link GrantPlan}: the {@link SessionDescription} that is summarised, signed and installed, plus
  * the names the summary shows. Nothing here signs; everything that can be refused is refused here (THREATS 19).
  */
-import { Contract, formatUnits, getAddress, hexlify, MaxUint256, randomBytes, toBeHex, type Provider } from "ethers";
+import {
+  Contract,
+  formatUnits,
+  getAddress,
+  hexlify,
+  isError,
+  MaxUint256,
+  randomBytes,
+  toBeHex,
+  type Provider,
+} from "ethers";
 
 import {
   OwnerValidationModule__factory,
@@ -516,6 +526,44 @@ export async function readStandingAllowances(
 }
 
 /**
+ * ERC-6900's module interfaces and their ERC-165 ids (`type(I).interfaceId`), in the order the chain asks them
+ * (`ModuleInterfaceLib`).
+ */
+export const ERC6900_MODULE_INTERFACES: readonly { readonly name: string; readonly interfaceId: string }[] = [
+  { name: "IModule", interfaceId: "0x46c0c1b4" },
+  { name: "IValidationModule", interfaceId: "0xab3e34c1" },
+  { name: "IValidationHookModule", interfaceId: "0x28171ad0" },
+  { name: "IExecutionModule", interfaceId: "0xae5628c6" },
+  { name: "IExecutionHookModule", interfaceId: "0xb02cc192" },
+];
+
+/**
+ * The name of the ERC-6900 module interface `target` reports through ERC-165, or undefined if it reports none: the
+ * question the session module asks at grant and the spend-limit hook before every op's calls (a session may never
+ * call a module, of its account or any other). An address without code, a contract without `supportsInterface` or
+ * one that reverts is no module; an error of the provider itself is thrown.
+ */
+export async function moduleInterfaceOf(provider: Provider, target: string): Promise<string | undefined> {
+  const erc165 = new Contract(target, ["function supportsInterface(bytes4) view returns (bool)"], provider);
+  const reports = async (interfaceId: string): Promise<boolean> => {
+    try {
+      return (await erc165.getFunction("supportsInterface").staticCall(interfaceId)) === true;
+    } catch (error) {
+      // A revert (ethers' CALL_EXCEPTION; an in-process Hardhat network throws its own "reverted" error) or an
+      // answer that is not a bool: no such interface.
+      if (isError(error, "CALL_EXCEPTION") || isError(error, "BAD_DATA")) return false;
+      if (error instanceof Error && /revert/i.test(error.message)) return false;
+      throw error;
+    }
+  };
+  if (!(await reports("0x01ffc9a7"))) return undefined;
+  for (const { name, interfaceId } of ERC6900_MODULE_INTERFACES) {
+    if (await reports(interfaceId)) return name;
+  }
+  return undefined;
+}
+
+/**
  * Checks the owner's input against the contracts' bounds and the chain, and builds the {@link GrantPlan}. Throws a
  * {@link LeashInputError} subclass that says what to fix; reads the chain only (nothing is signed).
  */
@@ -584,6 +632,16 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     );
   }
   await assertAccountOwner(provider, addresses, account, owner);
+  for (const target of new Set(scope.map((entry) => entry.target))) {
+    const reported = await moduleInterfaceOf(provider, target);
+    if (reported !== undefined) {
+      throw new InvalidScopeError(
+        `--allow: ${target} is an ERC-6900 module (it reports ${reported} through ERC-165); a session may never ` +
+          "call a module, of this account or any other (the chain refuses it: SessionTargetForbidden); drop it",
+        "--allow",
+      );
+    }
+  }
 
   const budgetAssets: AssetLabel[] = [];
   const budgetEntries: SessionDescription["budgets"] = [];

@@ -9,9 +9,15 @@ const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
 process.stdout.write(output);
 if (result.status !== 0) process.exit(result.status ?? 1);
 
+// The one advisory accepted: solc's EIP-1153 notice on every `tstore`, where the code clears the slot before the
+// call returns (the session module's deferred-grant flag, set and cleared within installDeferred).
+const ACCEPTED = [
+  /^Warning: Transient storage as defined by EIP-1153[^]*--> \.\/contracts\/modules\/SessionKeyValidationModule\.sol:/,
+];
 const ours = output
   .split(/\n(?=Warning: )/)
-  .filter((block) => block.startsWith("Warning: ") && /--> \.\/contracts\//.test(block));
+  .filter((block) => block.startsWith("Warning: ") && /--> \.\/contracts\//.test(block))
+  .filter((block) => !ACCEPTED.some((pattern) => pattern.test(block)));
 if (ours.length > 0) {
   console.error(`\n${ours.length} compiler warning(s) in contracts/: fix them, warnings are errors for our sources.`);
   process.exit(1);

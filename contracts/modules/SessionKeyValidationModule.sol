@@ -16,6 +16,7 @@ import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
+import {ModuleInterfaceLib} from "../libraries/ModuleInterfaceLib.sol";
 import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
 import {SessionGrant} from "../libraries/SessionGrantLib.sol";
 import {GrantReading, SessionGrantReader} from "./SessionGrantReader.sol";
@@ -56,15 +57,17 @@ struct SessionConfig {
 /// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
 /// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
 ///   (target, selector) and carry at most `valueCapPerCall`. Never allowed, whatever the grant says: the account
-///   itself, this module, the spend-limit hook, the EntryPoint, any module installed on the account (asked from
-///   the account, where it can tell), and any account function
-///   other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested dispatchers).
+///   itself, this module, the spend-limit hook, the EntryPoint, any ERC-6900 module (an address that reports a
+///   module interface through ERC-165, as ERC-6900 requires of every module: refused at grant, and before every
+///   op's calls run by the spend-limit hook, since validation may not call arbitrary addresses under ERC-7562), and
+///   any account function other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested
+///   dispatchers).
 /// - ERC-1271: refused unless the session was granted signing; then the agent signs an account- and
 ///   session-bound `SessionMessage(address account,uint32 sessionId,bytes32 hash)` in this module's domain.
 /// - Grants: by the owner's transaction (`installValidation` with a SessionConfig), or by the owner's EIP-712
 ///   `SessionGrant` signature that anyone submits ({grantWithSignature}), also from inside the agent's first user
 ///   op (the account's deferred install); checked through the account's ERC-1271, and only a global signature
-///   validation (the owner's) counts.
+///   validation (the owner's) or the account's built-in validation (module address 0) counts.
 /// - Revocation: {revoke} one session (one SSTORE) or {revokeAll} (one SSTORE, the kill switch), by the account or
 ///   by an owner-signed message anyone submits. Signatures made by a session of this module never count as the
 ///   owner's for grants or revocations.
@@ -115,8 +118,9 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     bytes4 private constant _ERC1271_MAGIC = IERC1271.isValidSignature.selector;
     /// @dev Length of a ModuleEntity at the start of an account's ERC-1271 signature.
     uint256 private constant _MODULE_ENTITY_LENGTH = 24;
-    /// @dev `isModuleInstalled(address)` of the Leash account.
-    bytes4 private constant _IS_MODULE_INSTALLED = bytes4(keccak256("isModuleInstalled(address)"));
+    /// @dev Transient slot base of the "deferred grant in progress" flag; the slot is keccak256(account ‖ base), so
+    /// it is storage associated with the account (ERC-7562). Set only while {installDeferred} runs.
+    uint256 private constant _DEFERRED_GRANT_SLOT = uint256(keccak256("leash.session-keys.deferred-grant"));
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
     /// @dev A scope slot: bit 0 = the entry exists, bits 8.. = how many argument rules it has.
     uint256 private constant _SCOPE_ALLOWED = 1;
@@ -200,7 +204,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     error SessionTimeRangeInvalid(uint48 validAfter, uint48 validUntil);
     /// @notice The scope needs 1 to MAX_SCOPE_ENTRIES (target, selector) pairs, as many targets as selectors.
     error SessionScopeInvalid(uint256 targets, uint256 selectors);
-    /// @notice `target` may never be in a session's scope (the account, a module, or zero).
+    /// @notice `target` may never be in a session's scope (the account, the EntryPoint, an ERC-6900 module, or zero).
     error SessionTargetForbidden(address target);
     /// @notice No session `sessionId` on `account`.
     error SessionNotFound(address account, uint32 sessionId);
@@ -318,10 +322,14 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @inheritdoc IDeferredInstaller
     /// @dev `data` = `abi.encode(SessionGrant grant, bytes ownerSignature)` for the calling account: the same checks
     /// as {grantWithSignature}; the call itself grants nothing.
+    /// The grant runs inside the op's validation, where ERC-7562 forbids calling an address without code: its
+    /// targets are not asked whether they are modules here (the spend-limit hook asks before each op's calls run).
     function installDeferred(bytes calldata data) external {
         GrantReading memory grant = GRANT_READER.read(data);
         if (grant.account != msg.sender) revert SessionGrantAccountMismatch(msg.sender, grant.account);
+        _setDeferredGrant(msg.sender, true);
         _grantWithSignature(grant);
+        _setDeferredGrant(msg.sender, false);
     }
 
     /// @notice Voids an owner-signed grant or revocation of the calling account before anyone submits it.
@@ -455,11 +463,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         (address verifyingContract, bytes32 typedDataHash, bytes memory agentSignature) = _decodeTypedDataSignature(
             signature
         );
-        // A contract installed as a module since the grant is out of reach for signatures too, as it is for calls.
+        // A module is out of reach for signatures too, as it is for calls (asked again here: a grant inside a user op
+        // could not ask, and an address may become a module after the grant).
         if (
             typedDataHash != hash ||
             _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
-            _isInstalledModule(account, verifyingContract)
+            ModuleInterfaceLib.isModule(verifyingContract)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -639,11 +648,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
         uint256[] memory rules = config.argumentRules;
         if (rules.length > MAX_ARGUMENT_RULES) revert SessionArgumentRuleInvalid(rules.length);
+        bool askTargets = !_isDeferredGrant(account);
         uint256 nextRule = 0;
         for (uint256 i = 0; i < entries; ++i) {
             address target = config.targets[i];
             bytes4 selector = config.selectors[i];
-            _checkTargetGrantable(account, target);
+            _checkTargetGrantable(account, target, askTargets);
             uint256 key = _scopeKey(grantId, target, selector);
             if (_scopes[key][account] != 0) revert SessionScopeEntryDuplicated(target, selector);
             uint256 count = 0;
@@ -709,17 +719,19 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         }
     }
 
-    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, the EntryPoint, and any module
-    /// installed on the account (asked through `isModuleInstalled` where the account has it). No call is made to the
-    /// target itself: probing an address without code would break ERC-7562 when the grant runs inside a user op.
-    function _checkTargetGrantable(address account, address target) internal view {
+    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, the EntryPoint, and any ERC-6900
+    /// module ({ModuleInterfaceLib}: it reports a module interface through ERC-165), installed on this account or
+    /// not. The module question is a call to the target, skipped for a grant inside a user op's validation
+    /// ({installDeferred}), where calling an address without code breaks ERC-7562; the spend-limit hook asks it
+    /// again before every op's calls run.
+    function _checkTargetGrantable(address account, address target, bool askTarget) internal view {
         if (
             target == address(0) ||
             target == account ||
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
             target == ENTRY_POINT ||
-            _isInstalledModule(account, target)
+            (askTarget && ModuleInterfaceLib.isModule(target))
         ) revert SessionTargetForbidden(target);
     }
 
@@ -731,16 +743,23 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         return state == ValidationViewLib.View.Installed && flags & required == required;
     }
 
-    /// @dev True only if the account answers `isModuleInstalled(target)` with true; accounts without that view
-    /// (other ERC-6900 implementations) answer nothing and the check passes.
-    function _isInstalledModule(address account, address target) internal view returns (bool installed) {
-        bytes4 selector = _IS_MODULE_INSTALLED;
+    /// @dev Marks (or clears) a deferred grant in progress for `account`, in transient storage.
+    function _setDeferredGrant(address account, bool inProgress) internal {
+        uint256 base = _DEFERRED_GRANT_SLOT;
         assembly ("memory-safe") {
-            // The call's 36 bytes and the one-word answer fit in scratch space (0x00-0x3f): nothing is allocated.
-            mstore(0x00, selector)
-            mstore(0x04, shr(96, shl(96, target)))
-            let success := staticcall(gas(), account, 0x00, 0x24, 0x00, 0x20)
-            installed := and(and(success, eq(returndatasize(), 0x20)), eq(mload(0x00), 1))
+            mstore(0x00, shr(96, shl(96, account)))
+            mstore(0x20, base)
+            tstore(keccak256(0x00, 0x40), inProgress)
+        }
+    }
+
+    /// @dev Whether a deferred grant of `account` is in progress (its install runs inside a user op's validation).
+    function _isDeferredGrant(address account) internal view returns (bool inProgress) {
+        uint256 base = _DEFERRED_GRANT_SLOT;
+        assembly ("memory-safe") {
+            mstore(0x00, shr(96, shl(96, account)))
+            mstore(0x20, base)
+            inProgress := tload(keccak256(0x00, 0x40))
         }
     }
 
@@ -765,18 +784,23 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         bytes memory ownerSignature
     ) internal {
         if (_usedNonces[nonce][account]) revert SessionNonceUsed(account, nonce);
-        // Only the owner may grant or revoke: the signature must come from a validation that is global (it can
-        // already do anything on the account, so trusting it adds no authority) and never from a session of this
-        // module. The first 24 bytes of the account's ERC-1271 signature name that validation.
+        // Only the owner may grant or revoke: the signature must come from a validation that can already do anything
+        // on the account, so trusting it adds no authority, and never from a session of this module. That is a
+        // validation the account's ERC-6900 view reports global and signature-capable (either layout of its answer),
+        // or the account's built-in validation (module address 0: no module, so no scoped key a module could hold;
+        // an account without one refuses it in isValidSignature). The first 24 bytes of the account's ERC-1271
+        // signature name that validation.
         if (ownerSignature.length < _MODULE_ENTITY_LENGTH) revert SessionOwnerSignatureInvalid(account);
         bytes24 signingValidation;
         assembly ("memory-safe") {
             // A bytes24 is left-aligned: keep the first 24 bytes, clear the 8 that follow them in the word.
             signingValidation := shl(64, shr(64, mload(add(ownerSignature, 0x20))))
         }
+        address signingModule = address(bytes20(signingValidation));
         if (
-            address(bytes20(signingValidation)) == address(this) ||
-            !_isGlobalSignatureValidation(account, ModuleEntity.wrap(signingValidation))
+            signingModule == address(this) ||
+            (signingModule != address(0) &&
+                !_isGlobalSignatureValidation(account, ModuleEntity.wrap(signingValidation)))
         ) revert SessionOwnerSignatureInvalid(account);
         _usedNonces[nonce][account] = true;
         emit NonceUsed(account, nonce);
@@ -806,14 +830,11 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             address target = call.target;
             bytes memory data = call.data;
             bytes4 selector = data.length >= 4 ? bytes4(data) : SELECTOR_NO_CALLDATA;
-            // Checked on every op too: a module installed after the grant, at an address in scope, must stay out.
-            if (
-                target == account ||
-                target == address(this) ||
-                target == SPEND_LIMIT_HOOK ||
-                target == ENTRY_POINT ||
-                _isInstalledModule(account, target)
-            ) revert SessionCallOutOfScope(target, selector);
+            // Checked on every op too. Whether the target is a module (it may have become one since the grant) is
+            // asked by the spend-limit hook before the calls run: validation may not call an address without code.
+            if (target == account || target == address(this) || target == SPEND_LIMIT_HOOK || target == ENTRY_POINT) {
+                revert SessionCallOutOfScope(target, selector);
+            }
             if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);
             if (!_isAllowed(account, grantId, target, data, selector)) {
                 revert SessionCallOutOfScope(target, selector);

@@ -23,7 +23,9 @@ function testNames(): { exact: Set<string>; patterns: RegExp[] } {
   const exact = new Set<string>();
   const patterns: RegExp[] = [];
   for (const file of filesUnder(join(root, "test"), ".ts")) {
-    for (const match of readFileSync(file, "utf8").matchAll(/\bit\(\s*(["`])((?:(?!\1).)*)\1/g)) {
+    // `it(title, …)`, and the compat suite's `itOn(kind, key, title, …)`.
+    const titled = /\b(?:it\(|itOn\(\s*\w+,\s*"[^"]*",)\s*(["`])((?:(?!\1).)*)\1/g;
+    for (const match of readFileSync(file, "utf8").matchAll(titled)) {
       const title = match[2]!;
       if (title.includes("${")) {
         exact.add(title);

@@ -127,6 +127,19 @@ describe("ERC-6900 v0.8 interfaces", function () {
     expect([...ids]).to.deep.equal(expected);
   });
 
+  it("gives the client the module interface ids the chain asks (ERC6900_MODULE_INTERFACES)", async function () {
+    const { ERC6900_MODULE_INTERFACES } = await import("../../client/grant.js");
+    const ids = await (await ethers.deployContract("InterfaceIds")).ids();
+    expect(ERC6900_MODULE_INTERFACES.map((entry) => entry.interfaceId)).to.deep.equal([...ids].slice(0, 5));
+    expect(ERC6900_MODULE_INTERFACES.map((entry) => entry.name)).to.deep.equal([
+      "IModule",
+      "IValidationModule",
+      "IValidationHookModule",
+      "IExecutionModule",
+      "IExecutionHookModule",
+    ]);
+  });
+
   it("emits IModularAccount's events with the standard's topics", function () {
     const compiled = new Interface(IModularAccount__factory.abi);
     const actual = compiled.fragments

@@ -183,12 +183,13 @@ describe("SessionKeyValidationModule signing scope (THREATS 25)", function () {
     expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
   });
 
-  it("T25: refuses to sign for a listed domain whose contract the owner installed as a module since", async function () {
+  it("T25: refuses to sign for a listed domain whose contract became a module since, and the owner installed it", async function () {
     const f = await sessionFixture(ethers, networkHelpers);
-    const greeter = await ethers.deployContract("GreeterExecutionModule");
+    const greeter = await ethers.deployContract("LateModule");
     await (await grantByTransaction(f, signingSession(f, greeter.target as string))).wait();
     const { hash, signature } = await signAsSession(f, appOrder(greeter.target as string, f.addresses.chainId));
     expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
+    await (await greeter.becomeModule()).wait();
     const manifest = await greeter.executionManifest();
     await (
       await ownerCall(

@@ -106,6 +106,40 @@ describe("SessionKeyValidationModule", function () {
       });
     }
 
+    // The ERC-6900 module interfaces, in the order InterfaceIds.ids() lists their type(I).interfaceId.
+    for (const [index, name] of [
+      "IModule",
+      "IValidationModule",
+      "IValidationHookModule",
+      "IExecutionModule",
+      "IExecutionHookModule",
+    ].entries()) {
+      it(`T4: refuses a scope that names a contract reporting ${name} through ERC-165, installed on the account or not`, async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const id = (await (await ethers.deployContract("InterfaceIds")).ids())[index]!;
+        const module = await ethers.deployContract("InterfaceReporter", [[id], 0]);
+        expect(await module.supportsInterface(id)).to.equal(true);
+        const session = typicalSession(f, { scope: [{ target: module.target as string, selector: SELECTOR_ANY }] });
+        await expect(grantByTransaction(f, session))
+          .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+          .withArgs(module.target);
+        expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+      });
+    }
+
+    it("T4: refuses a signed grant that names a module, whoever submits it, and leaves its nonce unused", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const [, validationModuleId] = await (await ethers.deployContract("InterfaceIds")).ids();
+      const module = await ethers.deployContract("InterfaceReporter", [[validationModuleId], 0]);
+      const session = typicalSession(f, { scope: [{ target: module.target as string, selector: SELECTOR_ANY }] });
+      const signature = await signGrant(f, session);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      await expect(f.sessionModule.connect(f.stranger).grantWithSignature(grant, signature))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+        .withArgs(module.target);
+      expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(false);
+    });
+
     it("refuses session id 0xffffffff, reserved for direct-call validation", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const session = typicalSession(f, { sessionId: 0xffffffff });
@@ -715,6 +749,24 @@ describe("SessionKeyValidationModule", function () {
         .withArgs(f.sessionModule.target);
     });
 
+    it("T6: takes a signature naming the built-in validation (module 0) only as the account's ERC-1271 does: here not", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const owners = await signGrant(f, session);
+      // The owner's own signature, relabelled as made by a built-in validation, which Leash's account does not have.
+      const relabelled = concat([
+        encodeModuleEntity({ module: ZeroAddress, entityId: 0 }),
+        "0x" + owners.slice(2 + 48),
+      ]);
+      const grant = (await import("../../client/session.js")).sessionGrantMessage(session);
+      // The module leaves the answer to the account, whose ERC-1271 refuses a validation it does not have.
+      await expect(f.sessionModule.connect(f.stranger).grantWithSignature(grant, relabelled))
+        .to.be.revertedWithCustomError(f.account, "AccountSignatureValidationNotAllowed")
+        .withArgs(encodeModuleEntity({ module: ZeroAddress, entityId: 0 }));
+      expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(false);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
+
     it("T6: refuses a grant signed through another, non-global validation that can sign messages", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       // The owner installs a second owner-module validation (entity 7) for the agent: signature-capable, not global.
@@ -841,15 +893,16 @@ describe("SessionKeyValidationModule", function () {
         .withArgs(f.accountAddress, session.nonce);
     });
 
-    it("T4: refuses calls to a contract in scope once the owner installed it as a module", async function () {
+    it("T4: refuses, before it runs, a call to a contract in scope that became a module and was installed since", async function () {
       const f = await networkHelpers.loadFixture(fixture);
-      const greeter = await ethers.deployContract("GreeterExecutionModule");
+      const greeter = await ethers.deployContract("LateModule");
       await (
         await grantByTransaction(
           f,
           typicalSession(f, { scope: [{ target: greeter.target as string, selector: SELECTOR_ANY }] }),
         )
       ).wait();
+      await (await greeter.becomeModule()).wait();
       const manifest = await greeter.executionManifest();
       await (
         await ownerCall(
@@ -859,7 +912,68 @@ describe("SessionKeyValidationModule", function () {
       ).wait();
       const data = greeter.interface.encodeFunctionData("greet", ["pwned"]);
       const { op } = await sessionOp(f, executeCall(f, greeter.target as string, 0n, data));
-      await expectRefused(f, op, "SessionCallOutOfScope", [greeter.target, data.slice(0, 10)]);
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      // Validation cannot ask the target (ERC-7562); the spend-limit hook refuses before any call runs.
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [greeter.target]),
+      );
+      expect(await greeter.greeting(f.accountAddress)).to.equal("");
+    });
+  });
+
+  describe("module guard before every op's calls (the spend-limit hook asks ERC-165; validation may not)", function () {
+    it("T4: refuses a batch that pays a recipient and calls a contract that became a module; nothing moves", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const late = await ethers.deployContract("LateModule");
+      const session = typicalSession(f, {
+        scope: [
+          { target: f.recipient, selector: SELECTOR_NO_CALLDATA },
+          { target: late.target as string, selector: SELECTOR_ANY },
+        ],
+      });
+      await (await grantByTransaction(f, session)).wait();
+      await (await late.becomeModule()).wait();
+      const batch = f.account.interface.encodeFunctionData("executeBatch", [
+        [
+          { target: f.recipient, value: PAY, data: "0x" },
+          { target: late.target as string, value: 0n, data: late.interface.encodeFunctionData("greet", ["pwned"]) },
+        ],
+      ]);
+      const { op } = await sessionOp(f, batch);
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [late.target]),
+      );
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+      expect(await late.greeting(f.accountAddress)).to.equal("");
+    });
+
+    it("T4: a grant inside the agent's first op asks none of its targets (ERC-7562); its call to a module never runs", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const [, validationModuleId] = await (await ethers.deployContract("InterfaceIds")).ids();
+      const module = await ethers.deployContract("InterfaceReporter", [[validationModuleId], 0]);
+      const session = typicalSession(f, {
+        scope: [
+          { target: f.recipient, selector: SELECTOR_NO_CALLDATA },
+          { target: module.target as string, selector: SELECTOR_ANY },
+        ],
+      });
+      const signature = await signGrant(f, session);
+      const { encodeDeferredGrant } = await import("../../client/session.js");
+      const poke = module.interface.encodeFunctionData("poke");
+      const { op } = await sessionOp(f, executeCall(f, module.target as string, 0n, poke), {
+        deferredInstall: { installer: f.sessionModule.target as string, data: encodeDeferredGrant(session, signature) },
+      });
+      // The ERC-7562 plugin traces this op's validation: it would fail the send on a call to the payee (no code).
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(true);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [module.target]),
+      );
+      expect(await module.pokes()).to.equal(0n);
     });
   });
 
@@ -976,6 +1090,23 @@ describe("SessionKeyValidationModule", function () {
       )
         .to.be.revertedWithCustomError(f.sessionModule, "SessionUnauthorizedSender")
         .withArgs(f.accountAddress, SESSION_ID, f.stranger.address);
+    });
+
+    it("T4: refuses on the runtime path a call to a contract in scope that became a module, before it runs", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const late = await ethers.deployContract("LateModule");
+      const session = typicalSession(f, { scope: [{ target: late.target as string, selector: SELECTOR_ANY }] });
+      await (await grantByTransaction(f, session)).wait();
+      await (await late.becomeModule()).wait();
+      const data = late.interface.encodeFunctionData("greet", ["pwned"]);
+      await expect(
+        f.account
+          .connect(f.agent)
+          .executeWithRuntimeValidation(executeCall(f, late.target as string, 0n, data), await runtimeAuth(f)),
+      )
+        .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitModuleCallRefused")
+        .withArgs(late.target);
+      expect(await late.greeting(f.accountAddress)).to.equal("");
     });
 
     it("refuses an out-of-scope call on the runtime path", async function () {

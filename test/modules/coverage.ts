@@ -609,9 +609,10 @@ describe("SpendLimitHook (coverage)", function () {
       it("snapshots the allowance of each called contract the op does not approve, once each", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const usdc = f.usdc.target as string;
-        const approved = f.ownerModule.target as string;
+        // Contracts with code that are no modules (the hook refuses any call to a module before snapshotting).
+        const approved = (await ethers.deployContract("ReentrantTarget")).target as string;
         const first = f.entryPoint.target as string;
-        const second = f.spendLimitHook.target as string;
+        const second = (await ethers.deployContract("ReentrantTarget")).target as string;
         const data = f.account.interface.encodeFunctionData("executeBatch", [
           [
             { target: usdc, value: 0n, data: f.usdc.interface.encodeFunctionData("approve", [approved, 9n]) },
@@ -660,7 +661,7 @@ describe("SpendLimitHook (coverage)", function () {
       it("reads an approval's spender word with dirty high bits as its low 20 bytes, so that contract is approved", async function () {
         const f = await networkHelpers.loadFixture(strangerFixture);
         const usdc = f.usdc.target as string;
-        const approved = f.ownerModule.target as string;
+        const approved = (await ethers.deployContract("ReentrantTarget")).target as string;
         const clean = f.usdc.interface.encodeFunctionData("approve", [approved, 9n]);
         // The spender word's 12 high bytes set: bytes 4..16 of the calldata.
         const dirty = concat(["0x095ea7b3", "0x" + "ff".repeat(12), approved, "0x" + clean.slice(2 + 8 + 64)]);

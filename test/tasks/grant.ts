@@ -492,6 +492,15 @@ describe("session grant", function () {
         message: /is the account itself/,
       },
       {
+        title: "an ERC-6900 module as a target, installed on the account or not (it reports IModule through ERC-165)",
+        args: async () => {
+          const module = await ethers.deployContract("GreeterExecutionModule");
+          return { allow: `${module.target as string}:greet(string)` };
+        },
+        error: InvalidScopeError,
+        message: /is an ERC-6900 module \(it reports IModule through ERC-165\); a session may never call a module/,
+      },
+      {
         title: "signing for a token the session has a budget for (it could sign that token's permits)",
         args: (f) => ({
           allow: `${f.addresses.tokens.USDC}:transfer(address,uint256),${f.addresses.tokens.USDC}:sign`,

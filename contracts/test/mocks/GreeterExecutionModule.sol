@@ -50,7 +50,7 @@ contract GreeterExecutionModule is IExecutionModule {
         return "leash.test-greeter.0.0.1";
     }
 
-    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+    function supportsInterface(bytes4 interfaceId) public view virtual returns (bool) {
         return
             interfaceId == type(IERC165).interfaceId ||
             interfaceId == type(IModule).interfaceId ||
