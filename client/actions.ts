@@ -41,7 +41,8 @@ export async function sendUserOpDirect(
     if (parsed?.name === "UserOperationEvent") success = parsed.args.success as boolean;
     if (parsed?.name === "UserOperationRevertReason") revertData = parsed.args.revertReason as string;
   }
-  if (success === undefined) throw new Error("handleOps emitted no UserOperationEvent: is this EntryPoint v0.8?");
+  if (success === undefined)
+    throw new Error("handleOps emitted no UserOperationEvent: is this an EntryPoint v0.8 or v0.7?");
   return { receipt, success, revertData };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Agent-side actions against an ERC-4337 bundler (ERC-7769 JSON-RPC: `eth_estimateUserOperationGas`,
- * `eth_sendUserOperation`, `eth_getUserOperationReceipt`), for EntryPoint v0.8. Ops are the unpacked
+ * `eth_sendUserOperation`, `eth_getUserOperationReceipt`), for EntryPoint v0.8 or v0.7. Ops are the unpacked
  * {@link UserOperation} of client/userOp.ts; a refusal comes back as the typed errors of client/errors.ts, decoded
  * from the bundler's "AAxx …" message and the module's revert data in it.
  */
@@ -128,7 +128,7 @@ export const DEFAULT_GAS_CAPS: GasCaps = {
   paymasterGasLimit: 1_000_000n,
 };
 
-/** The op's maximum gas cost, as EntryPoint v0.8 computes its prefund: every gas limit times `maxFeePerGas`. */
+/** The op's maximum gas cost, as EntryPoint v0.8 and v0.7 compute its prefund: every gas limit times `maxFeePerGas`. */
 export function maxGasCost(op: UserOperation): bigint {
   const paymasterAndData = getBytes(op.paymasterAndData);
   let paymasterGas = 0n;

@@ -527,7 +527,7 @@ export async function readStandingAllowances(
 
 /**
  * ERC-6900's module interfaces and their ERC-165 ids (`type(I).interfaceId`), in the order the chain asks them
- * (`ModuleInterfaceLib`).
+ * (`ForbiddenInterfaceLib`).
  */
 export const ERC6900_MODULE_INTERFACES: readonly { readonly name: string; readonly interfaceId: string }[] = [
   { name: "IModule", interfaceId: "0x46c0c1b4" },
@@ -537,13 +537,17 @@ export const ERC6900_MODULE_INTERFACES: readonly { readonly name: string; readon
   { name: "IExecutionHookModule", interfaceId: "0xb02cc192" },
 ];
 
+/** ERC-4337's `IStakeManager` and its ERC-165 id (the same in EntryPoint v0.7 and v0.8): an EntryPoint reports it. */
+export const STAKE_MANAGER_INTERFACE = { name: "IStakeManager", interfaceId: "0xcf28ef97" } as const;
+
 /**
- * The name of the ERC-6900 module interface `target` reports through ERC-165, or undefined if it reports none: the
- * question the session module asks at grant and the spend-limit hook before every op's calls (a session may never
- * call a module, of its account or any other). An address without code, a contract without `supportsInterface` or
- * one that reverts is no module; an error of the provider itself is thrown.
+ * The name of the interface that makes `target` one no session may call, as it reports it through ERC-165, or
+ * undefined: an ERC-6900 module interface, or `IStakeManager` (an EntryPoint, which holds the account's deposit). The
+ * question the session module asks at grant and the spend-limit hook before every op's calls
+ * (`ForbiddenInterfaceLib`). An address without code, a contract without `supportsInterface` or one that reverts
+ * reports nothing; an error of the provider itself is thrown.
  */
-export async function moduleInterfaceOf(provider: Provider, target: string): Promise<string | undefined> {
+export async function forbiddenInterfaceOf(provider: Provider, target: string): Promise<string | undefined> {
   const erc165 = new Contract(target, ["function supportsInterface(bytes4) view returns (bool)"], provider);
   const reports = async (interfaceId: string): Promise<boolean> => {
     try {
@@ -557,7 +561,7 @@ export async function moduleInterfaceOf(provider: Provider, target: string): Pro
     }
   };
   if (!(await reports("0x01ffc9a7"))) return undefined;
-  for (const { name, interfaceId } of ERC6900_MODULE_INTERFACES) {
+  for (const { name, interfaceId } of [...ERC6900_MODULE_INTERFACES, STAKE_MANAGER_INTERFACE]) {
     if (await reports(interfaceId)) return name;
   }
   return undefined;
@@ -633,11 +637,13 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
   }
   await assertAccountOwner(provider, addresses, account, owner);
   for (const target of new Set(scope.map((entry) => entry.target))) {
-    const reported = await moduleInterfaceOf(provider, target);
+    const reported = await forbiddenInterfaceOf(provider, target);
     if (reported !== undefined) {
+      const what = reported === STAKE_MANAGER_INTERFACE.name ? "an EntryPoint" : "an ERC-6900 module";
       throw new InvalidScopeError(
-        `--allow: ${target} is an ERC-6900 module (it reports ${reported} through ERC-165); a session may never ` +
-          "call a module, of this account or any other (the chain refuses it: SessionTargetForbidden); drop it",
+        `--allow: ${target} is ${what} (it reports ${reported} through ERC-165); a session may never call a ` +
+          "module or an EntryPoint, of this account or any other (the chain refuses it: SessionTargetForbidden); " +
+          "drop it",
         "--allow",
       );
     }

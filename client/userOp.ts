@@ -1,6 +1,6 @@
 /**
- * ERC-4337 v0.8 user operations: the unpacked form integrators fill, the packed form the EntryPoint takes, and
- * building and signing them for the Leash account.
+ * ERC-4337 user operations for EntryPoint v0.8 and v0.7 (the same packed struct): the unpacked form integrators fill,
+ * the packed form the EntryPoint takes, and building and signing them for the Leash account.
  */
 import { concat, zeroPadValue, toBeHex, type SigningKey } from "ethers";
 
@@ -8,7 +8,7 @@ import type { EntryPoint } from "../typechain-types/index.js";
 import type { PackedUserOperationStruct } from "../typechain-types/@account-abstraction/contracts/core/EntryPoint.js";
 import { encodeValidationSignature, type ValidationSelection } from "./encoding.js";
 
-/** An unpacked user operation (EntryPoint v0.8). */
+/** An unpacked user operation (EntryPoint v0.8 or v0.7). */
 export interface UserOperation {
   sender: string;
   nonce: bigint;
@@ -52,7 +52,7 @@ export type UserOpGas = Pick<
 
 /** What `buildUserOp` needs. */
 export interface BuildUserOpParameters {
-  /** The EntryPoint v0.8 the op is for. */
+  /** The EntryPoint (v0.8 or v0.7) the op is for. */
   entryPoint: EntryPoint;
   sender: string;
   callData: string;
@@ -78,8 +78,9 @@ export async function buildUserOp(parameters: BuildUserOpParameters): Promise<Us
 }
 
 /**
- * Signs `op` for the Leash account: the key signs the EntryPoint v0.8 user op hash as is (it is already an EIP-712
- * digest, no message prefix), and the signature is wrapped in the account's validation-selection layout.
+ * Signs `op` for the Leash account: the key signs the user op hash as is, no message prefix, as the EntryPoint
+ * computes it (v0.8: an EIP-712 digest; v0.7: the hash of the packed op, the EntryPoint and the chain, which v0.7
+ * returns from the same `getUserOpHash`), and the signature is wrapped in the account's validation-selection layout.
  * Returns the signed op and its hash.
  */
 export async function signUserOp(

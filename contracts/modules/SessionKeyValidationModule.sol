@@ -16,7 +16,7 @@ import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
-import {ModuleInterfaceLib} from "../libraries/ModuleInterfaceLib.sol";
+import {ForbiddenInterfaceLib} from "../libraries/ForbiddenInterfaceLib.sol";
 import {AccountSlot, SessionKeySlot, SessionPacking, SessionStateSlot} from "../libraries/SessionPacking.sol";
 import {SessionGrant} from "../libraries/SessionGrantLib.sol";
 import {GrantReading, SessionGrantReader} from "./SessionGrantReader.sol";
@@ -57,9 +57,10 @@ struct SessionConfig {
 /// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
 /// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
 ///   (target, selector) and carry at most `valueCapPerCall`. Never allowed, whatever the grant says: the account
-///   itself, this module, the spend-limit hook, the EntryPoint, any ERC-6900 module (an address that reports a
-///   module interface through ERC-165, as ERC-6900 requires of every module: refused at grant, and before every
-///   op's calls run by the spend-limit hook, since validation may not call arbitrary addresses under ERC-7562), and
+///   itself, this module, the spend-limit hook, the EntryPoint, any ERC-6900 module and any EntryPoint (an address
+///   that reports a module interface or ERC-4337's `IStakeManager` through ERC-165, {ForbiddenInterfaceLib}: refused
+///   at grant, and before every op's calls run by the spend-limit hook, since validation may not call arbitrary
+///   addresses under ERC-7562), and
 ///   any account function other than `execute` / `executeBatch` (so no installs, upgrades, owner changes or nested
 ///   dispatchers).
 /// - ERC-1271: refused unless the session was granted signing; then the agent signs an account- and
@@ -204,7 +205,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     error SessionTimeRangeInvalid(uint48 validAfter, uint48 validUntil);
     /// @notice The scope needs 1 to MAX_SCOPE_ENTRIES (target, selector) pairs, as many targets as selectors.
     error SessionScopeInvalid(uint256 targets, uint256 selectors);
-    /// @notice `target` may never be in a session's scope (the account, the EntryPoint, an ERC-6900 module, or zero).
+    /// @notice `target` may never be in a session's scope (the account, an EntryPoint, an ERC-6900 module, or zero).
     error SessionTargetForbidden(address target);
     /// @notice No session `sessionId` on `account`.
     error SessionNotFound(address account, uint32 sessionId);
@@ -463,12 +464,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         (address verifyingContract, bytes32 typedDataHash, bytes memory agentSignature) = _decodeTypedDataSignature(
             signature
         );
-        // A module is out of reach for signatures too, as it is for calls (asked again here: a grant inside a user op
-        // could not ask, and an address may become a module after the grant).
+        // A module or an EntryPoint is out of reach for signatures too, as for calls (asked again here: a grant inside
+        // a user op could not ask, and an address may become a module after the grant).
         if (
             typedDataHash != hash ||
             _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
-            ModuleInterfaceLib.isModule(verifyingContract)
+            ForbiddenInterfaceLib.isForbidden(verifyingContract)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -719,11 +720,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         }
     }
 
-    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, the EntryPoint, and any ERC-6900
-    /// module ({ModuleInterfaceLib}: it reports a module interface through ERC-165), installed on this account or
-    /// not. The module question is a call to the target, skipped for a grant inside a user op's validation
-    /// ({installDeferred}), where calling an address without code breaks ERC-7562; the spend-limit hook asks it
-    /// again before every op's calls run.
+    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, this module's EntryPoint, and any
+    /// address that reports an ERC-6900 module interface or `IStakeManager` through ERC-165 ({ForbiddenInterfaceLib}:
+    /// any module, installed on this account or not, and any EntryPoint, whichever version the account runs behind).
+    /// That question is a call to the target, skipped for a grant inside a user op's validation ({installDeferred}),
+    /// where calling an address without code breaks ERC-7562; the spend-limit hook asks it again before every op's
+    /// calls run.
     function _checkTargetGrantable(address account, address target, bool askTarget) internal view {
         if (
             target == address(0) ||
@@ -731,7 +733,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
             target == ENTRY_POINT ||
-            (askTarget && ModuleInterfaceLib.isModule(target))
+            (askTarget && ForbiddenInterfaceLib.isForbidden(target))
         ) revert SessionTargetForbidden(target);
     }
 

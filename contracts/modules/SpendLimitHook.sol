@@ -14,7 +14,7 @@ import {IModule} from "../interfaces/erc6900/IModule.sol";
 import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
 import {Budget, BudgetPacking} from "../libraries/BudgetPacking.sol";
 import {ExecutionCalldataLib} from "../libraries/ExecutionCalldataLib.sol";
-import {ModuleInterfaceLib} from "../libraries/ModuleInterfaceLib.sol";
+import {ForbiddenInterfaceLib} from "../libraries/ForbiddenInterfaceLib.sol";
 
 /// @title SpendLimitHook
 /// @notice ERC-6900 v0.8 validation hook and execution hook that bound what a validation (a session: its entity id)
@@ -171,9 +171,10 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     error SpendLimitNoBudget(address account, uint32 entityId, address asset);
     /// @notice `selector` may not be called on `token`, which has a budget.
     error SpendLimitTokenCallRefused(address token, bytes4 selector);
-    /// @notice The op calls `target`, an ERC-6900 module (it reports a module interface through ERC-165): no session
-    /// may call a module, of this account or any other, whatever its scope says.
-    error SpendLimitModuleCallRefused(address target);
+    /// @notice The op calls `target`, an ERC-6900 module or an EntryPoint (it reports a module interface or
+    /// `IStakeManager` through ERC-165): no session may call one, of this account or any other, whatever its scope
+    /// says.
+    error SpendLimitForbiddenCall(address target);
     /// @notice The op uses a paymaster the session does not allow.
     error SpendLimitPaymasterRefused(address paymaster);
     /// @notice The install's budget arrays differ in length.
@@ -423,7 +424,8 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
     /// in `data` (`execute` / `executeBatch` calldata, or the whole `executeUserOp` calldata). The context is a
     /// sequence of 32-byte words: `nativeBalance ‖ values ‖ tokenCount ‖ (token ‖ balance ‖ transfers ‖ recorded) x
     /// tokenCount ‖ (token ‖ spender ‖ allowance) or (token | 2^160 ‖ spender ‖ approved) x pairs`.
-    /// First, before anything runs, refuses the op if a call's target is an ERC-6900 module ({ModuleInterfaceLib}):
+    /// First, before anything runs, refuses the op if a call's target is an ERC-6900 module or an EntryPoint
+    /// ({ForbiddenInterfaceLib}):
     /// the session module cannot ask during validation (ERC-7562), and an address may become a module after the
     /// grant (a counterfactual address deployed, a proxy upgraded, a module installed on the account).
     function preExecutionHook(
@@ -438,7 +440,7 @@ contract SpendLimitHook is IValidationHookModule, IExecutionHookModule {
         uint256 tokenCount = (install >> _TOKEN_COUNT_SHIFT) & _TOKEN_COUNT_MASK;
         Call[] memory calls = _executionCalls(data);
         for (uint256 i = 0; i < calls.length; ++i) {
-            if (ModuleInterfaceLib.isModule(calls[i].target)) revert SpendLimitModuleCallRefused(calls[i].target);
+            if (ForbiddenInterfaceLib.isForbidden(calls[i].target)) revert SpendLimitForbiddenCall(calls[i].target);
         }
         uint256[] memory words = new uint256[](
             _TOKENS_AT + _TOKEN_WORDS * tokenCount + 2 * _PAIR_WORDS * tokenCount * calls.length

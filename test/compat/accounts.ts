@@ -2,7 +2,7 @@
  * The ERC-6900 v0.8 accounts the compatibility suite runs Leash's modules on: Leash's own account, the ERC-6900
  * reference implementation v0.8.0-rc.6, and Alchemy's Modular Account v2 (develop 14afcd8) as a semi-modular account
  * (owner = its built-in fallback signer) and as a plain account whose owner is its SingleSignerValidationModule.
- * All behind the EntryPoint v0.8 of @account-abstraction/contracts.
+ * Each behind EntryPoint v0.8 (@account-abstraction/contracts) or v0.7 (the release bytecode from npm).
  *
  * The third-party accounts are deployed from the compiled artifacts of ../shared/fixtures/erc6900-accounts/ (test
  * data only, never copied into the project; LEASH_COMPAT_FIXTURES points elsewhere). Each account kind says how its
@@ -42,7 +42,7 @@ import {
   SessionKeyValidationModule__factory,
   SpendLimitHook__factory,
 } from "../../typechain-types/index.js";
-import { OWNER_ENTITY_ID } from "../helpers/fixture.js";
+import { OWNER_ENTITY_ID, type EntryPointVersion } from "../helpers/fixture.js";
 import { sessionFixture, type SessionFixture } from "../helpers/sessions.js";
 
 /** Whether the compatibility suite runs (`npm run test:compat`). */
@@ -136,8 +136,9 @@ export async function compatFixture(
   kind: AccountKind,
   ethers: HardhatEthers,
   networkHelpers: NetworkHelpers,
+  entryPointVersion: EntryPointVersion = "0.8",
 ): Promise<CompatFixture> {
-  const f = await sessionFixture(ethers, networkHelpers);
+  const f = await sessionFixture(ethers, networkHelpers, entryPointVersion);
   const { owner } = f;
   const entryPoint = f.entryPoint.target as string;
   const { chainId } = f.addresses;

@@ -1,6 +1,6 @@
 /**
  * Leash sessions on every ERC-6900 account of test/compat/accounts.ts (issue #14, item 3): the same behaviour, from
- * the owner's grant to the uninstall, run on each account behind EntryPoint v0.8. What an account does not support yet
+ * the owner's grant to the uninstall, run on each account behind EntryPoint v0.8 and v0.7. What an account does not support yet
  * is registered as a pending test whose title says why, so the run prints it. docs/COMPAT.md has the table.
  *
  * Runs only under `npm run test:compat` (LEASH_COMPAT_TESTS=1). LEASH_COMPAT_PENDING=1 runs the pending tests too, to
@@ -36,6 +36,7 @@ import {
   typicalSession,
   usdcTransfer,
 } from "../helpers/sessions.js";
+import { ENTRY_POINT_VERSIONS } from "../helpers/fixture.js";
 import { opRevertData, opSucceeded, sendOp, TEST_GAS } from "../helpers/userOps.js";
 import {
   ACCOUNT_TITLES,
@@ -50,6 +51,12 @@ const RUN_PENDING = process.env.LEASH_COMPAT_PENDING === "1";
 const ALL_KINDS: AccountKind[] = ["leash", "reference", "mav2-semi", "mav2-single"];
 /** LEASH_COMPAT_ACCOUNTS=reference,mav2-semi runs only those accounts. */
 const KINDS = ALL_KINDS.filter((kind) => process.env.LEASH_COMPAT_ACCOUNTS?.split(",").includes(kind) ?? true);
+/** LEASH_COMPAT_ENTRYPOINTS=0.7 runs only behind that EntryPoint. */
+const VERSIONS = ENTRY_POINT_VERSIONS.filter(
+  (version) => process.env.LEASH_COMPAT_ENTRYPOINTS?.split(",").includes(version) ?? true,
+);
+/** Every account behind every EntryPoint version. */
+const CONFIGS = KINDS.flatMap((kind) => VERSIONS.map((version) => [kind, version] as const));
 /** The most gas an op of TEST_GAS may cost the account: what the spend-limit hook charges the native budget. */
 const MAX_GAS_COST =
   (TEST_GAS.verificationGasLimit + TEST_GAS.callGasLimit + TEST_GAS.preVerificationGas) * TEST_GAS.maxFeePerGas;
@@ -85,9 +92,9 @@ function itOn(kind: AccountKind, key: string, title: string, body: () => Promise
 
 const connection = COMPAT_RUN ? await network.create() : undefined;
 
-for (const kind of COMPAT_RUN ? KINDS : []) {
+for (const [kind, entryPointVersion] of COMPAT_RUN ? CONFIGS : []) {
   const { ethers, networkHelpers } = connection!;
-  const fixture = () => compatFixture(kind, ethers, networkHelpers);
+  const fixture = () => compatFixture(kind, ethers, networkHelpers, entryPointVersion);
 
   /** The owner's user op (global validation, nonce key 0) running `callData` on the account; returns the receipt. */
   async function ownerOp(f: CompatFixture, callData: string): Promise<ContractTransactionReceipt> {
@@ -159,7 +166,7 @@ for (const kind of COMPAT_RUN ? KINDS : []) {
     return f;
   }
 
-  describe(`Leash sessions on ${ACCOUNT_TITLES[kind]} (EntryPoint v0.8)`, function () {
+  describe(`Leash sessions on ${ACCOUNT_TITLES[kind]} (EntryPoint v${entryPointVersion})`, function () {
     this.timeout(120_000);
 
     describe("grant by transaction", function () {
@@ -418,7 +425,7 @@ for (const kind of COMPAT_RUN ? KINDS : []) {
         ]);
         const receipt = await agentOp(f, batch);
         expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
-        expect(describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x")).to.match(/SpendLimitModuleCallRefused/);
+        expect(describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x")).to.match(/SpendLimitForbiddenCall/);
         expect(await ethers.provider.getBalance(f.recipient)).to.equal(before.recipientNative);
         expect(await late.greeting(f.accountAddress)).to.equal("");
       });

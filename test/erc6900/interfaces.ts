@@ -127,6 +127,13 @@ describe("ERC-6900 v0.8 interfaces", function () {
     expect([...ids]).to.deep.equal(expected);
   });
 
+  it("gives the client IStakeManager's interface id as the EntryPoint v0.8 reports it (STAKE_MANAGER_INTERFACE)", async function () {
+    const { STAKE_MANAGER_INTERFACE } = await import("../../client/grant.js");
+    const entryPoint = await ethers.deployContract("EntryPoint");
+    expect(await entryPoint.supportsInterface(STAKE_MANAGER_INTERFACE.interfaceId)).to.equal(true);
+    expect(await entryPoint.supportsInterface("0xcf28ef96")).to.equal(false);
+  });
+
   it("gives the client the module interface ids the chain asks (ERC6900_MODULE_INTERFACES)", async function () {
     const { ERC6900_MODULE_INTERFACES } = await import("../../client/grant.js");
     const ids = await (await ethers.deployContract("InterfaceIds")).ids();

@@ -1,9 +1,12 @@
 /**
  * Deploys the whole Leash stack on Hardhat's in-process network: the real EntryPoint v0.8 (from
- * @account-abstraction/contracts), the modules, the account implementation and the factory.
+ * @account-abstraction/contracts) or v0.7 (the release bytecode npm's @account-abstraction/contracts 0.7.0 ships,
+ * aliased as @account-abstraction/contracts-v07), the modules, the account implementation and the factory.
  */
+import { createRequire } from "node:module";
+
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { HDNodeWallet, Mnemonic, parseEther, type Wallet } from "ethers";
+import { ContractFactory, HDNodeWallet, Mnemonic, parseEther, type InterfaceAbi, type Wallet } from "ethers";
 
 import type {
   AccountFactory,
@@ -13,6 +16,29 @@ import type {
   SessionKeyValidationModule,
   SpendLimitHook,
 } from "../../typechain-types/index.js";
+import { EntryPoint__factory } from "../../typechain-types/index.js";
+
+/** The EntryPoint versions Leash's modules run behind. */
+export type EntryPointVersion = "0.7" | "0.8";
+export const ENTRY_POINT_VERSIONS: readonly EntryPointVersion[] = ["0.8", "0.7"];
+
+/**
+ * Deploys an EntryPoint of `version`. v0.7 is the release's creation bytecode from npm (it hashes to the canonical
+ * 0x0000000071727De22E5E9d8BAf0edAc6f37da032 under the deterministic deployer), typed with v0.8's ABI: the two share
+ * `handleOps`, `getUserOpHash`, the deposit functions, the packed user op and the events the tests read.
+ */
+export async function deployEntryPoint(ethers: HardhatEthers, version: EntryPointVersion): Promise<EntryPoint> {
+  if (version === "0.8") return ethers.deployContract("EntryPoint");
+  const require = createRequire(import.meta.url);
+  const artifact = require("@account-abstraction/contracts-v07/artifacts/EntryPoint.json") as {
+    abi: InterfaceAbi;
+    bytecode: string;
+  };
+  const [deployer] = await ethers.getSigners();
+  const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, deployer).deploy();
+  await deployed.waitForDeployment();
+  return EntryPoint__factory.connect(await deployed.getAddress(), deployer);
+}
 
 /** Hardhat's default mnemonic; the owner sits on a Ledger Live path so the emulated Ledger can serve it. */
 export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -39,8 +65,11 @@ export interface LeashDeployment {
  * Deploys the EntryPoint, the modules, the account implementation and the factory (whose accounts trust the
  * session module to install owner-signed grants).
  */
-export async function deployLeash(ethers: HardhatEthers): Promise<LeashDeployment> {
-  const entryPoint = await ethers.deployContract("EntryPoint");
+export async function deployLeash(
+  ethers: HardhatEthers,
+  entryPointVersion: EntryPointVersion = "0.8",
+): Promise<LeashDeployment> {
+  const entryPoint = await deployEntryPoint(ethers, entryPointVersion);
   const ownerModule = await ethers.deployContract("OwnerValidationModule");
   const spendLimitHook = await ethers.deployContract("SpendLimitHook");
   const sessionModule = await ethers.deployContract("SessionKeyValidationModule", [

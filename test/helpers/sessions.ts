@@ -36,7 +36,15 @@ import {
   type SessionDescription,
 } from "../../client/session.js";
 import type { UserOperation } from "../../client/userOp.js";
-import { createAccount, deployLeash, fund, OWNER_ENTITY_ID, OWNER_PATH, testWallet } from "./fixture.js";
+import {
+  createAccount,
+  deployLeash,
+  fund,
+  OWNER_ENTITY_ID,
+  OWNER_PATH,
+  testWallet,
+  type EntryPointVersion,
+} from "./fixture.js";
 import { buildSignedOp } from "./userOps.js";
 
 export const AGENT_PATH = "m/44'/60'/5'/0/0";
@@ -44,8 +52,12 @@ export const DAY = 86_400n;
 export const SESSION_ID = 1;
 
 /** Deploys everything and an account holding 10 ETH and 1,000 USDC (a 6-decimal test token). */
-export async function sessionFixture(ethers: HardhatEthers, networkHelpers: NetworkHelpers) {
-  const deployment = await deployLeash(ethers);
+export async function sessionFixture(
+  ethers: HardhatEthers,
+  networkHelpers: NetworkHelpers,
+  entryPointVersion: EntryPointVersion = "0.8",
+) {
+  const deployment = await deployLeash(ethers, entryPointVersion);
   const owner = testWallet(ethers, OWNER_PATH);
   const agent = testWallet(ethers, AGENT_PATH);
   const stranger = testWallet(ethers, "m/44'/60'/7'/0/0");

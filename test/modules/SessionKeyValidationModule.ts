@@ -14,7 +14,7 @@ import {
   sessionNonceKey,
 } from "../../client/session.js";
 import { packUserOp } from "../../client/userOp.js";
-import { createAccount, OWNER_ENTITY_ID } from "../helpers/fixture.js";
+import { createAccount, deployEntryPoint, OWNER_ENTITY_ID } from "../helpers/fixture.js";
 import {
   appOrder,
   DAY,
@@ -126,6 +126,18 @@ describe("SessionKeyValidationModule", function () {
         expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
       });
     }
+
+    it("T4: refuses a scope that names another EntryPoint than the module's own (v0.7: it reports IStakeManager)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const other = await deployEntryPoint(ethers, "0.7");
+      expect(await other.getAddress()).to.not.equal(await f.sessionModule.ENTRY_POINT());
+      const withdraw = other.interface.getFunction("withdrawTo").selector;
+      const session = typicalSession(f, { scope: [{ target: other.target as string, selector: withdraw }] });
+      await expect(grantByTransaction(f, session))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+        .withArgs(other.target);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
 
     it("T4: refuses a signed grant that names a module, whoever submits it, and leaves its nonce unused", async function () {
       const f = await networkHelpers.loadFixture(fixture);
@@ -916,7 +928,7 @@ describe("SessionKeyValidationModule", function () {
       // Validation cannot ask the target (ERC-7562); the spend-limit hook refuses before any call runs.
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
       expect(opRevertData(f.entryPoint, receipt)).to.equal(
-        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [greeter.target]),
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitForbiddenCall", [greeter.target]),
       );
       expect(await greeter.greeting(f.accountAddress)).to.equal("");
     });
@@ -944,10 +956,34 @@ describe("SessionKeyValidationModule", function () {
       const receipt = await sendOp(ethers, f.entryPoint, op);
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
       expect(opRevertData(f.entryPoint, receipt)).to.equal(
-        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [late.target]),
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitForbiddenCall", [late.target]),
       );
       expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
       expect(await late.greeting(f.accountAddress)).to.equal("");
+    });
+
+    it("T4: refuses, before it runs, a deposit withdrawal from another EntryPoint a deferred grant named; nothing moves", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const other = await deployEntryPoint(ethers, "0.7");
+      await (await other.depositTo(f.accountAddress, { value: parseEther("1") })).wait();
+      const withdraw = other.interface.getFunction("withdrawTo").selector;
+      const session = typicalSession(f, {
+        scope: [{ target: other.target as string, selector: withdraw, function: "withdrawTo(address,uint256)" }],
+      });
+      const signature = await signGrant(f, session);
+      const { encodeDeferredGrant } = await import("../../client/session.js");
+      const data = other.interface.encodeFunctionData("withdrawTo", [f.stranger.address, parseEther("1")]);
+      const { op } = await sessionOp(f, executeCall(f, other.target as string, 0n, data), {
+        deferredInstall: { installer: f.sessionModule.target as string, data: encodeDeferredGrant(session, signature) },
+      });
+      const strangerBefore = await ethers.provider.getBalance(f.stranger.address);
+      const receipt = await sendOp(ethers, f.entryPoint, op);
+      expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
+      expect(opRevertData(f.entryPoint, receipt)).to.equal(
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitForbiddenCall", [other.target]),
+      );
+      expect(await other.balanceOf(f.accountAddress)).to.equal(parseEther("1"));
+      expect(await ethers.provider.getBalance(f.stranger.address)).to.equal(strangerBefore);
     });
 
     it("T4: a grant inside the agent's first op asks none of its targets (ERC-7562); its call to a module never runs", async function () {
@@ -971,7 +1007,7 @@ describe("SessionKeyValidationModule", function () {
       expect(await f.sessionModule.isNonceUsed(f.accountAddress, session.nonce)).to.equal(true);
       expect(opSucceeded(f.entryPoint, receipt)).to.equal(false);
       expect(opRevertData(f.entryPoint, receipt)).to.equal(
-        f.spendLimitHook.interface.encodeErrorResult("SpendLimitModuleCallRefused", [module.target]),
+        f.spendLimitHook.interface.encodeErrorResult("SpendLimitForbiddenCall", [module.target]),
       );
       expect(await module.pokes()).to.equal(0n);
     });
@@ -1104,7 +1140,7 @@ describe("SessionKeyValidationModule", function () {
           .connect(f.agent)
           .executeWithRuntimeValidation(executeCall(f, late.target as string, 0n, data), await runtimeAuth(f)),
       )
-        .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitModuleCallRefused")
+        .to.be.revertedWithCustomError(f.spendLimitHook, "SpendLimitForbiddenCall")
         .withArgs(late.target);
       expect(await late.greeting(f.accountAddress)).to.equal("");
     });

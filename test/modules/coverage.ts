@@ -611,7 +611,7 @@ describe("SpendLimitHook (coverage)", function () {
         const usdc = f.usdc.target as string;
         // Contracts with code that are no modules (the hook refuses any call to a module before snapshotting).
         const approved = (await ethers.deployContract("ReentrantTarget")).target as string;
-        const first = f.entryPoint.target as string;
+        const first = (await ethers.deployContract("ReentrantTarget")).target as string;
         const second = (await ethers.deployContract("ReentrantTarget")).target as string;
         const data = f.account.interface.encodeFunctionData("executeBatch", [
           [

@@ -501,6 +501,16 @@ describe("session grant", function () {
         message: /is an ERC-6900 module \(it reports IModule through ERC-165\); a session may never call a module/,
       },
       {
+        title: "an EntryPoint as a target, another than Leash's own (it reports IStakeManager through ERC-165)",
+        args: async () => {
+          const { deployEntryPoint } = await import("../helpers/fixture.js");
+          const other = await deployEntryPoint(ethers, "0.7");
+          return { allow: `${other.target as string}:withdrawTo(address,uint256)` };
+        },
+        error: InvalidScopeError,
+        message: /is an EntryPoint \(it reports IStakeManager through ERC-165\)/,
+      },
+      {
         title: "signing for a token the session has a budget for (it could sign that token's permits)",
         args: (f) => ({
           allow: `${f.addresses.tokens.USDC}:transfer(address,uint256),${f.addresses.tokens.USDC}:sign`,
