@@ -122,6 +122,9 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @dev Transient slot base of the "deferred grant in progress" flag; the slot is keccak256(account ‖ base), so
     /// it is storage associated with the account (ERC-7562). Set only while {installDeferred} runs.
     uint256 private constant _DEFERRED_GRANT_SLOT = uint256(keccak256("leash.session-keys.deferred-grant"));
+    /// @dev The canonical EntryPoint v0.6, which holds deposits too but reports no interface through ERC-165 (every
+    /// EntryPoint since v0.7 reports `IStakeManager`, which {ForbiddenInterfaceLib} asks).
+    address private constant _ENTRY_POINT_V06 = 0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789;
     bytes4 private constant _ERC1271_INVALID = 0xffffffff;
     /// @dev A scope slot: bit 0 = the entry exists, bits 8.. = how many argument rules it has.
     uint256 private constant _SCOPE_ALLOWED = 1;
@@ -444,7 +447,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// bytes32 versionHash, uint256 chainId, address verifyingContract, bytes32 salt, bytes32 structHash,
     /// bytes agentSignature)`: the typed data's domain (`fields` says which of name, version, chainId,
     /// verifyingContract, salt it has, bits 0 to 4; verifyingContract is required) and its struct hash, from which
-    /// the module recomputes `hash`. Never reverts for a bad signature.
+    /// the module recomputes `hash`. Never reverts for a bad signature; answers invalid when called with less gas than
+    /// asking the domain's contract whether it is a module needs.
     function validateSignature(
         address account,
         uint32 entityId,
@@ -469,7 +473,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (
             typedDataHash != hash ||
             _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
-            ForbiddenInterfaceLib.isForbidden(verifyingContract)
+            verifyingContract == _ENTRY_POINT_V06 ||
+            ForbiddenInterfaceLib.isForbiddenOrUnsure(verifyingContract)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -733,6 +738,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
             target == ENTRY_POINT ||
+            target == _ENTRY_POINT_V06 ||
             (askTarget && ForbiddenInterfaceLib.isForbidden(target))
         ) revert SessionTargetForbidden(target);
     }
@@ -834,7 +840,13 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             bytes4 selector = data.length >= 4 ? bytes4(data) : SELECTOR_NO_CALLDATA;
             // Checked on every op too. Whether the target is a module (it may have become one since the grant) is
             // asked by the spend-limit hook before the calls run: validation may not call an address without code.
-            if (target == account || target == address(this) || target == SPEND_LIMIT_HOOK || target == ENTRY_POINT) {
+            if (
+                target == account ||
+                target == address(this) ||
+                target == SPEND_LIMIT_HOOK ||
+                target == ENTRY_POINT ||
+                target == _ENTRY_POINT_V06
+            ) {
                 revert SessionCallOutOfScope(target, selector);
             }
             if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);

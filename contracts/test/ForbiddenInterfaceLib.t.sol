@@ -17,6 +17,10 @@ contract ForbiddenInterfaceProbe {
     function isForbidden(address target) external view returns (bool) {
         return ForbiddenInterfaceLib.isForbidden(target);
     }
+
+    function isForbiddenOrUnsure(address target) external view returns (bool) {
+        return ForbiddenInterfaceLib.isForbiddenOrUnsure(target);
+    }
 }
 
 /// @title ForbiddenInterfaceLibTest
@@ -43,6 +47,18 @@ contract ForbiddenInterfaceLibTest is LeashTest {
         for (uint256 i = 0; i < ids.length; ++i) {
             assertTrue(probe.isForbidden(_reporter(ids[i], InterfaceReporter.Answer.Honest)), "module interface");
         }
+    }
+
+    function test_reportsAModuleThatDoesNotReportErc165sOwnId() external {
+        address module = _reporter(type(IValidationModule).interfaceId, InterfaceReporter.Answer.WithoutErc165Id);
+        assertTrue(probe.isForbidden(module), "module without 0x01ffc9a7");
+    }
+
+    function test_readsAStarvedQuestionAsForbiddenWhenAskedToAnswerRatherThanRevert() external {
+        // An ERC-721-only contract needs every question; with gas for about one, the answer must not be "allowed".
+        address other = _reporter(0x80ac58cd, InterfaceReporter.Answer.Honest);
+        assertTrue(!probe.isForbiddenOrUnsure{gas: 8 * ForbiddenInterfaceLib.PROBE_GAS_REQUIRED}(other), "full gas");
+        assertTrue(probe.isForbiddenOrUnsure{gas: ForbiddenInterfaceLib.PROBE_GAS_REQUIRED + 1_000}(other), "starved");
     }
 
     function test_reportsAStakeManagerAsForbidden() external {

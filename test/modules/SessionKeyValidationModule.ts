@@ -139,6 +139,16 @@ describe("SessionKeyValidationModule", function () {
       expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
     });
 
+    it("T4: refuses a scope that names the canonical EntryPoint v0.6, which reports no interface through ERC-165", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const v06 = "0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789";
+      const session = typicalSession(f, { scope: [{ target: v06, selector: SELECTOR_ANY }] });
+      await expect(grantByTransaction(f, session))
+        .to.be.revertedWithCustomError(f.sessionModule, "SessionTargetForbidden")
+        .withArgs(v06);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(false);
+    });
+
     it("T4: refuses a signed grant that names a module, whoever submits it, and leaves its nonce unused", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const [, validationModuleId] = await (await ethers.deployContract("InterfaceIds")).ids();
@@ -984,6 +994,44 @@ describe("SessionKeyValidationModule", function () {
       );
       expect(await other.balanceOf(f.accountAddress)).to.equal(parseEther("1"));
       expect(await ethers.provider.getBalance(f.stranger.address)).to.equal(strangerBefore);
+    });
+
+    it("T4: a deferred grant's skip ends with it: the owner's grant of a module later in the same bundle is refused", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const session = typicalSession(f);
+      const signature = await signGrant(f, session);
+      const { encodeDeferredGrant, sessionInstallArgs } = await import("../../client/session.js");
+      const { op: agentOp } = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        deferredInstall: { installer: f.sessionModule.target as string, data: encodeDeferredGrant(session, signature) },
+      });
+      // The owner's op, validated after the agent's in the same handleOps, grants session 9 scoped to a module.
+      const module = await ethers.deployContract("GreeterExecutionModule");
+      const second = typicalSession(f, {
+        sessionId: 9,
+        nonce: session.nonce + 1n,
+        scope: [{ target: module.target as string, selector: SELECTOR_ANY }],
+      });
+      const { buildSignedOp } = await import("../helpers/userOps.js");
+      const { op: ownerOp } = await buildSignedOp(f.entryPoint, {
+        sender: f.accountAddress,
+        callData: f.account.interface.encodeFunctionData("installValidation", sessionInstallArgs(second, f.addresses)),
+        selection: {
+          validation: { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID },
+          isGlobal: true,
+        },
+        signer: f.owner,
+        nonceKey: 0n,
+      });
+      const [, , , bundler] = await ethers.getSigners();
+      const receipt = await (
+        await f.entryPoint.connect(bundler!).handleOps([packUserOp(agentOp), packUserOp(ownerOp)], bundler!.address)
+      ).wait();
+      const events = receipt!.logs
+        .map((log) => f.entryPoint.interface.parseLog(log))
+        .filter((parsed) => parsed?.name === "UserOperationEvent");
+      expect(events.map((event) => event!.args.success)).to.deep.equal([true, false]);
+      expect(await f.sessionModule.isLive(f.accountAddress, SESSION_ID)).to.equal(true);
+      expect(await f.sessionModule.isLive(f.accountAddress, 9)).to.equal(false);
     });
 
     it("T4: a grant inside the agent's first op asks none of its targets (ERC-7562); its call to a module never runs", async function () {

@@ -5,7 +5,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 /// @title InterfaceReporter (test only)
 /// @notice Answers ERC-165 with what it is told: true for ERC-165 itself and for each interface id given at
-/// construction, false otherwise; or, as {Answer} says, with a revert, no data, a short word, or all its gas burnt.
+/// construction, false otherwise; or, as {Answer} says, with a revert, no data, a short word, all its gas burnt, or
+/// honestly but false for ERC-165's own id (as a module MAv2 would install without asking it).
 /// It also has a counter, to show that a call that was to reach it never ran.
 contract InterfaceReporter {
     /// @notice The answer of {Answer.Revert}.
@@ -17,7 +18,8 @@ contract InterfaceReporter {
         Revert,
         Empty,
         ShortWord,
-        BurnGas
+        BurnGas,
+        WithoutErc165Id
     }
 
     /// @notice How this instance answers.
@@ -54,6 +56,7 @@ contract InterfaceReporter {
                 return(0, 31)
             }
         }
+        if (mode == Answer.WithoutErc165Id && interfaceId == type(IERC165).interfaceId) return false;
         if (mode == Answer.BurnGas) {
             // Burns all the gas it is given, then would answer: an answer that needs more gas than any probe gives.
             uint256 sink = 0;
