@@ -10,23 +10,16 @@
  *
  * Every figure comes from an op whose UserOperationEvent says success; anything else throws with the revert named.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import {
   AbiCoder,
   concat,
-  Contract,
-  ContractFactory,
   getBytes,
   hashMessage,
-  Interface,
   parseEther,
   parseUnits,
   type ContractTransactionReceipt,
-  type InterfaceAbi,
 } from "ethers";
 
 import { withExecuteUserOp } from "../../client/agent.js";
@@ -41,21 +34,18 @@ import {
 } from "../../client/encoding.js";
 import { SESSION_SELECTORS, sessionInstallArgs } from "../../client/session.js";
 import { buildUserOp, packUserOp, type UserOperation } from "../../client/userOp.js";
-import { compatFixture, type AccountKind, type CompatFixture } from "../../test/compat/accounts.js";
+import {
+  artifact,
+  compatFixture,
+  deploy,
+  describeRevert,
+  MAV2,
+  REFERENCE,
+  type AccountKind,
+  type CompatFixture,
+} from "../../test/compat/accounts.js";
 import { DAY, executeCall, sessionOp, typicalSession, usdcTransfer } from "../../test/helpers/sessions.js";
 import { opRevertData, opSucceeded, sendOp, TEST_GAS } from "../../test/helpers/userOps.js";
-import {
-  EntryPoint__factory,
-  ModularAccount__factory,
-  SessionKeyValidationModule__factory,
-  SpendLimitHook__factory,
-} from "../../typechain-types/index.js";
-
-/** Where the compiled third-party accounts and modules are (as test/compat/accounts.ts finds them). */
-const FIXTURES =
-  process.env.LEASH_COMPAT_FIXTURES ?? path.resolve(import.meta.dirname, "../../../shared/fixtures/erc6900-accounts");
-const REFERENCE = "reference-v0.8.0-rc.6";
-const MAV2 = "alchemy-mav2-14afcd8";
 
 /** First measured block time of the first account (2027-01-01T00:00:00Z); each account starts 10 days later. */
 const T0 = 1_798_761_600n;
@@ -91,94 +81,11 @@ export interface CompatReport {
   notes: string[];
 }
 
-interface Artifact {
-  abi: InterfaceAbi;
-  bytecode: string;
-}
-
-function artifact(folder: string, name: string): Artifact {
-  const json = JSON.parse(readFileSync(path.join(FIXTURES, folder, `${name}.json`), "utf8")) as Artifact;
-  return { abi: json.abi, bytecode: json.bytecode };
-}
-
-async function deploy(ethers: HardhatEthers, a: Artifact, args: unknown[] = []): Promise<Contract> {
-  const [deployer] = await ethers.getSigners();
-  const contract = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract as Contract;
-}
-
-// ───────────────────────────────────────── naming a revert ─────────────────────────────────────────
-
-/** Errors MAv2 declares in its libraries (absent from the fixtures' ABIs), as its sources declare them. */
-const MAV2_LIBRARY_ERRORS = [
-  "error ModuleInstallCallbackFailed(address module, bytes revertReason)",
-  "error PostExecHookReverted(bytes24 moduleFunction, bytes revertReason)",
-  "error PreExecHookReverted(bytes24 moduleFunction, bytes revertReason)",
-  "error PreRuntimeValidationHookReverted(bytes24 moduleFunction, bytes revertReason)",
-  "error PreUserOpValidationHookReverted(bytes24 moduleFunction, bytes revertReason)",
-  "error UserOpValidationFunctionReverted(bytes24 moduleFunction, bytes revertReason)",
-  "error InterfaceNotSupported(address module)",
-  "error UnexpectedDataPassed()",
-  "error NotImplemented()",
-  "error Error(string)",
-];
-
-let errorInterface: Interface | undefined;
-
-/** Every error Leash, the EntryPoint, and every fixture (accounts and modules) may revert with. */
-function errors(): Interface {
-  if (errorInterface !== undefined) return errorInterface;
-  const abis: InterfaceAbi[] = [
-    EntryPoint__factory.abi,
-    ModularAccount__factory.abi,
-    SessionKeyValidationModule__factory.abi,
-    SpendLimitHook__factory.abi,
-    MAV2_LIBRARY_ERRORS,
-  ];
-  for (const folder of [REFERENCE, MAV2]) {
-    for (const file of readdirSync(path.join(FIXTURES, folder))) {
-      if (file.endsWith(".json")) abis.push(artifact(folder, file.slice(0, -5)).abi);
-    }
-  }
-  const seen = new Map<string, string>();
-  for (const abi of abis) {
-    for (const fragment of new Interface(abi).fragments) {
-      if (fragment.type !== "error") continue;
-      const sighash = fragment.format("sighash");
-      if (!seen.has(sighash)) seen.set(sighash, fragment.format("full"));
-    }
-  }
-  errorInterface = new Interface([...seen.values()]);
-  return errorInterface;
-}
-
-/** Names revert data: `Outer(args) > Inner(args)`, following every `bytes` argument that is itself revert data. */
-export function describeRevertData(data: string): string {
-  let parsed;
-  try {
-    parsed = errors().parseError(data);
-  } catch {
-    parsed = null;
-  }
-  if (parsed === null) return data === "0x" ? "empty revert" : `unknown ${data.slice(0, 10)}`;
-  const args: string[] = [];
-  let inner = "";
-  parsed.fragment.inputs.forEach((input, i) => {
-    const value = parsed.args[i] as unknown;
-    if (input.type === "bytes" && typeof value === "string" && value.length >= 10) inner = describeRevertData(value);
-    else args.push(String(value));
-  });
-  const self = `${parsed.name}(${args.join(", ")})`;
-  return inner === "" ? self : `${self} > ${inner}`;
-}
-
-/** The revert of a failed call or transaction, named; or the error's message when it carries no revert data. */
 function describeError(error: unknown): string {
   const e = error as { data?: unknown; info?: { error?: { data?: unknown } }; message?: unknown };
   let data = e.data ?? e.info?.error?.data;
   if (typeof data === "object" && data !== null) data = (data as { data?: unknown }).data;
-  if (typeof data === "string" && data.startsWith("0x")) return describeRevertData(data);
+  if (typeof data === "string" && data.startsWith("0x")) return describeRevert(data);
   return typeof e.message === "string" ? e.message : String(error);
 }
 
@@ -219,7 +126,7 @@ export async function runCompatBenchmark(
     }
     if (receipt.status !== 1) throw new Error(`${label}: handleOps reverted`);
     if (!opSucceeded(f.entryPoint, receipt)) {
-      throw new Error(`${label}: the op failed: ${describeRevertData(opRevertData(f.entryPoint, receipt) ?? "0x")}`);
+      throw new Error(`${label}: the op failed: ${describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x")}`);
     }
     return receipt;
   }
@@ -286,6 +193,38 @@ export async function runCompatBenchmark(
   }
 
   /**
+   * Installs a third-party session validation for the agent (entity AGENT_ENTITY_ID, user ops only, `execute` /
+   * `executeBatch`, install data `(entityId, agent)`) with `hooks`, measures its native and ERC-20 ops against the
+   * account's `owner` figures, then probes its scope.
+   */
+  async function installForeignSession(
+    f: CompatFixture,
+    setup: string,
+    validation: ModuleFunction,
+    hooks: string[],
+    owner: { native: bigint; erc20: bigint },
+    sign: (hash: string) => string,
+  ): Promise<void> {
+    const config = encodeValidationConfig(validation, {
+      isGlobal: false,
+      isSignatureValidation: false,
+      isUserOpValidation: true,
+    });
+    const installData = coder.encode(["uint32", "address"], [AGENT_ENTITY_ID, f.agent.address]);
+    const install = f.account.interface.encodeFunctionData("installValidation", [
+      config,
+      [...SESSION_SELECTORS],
+      installData,
+      hooks,
+    ]);
+    await ownerOp(f, install, `${setup}: install`);
+    const session: ForeignSession = { validation, sign };
+    const own = await measurePair((data, label) => foreignSessionOp(f, session, data, label), f, setup);
+    rows.push({ setup, ...own, owner });
+    await probeScope(f, session, setup);
+  }
+
+  /**
    * Probes whether a third-party session's allowlist stops a payment to an address it does not list (the stranger):
    * simulated first; sent only if the simulation passes validation (after every figure, so it changes none).
    */
@@ -307,7 +246,7 @@ export async function runCompatBenchmark(
         ? `${setup}: a payment of ${paid} wei to an address NOT on its allowlist succeeded (op through executeUserOp: ` +
             `the AllowlistModule's validation hook checks only callData starting with execute/executeBatch)`
         : `${setup}: a payment to an address not on its allowlist failed in execution: ` +
-            describeRevertData(opRevertData(f.entryPoint, receipt) ?? "0x"),
+            describeRevert(opRevertData(f.entryPoint, receipt) ?? "0x"),
     );
   }
 
@@ -377,26 +316,14 @@ export async function runCompatBenchmark(
           coder.encode(["uint32", "tuple(address token, uint256 limit)[]"], [AGENT_ENTITY_ID, [[usdc, USDC_LIMIT]]]),
         ),
       ];
-      const config = encodeValidationConfig(validation, {
-        isGlobal: false,
-        isSignatureValidation: false,
-        isUserOpValidation: true,
-      });
-      const installData = coder.encode(["uint32", "address"], [AGENT_ENTITY_ID, f.agent.address]);
-      const install = f.account.interface.encodeFunctionData("installValidation", [
-        config,
-        [...SESSION_SELECTORS],
-        installData,
-        hooks,
-      ]);
-      await ownerOp(f, install, `${setup}: install`);
-      const session: ForeignSession = {
+      await installForeignSession(
+        f,
+        setup,
         validation,
-        sign: (hash) => f.agent.signingKey.sign(hashMessage(getBytes(hash))).serialized,
-      };
-      const own = await measurePair((data, label) => foreignSessionOp(f, session, data, label), f, setup);
-      rows.push({ setup, ...own, owner });
-      await probeScope(f, session, setup);
+        hooks,
+        owner,
+        (hash) => f.agent.signingKey.sign(hashMessage(getBytes(hash))).serialized,
+      );
     }
 
     // ── MAv2's own session: SingleSigner for the agent + Allowlist (with its ERC-20 limit) + NativeTokenLimit +
@@ -444,26 +371,9 @@ export async function runCompatBenchmark(
         // Execution hook (pre): the allowlist module's ERC-20 spend limit (transfer/approve amounts).
         encodeHookInstall(encodeExecutionHook(hook(allowlist), { pre: true, post: false })),
       ];
-      const config = encodeValidationConfig(validation, {
-        isGlobal: false,
-        isSignatureValidation: false,
-        isUserOpValidation: true,
-      });
-      const installData = coder.encode(["uint32", "address"], [AGENT_ENTITY_ID, f.agent.address]);
-      const install = f.account.interface.encodeFunctionData("installValidation", [
-        config,
-        [...SESSION_SELECTORS],
-        installData,
-        hooks,
-      ]);
-      await ownerOp(f, install, `${setup}: install`);
-      const session: ForeignSession = {
-        validation,
-        sign: (hash) => concat([MAV2_EOA, f.agent.signingKey.sign(hashMessage(getBytes(hash))).serialized]),
-      };
-      const own = await measurePair((data, label) => foreignSessionOp(f, session, data, label), f, setup);
-      rows.push({ setup, ...own, owner });
-      await probeScope(f, session, setup);
+      await installForeignSession(f, setup, validation, hooks, owner, (hash) =>
+        concat([MAV2_EOA, f.agent.signingKey.sign(hashMessage(getBytes(hash))).serialized]),
+      );
     }
   }
   return { rows, notes };

@@ -11,7 +11,7 @@
  * The suite runs only under `npm run test:compat`, which sets LEASH_COMPAT_TESTS=1. `npm test` loads these files too
  * (Hardhat's mocha runner takes every file under test/) but then registers no test and deploys nothing.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
@@ -61,19 +61,20 @@ export const ACCOUNT_TITLES: Record<AccountKind, string> = {
   "mav2-single": "Alchemy MAv2 with a SingleSignerValidationModule owner",
 };
 
-interface Artifact {
+export interface Artifact {
   abi: InterfaceAbi;
   bytecode: string;
 }
 
-function artifact(folder: string, name: string): Artifact {
+/** A compiled fixture of `folder` (test data only). */
+export function artifact(folder: string, name: string): Artifact {
   const file = path.join(FIXTURES, folder, `${name}.json`);
   const json = JSON.parse(readFileSync(file, "utf8")) as Artifact;
   return { abi: json.abi, bytecode: json.bytecode };
 }
 
-const REFERENCE = "reference-v0.8.0-rc.6";
-const MAV2 = "alchemy-mav2-14afcd8";
+export const REFERENCE = "reference-v0.8.0-rc.6";
+export const MAV2 = "alchemy-mav2-14afcd8";
 
 /** Typed data the owner signs for an app (the session module's grants and revocations). */
 export interface AppTypedData {
@@ -124,7 +125,8 @@ function mav2PersonalSignDigest(hash: string, chainId: bigint, domainTypehash: s
 /** MAv2's signature type byte for an EOA signer. */
 const MAV2_EOA = "0x00";
 
-async function deploy(ethers: HardhatEthers, a: Artifact, args: unknown[] = []): Promise<Contract> {
+/** Deploys a compiled fixture from the first signer. */
+export async function deploy(ethers: HardhatEthers, a: Artifact, args: unknown[] = []): Promise<Contract> {
   const [deployer] = await ethers.getSigners();
   const contract = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
   await contract.waitForDeployment();
@@ -276,15 +278,11 @@ function errorFragments(): string[] {
     SpendLimitHook__factory.abi,
     MAV2_LIBRARY_ERRORS,
   ];
-  if (COMPAT_RUN) {
-    for (const [folder, name] of [
-      [REFERENCE, "ReferenceModularAccount"],
-      [REFERENCE, "SingleSignerValidationModule"],
-      [MAV2, "ModularAccount"],
-      [MAV2, "SemiModularAccountBytecode"],
-      [MAV2, "SingleSignerValidationModule"],
-    ] as const) {
-      abis.push(artifact(folder, name).abi);
+  // Every fixture's errors (accounts and permission modules), where the fixtures are there to read.
+  for (const folder of [REFERENCE, MAV2]) {
+    if (!existsSync(path.join(FIXTURES, folder))) continue;
+    for (const file of readdirSync(path.join(FIXTURES, folder))) {
+      if (file.endsWith(".json")) abis.push(artifact(folder, file.slice(0, -5)).abi);
     }
   }
   const seen = new Map<string, string>();
