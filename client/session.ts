@@ -7,6 +7,7 @@
 import {
   AbiCoder,
   concat,
+  FunctionFragment,
   getAddress,
   id,
   keccak256,
@@ -307,26 +308,6 @@ export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain 
   };
 }
 
-/** The types of a function signature's top-level parameters: `f(address,(uint256,bool),uint8)` → 3 types. */
-function parameterTypes(signature: string): string[] {
-  const list = signature.slice(signature.indexOf("(") + 1, -1);
-  const types: string[] = [];
-  let depth = 0;
-  let current = "";
-  for (const char of list) {
-    if (char === "(") depth++;
-    if (char === ")") depth--;
-    if (char === "," && depth === 0) {
-      types.push(current);
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  if (list !== "") types.push(current);
-  return types;
-}
-
 /** The `SessionGrant` message (the struct the contract hashes) of a description. */
 export function sessionGrantMessage(session: SessionDescription) {
   const scope: { target: string; signature: string }[] = [];
@@ -340,7 +321,8 @@ export function sessionGrantMessage(session: SessionDescription) {
     const sorted = [...(entry.rules ?? [])].sort(
       (a, b) => a.argument - b.argument || Number(RULE_OPS[a.op] - RULE_OPS[b.op]) || (a.value < b.value ? -1 : 1),
     );
-    const types = parameterTypes(signature);
+    // Rules exist only on exact functions, whose text is a signature: its parameters' types, as ethers parses them.
+    const types = sorted.length === 0 ? [] : FunctionFragment.from(signature).inputs.map((input) => input.type);
     for (const rule of sorted) {
       const head = { target, signature, argument: rule.argument + 1, condition: RULE_CONDITION_TEXTS[rule.op] };
       if (types[rule.argument] === "address") {
