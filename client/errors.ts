@@ -5,7 +5,7 @@
  * `decodeUserOpRefusal(error)` takes what `EntryPoint.handleOps` (or a bundler) threw and returns one of the
  * classes below, or undefined when the error is not a refusal it knows.
  */
-import { Interface, isHexString, type ErrorDescription } from "ethers";
+import { AbiCoder, dataSlice, Interface, isHexString, type ErrorDescription } from "ethers";
 
 import {
   EntryPoint__factory,
@@ -119,12 +119,60 @@ function revertDataOf(error: unknown): string | undefined {
   );
 }
 
-function parseModuleError(data: string): ErrorDescription | undefined {
+/**
+ * The shapes in which ERC-6900 accounts wrap a module's revert (Alchemy MAv2 and the reference account declare
+ * errors such as `PreUserOpValidationHookReverted(bytes24 moduleFunction, bytes revertReason)` and
+ * `ModuleInstallCallbackFailed(address module, bytes revertReason)` in their own libraries, whose names a client
+ * cannot know for every account): the reason is the last argument.
+ */
+const MODULE_ERROR_WRAPPERS: readonly string[][] = [
+  ["bytes24", "bytes"],
+  ["address", "bytes"],
+];
+
+/** The module's revert inside an account's wrapper error, if `data` is exactly one of the shapes above. */
+function unwrapModuleRevert(data: string): string | undefined {
+  const coder = AbiCoder.defaultAbiCoder();
+  for (const types of MODULE_ERROR_WRAPPERS) {
+    try {
+      const args = coder.decode(types, dataSlice(data, 4));
+      // Only an exact encoding counts: arbitrary data rarely re-encodes to itself.
+      if (coder.encode(types, args) !== dataSlice(data, 4)) continue;
+      const reason = args[1] as string;
+      if (reason.length >= 10) return reason;
+    } catch {
+      // not this shape
+    }
+  }
+  return undefined;
+}
+
+/** The innermost error of Leash's contracts in `data`, through the accounts' wrappers (at most 4 deep). */
+function parseModuleError(data: string, depth = 0): ErrorDescription | undefined {
+  const wrapped = depth < 4 ? unwrapModuleRevert(data) : undefined;
+  if (wrapped !== undefined) {
+    const inner = parseModuleError(wrapped, depth + 1);
+    if (inner !== undefined) return inner;
+  }
   for (const iface of moduleInterfaces) {
     const parsed = iface.parseError(data);
     if (parsed !== null) return parsed;
   }
   return undefined;
+}
+
+/**
+ * A short description of why a call reverted, for messages: the error's name and arguments when Leash's contracts
+ * or the account declare it (`SessionTargetForbidden(0x…)`), else its raw revert data, else the provider's message.
+ */
+export function describeRevert(error: unknown): string {
+  const data = revertDataOf(error);
+  if (data !== undefined) {
+    const parsed = parseModuleError(data);
+    return parsed === undefined ? `revert data ${data}` : `${parsed.name}(${parsed.args.join(", ")})`;
+  }
+  const short = findInError(error, ({ shortMessage }) => (typeof shortMessage === "string" ? shortMessage : undefined));
+  return short ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** The EntryPoint's refusal code ("AA23 reverted") and the validation's own revert data, if any. */

@@ -3,10 +3,11 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { parseEther, parseUnits } from "ethers";
+import { Interface, parseEther, parseUnits } from "ethers";
 
 import {
   decodeUserOpRefusal,
+  UserOpRefusedError,
   SessionExpiredError,
   SessionOutOfScopeError,
   SessionRevokedError,
@@ -25,6 +26,7 @@ import {
   usdcTransfer,
 } from "../helpers/sessions.js";
 import { sendOp } from "../helpers/userOps.js";
+import { EntryPoint__factory, SessionKeyValidationModule__factory } from "../../typechain-types/index.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -91,6 +93,49 @@ describe("decodeUserOpRefusal", function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")), { signer: f.stranger });
     expect(await refusalOf(f, op)).to.be.instanceOf(SessionSignatureError);
+  });
+
+  /** What a provider throws for handleOps when the account reverted with `inner` (FailedOpWithRevert). */
+  function failedOpWithRevert(inner: string) {
+    const data = EntryPoint__factory.createInterface().encodeErrorResult("FailedOpWithRevert", [
+      0n,
+      "AA23 reverted",
+      inner,
+    ]);
+    return Object.assign(new Error("execution reverted"), { data });
+  }
+  const revoked = SessionKeyValidationModule__factory.createInterface().encodeErrorResult("SessionRevokedError", [
+    "0x000000000000000000000000000000000000dEaD",
+    3n,
+  ]);
+
+  it("finds the module's refusal inside an account's (bytes24 moduleFunction, bytes reason) wrapper error (Alchemy MAv2, the reference)", function () {
+    const wrapper = new Interface([
+      "error UserOpValidationFunctionReverted(bytes24 moduleFunction, bytes revertReason)",
+    ]);
+    const wrapped = wrapper.encodeErrorResult("UserOpValidationFunctionReverted", [`0x${"ab".repeat(24)}`, revoked]);
+    const refusal = decodeUserOpRefusal(failedOpWithRevert(wrapped));
+    expect(refusal).to.be.instanceOf(SessionRevokedError);
+    expect(refusal?.details?.args.toArray()).to.deep.equal(["0x000000000000000000000000000000000000dEaD", 3n]);
+    expect(refusal?.revertData).to.equal(wrapped);
+  });
+
+  it("finds it through two wrappers, the outer one (address module, bytes reason)", function () {
+    const wrappers = new Interface([
+      "error PreUserOpValidationHookReverted(bytes24 moduleFunction, bytes revertReason)",
+      "error ModuleCallFailed(address module, bytes revertReason)",
+    ]);
+    const inner = wrappers.encodeErrorResult("PreUserOpValidationHookReverted", [`0x${"cd".repeat(24)}`, revoked]);
+    const outer = wrappers.encodeErrorResult("ModuleCallFailed", ["0x000000000000000000000000000000000000bEEF", inner]);
+    expect(decodeUserOpRefusal(failedOpWithRevert(outer))).to.be.instanceOf(SessionRevokedError);
+  });
+
+  it("leaves an unknown wrapper of unknown data as a plain UserOpRefusedError with the raw data", function () {
+    const wrapper = new Interface(["error Wrapped(bytes24 moduleFunction, bytes revertReason)"]);
+    const wrapped = wrapper.encodeErrorResult("Wrapped", [`0x${"ab".repeat(24)}`, "0x12345678"]);
+    const refusal = decodeUserOpRefusal(failedOpWithRevert(wrapped));
+    expect(refusal?.constructor).to.equal(UserOpRefusedError);
+    expect(refusal?.revertData).to.equal(wrapped);
   });
 
   it("returns undefined for an error that is not a refusal", function () {
