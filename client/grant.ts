@@ -12,15 +12,13 @@ import {
   MaxUint256,
   randomBytes,
   toBeHex,
+  ZeroAddress,
   type Provider,
 } from "ethers";
 
-import {
-  OwnerValidationModule__factory,
-  SessionKeyValidationModule__factory,
-  type SessionKeyValidationModule,
-} from "../typechain-types/index.js";
+import { SessionKeyValidationModule__factory, type SessionKeyValidationModule } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
+import type { ModuleFunction } from "./encoding.js";
 import {
   InvalidAmountError,
   InvalidScopeError,
@@ -31,6 +29,7 @@ import {
   UnknownTokenError,
   WrongChainError,
 } from "./inputErrors.js";
+import { resolveOwnerAccount, type OwnerAccount } from "./ownerAccount.js";
 import {
   knownSignatureOf,
   MAX_BUDGETS,
@@ -91,6 +90,10 @@ export interface GrantPlan {
   now: bigint;
   /** ERC-20 allowances the account already gives to the session's targets: a warning, never a refusal (THREATS 21). */
   standingAllowances: StandingAllowances;
+  /** The owner's account: what it is and which validation authorizes the owner's calls on it. */
+  ownerAccount: OwnerAccount;
+  /** The validation the owner's transaction names (`ownerAccount.validation`). */
+  ownerValidation: ModuleFunction;
 }
 
 /** An ERC-20 allowance the account already gives to a target in the session's scope. */
@@ -151,6 +154,11 @@ export interface GrantInput {
   maxFee?: string;
   /** The session id (default: the next free one). */
   sessionId?: string;
+  /**
+   * On an account Leash did not deploy: the validation that authorizes the owner's calls, `<module>:<entityId>` or
+   * `built-in` (see {@link parseOwnerValidation}); default: what the account's `accountId()` implies.
+   */
+  ownerValidation?: string;
 }
 
 /** The sponsored-gas budget a grant with paymasters gets unless the owner gives one (THREATS 22). */
@@ -200,32 +208,18 @@ export async function chainTime(provider: Provider): Promise<bigint> {
 }
 
 /**
- * Refuses an account without code or whose owner validation (entity 0 of the Leash owner module) is not `owner`.
- * Throws {@link NotAccountOwnerError}.
+ * Refuses an account without code or that `owner` does not own, and returns how the owner acts on it (Leash's owner
+ * module on Leash's account; see {@link resolveOwnerAccount} for other ERC-6900 accounts). Throws
+ * {@link NotAccountOwnerError}.
  */
 export async function assertAccountOwner(
   provider: Provider,
   addresses: LeashChainAddresses,
   account: string,
   owner: string,
-): Promise<void> {
-  if ((await provider.getCode(account)) === "0x") {
-    throw new NotAccountOwnerError(
-      `no account is deployed at ${account} on chain ${addresses.chainId}; create it first (account create) or ` +
-        "check the address",
-      "--account",
-    );
-  }
-  const ownerModule = OwnerValidationModule__factory.connect(addresses.ownerModule, provider);
-  const current = await ownerModule.owner(OWNER_ENTITY_ID, account);
-  if (current.toLowerCase() !== owner.toLowerCase()) {
-    throw new NotAccountOwnerError(
-      `the configured Ledger address ${owner} does not own account ${account} (its Leash owner is ` +
-        `${current === NATIVE_ASSET ? "nobody: not a Leash account?" : current}); use the right --account or ` +
-        "ledgerAccounts entry",
-      "--account",
-    );
-  }
+  ownerValidation?: string,
+): Promise<OwnerAccount> {
+  return resolveOwnerAccount({ provider, addresses, account, owner, ownerValidation });
 }
 
 /** A symbol the summary may show: printable ASCII without spaces, at most this many characters. */
@@ -635,7 +629,17 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
       "--network",
     );
   }
-  await assertAccountOwner(provider, addresses, account, owner);
+  const ownerAccount = await assertAccountOwner(provider, addresses, account, owner, input.ownerValidation);
+  const ownerModule = ownerAccount.validation.module;
+  if (ownerModule !== ZeroAddress && ownerModule !== addresses.ownerModule) {
+    const entry = scope.find((candidate) => candidate.target === ownerModule);
+    if (entry !== undefined) {
+      throw new InvalidScopeError(
+        `--allow: ${ownerModule} is the owner's validation module; a session may never call it`,
+        "--allow",
+      );
+    }
+  }
   for (const target of new Set(scope.map((entry) => entry.target))) {
     const reported = await forbiddenInterfaceOf(provider, target);
     if (reported !== undefined) {
@@ -805,6 +809,8 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     budgetAssets,
     now,
     standingAllowances,
+    ownerAccount,
+    ownerValidation: ownerAccount.validation,
   };
 }
 

@@ -12,6 +12,7 @@ export * from "./errors.js";
 export * from "./grant.js";
 export * from "./inputErrors.js";
 export * from "./owner.js";
+export * from "./ownerAccount.js";
 export * from "./parse.js";
 export * from "./read.js";
 export * from "./session.js";

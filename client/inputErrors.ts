@@ -64,6 +64,16 @@ export class NotAccountOwnerError extends LeashInputError {
   override readonly name = "NotAccountOwnerError";
 }
 
+/** The account refused the owner's call when it was simulated, before the Ledger was asked to sign it. */
+export class OwnerCallRefusedError extends LeashInputError {
+  override readonly name = "OwnerCallRefusedError";
+}
+
+/** The owner's account cannot check a signed grant or revocation the Ledger shows: act by transaction instead. */
+export class SignedActionUnsupportedError extends LeashInputError {
+  override readonly name = "SignedActionUnsupportedError";
+}
+
 /** The network has no (or several) Ledger accounts configured. */
 export class LedgerAccountError extends LeashInputError {
   override readonly name = "LedgerAccountError";

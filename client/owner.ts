@@ -2,8 +2,12 @@
  * Owner transactions, signed by the owner's key (a Ledger through hardhat-ledger in the tasks): create the account,
  * grant a session, revoke one or all sessions. The signature-only variants are in client/signed.ts.
  *
- * The owner calls the account directly: `executeWithRuntimeValidation(data, ownerModule ‖ 0 ‖ 0x01 ‖ 0xFF)`.
+ * The owner calls the account directly: `executeWithRuntimeValidation(data, ownerValidation ‖ 0x01 ‖ 0xFF)`, the
+ * same on every ERC-6900 v0.8 account; `ownerValidation` is Leash's owner module (entity 0) on Leash's account, or
+ * the validation client/ownerAccount.ts resolves on another account.
  * Transactions are sent fully specified (gas limit, EIP-1559 fees): hardhat-ledger refuses any other (HHE713).
+ * Each is simulated first (the gas estimate): an account that refuses the owner's call stops the action before the
+ * Ledger is asked ({@link OwnerCallRefusedError}).
  */
 import type { ContractTransactionReceipt, Provider, Signer, TransactionReceipt } from "ethers";
 
@@ -13,9 +17,10 @@ import {
   SessionKeyValidationModule__factory,
 } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
-import { encodeValidationSignature } from "./encoding.js";
+import { encodeValidationSignature, type ModuleFunction } from "./encoding.js";
+import { describeRevert } from "./errors.js";
 import { OWNER_ENTITY_ID, type GrantPlan } from "./grant.js";
-import { InvalidSessionIdError } from "./inputErrors.js";
+import { InvalidSessionIdError, OwnerCallRefusedError } from "./inputErrors.js";
 import { sessionInstallArgs } from "./session.js";
 
 /** Progress callback: `prompt` when the device waits for the owner, `info` otherwise. */
@@ -25,16 +30,20 @@ export type ProgressListener = (kind: "prompt" | "info", message: string) => voi
 const GAS_MARGIN_PERCENT = 25n;
 const GAS_MARGIN_MIN = 30_000n;
 
-/** The owner's runtime authorization on a Leash account (owner validation, global, no data). */
-export function ownerAuthorization(ownerModule: string): string {
-  return encodeValidationSignature(
-    { validation: { module: ownerModule, entityId: OWNER_ENTITY_ID }, isGlobal: true },
-    "0x",
-  );
+/** The owner's validation: a module entity, or a Leash owner module's address (entity 0). */
+export type OwnerValidationInput = ModuleFunction | string;
+
+function ownerValidationOf(input: OwnerValidationInput): ModuleFunction {
+  return typeof input === "string" ? { module: input, entityId: OWNER_ENTITY_ID } : input;
+}
+
+/** The owner's runtime authorization (the owner's validation, global, no data). */
+export function ownerAuthorization(ownerValidation: OwnerValidationInput): string {
+  return encodeValidationSignature({ validation: ownerValidationOf(ownerValidation), isGlobal: true }, "0x");
 }
 
 /** The calldata of the owner's call to the account: `executeWithRuntimeValidation(data, ownerAuthorization)`. */
-export function encodeOwnerCall(ownerModule: string, data: string): string {
+export function encodeOwnerCall(ownerModule: OwnerValidationInput, data: string): string {
   return ModularAccount__factory.createInterface().encodeFunctionData("executeWithRuntimeValidation", [
     data,
     ownerAuthorization(ownerModule),
@@ -59,7 +68,18 @@ export async function sendOwnerTransaction(parameters: SendOwnerTransactionParam
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
   const from = await signer.getAddress();
-  const estimate = await provider.estimateGas({ from, to, data });
+  let estimate: bigint;
+  try {
+    estimate = await provider.estimateGas({ from, to, data });
+  } catch (error) {
+    const reason = describeRevert(error);
+    throw new OwnerCallRefusedError(
+      `${to} refuses this call from ${from} (simulated before signing: ${reason}); check that this address owns ` +
+        "the account under the owner validation used (--owner-validation) and that the action is possible. " +
+        "Nothing was signed",
+      "--account",
+    );
+  }
   const margin = (estimate * GAS_MARGIN_PERCENT) / 100n;
   const gasLimit = estimate + (margin > GAS_MARGIN_MIN ? margin : GAS_MARGIN_MIN);
   const fees = await provider.getFeeData();
@@ -95,7 +115,7 @@ export async function grantSession(
     "installValidation",
     sessionInstallArgs(plan.session, plan.addresses),
   );
-  const data = encodeOwnerCall(plan.addresses.ownerModule, install);
+  const data = encodeOwnerCall(plan.ownerValidation, install);
   return resultOf(await sendOwnerTransaction({ signer, to: plan.session.account, data, onProgress }));
 }
 
@@ -121,6 +141,8 @@ export async function assertSessionExists(
 export interface RevocationTarget {
   addresses: LeashChainAddresses;
   account: string;
+  /** The validation authorizing the owner's calls (default: Leash's owner module, entity 0). */
+  ownerValidation?: ModuleFunction;
 }
 
 /** Revokes one session by the owner's transaction (`execute(sessionModule, 0, revoke(id))`). */
@@ -149,7 +171,7 @@ async function sendModuleCall(signer: Signer, target: RevocationTarget, call: st
     0n,
     call,
   ]);
-  const data = encodeOwnerCall(target.addresses.ownerModule, execute);
+  const data = encodeOwnerCall(target.ownerValidation ?? target.addresses.ownerModule, execute);
   return resultOf(await sendOwnerTransaction({ signer, to: target.account, data, onProgress }));
 }
 

@@ -7,8 +7,9 @@ import type { Provider, Signer } from "ethers";
 
 import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
+import type { ModuleFunction } from "./encoding.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
-import { InvalidScopeError, InvalidSignedFileError } from "./inputErrors.js";
+import { InvalidScopeError, InvalidSignedFileError, SignedActionUnsupportedError } from "./inputErrors.js";
 import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
@@ -70,6 +71,26 @@ function ownerTypedData(
  */
 export type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;
 
+/**
+ * Refuses, before anything is read or signed, a signed action for an owner validation other than Leash's owner
+ * module: only that validation checks the nested typed data the Ledger shows field by field
+ * (client/ownerAccount.ts says why the others cannot). Throws {@link SignedActionUnsupportedError}.
+ */
+function assertSignedActionSupported(
+  addresses: LeashChainAddresses,
+  account: string,
+  ownerValidation: ModuleFunction | undefined,
+): void {
+  if (ownerValidation === undefined) return;
+  if (ownerValidation.module === addresses.ownerModule && ownerValidation.entityId === OWNER_ENTITY_ID) return;
+  throw new SignedActionUnsupportedError(
+    `account ${account}'s owner validation (${ownerValidation.module}, entity ${ownerValidation.entityId}) does not ` +
+      "check a signed grant or revocation the Ledger can show field by field; act by transaction instead " +
+      "(--by-transaction, which a real Ledger signs with blind signing on). Nothing was signed",
+    "--by-transaction",
+  );
+}
+
 async function signNested(
   signer: OwnerTypedDataSigner,
   addresses: LeashChainAddresses,
@@ -128,6 +149,12 @@ export async function signSessionGrant(
   plan: GrantPlan,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
+  if (!plan.ownerAccount.signedActions.supported) {
+    throw new SignedActionUnsupportedError(
+      `${plan.ownerAccount.signedActions.reason}. Nothing was signed`,
+      "--by-transaction",
+    );
+  }
   const typed = grantTypedDataForOwner(plan);
   if (signer.provider !== null) await assertGrantReadable(signer.provider, plan.addresses, typed.message);
   const signature = await signNested(signer, plan.addresses, typed, onProgress);
@@ -146,6 +173,7 @@ export async function signSessionRevocation(
   target: RevocationTarget & { sessionId: number },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
+  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
   const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
@@ -179,6 +207,7 @@ export async function signAllSessionsRevocation(
   target: RevocationTarget,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
+  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
   const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
@@ -209,6 +238,7 @@ export async function signNonceCancellation(
   target: RevocationTarget & { nonce: bigint },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
+  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
   const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);

@@ -88,6 +88,17 @@ function summarizeStandingAllowances(plan: GrantPlan, targetName: (address: stri
   return lines;
 }
 
+/** On an account Leash did not deploy: what it is and which validation the owner acts through. */
+function ownerAccountLines(plan: GrantPlan): string[] {
+  const { ownerAccount } = plan;
+  if (ownerAccount.kind === "leash") return [];
+  const through =
+    ownerAccount.kind === "built-in-signer"
+      ? "its built-in signer"
+      : `entity ${ownerAccount.validation.entityId} of ${ownerAccount.validation.module}`;
+  return [`  account kind     ${ownerAccount.accountId} (not deployed by Leash; the owner acts through ${through})`];
+}
+
 /**
  * The human-readable summary of a grant: account, chain, agent, times in UTC and local, each target and function by
  * name, each budget with its decimals, the per-call value cap and paymasters, then a warning of any allowance a
@@ -107,6 +118,7 @@ export function summarizeGrant(plan: GrantPlan, mode: "transaction" | "signature
     `Grant session ${session.sessionId} on account ${session.account}`,
     `  chain            ${plan.chainId}`,
     `  owner (Ledger)   ${plan.owner}`,
+    ...ownerAccountLines(plan),
     `  agent            ${session.agent}`,
     `  valid from       ${formatTime(session.validAfter)}`,
     `  valid until      ${formatTime(session.validUntil)} (${formatDuration(session.validUntil - plan.now)} from now)`,

@@ -17,7 +17,7 @@ const JSON_FLAG = { name: "json", description: "Print one JSON document (bigints
 const OPTIONAL = ArgumentType.STRING_WITHOUT_DEFAULT;
 const ACCOUNT = {
   name: "account",
-  description: "Your Leash account",
+  description: "Your account (Leash's, or another ERC-6900 account: see --owner-validation)",
   type: OPTIONAL,
   defaultValue: undefined,
 } as const;
@@ -42,6 +42,14 @@ const REVOCATION_OUT = {
   defaultValue: undefined,
 } as const;
 const YES = { name: "yes", description: "Do not ask for confirmation" } as const;
+const OWNER_VALIDATION = {
+  name: "ownerValidation",
+  description:
+    "On an ERC-6900 account Leash did not deploy: the validation authorizing your calls, <module>:<entityId> or " +
+    "built-in (default: from the account's accountId(); Alchemy semi-modular accounts use their built-in signer)",
+  type: OPTIONAL,
+  defaultValue: undefined,
+} as const;
 
 const accountTasks = [
   emptyTask("account", "Leash smart accounts owned by your Ledger").build(),
@@ -67,6 +75,7 @@ const sessionTasks = [
   emptyTask("session", "Session keys for agents: grant, revoke, inspect (signed on your Ledger)").build(),
   task(["session", "grant"], "Grant an agent a scoped, expiring, budgeted session key")
     .addOption(ACCOUNT)
+    .addOption(OWNER_VALIDATION)
     .addOption({
       name: "agent",
       description: "The agent's session key address",
@@ -161,6 +170,7 @@ const sessionTasks = [
     .build(),
   task(["session", "revoke"], "Revoke one session")
     .addOption(ACCOUNT)
+    .addOption(OWNER_VALIDATION)
     .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
     .addFlag(SIGN_REVOCATION_ONLY)
     .addOption(RELAYER)
@@ -173,6 +183,7 @@ const sessionTasks = [
     .build(),
   task(["session", "revoke-all"], "Kill switch: revoke every session of the account")
     .addOption(ACCOUNT)
+    .addOption(OWNER_VALIDATION)
     .addFlag(SIGN_REVOCATION_ONLY)
     .addOption(RELAYER)
     .addFlag(BY_TRANSACTION)
@@ -184,6 +195,7 @@ const sessionTasks = [
     .build(),
   task(["session", "cancel"], "Void a signed grant or revocation nobody submitted yet, by its nonce")
     .addOption(ACCOUNT)
+    .addOption(OWNER_VALIDATION)
     .addOption({
       name: "nonce",
       description: "The nonce of the signed grant or revocation",

@@ -8,7 +8,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import { InvalidSignedFileError, requireOption } from "../../client/inputErrors.js";
+import { InvalidSignedFileError, requireOption, SignedActionUnsupportedError } from "../../client/inputErrors.js";
 import { parseAddress } from "../../client/parse.js";
 import { signNonceCancellation, type SignedFile } from "../../client/signed.js";
 import {
@@ -26,6 +26,8 @@ import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 /** The options of `session cancel`. */
 export interface CancelTaskArguments extends CommonTaskArguments {
   account?: string;
+  /** On an ERC-6900 account Leash did not deploy: the owner's validation, `<module>:<entityId>` or `built-in`. */
+  ownerValidation?: string;
   nonce?: string;
   relayer?: string;
   out?: string;
@@ -63,7 +65,14 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
   const nonce = parseNonce(requireOption(args.nonce, "--nonce", "1234"));
   const relayer = parseRelayer(args.relayer, owner);
   const provider = env.connection.ethers.provider;
-  await assertAccountOwner(provider, leash.addresses, account, owner);
+  const ownerAccount = await assertAccountOwner(provider, leash.addresses, account, owner, args.ownerValidation);
+  if (!ownerAccount.signedActions.supported) {
+    throw new SignedActionUnsupportedError(
+      `${ownerAccount.signedActions.reason}; on such an account a signed grant is never written, so there is ` +
+        "nothing to cancel. Nothing was signed",
+      "--owner-validation",
+    );
+  }
   io.progress(
     `Cancel the signed grant or revocation with nonce ${nonce} of account ${account} on chain ${leash.chainId}`,
   );

@@ -14,7 +14,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { createAgentKey, writeAgentKeyFile } from "../../client/agentKey.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
-import { InvalidAddressError, NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import {
+  InvalidAddressError,
+  NotConfirmedError,
+  requireOption,
+  SignedActionUnsupportedError,
+} from "../../client/inputErrors.js";
 import { grantSession } from "../../client/owner.js";
 import { signSessionGrant, type SignedFile } from "../../client/signed.js";
 import { splitList } from "../../client/parse.js";
@@ -35,6 +40,8 @@ import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 /** The options of `session grant` (undefined: not given). */
 export interface GrantTaskArguments extends CommonTaskArguments {
   account?: string;
+  /** On an ERC-6900 account Leash did not deploy: the owner's validation, `<module>:<entityId>` or `built-in`. */
+  ownerValidation?: string;
   agent?: string;
   generateAgentKey?: string;
   ttl?: string;
@@ -102,9 +109,16 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       sponsoredGas: args.sponsoredGas,
       maxFee: args.maxFee,
       sessionId: args.sessionId,
+      ownerValidation: args.ownerValidation,
     },
   });
   const byTransaction = args.byTransaction === true;
+  if (!byTransaction && !plan.ownerAccount.signedActions.supported) {
+    throw new SignedActionUnsupportedError(
+      `${plan.ownerAccount.signedActions.reason}. Nothing was signed`,
+      "--by-transaction",
+    );
+  }
   const relayer = byTransaction || args.signatureOnly ? undefined : parseRelayer(args.relayer, owner);
   for (const line of summarizeGrant(plan, byTransaction ? "transaction" : "signature")) io.progress(line);
   const result: GrantTaskResult = { plan };

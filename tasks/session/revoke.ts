@@ -13,7 +13,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import { NotConfirmedError, requireOption } from "../../client/inputErrors.js";
+import { NotConfirmedError, requireOption, SignedActionUnsupportedError } from "../../client/inputErrors.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "../../client/owner.js";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "../../client/signed.js";
 import { parseAddress, parseSessionId } from "../../client/parse.js";
@@ -33,6 +33,8 @@ import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 /** The options of `session revoke-all`. */
 export interface RevokeAllTaskArguments extends CommonTaskArguments {
   account?: string;
+  /** On an ERC-6900 account Leash did not deploy: the owner's validation, `<module>:<entityId>` or `built-in`. */
+  ownerValidation?: string;
   /** Only write the signed revocation to a file (do not submit it, even with --relayer). */
   signatureOnly: boolean;
   /** The account of the network that submits the signed revocation (not the Ledger). */
@@ -82,7 +84,13 @@ async function revoke(
   const leash = await openLeash(env, args.addresses);
   const account = parseAddress(requireOption(args.account, "--account", "0xYourAccount"), "--account");
   const provider = env.connection.ethers.provider;
-  await assertAccountOwner(provider, leash.addresses, account, owner);
+  const ownerAccount = await assertAccountOwner(provider, leash.addresses, account, owner, args.ownerValidation);
+  if (args.byTransaction !== true && !ownerAccount.signedActions.supported) {
+    throw new SignedActionUnsupportedError(
+      `${ownerAccount.signedActions.reason}. Nothing was signed`,
+      "--by-transaction",
+    );
+  }
   if (sessionId !== undefined) await assertSessionExists(provider, leash.addresses, account, sessionId);
   const what =
     sessionId === undefined
@@ -96,7 +104,7 @@ async function revoke(
       ? "as a signed revocation written to a file"
       : `as a signed revocation submitted by ${relayer}`;
   io.progress(`${what} on chain ${leash.chainId}, ${how}`);
-  const target = { addresses: leash.addresses, account };
+  const target = { addresses: leash.addresses, account, ownerValidation: ownerAccount.validation };
   const result: RevokeTaskResult = { account, sessionId };
   if (!byTransaction) {
     const signer = ownerDevice(env, owner, {

@@ -1,0 +1,332 @@
+/**
+ * The owner's tools on ERC-6900 accounts Leash did not deploy (issue 14, item 4): `session grant`, `session revoke`
+ * and `session revoke-all` from the emulated Ledger through hardhat-ledger, on the ERC-6900 reference account (owner
+ * on its SingleSignerValidationModule), an Alchemy MAv2 semi-modular account (owner: its built-in signer) and an MAv2
+ * account whose owner is a SingleSignerValidationModule. The owner keeps the account and its funds: the session is
+ * installed on it, the agent pays under it, and revocations stop it. What cannot work there (a signed grant the
+ * device can show) is refused before the device is asked.
+ */
+import { expect } from "chai";
+import { AbiCoder, ContractFactory, parseEther, parseUnits, type Contract } from "ethers";
+
+import { encodeValidationConfig } from "../../client/encoding.js";
+import { SessionRevokedError } from "../../client/errors.js";
+import {
+  InvalidAddressError,
+  LeashInputError,
+  NotAccountOwnerError,
+  OwnerCallRefusedError,
+  SignedActionUnsupportedError,
+} from "../../client/inputErrors.js";
+import { parseOwnerValidation } from "../../client/ownerAccount.js";
+import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
+import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
+import { agentPaysUsdc, deployForTasks, ledgerConnection, taskLedger, taskOwner, testEnv } from "../helpers/tasks.js";
+import { artifact, COMPAT_RUN, MAV2, REFERENCE, type Artifact } from "./accounts.js";
+
+const connection = await ledgerConnection();
+const { ethers, networkHelpers } = connection;
+
+type ForeignKind = "reference" | "mav2-semi" | "mav2-single";
+const TITLES: Record<ForeignKind, string> = {
+  reference: "the ERC-6900 reference account (SingleSigner owner)",
+  "mav2-semi": "Alchemy MAv2 semi-modular (built-in signer)",
+  "mav2-single": "Alchemy MAv2 (SingleSigner owner)",
+};
+
+async function deploy(a: Artifact, args: unknown[] = []): Promise<Contract> {
+  const [deployer] = await ethers.getSigners();
+  const contract = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract as Contract;
+}
+
+/**
+ * Leash for the tasks, plus an account of `kind` owned by the emulated Ledger's owner (1 ETH and 1,000 USDC), and one
+ * of the same kind owned by a stranger.
+ */
+async function foreignFixture(kind: ForeignKind) {
+  const f = await deployForTasks(connection);
+  const entryPoint = f.addresses.entryPoint;
+  const stranger = (await ethers.getSigners())[6]!.address;
+  /** Deploys an account of `kind` for `owner`; returns it and its `--owner-validation` (undefined: found by the task). */
+  let accountFor: (owner: string, salt: bigint) => Promise<{ account: string; ownerValidation?: string }>;
+  if (kind === "reference") {
+    const signer = await deploy(artifact(REFERENCE, "SingleSignerValidationModule"));
+    const implementation = await deploy(artifact(REFERENCE, "ReferenceModularAccount"), [entryPoint]);
+    const validation = { module: signer.target as string, entityId: 0 };
+    accountFor = async (owner) => {
+      const init = implementation.interface.encodeFunctionData("initializeWithValidation", [
+        encodeValidationConfig(validation, { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true }),
+        [],
+        AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [0, owner]),
+        [],
+      ]);
+      const proxy = await deploy(artifact(REFERENCE, "ERC1967Proxy"), [implementation.target, init]);
+      return { account: proxy.target as string, ownerValidation: `${validation.module}:0` };
+    };
+  } else {
+    const signer = await deploy(artifact(MAV2, "SingleSignerValidationModule"));
+    const implementation = await deploy(artifact(MAV2, "ModularAccount"), [entryPoint]);
+    const semiModular = await deploy(artifact(MAV2, "SemiModularAccountBytecode"), [entryPoint]);
+    const [deployer] = await ethers.getSigners();
+    const factory = await deploy(artifact(MAV2, "AccountFactory"), [
+      entryPoint,
+      implementation.target,
+      semiModular.target,
+      signer.target,
+      await deployer!.getAddress(),
+    ]);
+    accountFor = async (owner, salt) => {
+      if (kind === "mav2-semi") {
+        await (await factory.getFunction("createSemiModularAccount")(owner, salt)).wait();
+        return { account: (await factory.getFunction("getAddressSemiModular")(owner, salt)) as string };
+      }
+      await (await factory.getFunction("createAccount")(owner, salt, 0)).wait();
+      const account = (await factory.getFunction("getAddress(address,uint256,uint32)")(owner, salt, 0)) as string;
+      return { account, ownerValidation: `${signer.target as string}:0` };
+    };
+  }
+  const { account, ownerValidation } = await accountFor(taskOwner.address, 0n);
+  const strangers = await accountFor(stranger, 1n);
+  const [funder] = await ethers.getSigners();
+  await (await funder!.sendTransaction({ to: account, value: parseEther("1") })).wait();
+  await (await f.usdc.mint(account, parseUnits("1000", 6))).wait();
+  return { ...f, kind, account, ownerValidation, strangersAccount: strangers.account };
+}
+type Fixture = Awaited<ReturnType<typeof foreignFixture>>;
+
+function grantArgs(f: Fixture, overrides: Partial<GrantTaskArguments> = {}): GrantTaskArguments {
+  return {
+    account: f.account,
+    ownerValidation: f.ownerValidation,
+    agent: f.agent.address,
+    ttl: "24h",
+    allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
+    budget: "100 USDC/day,0.05 ETH/day",
+    signatureOnly: false,
+    byTransaction: true,
+    yes: true,
+    addresses: f.addressesFile,
+    json: false,
+    ...overrides,
+  };
+}
+
+/** Expects `promise` to reject with `errorClass` and a message matching `message`. */
+async function expectRefusal(
+  promise: Promise<unknown>,
+  errorClass: new (...args: never[]) => LeashInputError,
+  message: RegExp,
+): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(errorClass);
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected ${errorClass.name}`);
+}
+
+async function expectAgentRefused(f: Fixture, sessionId: number): Promise<void> {
+  const before = await f.usdc.balanceOf(f.recipient);
+  try {
+    await agentPaysUsdc(connection, f, f.account, sessionId, f.recipient, 1_000_000n);
+  } catch (error) {
+    expect(error).to.be.instanceOf(SessionRevokedError);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(before);
+    return;
+  }
+  expect.fail("the agent's op went through after the revocation");
+}
+
+describe("--owner-validation parsing", function () {
+  it("reads built-in as the built-in signer (module 0, entity 0)", function () {
+    expect(parseOwnerValidation("built-in")).to.deep.equal({
+      module: "0x0000000000000000000000000000000000000000",
+      entityId: 0,
+    });
+  });
+
+  it("reads <module>:<entity id>, and a bare module as entity 0", function () {
+    const module = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    expect(parseOwnerValidation(`${module}:7`)).to.deep.equal({ module, entityId: 7 });
+    expect(parseOwnerValidation(module.toLowerCase())).to.deep.equal({ module, entityId: 0 });
+  });
+
+  it("refuses anything else with what to write, and an entity id past uint32 minus the direct-call id", function () {
+    expect(() => parseOwnerValidation("owner")).to.throw(InvalidAddressError, /<module address>:<entity id>/);
+    expect(() => parseOwnerValidation("0x5FbDB2315678afecb367f032d93F642f64180aa3:4294967295")).to.throw(
+      InvalidAddressError,
+      /above 4294967294/,
+    );
+  });
+});
+
+for (const kind of ["reference", "mav2-semi", "mav2-single"] as const) {
+  const fixture = async () => foreignFixture(kind);
+  (COMPAT_RUN ? describe : describe.skip)(`owner tasks on ${TITLES[kind]}`, function () {
+    before(function () {
+      taskLedger.install();
+    });
+    after(function () {
+      taskLedger.uninstall();
+    });
+
+    it("grants a session by the Ledger's transaction through the owner's validation; the agent pays under it", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const result = await runGrant(grantArgs(f), env);
+      expect(result.submittedBy).to.equal(taskOwner.address);
+      expect(result.plan.ownerValidation.module).to.equal(
+        kind === "mav2-semi" ? "0x0000000000000000000000000000000000000000" : f.ownerValidation!.split(":")[0],
+      );
+      const through = kind === "mav2-semi" ? "its built-in signer" : `entity 0 of ${f.ownerValidation!.split(":")[0]}`;
+      expect(io.text).to.match(
+        new RegExp(
+          `account kind {5}${kind === "reference" ? "erc6900\\." : "alchemy\\."}\\S+ \\(not deployed by Leash; the owner acts through ${through}\\)`,
+        ),
+      );
+      const session = await f.sessionModule.getSession(f.account, 1);
+      expect(session.agent).to.equal(f.agent.address);
+      const before = await f.usdc.balanceOf(f.recipient);
+      const sent = await agentPaysUsdc(connection, f, f.account, 1, f.recipient, 2_500_000n);
+      expect(sent.success).to.equal(true);
+      expect((await f.usdc.balanceOf(f.recipient)) - before).to.equal(2_500_000n);
+    });
+
+    it("revokes the session by the Ledger's transaction; the agent's next op is refused and nothing moves", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f), env);
+      await runRevoke(
+        {
+          account: f.account,
+          ownerValidation: f.ownerValidation,
+          session: "1",
+          signatureOnly: false,
+          byTransaction: true,
+          yes: true,
+          addresses: f.addressesFile,
+          json: false,
+        },
+        env,
+      );
+      expect((await f.sessionModule.getSession(f.account, 1)).revoked).to.equal(true);
+      await expectAgentRefused(f, 1);
+    });
+
+    it("pulls the kill switch by the Ledger's transaction; every session granted before is refused", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f), env);
+      const epoch = await f.sessionModule.epochOf(f.account);
+      await runRevokeAll(
+        {
+          account: f.account,
+          ownerValidation: f.ownerValidation,
+          signatureOnly: false,
+          byTransaction: true,
+          yes: true,
+          addresses: f.addressesFile,
+          json: false,
+        },
+        env,
+      );
+      expect(await f.sessionModule.epochOf(f.account)).to.equal(epoch + 1n);
+      await expectAgentRefused(f, 1);
+    });
+
+    it("refuses a signed grant before the device is asked (the account's owner signatures cannot be shown); nothing installed", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      const asked = taskLedger.requests.length;
+      await expectRefusal(
+        runGrant(grantArgs(f, { byTransaction: false, signatureOnly: true }), env),
+        SignedActionUnsupportedError,
+        /--by-transaction.*Nothing was signed/,
+      );
+      expect(taskLedger.requests.length).to.equal(asked);
+      expect((await f.sessionModule.getSession(f.account, 1)).agent).to.equal(
+        "0x0000000000000000000000000000000000000000",
+      );
+    });
+
+    it("refuses a signed revocation before the device is asked; the session stays live", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f), env);
+      const asked = taskLedger.requests.length;
+      await expectRefusal(
+        runRevoke(
+          {
+            account: f.account,
+            ownerValidation: f.ownerValidation,
+            session: "1",
+            signatureOnly: true,
+            yes: true,
+            addresses: f.addressesFile,
+            json: false,
+          },
+          env,
+        ),
+        SignedActionUnsupportedError,
+        /--by-transaction/,
+      );
+      expect(taskLedger.requests.length).to.equal(asked);
+      expect((await f.sessionModule.getSession(f.account, 1)).revoked).to.equal(false);
+    });
+
+    it("refuses an account of that kind the Ledger's address does not own, before the device is asked", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      const asked = taskLedger.requests.length;
+      await expectRefusal(
+        runGrant(grantArgs(f, { account: f.strangersAccount }), env),
+        NotAccountOwnerError,
+        /does not own account/,
+      );
+      expect(taskLedger.requests.length).to.equal(asked);
+    });
+  });
+}
+
+(COMPAT_RUN ? describe : describe.skip)("owner tasks: finding the owner's validation on other accounts", function () {
+  before(function () {
+    taskLedger.install();
+  });
+  after(function () {
+    taskLedger.uninstall();
+  });
+
+  it("asks for --owner-validation on an account whose accountId() names no owner Leash knows (the reference)", async function () {
+    const f = await networkHelpers.loadFixture(referenceFixture);
+    const { env } = testEnv(connection, f.dir);
+    await expectRefusal(
+      runGrant(grantArgs(f, { ownerValidation: undefined }), env),
+      NotAccountOwnerError,
+      /erc6900\.reference.*--owner-validation <module address>:<entity id>/,
+    );
+  });
+
+  it("refuses, by simulating the owner's call before the device is asked, a validation the account does not accept for the owner", async function () {
+    const f = await networkHelpers.loadFixture(semiModularFixture);
+    const { env } = testEnv(connection, f.dir);
+    const asked = taskLedger.requests.length;
+    // The session module has no signers() view to read: the owner's call itself is simulated, and refused.
+    await expectRefusal(
+      runGrant(grantArgs(f, { ownerValidation: `${f.addresses.sessionModule}:9` }), env),
+      OwnerCallRefusedError,
+      /refuses this call from .*simulated before signing.*Nothing was signed/,
+    );
+    expect(taskLedger.requests.length).to.equal(asked);
+  });
+});
+
+async function referenceFixture() {
+  return foreignFixture("reference");
+}
+async function semiModularFixture() {
+  return foreignFixture("mav2-semi");
+}
