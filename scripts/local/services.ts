@@ -122,8 +122,8 @@ export async function startHardhatNode(): Promise<LocalService> {
 }
 
 /**
- * Starts Alto against `rpcUrl` for `entryPoint` (which must be the canonical EntryPoint v0.8 address: Alto only
- * recognises v0.8 there). Safe mode is off: it needs JavaScript tracers that Hardhat's node does not run; Leash's
+ * Starts Alto against `rpcUrl` for `entryPoint` (which must be a canonical EntryPoint address, v0.8 or v0.7: Alto
+ * recognises the versions there; deploy/entryPoint.ts puts either in place). Safe mode is off: it needs JavaScript tracers that Hardhat's node does not run; Leash's
  * own ERC-7562 checker (test/helpers/erc7562.ts) checks the rules instead.
  */
 export async function startAlto(rpcUrl: string, entryPoint: string): Promise<LocalService> {
