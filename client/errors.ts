@@ -128,6 +128,9 @@ function revertDataOf(error: unknown): string | undefined {
 const MODULE_ERROR_WRAPPERS: readonly string[][] = [
   ["bytes24", "bytes"],
   ["address", "bytes"],
+  // The reference v0.8.0-rc.6: `RuntimeValidationFunctionReverted(address module, uint32 entityId, bytes reason)`,
+  // `PreExecHookReverted(address, uint32, bytes)`, ….
+  ["address", "uint32", "bytes"],
 ];
 
 /** The module's revert inside an account's wrapper error, if `data` is exactly one of the shapes above. */
@@ -138,13 +141,26 @@ function unwrapModuleRevert(data: string): string | undefined {
       const args = coder.decode(types, dataSlice(data, 4));
       // Only an exact encoding counts: arbitrary data rarely re-encodes to itself.
       if (coder.encode(types, args) !== dataSlice(data, 4)) continue;
-      const reason = args[1] as string;
+      const reason = args[types.length - 1] as string;
       if (reason.length >= 10) return reason;
     } catch {
       // not this shape
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `error` is a revert (the call ran and reverted), as opposed to a node or network failure: revert data is
+ * present (even empty), or the error says so (ethers' CALL_EXCEPTION, JSON-RPC error code 3).
+ */
+export function isRevert(error: unknown): boolean {
+  return (
+    findInError(error, ({ code, data }) =>
+      // ethers' CALL_EXCEPTION; JSON-RPC's "execution reverted" (code 3), whose data may be an empty "0x".
+      code === "CALL_EXCEPTION" || code === 3 || (typeof data === "string" && isHexString(data)) ? true : undefined,
+    ) === true
+  );
 }
 
 /** The innermost error of Leash's contracts in `data`, through the accounts' wrappers (at most 4 deep). */

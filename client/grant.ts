@@ -18,7 +18,6 @@ import {
 
 import { SessionKeyValidationModule__factory, type SessionKeyValidationModule } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
-import type { ModuleFunction } from "./encoding.js";
 import {
   InvalidAmountError,
   InvalidScopeError,
@@ -90,10 +89,8 @@ export interface GrantPlan {
   now: bigint;
   /** ERC-20 allowances the account already gives to the session's targets: a warning, never a refusal (THREATS 21). */
   standingAllowances: StandingAllowances;
-  /** The owner's account: what it is and which validation authorizes the owner's calls on it. */
+  /** The owner's account: what it is and which validation authorizes the owner's calls on it (`validation`). */
   ownerAccount: OwnerAccount;
-  /** The validation the owner's transaction names (`ownerAccount.validation`). */
-  ownerValidation: ModuleFunction;
 }
 
 /** An ERC-20 allowance the account already gives to a target in the session's scope. */
@@ -810,7 +807,6 @@ export async function prepareGrant(parameters: PrepareGrantParameters): Promise<
     now,
     standingAllowances,
     ownerAccount,
-    ownerValidation: ownerAccount.validation,
   };
 }
 

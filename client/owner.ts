@@ -18,7 +18,7 @@ import {
 } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { encodeValidationSignature, type ModuleFunction } from "./encoding.js";
-import { describeRevert } from "./errors.js";
+import { describeRevert, isRevert } from "./errors.js";
 import { OWNER_ENTITY_ID, type GrantPlan } from "./grant.js";
 import { InvalidSessionIdError, OwnerCallRefusedError } from "./inputErrors.js";
 import { sessionInstallArgs } from "./session.js";
@@ -72,6 +72,8 @@ export async function sendOwnerTransaction(parameters: SendOwnerTransactionParam
   try {
     estimate = await provider.estimateGas({ from, to, data });
   } catch (error) {
+    // Only a revert is the account's answer; a node or network failure is thrown as it is.
+    if (!isRevert(error)) throw error;
     const reason = describeRevert(error);
     throw new OwnerCallRefusedError(
       `${to} refuses this call from ${from} (simulated before signing: ${reason}); check that this address owns ` +
@@ -115,7 +117,7 @@ export async function grantSession(
     "installValidation",
     sessionInstallArgs(plan.session, plan.addresses),
   );
-  const data = encodeOwnerCall(plan.ownerValidation, install);
+  const data = encodeOwnerCall(plan.ownerAccount.validation, install);
   return resultOf(await sendOwnerTransaction({ signer, to: plan.session.account, data, onProgress }));
 }
 
@@ -163,6 +165,20 @@ export async function revokeAllSessions(
 ): Promise<OwnerTransactionResult> {
   const module = SessionKeyValidationModule__factory.createInterface();
   return sendModuleCall(signer, target, module.encodeFunctionData("revokeAll"), onProgress);
+}
+
+/**
+ * Voids a signed grant or revocation nobody submitted yet, by the owner's transaction
+ * (`execute(sessionModule, 0, cancelNonce(nonce))`): the way to cancel on an account whose owner cannot sign one the
+ * device shows.
+ */
+export async function cancelNonceByTransaction(
+  signer: Signer,
+  target: RevocationTarget & { nonce: bigint },
+  onProgress?: ProgressListener,
+): Promise<OwnerTransactionResult> {
+  const module = SessionKeyValidationModule__factory.createInterface();
+  return sendModuleCall(signer, target, module.encodeFunctionData("cancelNonce", [target.nonce]), onProgress);
 }
 
 async function sendModuleCall(signer: Signer, target: RevocationTarget, call: string, onProgress?: ProgressListener) {

@@ -44,6 +44,18 @@ const SEMI_MODULAR_ACCOUNT_ID = /^alchemy\.sma-/;
 /** The account id of Leash's own account. */
 const LEASH_ACCOUNT_ID = /^leash\.modular-account\./;
 
+/** Whether an `accountId()` is Leash's own account's. */
+export function isLeashAccountId(accountId: string): boolean {
+  return LEASH_ACCOUNT_ID.test(accountId);
+}
+
+/** The account's ERC-6900 `accountId()`, or undefined if it answers none (no code, not an ERC-6900 account). */
+export async function readAccountId(provider: Provider, account: string): Promise<string | undefined> {
+  return readOrUndefined(
+    async () => (await new Contract(account, ACCOUNT_ABI, provider).getFunction("accountId")()) as string,
+  );
+}
+
 /** `--owner-validation` for a semi-modular account's built-in signer. */
 export const BUILT_IN_SIGNER = "built-in";
 
@@ -72,7 +84,15 @@ export function parseOwnerValidation(text: string, field = "--owner-validation")
   if (entityId > 0xfffffffe) {
     throw new InvalidAddressError(`${field}: entity id ${entityId} is above 4294967294`, field);
   }
-  return { module: parseAddress(match[1]!, field), entityId };
+  const module = parseAddress(match[1]!, field);
+  if (module === ZeroAddress && entityId !== 0) {
+    throw new InvalidAddressError(
+      `${field}: the zero address stands for a semi-modular account's built-in signer, entity 0 only; write ` +
+        `"${BUILT_IN_SIGNER}"`,
+      field,
+    );
+  }
+  return { module, entityId };
 }
 
 /** What {@link resolveOwnerAccount} needs. */
@@ -84,6 +104,17 @@ export interface ResolveOwnerAccountParameters {
   owner: string;
   /** `--owner-validation` as written; default: what the account's `accountId()` implies. */
   ownerValidation?: string;
+}
+
+/** An `accountId()` the summary and messages may show: printable ASCII without spaces, at most this many characters. */
+const DISPLAYABLE_ACCOUNT_ID = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * What is shown of an account's own `accountId()`: the account chooses it, so anything that could rewrite a summary
+ * line (newlines, terminal escapes, long text) is replaced.
+ */
+function displayableAccountId(accountId: string): string {
+  return DISPLAYABLE_ACCOUNT_ID.test(accountId) ? accountId : "(an accountId() that is not printable)";
 }
 
 async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -113,16 +144,15 @@ export async function resolveOwnerAccount(parameters: ResolveOwnerAccountParamet
       "--account",
     );
   }
-  const accountId = await readOrUndefined(
-    async () => (await new Contract(account, ACCOUNT_ABI, provider).getFunction("accountId")()) as string,
-  );
-  if (accountId === undefined) {
+  const answeredId = await readAccountId(provider, account);
+  if (answeredId === undefined) {
     throw new NotAccountOwnerError(
       `${account} answers no accountId(): it is not an ERC-6900 account, so Leash's modules cannot be installed on ` +
         "it; check the address",
       "--account",
     );
   }
+  const accountId = displayableAccountId(answeredId);
   const leashOwner = { module: addresses.ownerModule, entityId: OWNER_ENTITY_ID };
   const validation =
     named ??
@@ -212,12 +242,12 @@ export async function resolveOwnerAccount(parameters: ResolveOwnerAccountParamet
         : {
             supported: false,
             reason:
-              `account ${account} ("${accountId}") checks its owner's signatures over a hash the Ledger can only ` +
-              "show as a hash (" +
+              `account ${account} ("${accountId}") checks its owner's signatures in a form the Ledger cannot show ` +
+              "field by field (" +
               (kind === "built-in-signer"
-                ? "ERC-7739's PersonalSign wrapper; its nested-typed-data mode needs the signed type to sort first " +
-                  "among its types, which a SessionGrant's does not"
-                : "a validation module's replay-safe wrapper") +
+                ? "ERC-7739 nested typed data whose contents type must sort first among its types, which a " +
+                  "SessionGrant's does not, or else a PersonalSign hash"
+                : "the validation module's own wrapper of the message hash") +
               "), so a signed grant or revocation could not be read on the device; act by transaction instead " +
               "(--by-transaction, which a real Ledger signs with blind signing on)",
           },

@@ -7,9 +7,9 @@ import type { Provider, Signer } from "ethers";
 
 import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "../typechain-types/index.js";
 import type { LeashChainAddresses } from "./addresses.js";
-import type { ModuleFunction } from "./encoding.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
 import { InvalidScopeError, InvalidSignedFileError, SignedActionUnsupportedError } from "./inputErrors.js";
+import { isLeashAccountId, readAccountId } from "./ownerAccount.js";
 import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
@@ -72,16 +72,23 @@ function ownerTypedData(
 export type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;
 
 /**
- * Refuses, before anything is read or signed, a signed action for an owner validation other than Leash's owner
- * module: only that validation checks the nested typed data the Ledger shows field by field
- * (client/ownerAccount.ts says why the others cannot). Throws {@link SignedActionUnsupportedError}.
+ * Refuses, before anything is signed, a signed action for an owner validation other than Leash's owner module: only
+ * that validation checks the nested typed data the Ledger shows field by field (client/ownerAccount.ts says why the
+ * others cannot). Without a validation named, the account must say it is Leash's (`accountId()`). Throws
+ * {@link SignedActionUnsupportedError}.
  */
-function assertSignedActionSupported(
-  addresses: LeashChainAddresses,
-  account: string,
-  ownerValidation: ModuleFunction | undefined,
-): void {
-  if (ownerValidation === undefined) return;
+async function assertSignedActionSupported(provider: Provider, target: RevocationTarget): Promise<void> {
+  const { addresses, account, ownerValidation } = target;
+  if (ownerValidation === undefined) {
+    const accountId = await readAccountId(provider, account);
+    if (accountId !== undefined && isLeashAccountId(accountId)) return;
+    throw new SignedActionUnsupportedError(
+      `account ${account} is not a Leash account (its accountId() is ${accountId === undefined ? "missing" : "another"}); ` +
+        "resolve how its owner acts with resolveOwnerAccount and pass its validation as ownerValidation, or act by " +
+        "transaction (--by-transaction). Nothing was signed",
+      "--by-transaction",
+    );
+  }
   if (ownerValidation.module === addresses.ownerModule && ownerValidation.entityId === OWNER_ENTITY_ID) return;
   throw new SignedActionUnsupportedError(
     `account ${account}'s owner validation (${ownerValidation.module}, entity ${ownerValidation.entityId}) does not ` +
@@ -173,9 +180,9 @@ export async function signSessionRevocation(
   target: RevocationTarget & { sessionId: number },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
+  await assertSignedActionSupported(provider, target);
   const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
   const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
   const revocation = {
@@ -207,9 +214,9 @@ export async function signAllSessionsRevocation(
   target: RevocationTarget,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
+  await assertSignedActionSupported(provider, target);
   const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
   const revocation = { account: target.account, nonce: await unusedNonce(module, target.account) };
   const typed = ownerTypedData(
@@ -238,9 +245,9 @@ export async function signNonceCancellation(
   target: RevocationTarget & { nonce: bigint },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  assertSignedActionSupported(target.addresses, target.account, target.ownerValidation);
   const provider = signer.provider;
   if (provider === null) throw new Error("the owner's signer has no provider");
+  await assertSignedActionSupported(provider, target);
   const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
   if (await module.isNonceUsed(target.account, target.nonce)) {
     throw new InvalidSignedFileError(

@@ -208,6 +208,12 @@ export function grantPlanToJson(plan: GrantPlan) {
     nonce: session.nonce.toString(),
     sessionModule: plan.addresses.sessionModule,
     spendLimitHook: plan.addresses.spendLimitHook,
+    /** How the owner acts on the account: what it says it is, and the validation the owner's calls name. */
+    ownerAccount: {
+      accountId: plan.ownerAccount.accountId,
+      kind: plan.ownerAccount.kind,
+      validation: { ...plan.ownerAccount.validation },
+    },
     standingAllowances: {
       tokensChecked: plan.standingAllowances.tokens,
       targetsChecked: plan.standingAllowances.spenders,

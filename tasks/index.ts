@@ -214,6 +214,7 @@ const sessionTasks = [
       type: OPTIONAL,
       defaultValue: undefined,
     })
+    .addFlag(BY_TRANSACTION)
     .addFlag(YES)
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)

@@ -4,15 +4,26 @@
  * printing the hashes, when the device could not clear-sign it), and anyone carries it on chain:
  * - `--relayer <address>`: that account of the network (not the Ledger) submits it at once;
  * - otherwise it is written to a file for `session submit`.
+ * `--by-transaction` sends the owner's call `execute(sessionModule, 0, cancelNonce(n))` instead (a real Ledger signs it
+ * with blind signing on): the only way on an ERC-6900 account Leash did not deploy, whose owner cannot sign a
+ * cancellation the device shows.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "../../client/grant.js";
-import { InvalidSignedFileError, requireOption, SignedActionUnsupportedError } from "../../client/inputErrors.js";
+import {
+  InvalidSignedFileError,
+  NotConfirmedError,
+  requireOption,
+  SignedActionUnsupportedError,
+} from "../../client/inputErrors.js";
+import { cancelNonceByTransaction } from "../../client/owner.js";
 import { parseAddress } from "../../client/parse.js";
 import { signNonceCancellation, type SignedFile } from "../../client/signed.js";
+import { SessionKeyValidationModule__factory } from "../../typechain-types/index.js";
 import {
   ledgerOwner,
+  ledgerSigner,
   openLeash,
   printJson,
   progressTo,
@@ -31,6 +42,8 @@ export interface CancelTaskArguments extends CommonTaskArguments {
   nonce?: string;
   relayer?: string;
   out?: string;
+  /** Send the owner's transaction to the account instead (a real Ledger needs blind signing for it). */
+  byTransaction?: boolean;
   yes: boolean;
 }
 
@@ -63,20 +76,55 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
   const leash = await openLeash(env, args.addresses);
   const account = parseAddress(requireOption(args.account, "--account", "0xYourAccount"), "--account");
   const nonce = parseNonce(requireOption(args.nonce, "--nonce", "1234"));
-  const relayer = parseRelayer(args.relayer, owner);
+  const byTransaction = args.byTransaction === true;
+  const relayer = byTransaction ? undefined : parseRelayer(args.relayer, owner);
   const provider = env.connection.ethers.provider;
   const ownerAccount = await assertAccountOwner(provider, leash.addresses, account, owner, args.ownerValidation);
-  if (!ownerAccount.signedActions.supported) {
+  if (!byTransaction && !ownerAccount.signedActions.supported) {
     throw new SignedActionUnsupportedError(
-      `${ownerAccount.signedActions.reason}; on such an account a signed grant is never written, so there is ` +
-        "nothing to cancel. Nothing was signed",
-      "--owner-validation",
+      `${ownerAccount.signedActions.reason}. Nothing was signed`,
+      "--by-transaction",
+    );
+  }
+  if (
+    await SessionKeyValidationModule__factory.connect(leash.addresses.sessionModule, provider).isNonceUsed(
+      account,
+      nonce,
+    )
+  ) {
+    throw new InvalidSignedFileError(
+      `nonce ${nonce} of account ${account} is already used: the grant or revocation that has it was submitted or ` +
+        "cancelled already, so there is nothing to cancel",
+      "--nonce",
     );
   }
   io.progress(
-    `Cancel the signed grant or revocation with nonce ${nonce} of account ${account} on chain ${leash.chainId}`,
+    `Cancel the signed grant or revocation with nonce ${nonce} of account ${account} on chain ${leash.chainId}` +
+      (byTransaction ? ", by transaction (a real Ledger needs blind signing for it)" : ""),
   );
   const result: CancelTaskResult = { account, nonce };
+  if (byTransaction) {
+    if (!args.yes && !(await io.confirm("Sign this cancellation on your Ledger?"))) {
+      throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
+    }
+    const target = { addresses: leash.addresses, account, ownerValidation: ownerAccount.validation, nonce };
+    const sent = await cancelNonceByTransaction(await ledgerSigner(env.connection), target, progressTo(io));
+    result.transactionHash = sent.transactionHash;
+    result.submittedBy = owner;
+    if (args.json) {
+      printJson(io, {
+        chainId: leash.chainId,
+        account,
+        nonce: nonce.toString(),
+        transactionHash: sent.transactionHash,
+        submittedBy: owner,
+        cancellationFile: null,
+      });
+    } else {
+      io.out(`Nonce ${nonce} of ${account} cancelled in ${sent.transactionHash} (sent by the Ledger)`);
+    }
+    return result;
+  }
   const signer = ownerDevice(env, owner, {
     yes: args.yes,
     question: "Sign this cancellation on your Ledger?",

@@ -109,7 +109,7 @@ describe("decodeUserOpRefusal", function () {
     3n,
   ]);
 
-  it("finds the module's refusal inside an account's (bytes24 moduleFunction, bytes reason) wrapper error (Alchemy MAv2, the reference)", function () {
+  it("finds the module's refusal inside an account's (bytes24 moduleFunction, bytes reason) wrapper error (Alchemy MAv2)", function () {
     const wrapper = new Interface([
       "error UserOpValidationFunctionReverted(bytes24 moduleFunction, bytes revertReason)",
     ]);
@@ -128,6 +128,18 @@ describe("decodeUserOpRefusal", function () {
     const inner = wrappers.encodeErrorResult("PreUserOpValidationHookReverted", [`0x${"cd".repeat(24)}`, revoked]);
     const outer = wrappers.encodeErrorResult("ModuleCallFailed", ["0x000000000000000000000000000000000000bEEF", inner]);
     expect(decodeUserOpRefusal(failedOpWithRevert(outer))).to.be.instanceOf(SessionRevokedError);
+  });
+
+  it("finds it inside the reference rc.6's (address module, uint32 entityId, bytes reason) wrapper", function () {
+    const wrapper = new Interface([
+      "error RuntimeValidationFunctionReverted(address module, uint32 entityId, bytes revertReason)",
+    ]);
+    const wrapped = wrapper.encodeErrorResult("RuntimeValidationFunctionReverted", [
+      "0x000000000000000000000000000000000000bEEF",
+      7,
+      revoked,
+    ]);
+    expect(decodeUserOpRefusal(failedOpWithRevert(wrapped))).to.be.instanceOf(SessionRevokedError);
   });
 
   it("leaves an unknown wrapper of unknown data as a plain UserOpRefusedError with the raw data", function () {

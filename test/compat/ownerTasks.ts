@@ -7,7 +7,7 @@
  * device can show) is refused before the device is asked.
  */
 import { expect } from "chai";
-import { AbiCoder, ContractFactory, parseEther, parseUnits, type Contract } from "ethers";
+import { AbiCoder, ContractFactory, parseEther, parseUnits, type Contract, type Provider, type Signer } from "ethers";
 
 import { encodeValidationConfig } from "../../client/encoding.js";
 import { SessionRevokedError } from "../../client/errors.js";
@@ -18,7 +18,11 @@ import {
   OwnerCallRefusedError,
   SignedActionUnsupportedError,
 } from "../../client/inputErrors.js";
+import { ownerAuthorization, sendOwnerTransaction } from "../../client/owner.js";
 import { parseOwnerValidation } from "../../client/ownerAccount.js";
+import { signSessionRevocation } from "../../client/signed.js";
+import { runCancel } from "../../tasks/session/cancel.js";
+import { ModularAccount__factory } from "../../typechain-types/index.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
 import { agentPaysUsdc, deployForTasks, ledgerConnection, taskLedger, taskOwner, testEnv } from "../helpers/tasks.js";
@@ -155,12 +159,45 @@ describe("--owner-validation parsing", function () {
     expect(parseOwnerValidation(module.toLowerCase())).to.deep.equal({ module, entityId: 0 });
   });
 
-  it("refuses anything else with what to write, and an entity id past uint32 minus the direct-call id", function () {
+  it("refuses anything else with what to write, an entity id past uint32 minus the direct-call id, and the zero address with an entity other than 0", function () {
     expect(() => parseOwnerValidation("owner")).to.throw(InvalidAddressError, /<module address>:<entity id>/);
     expect(() => parseOwnerValidation("0x5FbDB2315678afecb367f032d93F642f64180aa3:4294967295")).to.throw(
       InvalidAddressError,
       /above 4294967294/,
     );
+    expect(() => parseOwnerValidation("0x0000000000000000000000000000000000000000:7")).to.throw(
+      InvalidAddressError,
+      /built-in signer, entity 0 only/,
+    );
+  });
+});
+
+describe("sendOwnerTransaction's simulation", function () {
+  function signerWhoseEstimateThrows(error: unknown): Signer {
+    const provider = { estimateGas: async () => Promise.reject(error) } as unknown as Provider;
+    return { provider, getAddress: async () => taskOwner.address } as unknown as Signer;
+  }
+  const to = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+  it("reports an account's revert as OwnerCallRefusedError naming the account and the caller; nothing is signed", async function () {
+    const revert = Object.assign(new Error("execution reverted"), { code: 3, data: "0x" });
+    try {
+      await sendOwnerTransaction({ signer: signerWhoseEstimateThrows(revert), to, data: "0x" });
+      expect.fail("no refusal");
+    } catch (error) {
+      expect(error).to.be.instanceOf(OwnerCallRefusedError);
+      expect((error as Error).message).to.include(`${to} refuses this call from ${taskOwner.address}`);
+    }
+  });
+
+  it("throws a node or network failure as it is, not as the account's refusal", async function () {
+    const outage = new Error("connect ECONNREFUSED 127.0.0.1:8545");
+    try {
+      await sendOwnerTransaction({ signer: signerWhoseEstimateThrows(outage), to, data: "0x" });
+      expect.fail("no error");
+    } catch (error) {
+      expect(error).to.equal(outage);
+    }
   });
 });
 
@@ -179,9 +216,16 @@ for (const kind of ["reference", "mav2-semi", "mav2-single"] as const) {
       const { env, io } = testEnv(connection, f.dir);
       const result = await runGrant(grantArgs(f), env);
       expect(result.submittedBy).to.equal(taskOwner.address);
-      expect(result.plan.ownerValidation.module).to.equal(
-        kind === "mav2-semi" ? "0x0000000000000000000000000000000000000000" : f.ownerValidation!.split(":")[0],
-      );
+      expect(result.plan.ownerAccount.validation).to.deep.equal({
+        module: kind === "mav2-semi" ? "0x0000000000000000000000000000000000000000" : f.ownerValidation!.split(":")[0],
+        entityId: 0,
+      });
+      // The transaction the device signed names that validation, global, in its authorization.
+      const request = taskLedger.requests.at(-1);
+      if (request?.kind !== "transaction") expect.fail("the device signed no transaction");
+      const outer = ModularAccount__factory.createInterface().parseTransaction({ data: request.transaction.data });
+      expect(outer?.name).to.equal("executeWithRuntimeValidation");
+      expect(outer?.args[1]).to.equal(ownerAuthorization(result.plan.ownerAccount.validation));
       const through = kind === "mav2-semi" ? "its built-in signer" : `entity 0 of ${f.ownerValidation!.split(":")[0]}`;
       expect(io.text).to.match(
         new RegExp(
@@ -253,29 +297,71 @@ for (const kind of ["reference", "mav2-semi", "mav2-single"] as const) {
       );
     });
 
-    it("refuses a signed revocation before the device is asked; the session stays live", async function () {
+    it("refuses a signed revocation and a signed kill switch before the device is asked; the session stays live", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const { env } = testEnv(connection, f.dir);
       await runGrant(grantArgs(f), env);
       const asked = taskLedger.requests.length;
+      const revocation = {
+        account: f.account,
+        ownerValidation: f.ownerValidation,
+        signatureOnly: true,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      };
       await expectRefusal(
-        runRevoke(
-          {
-            account: f.account,
-            ownerValidation: f.ownerValidation,
-            session: "1",
-            signatureOnly: true,
-            yes: true,
-            addresses: f.addressesFile,
-            json: false,
-          },
-          env,
-        ),
+        runRevoke({ ...revocation, session: "1" }, env),
         SignedActionUnsupportedError,
         /--by-transaction/,
       );
+      await expectRefusal(runRevokeAll(revocation, env), SignedActionUnsupportedError, /--by-transaction/);
       expect(taskLedger.requests.length).to.equal(asked);
       expect((await f.sessionModule.getSession(f.account, 1)).revoked).to.equal(false);
+      expect(await f.sessionModule.epochOf(f.account)).to.equal(0n);
+    });
+
+    it("refuses a signed revocation in the client too, when the caller names no owner validation (the account is not Leash's)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      await runGrant(grantArgs(f), env);
+      let asked = 0;
+      const signer = {
+        provider: ethers.provider,
+        signTypedData: async () => {
+          asked += 1;
+          return "0x";
+        },
+      };
+      const target = { addresses: f.addresses, account: f.account };
+      try {
+        await signSessionRevocation(signer, { ...target, sessionId: 1 });
+        expect.fail("a signed revocation was produced for an account that is not Leash's");
+      } catch (error) {
+        expect(error).to.be.instanceOf(SignedActionUnsupportedError);
+        expect((error as Error).message).to.match(/not a Leash account.*ownerValidation/);
+      }
+      expect(asked).to.equal(0);
+    });
+
+    it("cancels a nonce by the Ledger's transaction (cancelNonce through the owner's validation); a signed cancellation is refused", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { env } = testEnv(connection, f.dir);
+      const cancellation = {
+        account: f.account,
+        ownerValidation: f.ownerValidation,
+        nonce: "77",
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      };
+      const asked = taskLedger.requests.length;
+      await expectRefusal(runCancel(cancellation, env), SignedActionUnsupportedError, /--by-transaction/);
+      expect(taskLedger.requests.length).to.equal(asked);
+      expect(await f.sessionModule.isNonceUsed(f.account, 77n)).to.equal(false);
+      const result = await runCancel({ ...cancellation, byTransaction: true }, env);
+      expect(result.submittedBy).to.equal(taskOwner.address);
+      expect(await f.sessionModule.isNonceUsed(f.account, 77n)).to.equal(true);
     });
 
     it("refuses an account of that kind the Ledger's address does not own, before the device is asked", async function () {
@@ -320,6 +406,36 @@ for (const kind of ["reference", "mav2-semi", "mav2-single"] as const) {
       OwnerCallRefusedError,
       /refuses this call from .*simulated before signing.*Nothing was signed/,
     );
+    expect(taskLedger.requests.length).to.equal(asked);
+  });
+  it("refuses built-in on an account that has no built-in signer (the reference), before the device is asked", async function () {
+    const f = await networkHelpers.loadFixture(referenceFixture);
+    const { env } = testEnv(connection, f.dir);
+    await expectRefusal(
+      runGrant(grantArgs(f, { ownerValidation: "built-in" }), env),
+      NotAccountOwnerError,
+      /has no built-in signer/,
+    );
+  });
+
+  it("shows a misleading accountId() as unprintable, never as summary lines, and refuses the account's call before the device is asked", async function () {
+    const f = await networkHelpers.loadFixture(semiModularFixture);
+    const misleading = await ethers.deployContract("MisleadingAccount", [taskOwner.address]);
+    const { env, io } = testEnv(connection, f.dir);
+    const asked = taskLedger.requests.length;
+    // Its id is not shown, so it is not taken for a semi-modular account either: the owner must name the validation.
+    await expectRefusal(
+      runGrant(grantArgs(f, { account: await misleading.getAddress(), ownerValidation: undefined }), env),
+      NotAccountOwnerError,
+      /\(an accountId\(\) that is not printable\).*--owner-validation/,
+    );
+    await expectRefusal(
+      runGrant(grantArgs(f, { account: await misleading.getAddress(), ownerValidation: "built-in" }), env),
+      OwnerCallRefusedError,
+      /simulated before signing/,
+    );
+    expect(io.text).to.include("account kind     (an accountId() that is not printable)");
+    expect(io.text).not.to.include("0x000000000000000000000000000000000000dEaD");
     expect(taskLedger.requests.length).to.equal(asked);
   });
 });
