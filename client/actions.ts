@@ -4,7 +4,7 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
-import type { EntryPoint, SessionKeyValidationModule, SpendLimitHook } from "../typechain-types/index.js";
+import type { EntryPoint, SessionKeyValidationModule, SpendLimitHook } from "./contracts.js";
 import { decodeUserOpRefusal } from "./errors.js";
 import { packUserOp, type UserOperation } from "./userOp.js";
 

@@ -10,12 +10,8 @@
  */
 import { concat, getAddress, ZeroAddress, type Provider, type Signer, type SigningKey } from "ethers";
 
-import {
-  ModularAccount__factory,
-  SessionKeyValidationModule__factory,
-  SpendLimitHook__factory,
-  type EntryPoint,
-} from "../typechain-types/index.js";
+import { ModularAccount__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
+import { type EntryPoint } from "./contracts.js";
 import { sendUserOpDirect } from "./actions.js";
 import {
   bundlerTimeHint,

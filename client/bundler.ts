@@ -6,7 +6,7 @@
  */
 import { getBytes, hexlify, JsonRpcProvider, toBeHex, type SigningKey } from "ethers";
 
-import type { EntryPoint } from "../typechain-types/index.js";
+import type { EntryPoint } from "./contracts.js";
 import type { ValidationSelection } from "./encoding.js";
 import { decodeUserOpRefusal, GasCapExceededError } from "./errors.js";
 import { signUserOp, type UserOperation } from "./userOp.js";

@@ -13,7 +13,7 @@ import {
   SessionGrantReader__factory,
   SessionKeyValidationModule__factory,
   SpendLimitHook__factory,
-} from "../typechain-types/index.js";
+} from "./contracts.js";
 
 /** Base class: the op was refused; `reason` is the EntryPoint's code (AA2x) and `revertData` the module's error. */
 export class UserOpRefusedError extends Error {

@@ -16,7 +16,8 @@ import {
   type Provider,
 } from "ethers";
 
-import { SessionKeyValidationModule__factory, type SessionKeyValidationModule } from "../typechain-types/index.js";
+import { SessionKeyValidationModule__factory } from "./contracts.js";
+import { type SessionKeyValidationModule } from "./contracts.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import {
   InvalidAmountError,

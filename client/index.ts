@@ -20,19 +20,4 @@ export * from "./signed.js";
 export * from "./submit.js";
 export * from "./summary.js";
 export * from "./userOp.js";
-export {
-  AccountFactory__factory,
-  EntryPoint__factory,
-  ModularAccount__factory,
-  OwnerValidationModule__factory,
-  SessionKeyValidationModule__factory,
-  SpendLimitHook__factory,
-} from "../typechain-types/index.js";
-export type {
-  AccountFactory,
-  EntryPoint,
-  ModularAccount,
-  OwnerValidationModule,
-  SessionKeyValidationModule,
-  SpendLimitHook,
-} from "../typechain-types/index.js";
+export * from "./contracts.js";

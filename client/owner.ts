@@ -11,11 +11,7 @@
  */
 import type { ContractTransactionReceipt, Provider, Signer, TransactionReceipt } from "ethers";
 
-import {
-  AccountFactory__factory,
-  ModularAccount__factory,
-  SessionKeyValidationModule__factory,
-} from "../typechain-types/index.js";
+import { AccountFactory__factory, ModularAccount__factory, SessionKeyValidationModule__factory } from "./contracts.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { encodeValidationSignature, type ModuleFunction } from "./encoding.js";
 import { describeRevert, isRevert } from "./errors.js";

@@ -5,7 +5,7 @@
  */
 import type { Provider } from "ethers";
 
-import { SessionKeyValidationModule__factory, SpendLimitHook__factory } from "../typechain-types/index.js";
+import { SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { getSessionStatus } from "./actions.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { chainTime, NATIVE_LABEL, readTokenLabel, type AssetLabel } from "./grant.js";

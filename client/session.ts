@@ -20,7 +20,7 @@ import {
   type TypedDataField,
 } from "ethers";
 
-import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
+import { SessionKeyValidationModule__factory } from "./contracts.js";
 import {
   encodeErc1271Signature,
   encodeExecutionHook,

@@ -5,7 +5,7 @@
  */
 import type { Provider, Signer } from "ethers";
 
-import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "../typechain-types/index.js";
+import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "./contracts.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
 import { InvalidScopeError, InvalidSignedFileError, SignedActionUnsupportedError } from "./inputErrors.js";

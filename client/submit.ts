@@ -5,7 +5,7 @@
  */
 import type { Signer } from "ethers";
 
-import { SessionKeyValidationModule__factory } from "../typechain-types/index.js";
+import { SessionKeyValidationModule__factory } from "./contracts.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { InvalidSignedFileError, WrongChainError } from "./inputErrors.js";
 import { sendOwnerTransaction, type OwnerTransactionResult, type ProgressListener } from "./owner.js";

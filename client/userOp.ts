@@ -4,7 +4,7 @@
  */
 import { concat, zeroPadValue, toBeHex, type SigningKey } from "ethers";
 
-import type { EntryPoint } from "../typechain-types/index.js";
+import type { EntryPoint } from "./contracts.js";
 import type { PackedUserOperationStruct } from "../typechain-types/@account-abstraction/contracts/core/EntryPoint.js";
 import { encodeValidationSignature, type ValidationSelection } from "./encoding.js";
 
