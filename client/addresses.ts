@@ -1,7 +1,8 @@
 /**
  * Where Leash is deployed, per chain: `deployments/<chainId>.json` at the project root (written by
- * {@link saveLeashAddresses}, e.g. after `deployLeashDeterministic`), or any file passed explicitly (the tasks'
- * `--addresses <file>`). Local-chain files (31337) are gitignored; commit the files of public chains.
+ * `saveLeashAddresses` of client/node.ts, e.g. after `deployLeashDeterministic`), or any file passed explicitly (the
+ * tasks' `--addresses <file>`). Local-chain files (31337) are gitignored; commit the files of public chains. This
+ * module reads no file (it runs in browsers too): client/node.ts loads and saves the files.
  *
  * File format (addresses checksummed or lower case; `tokens` and `fromBlock` optional):
  * ```json
@@ -11,9 +12,6 @@
  * `tokens` names the symbols `--budget` accepts on that chain besides ETH; `fromBlock` is where `session list`
  * starts reading events.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import path from "node:path";
-
 import { LeashNotDeployedError, WrongChainError } from "./inputErrors.js";
 import { parseAddress } from "./parse.js";
 
@@ -33,26 +31,13 @@ export interface LeashChainAddresses {
 
 const CONTRACTS = ["entryPoint", "factory", "ownerModule", "sessionModule", "spendLimitHook"] as const;
 
-/** The default address book file of `chainId` under `root`. */
-export function defaultAddressesFile(root: string, chainId: bigint): string {
-  return path.join(root, "deployments", `${chainId}.json`);
-}
-
 /**
- * Reads and validates an address book. Throws {@link LeashNotDeployedError} if the file is missing or malformed and
- * {@link WrongChainError} if it is for another chain than `chainId`.
+ * Validates an address book read from `source` (a file name, for messages) as parsed JSON. Throws
+ * {@link LeashNotDeployedError} if it is malformed and {@link WrongChainError} if it is for another chain than
+ * `chainId`.
  */
-export async function loadLeashAddresses(file: string, chainId: bigint): Promise<LeashChainAddresses> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, "utf8"));
-  } catch (error) {
-    throw new LeashNotDeployedError(
-      `no Leash address book for chain ${chainId} at ${file} (${(error as Error).message}); deploy Leash on this ` +
-        "chain and save its addresses there, or pass --addresses <file>",
-      "--addresses",
-    );
-  }
+export function parseLeashAddresses(raw: unknown, chainId: bigint, source: string): LeashChainAddresses {
+  const file = source;
   if (raw === null || typeof raw !== "object") {
     throw new LeashNotDeployedError(`${file} is not a JSON object of Leash addresses`, "--addresses");
   }
@@ -98,11 +83,10 @@ export async function loadLeashAddresses(file: string, chainId: bigint): Promise
   };
 }
 
-/** Writes an address book (creating its folder); `chainId` as a decimal string. */
-export async function saveLeashAddresses(file: string, addresses: LeashChainAddresses): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+/** An address book as its file holds it (`chainId` as a decimal string). */
+export function leashAddressesToJson(addresses: LeashChainAddresses): Record<string, unknown> {
   const { chainId, ...rest } = addresses;
-  await writeFile(file, JSON.stringify({ chainId: chainId.toString(), ...rest }, null, 2) + "\n");
+  return { chainId: chainId.toString(), ...rest };
 }
 
 /** Refuses an address book whose contracts have no code on the connected chain. */

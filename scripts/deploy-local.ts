@@ -9,7 +9,7 @@
 import hre, { network } from "hardhat";
 import { parseEther, parseUnits } from "ethers";
 
-import { defaultAddressesFile, saveLeashAddresses } from "../client/addresses.js";
+import { defaultAddressesFile, saveLeashAddresses } from "../client/node.js";
 import { deployLeashDeterministic } from "../deploy/deployLeash.js";
 
 const connection = await network.getOrCreate();

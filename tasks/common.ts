@@ -8,12 +8,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import {
-  assertLeashDeployed,
-  defaultAddressesFile,
-  loadLeashAddresses,
-  type LeashChainAddresses,
-} from "../client/addresses.js";
+import { assertLeashDeployed, type LeashChainAddresses } from "../client/addresses.js";
+import { defaultAddressesFile, loadLeashAddresses } from "../client/node.js";
 import { LedgerAccountError, LeashInputError, NotConfirmedError } from "../client/inputErrors.js";
 import type { ProgressListener } from "../client/owner.js";
 import { parseAddress } from "../client/parse.js";

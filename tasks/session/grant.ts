@@ -12,7 +12,8 @@ import { existsSync } from "node:fs";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { createAgentKey, writeAgentKeyFile } from "../../client/agentKey.js";
+import { createAgentKey } from "../../client/agentKey.js";
+import { writeAgentKeyFile } from "../../client/node.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
 import {
   InvalidAddressError,

@@ -8,7 +8,8 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import { createAgentKey, loadAgentKeyFile, writeAgentKeyFile, type AgentSessionConfig } from "../../client/agentKey.js";
+import { createAgentKey, type AgentSessionConfig } from "../../client/agentKey.js";
+import { loadAgentKeyFile, writeAgentKeyFile } from "../../client/node.js";
 
 const config: AgentSessionConfig = {
   chainId: "31337",

@@ -11,7 +11,8 @@ import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseEther, parseUnits } from "ethers";
 
-import { saveLeashAddresses, type LeashChainAddresses } from "../../client/addresses.js";
+import type { LeashChainAddresses } from "../../client/addresses.js";
+import { saveLeashAddresses } from "../../client/node.js";
 import { sendUserOpDirect } from "../../client/actions.js";
 import { encodeSessionCalls } from "../../client/agent.js";
 import { encodeOwnerCall } from "../../client/owner.js";

@@ -1,0 +1,66 @@
+/**
+ * The client's Node-only helpers (package subpath `./node`): the files an owner's machine and an agent keep. The rest
+ * of the client reads no file and imports no Node module, so it runs in browsers and edge runtimes too.
+ *
+ * - Address books: `deployments/<chainId>.json` ({@link defaultAddressesFile}), read with
+ *   {@link loadLeashAddresses} and written with {@link saveLeashAddresses}.
+ * - Agent key files: the agent's session key with its session's coordinates, written once with mode 0600
+ *   ({@link writeAgentKeyFile}, never over an existing file, never printed: THREATS 20) and read back with
+ *   {@link loadAgentKeyFile}.
+ */
+import { mkdir, open, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { HDNodeWallet } from "ethers";
+
+import { leashAddressesToJson, parseLeashAddresses, type LeashChainAddresses } from "./addresses.js";
+import { agentKeyFileContents, parseAgentKeyFile, type AgentKeyFile, type AgentSessionConfig } from "./agentKey.js";
+import { LeashNotDeployedError } from "./inputErrors.js";
+
+/** The default address book file of `chainId` under `root`. */
+export function defaultAddressesFile(root: string, chainId: bigint): string {
+  return path.join(root, "deployments", `${chainId}.json`);
+}
+
+/**
+ * Reads and validates an address book. Throws {@link LeashNotDeployedError} if the file is missing or malformed and
+ * `WrongChainError` if it is for another chain than `chainId`.
+ */
+export async function loadLeashAddresses(file: string, chainId: bigint): Promise<LeashChainAddresses> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new LeashNotDeployedError(
+      `no Leash address book for chain ${chainId} at ${file} (${(error as Error).message}); deploy Leash on this ` +
+        "chain and save its addresses there, or pass --addresses <file>",
+      "--addresses",
+    );
+  }
+  return parseLeashAddresses(raw, chainId, file);
+}
+
+/** Writes an address book (creating its folder); `chainId` as a decimal string. */
+export async function saveLeashAddresses(file: string, addresses: LeashChainAddresses): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(leashAddressesToJson(addresses), null, 2) + "\n");
+}
+
+/**
+ * Writes the agent's key and session config to `file` with mode 0600; refuses to overwrite an existing file.
+ * The file holds a private key in plain text: move it to the agent and delete it here.
+ */
+export async function writeAgentKeyFile(file: string, key: HDNodeWallet, config: AgentSessionConfig): Promise<void> {
+  const handle = await open(file, "wx", 0o600);
+  try {
+    await handle.chmod(0o600); // the umask cannot widen it, but make the mode explicit whatever the platform did
+    await handle.writeFile(agentKeyFileContents(key, config));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a file written by {@link writeAgentKeyFile}; refuses one whose key does not match its address. */
+export async function loadAgentKeyFile(file: string): Promise<AgentKeyFile> {
+  return parseAgentKeyFile(await readFile(file, "utf8"), file);
+}
