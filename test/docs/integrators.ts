@@ -68,15 +68,28 @@ describe("docs/INTEGRATORS.md", function () {
     expect(missing).to.deep.equal([]);
   });
 
-  it("is what package.json exports, built by npm run build", function () {
-    const manifest = JSON.parse(read("package.json")) as {
+  it("is what @leashkit/client exports (packages/client), built by npm run build and on npm pack", function () {
+    const manifest = JSON.parse(read("packages/client/package.json")) as {
+      name: string;
       exports: Record<string, { types: string; default: string }>;
       scripts: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      files: string[];
     };
+    expect(manifest.name).to.equal("@leashkit/client");
     expect(manifest.exports["."]).to.deep.equal({
       types: "./dist/client/index.d.ts",
       default: "./dist/client/index.js",
     });
-    expect(manifest.scripts.build).to.contain("tsc -p tsconfig.client.json");
+    expect(manifest.exports["./node"]).to.deep.equal({
+      types: "./dist/client/node.d.ts",
+      default: "./dist/client/node.js",
+    });
+    expect(manifest.peerDependencies).to.have.property("ethers");
+    expect(manifest.files).to.include("dist");
+    expect(manifest.scripts.prepack).to.equal("node build.mjs");
+    const root = JSON.parse(read("package.json")) as { scripts: Record<string, string>; workspaces: string[] };
+    expect(root.workspaces).to.deep.equal(["packages/*"]);
+    expect(root.scripts.build).to.contain("npm run build --workspaces");
   });
 });

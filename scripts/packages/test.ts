@@ -1,0 +1,299 @@
+/**
+ * `npm run test:packages`: Leash as an integrator installs it. For each package of packages/ it:
+ *
+ * 1. packs it (`npm pack`, which builds it) and checks what the tarball holds: its entry points and declarations, no
+ *    contract bytecode, no test mocks;
+ * 2. installs the tarball into a fresh project outside the repository, with its own package.json and the lowest
+ *    ethers the package supports (its peer range's floor);
+ * 3. type-checks there, strictly, the quick start of docs/INTEGRATORS.md (examples/quickstart.ts importing the
+ *    package) and a driver, then runs the quick start against a local `hardhat node` on which this repository
+ *    deployed Leash and granted a session: the payment must arrive;
+ * 4. reports each package's packed and unpacked size and the minified size of an agent that imports only what it
+ *    uses (esbuild, browser platform, ethers external), and fails if that agent is over its budget.
+ *
+ * Needs `npx hardhat build` first (CI runs `npm run build` before it) and the npm registry (for ethers and
+ * TypeScript in the fresh project). LEASH_PACKAGES_KEEP=1 keeps the temporary project and prints where it is.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { network } from "hardhat";
+import { HDNodeWallet, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
+
+import type { LeashChainAddresses } from "../../client/addresses.js";
+import { prepareGrant } from "../../client/grant.js";
+import { grantSession } from "../../client/owner.js";
+import { deployLeash } from "../../test/helpers/fixture.js";
+import { startHardhatNode, type LocalService } from "../local/services.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const CLIENT_DIR = path.join(ROOT, "packages/client");
+/** The most an agent that imports only what it uses may weigh, minified, ethers excluded (issue #15: a fifth of 270 KB). */
+const AGENT_BUNDLE_BUDGET = 54_000;
+/** What the agent imports (the quick start's imports, plus the bundler client it would use in production). */
+const AGENT_IMPORTS = ["sendSessionUserOp", "createBundlerClient", "EntryPoint__factory", "UserOpRefusedError"];
+/** The TypeScript the fresh project type-checks with: the repository's own. */
+const TYPESCRIPT_VERSION = (
+  JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies.typescript!;
+const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Runs a command, returning its stdout; on failure, throws with its output. */
+function run(command: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${stdout ?? ""}${stderr ?? ""}`, { cause: error });
+  }
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`test:packages: ${message}`);
+}
+
+interface PackResult {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
+
+const failures: string[] = [];
+const report: string[] = [];
+const services: LocalService[] = [];
+const project = mkdtempSync(path.join(tmpdir(), "leash-packages-"));
+try {
+  // 1. Pack.
+  const manifest = JSON.parse(readFileSync(path.join(CLIENT_DIR, "package.json"), "utf8")) as {
+    name: string;
+    peerDependencies: Record<string, string>;
+  };
+  const [packed] = JSON.parse(
+    run("npm", ["pack", "--json", "--pack-destination", project], CLIENT_DIR),
+  ) as PackResult[];
+  check(packed !== undefined, "npm pack produced no tarball");
+  const files = packed!.files.map((file) => file.path);
+  for (const entry of ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/node.js", "package.json"]) {
+    check(files.includes(entry), `${manifest.name}'s tarball lacks ${entry}`);
+  }
+  const unwanted = files.filter((file) => /factories\/|\/test\/|mocks\/|\.ts$(?<!\.d\.ts)/.test(file));
+  check(unwanted.length === 0, `${manifest.name}'s tarball holds ${unwanted.join(", ")}`);
+  const bytecode = files.filter(
+    (file) => file.endsWith(".js") && /"0x60[0-9a-f]{200,}/.test(readFileSync(path.join(CLIENT_DIR, file), "utf8")),
+  );
+  check(bytecode.length === 0, `${manifest.name}'s tarball carries contract bytecode in ${bytecode.join(", ")}`);
+  report.push(
+    `${manifest.name}: ${packed!.filename}, ${(packed!.size / 1000).toFixed(1)} kB packed, ` +
+      `${(packed!.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`,
+  );
+
+  // 2. A fresh project with the lowest ethers the peer range allows.
+  const ethersFloor = /^\^?(\d+\.\d+\.\d+)$/.exec(manifest.peerDependencies.ethers ?? "")?.[1];
+  check(
+    ethersFloor !== undefined,
+    `${manifest.name}'s ethers peer range "${manifest.peerDependencies.ethers}" has no floor`,
+  );
+  writeFileSync(
+    path.join(project, "package.json"),
+    JSON.stringify(
+      {
+        name: "leash-integrator",
+        private: true,
+        type: "module",
+        dependencies: { [manifest.name]: `file:./${packed!.filename}`, ethers: ethersFloor },
+        devDependencies: { typescript: TYPESCRIPT_VERSION },
+      },
+      null,
+      2,
+    ),
+  );
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], project);
+  const installedEthers = (
+    JSON.parse(readFileSync(path.join(project, "node_modules/ethers/package.json"), "utf8")) as { version: string }
+  ).version;
+  check(installedEthers === ethersFloor, `ethers ${installedEthers} installed, expected ${ethersFloor}`);
+  const nestedEthers = path.join(project, "node_modules", manifest.name, "node_modules/ethers");
+  check(!existsSync(nestedEthers), `${manifest.name} installed its own ethers: two copies in one project`);
+
+  // 3. The quick start, as written, importing the package; type-checked strictly, then run.
+  mkdirSync(path.join(project, "src"));
+  const quickstart = readFileSync(path.join(ROOT, "examples/quickstart.ts"), "utf8").replace(
+    '"../client/index.js"',
+    `"${manifest.name}"`,
+  );
+  check(quickstart.includes(`"${manifest.name}"`), "examples/quickstart.ts no longer imports ../client/index.js");
+  writeFileSync(path.join(project, "src/quickstart.ts"), quickstart);
+  writeFileSync(
+    path.join(project, "src/run.ts"),
+    [
+      'import { readFileSync } from "node:fs";',
+      'import { JsonRpcProvider, Wallet } from "ethers";',
+      'import { pay } from "./quickstart.js";',
+      "",
+      'const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as {',
+      "  rpcUrl: string;",
+      "  grant: { entryPoint: string; account: string; sessionModule: string; sessionId: number };",
+      "  agentKey: string;",
+      "  submitterKey: string;",
+      "  usdc: string;",
+      "  recipient: string;",
+      "};",
+      "const provider = new JsonRpcProvider(config.rpcUrl);",
+      "const submitter = new Wallet(config.submitterKey, provider);",
+      "console.log(await pay(config.grant, new Wallet(config.agentKey), submitter, config.usdc, config.recipient, 5_000_000n));",
+      "provider.destroy();",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    path.join(project, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: "es2022",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          // As `tsc --init` sets it; the package's own declarations are checked without it below.
+          skipLibCheck: true,
+          types: [],
+          lib: ["es2023", "dom"],
+          outDir: "out",
+        },
+        include: ["src"],
+      },
+      null,
+      2,
+    ),
+  );
+  const tsc = path.join(project, "node_modules/typescript/bin/tsc");
+  run(process.execPath, [tsc, "-p", "."], project);
+  // The package's declarations themselves, with library checking on. ethers pins an @types/node (18.15 in 6.13) that
+  // today's TypeScript lib rejects on its own, so only diagnostics in the package's files count.
+  writeFileSync(
+    path.join(project, "tsconfig.declarations.json"),
+    JSON.stringify({
+      compilerOptions: { strict: true, module: "nodenext", skipLibCheck: false, noEmit: true, types: [] },
+      include: [`node_modules/${manifest.name}/dist/**/*.d.ts`],
+    }),
+  );
+  let diagnostics = "";
+  try {
+    run(process.execPath, [tsc, "-p", "tsconfig.declarations.json"], project);
+  } catch (error) {
+    diagnostics = (error as Error).message;
+  }
+  const own = diagnostics.split("\n").filter((line) => line.includes(`${manifest.name}/`));
+  check(own.length === 0, `${manifest.name}'s declarations do not type-check:\n${own.join("\n")}`);
+  report.push(
+    `quick start type-checks against ${manifest.name} with ethers ${installedEthers} (strict); the package's ` +
+      "declarations check with skipLibCheck off",
+  );
+
+  // A local node with Leash, an account and a session granted to a fresh agent key.
+  const node = await startHardhatNode();
+  services.push(node);
+  const connection = await network.create({ network: "localhost", override: { url: node.url } });
+  const { ethers } = connection;
+  const [, ownerSigner] = await ethers.getSigners();
+  const deployment = await deployLeash(ethers);
+  const usdc = await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6]);
+  await (await deployment.factory.createAccount(await ownerSigner!.getAddress(), 0n)).wait();
+  const account = await deployment.factory.getAccountAddress(await ownerSigner!.getAddress(), 0n);
+  await (await ownerSigner!.sendTransaction({ to: account, value: parseEther("1") })).wait();
+  await (await usdc.mint(account, parseUnits("1000", 6))).wait();
+  const { chainId } = await ethers.provider.getNetwork();
+  const addresses: LeashChainAddresses = {
+    chainId,
+    entryPoint: await deployment.entryPoint.getAddress(),
+    factory: await deployment.factory.getAddress(),
+    ownerModule: await deployment.ownerModule.getAddress(),
+    sessionModule: await deployment.sessionModule.getAddress(),
+    spendLimitHook: await deployment.spendLimitHook.getAddress(),
+    tokens: { USDC: await usdc.getAddress() },
+    fromBlock: 0,
+  };
+  const agent = Wallet.createRandom();
+  const plan = await prepareGrant({
+    provider: ethers.provider,
+    addresses,
+    owner: await ownerSigner!.getAddress(),
+    input: {
+      account,
+      agent: agent.address,
+      ttl: "24h",
+      allow: [`${addresses.tokens.USDC}:transfer(address,uint256)`],
+      budgets: ["100 USDC/day", "0.05 ETH/day"],
+    },
+  });
+  await grantSession(ownerSigner!, plan);
+  const recipient = Wallet.createRandom().address;
+  // Hardhat's default account #2 (the public test mnemonic) sends the bundle.
+  const submitter = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), "m/44'/60'/0'/0/2");
+  const configFile = path.join(project, "config.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      rpcUrl: node.url,
+      grant: {
+        entryPoint: addresses.entryPoint,
+        account,
+        sessionModule: addresses.sessionModule,
+        sessionId: plan.session.sessionId,
+      },
+      agentKey: agent.privateKey,
+      submitterKey: submitter.privateKey,
+      usdc: addresses.tokens.USDC,
+      recipient,
+    }),
+  );
+  const outcome = run(process.execPath, ["out/run.js", configFile], project).trim();
+  check(outcome === "paid", `the quick start answered "${outcome}", not "paid"`);
+  const received = await usdc.balanceOf(recipient);
+  check(received === 5_000_000n, `the recipient holds ${received} USDC base units, not 5000000`);
+  report.push("quick start ran from the installed tarball on a local node: paid, the recipient holds 5 USDC");
+
+  // 4. What an agent bundles.
+  writeFileSync(
+    path.join(project, "src/agent-entry.js"),
+    `export { ${AGENT_IMPORTS.join(", ")} } from "${manifest.name}";\n`,
+  );
+  const bundle = path.join(project, "agent.min.js");
+  run(
+    path.join(ROOT, "node_modules/.bin/esbuild"),
+    [
+      "src/agent-entry.js",
+      "--bundle",
+      "--minify",
+      "--format=esm",
+      "--platform=browser",
+      "--external:ethers",
+      `--outfile=${bundle}`,
+      "--log-level=error",
+    ],
+    project,
+  );
+  const agentSize = statSync(bundle).size;
+  report.push(
+    `agent importing ${AGENT_IMPORTS.join(", ")}: ${(agentSize / 1000).toFixed(1)} kB minified (browser, ethers ` +
+      `external; budget ${AGENT_BUNDLE_BUDGET / 1000} kB)`,
+  );
+  check(agentSize <= AGENT_BUNDLE_BUDGET, `the agent bundle is ${agentSize} bytes, over ${AGENT_BUNDLE_BUDGET}`);
+} catch (error) {
+  failures.push(error instanceof Error ? error.message : String(error));
+} finally {
+  for (const service of services.reverse()) await service.stop();
+  if (process.env.LEASH_PACKAGES_KEEP === "1") console.log(`kept the integrator project at ${project}`);
+  else rmSync(project, { recursive: true, force: true });
+}
+for (const line of report) console.log(`✔ ${line}`);
+if (failures.length > 0) {
+  for (const failure of failures) console.error(`✘ ${failure}`);
+  process.exitCode = 1;
+}
