@@ -8,10 +8,25 @@
  * checks on chain that the session is installed exactly as the grant says, sends the op again without the grant
  * under the same EntryPoint nonce (so at most one of the two can ever execute), and reports it in `grant`.
  */
-import { concat, getAddress, ZeroAddress, type Provider, type Signer, type SigningKey } from "ethers";
+import {
+  concat,
+  dataLength,
+  dataSlice,
+  getAddress,
+  ZeroAddress,
+  type Provider,
+  type Signer,
+  type SigningKey,
+} from "ethers";
 
 import { ModularAccount__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { type EntryPoint } from "./contracts.js";
+import {
+  SessionExpiredError,
+  SessionNotYetValidError,
+  SessionOutOfScopeError,
+  SpendLimitExceededError,
+} from "./errors.js";
 import { sendUserOpDirect } from "./actions.js";
 import {
   bundlerTimeHint,
@@ -27,6 +42,9 @@ import {
   encodeDeferredGrant,
   encodeTimeHint,
   groupScope,
+  SELECTOR_ANY,
+  SELECTOR_NO_CALLDATA,
+  SELECTOR_SIGN,
   sessionGrantMessage,
   sessionNonceKey,
   type SessionDescription,
@@ -186,9 +204,56 @@ async function latestBlockTime(provider: Provider): Promise<bigint> {
  * installed session is not that grant.
  */
 export async function sendSessionUserOp(parameters: SendSessionUserOpParameters): Promise<SendSessionUserOpReturnType> {
-  const { session, deferredGrant } = parameters;
-  const provider = session.entryPoint.runner?.provider;
+  const provider = parameters.session.entryPoint.runner?.provider;
   if (provider === null || provider === undefined) throw new Error("the EntryPoint contract needs a provider");
+  try {
+    return await sendRecoveringGrant(parameters, provider);
+  } catch (error) {
+    throw await explainRefusal(error, parameters.session, provider);
+  }
+}
+
+/**
+ * Completes a refusal with what the chain says about it: when an exceeded budget resets (`resetsAt`; a lifetime
+ * budget never does: not retryable), and whether an op outside its validity window met a session that has not started
+ * ({@link SessionNotYetValidError}), one that expired (not retryable), or a time its bundler has not reached yet
+ * (retryable). Anything else, or a read that fails, is returned as it was.
+ */
+async function explainRefusal(error: unknown, session: AgentSession, provider: Provider): Promise<unknown> {
+  if (!(error instanceof SpendLimitExceededError) && !(error instanceof SessionExpiredError)) return error;
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  try {
+    if (error instanceof SpendLimitExceededError) {
+      const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
+      const [, periodEnd] = await hook.remainingBudget(session.account, session.sessionId, error.asset);
+      if (periodEnd === 0n) error.retryable = false;
+      else error.resetsAt = periodEnd;
+      return error;
+    }
+    const [record, now] = await Promise.all([
+      module.getSession(session.account, session.sessionId),
+      latestBlockTime(provider),
+    ]);
+    if (record.agent !== ZeroAddress && now <= record.validAfter) {
+      return new SessionNotYetValidError(
+        `session ${session.sessionId} is not valid yet: it starts after ${new Date(Number(record.validAfter) * 1000).toISOString()} ` +
+          `(chain time ${new Date(Number(now) * 1000).toISOString()}); send the op again then`,
+        error.reason,
+        record.validAfter,
+      );
+    }
+    error.retryable = now <= record.validUntil;
+  } catch {
+    // The refusal stands as decoded.
+  }
+  return error;
+}
+
+async function sendRecoveringGrant(
+  parameters: SendSessionUserOpParameters,
+  provider: Provider,
+): Promise<SendSessionUserOpReturnType> {
+  const { session, deferredGrant } = parameters;
   if (deferredGrant === undefined) return sendOnce(parameters, provider);
   assertGrantIsForSession(deferredGrant, session);
   const nonce = await session.entryPoint.getNonce(
@@ -216,6 +281,8 @@ async function sendOnce(
 ): Promise<SendSessionUserOpReturnType> {
   const { session, via } = parameters;
   const { entryPoint } = session;
+  // A grant this op installs is not on chain yet: the chain checks its scope.
+  if (options.grant === undefined) await assertCallsInScope(session, provider, parameters.calls);
   const built = await buildUserOp({
     entryPoint,
     sender: session.account,
@@ -256,6 +323,40 @@ async function sendOnce(
   const { op } = await signUserOp(entryPoint, unsigned, session.signingKey, selection);
   const result = await sendUserOpDirect(entryPoint, via.submitter, op);
   return { success: result.success, revertData: result.revertData, transactionHash: result.receipt.hash };
+}
+
+/**
+ * Refuses, before anything is signed, a call the installed session does not allow by its target, function or value:
+ * the module's own answers (`isInScope`, `isValueMovingSelector`, `getSession`) in the order its validation asks
+ * them, so that a call out of scope is reported as such even when it would also be over a budget (the spend-limit
+ * hook, which checks budgets, runs first on chain). Argument rules are left to the chain. Does nothing for a session
+ * that is not installed (the chain then says why).
+ */
+async function assertCallsInScope(session: AgentSession, provider: Provider, calls: SessionCall[]): Promise<void> {
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const record = await module.getSession(session.account, session.sessionId);
+  if (record.agent === ZeroAddress) return;
+  const allows = (target: string, selector: string) =>
+    module.isInScope(session.account, session.sessionId, target, selector);
+  for (const call of calls) {
+    const length = dataLength(call.data);
+    const selector = length >= 4 ? dataSlice(call.data, 0, 4) : SELECTOR_NO_CALLDATA;
+    const refuse = (why: string) =>
+      new SessionOutOfScopeError(
+        `call to ${call.target} with selector ${selector} is outside the session's scope (${why}); nothing was signed`,
+        "checked before signing",
+      );
+    if (call.value > record.valueCapPerCall) {
+      throw refuse(`it carries ${call.value} wei, over the per-call cap of ${record.valueCapPerCall}`);
+    }
+    if (length === 0 && (await allows(call.target, SELECTOR_NO_CALLDATA))) continue;
+    const pseudo = [SELECTOR_NO_CALLDATA, SELECTOR_ANY, SELECTOR_SIGN].includes(selector);
+    if (length >= 4 && !pseudo) {
+      if (await allows(call.target, selector)) continue;
+      if (await module.isValueMovingSelector(selector)) throw refuse("no entry names this value-moving function");
+    }
+    if (!(await allows(call.target, SELECTOR_ANY))) throw refuse("no entry allows this target and function");
+  }
 }
 
 /** The native budget a grant gives, less the calls' values, or undefined if it has none. */

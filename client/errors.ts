@@ -18,6 +18,11 @@ import {
 /** Base class: the op was refused; `reason` is the EntryPoint's code (AA2x) and `revertData` the module's error. */
 export class UserOpRefusedError extends Error {
   override readonly name: string = "UserOpRefusedError";
+  /**
+   * Whether sending the same op again later can succeed (after a budget period resets, once the session starts, once
+   * a bundler's clock catches up): false for a refusal that stays (scope, revocation, expiry, a wrong key).
+   */
+  retryable = false;
   constructor(
     message: string,
     readonly reason: string,
@@ -33,9 +38,16 @@ export class SessionOutOfScopeError extends UserOpRefusedError {
   override readonly name = "SessionOutOfScopeError";
 }
 
-/** The op would spend more than a budget allows; `requested` and `remaining` are in the asset's base units. */
+/**
+ * The op would spend more than a budget allows; `requested` and `remaining` are in the asset's base units. Retryable
+ * once the budget's period resets: `resetsAt` (unix seconds) when `sendSessionUserOp` read it; a budget for the
+ * session's lifetime never resets (`retryable` false).
+ */
 export class SpendLimitExceededError extends UserOpRefusedError {
   override readonly name = "SpendLimitExceededError";
+  override retryable = true;
+  /** When the budget's period ends and it refills (unix seconds); undefined if not read, or never (lifetime). */
+  resetsAt?: bigint;
   constructor(
     message: string,
     reason: string,
@@ -49,9 +61,28 @@ export class SpendLimitExceededError extends UserOpRefusedError {
   }
 }
 
-/** The session (or the budget period the op claims) is not valid at this time. */
+/**
+ * The EntryPoint found the op outside its validity window (AA22): the session expired, or (when `retryable`) the op
+ * claimed a time its bundler or the chain has not reached (a time hint in a later budget period, a bundler's clock
+ * behind the chain's). `sendSessionUserOp` tells those apart from the session's window, and a session that has not
+ * started yet from both ({@link SessionNotYetValidError}).
+ */
 export class SessionExpiredError extends UserOpRefusedError {
-  override readonly name = "SessionExpiredError";
+  override readonly name: string = "SessionExpiredError";
+}
+
+/** The session has not started: it is valid strictly after `validAfter` (unix seconds). Retryable then. */
+export class SessionNotYetValidError extends UserOpRefusedError {
+  override readonly name = "SessionNotYetValidError";
+  override retryable = true;
+  constructor(
+    message: string,
+    reason: string,
+    /** The session is valid strictly after this time (unix seconds). */
+    readonly validAfter: bigint,
+  ) {
+    super(message, reason);
+  }
 }
 
 /** The session was revoked, or the owner pulled the kill switch. */
