@@ -398,12 +398,24 @@ function describeFunction(
 /** The latest time a JavaScript Date (hence the summary) can show, in unix seconds. */
 const MAX_DATE_SECONDS = 8_640_000_000_000n;
 
+/**
+ * How far before the chain's time a grant starts when no `--valid-after` is given, in seconds: a session is valid
+ * strictly after its start by the clock of whoever asks, and a bundler whose clock lags the chain's would otherwise
+ * refuse the agent's first op. `--ttl` counts from that start.
+ */
+export const DEFAULT_START_SKEW = 60n;
+
 /** Parses the times of a grant against chain time `now`. */
 export function parseGrantTimes(
   input: Pick<GrantInput, "ttl" | "validUntil" | "validAfter">,
   now: bigint,
 ): { validAfter: bigint; validUntil: bigint } {
-  const validAfter = input.validAfter === undefined ? now : parseTime(input.validAfter, "--valid-after", now);
+  const validAfter =
+    input.validAfter === undefined
+      ? now > DEFAULT_START_SKEW
+        ? now - DEFAULT_START_SKEW
+        : 0n
+      : parseTime(input.validAfter, "--valid-after", now);
   if (validAfter > MAX_VALID_AFTER) {
     throw new InvalidTimeError(
       `--valid-after: ${input.validAfter} is beyond the latest start budgets can be anchored at (unix ` +

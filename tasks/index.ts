@@ -100,7 +100,12 @@ const sessionTasks = [
       type: OPTIONAL,
       defaultValue: undefined,
     })
-    .addOption({ name: "validAfter", description: "Start (default: now)", type: OPTIONAL, defaultValue: undefined })
+    .addOption({
+      name: "validAfter",
+      description: "Start (default: 60 s before the chain's time, for bundlers whose clocks lag)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addOption({
       name: "allow",
       description: "Comma-separated <target>:<signature|selector|receive|*>, e.g. 0x…:transfer(address,uint256)",

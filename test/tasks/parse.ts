@@ -25,6 +25,7 @@ import {
   parseTime,
   splitList,
 } from "../../client/parse.js";
+import { DEFAULT_START_SKEW, parseGrantTimes } from "../../client/grant.js";
 import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "../../client/session.js";
 
 const USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
@@ -96,6 +97,25 @@ describe("client input parsing", function () {
 
     it("refuses a period longer than the packing's 8,388,607 seconds", function () {
       expect(() => parsePeriod("98d", "p")).to.throw(InvalidPeriodError, /97 days/);
+    });
+  });
+
+  describe("a grant's times (parseGrantTimes)", function () {
+    const now = 1_800_000_000n;
+
+    it("starts a grant without --valid-after 60 s before the chain's time, and counts --ttl from that start", function () {
+      expect(DEFAULT_START_SKEW).to.equal(60n);
+      expect(parseGrantTimes({ ttl: "24h" }, now)).to.deep.equal({
+        validAfter: now - 60n,
+        validUntil: now - 60n + 86_400n,
+      });
+    });
+
+    it("keeps a --valid-after given as it is", function () {
+      expect(parseGrantTimes({ ttl: "1h", validAfter: "2027-01-15T10:00:00Z" }, now)).to.deep.equal({
+        validAfter: 1_800_007_200n,
+        validUntil: 1_800_010_800n,
+      });
     });
   });
 
