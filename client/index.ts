@@ -16,6 +16,7 @@ export * from "./ownerAccount.js";
 export * from "./parse.js";
 export * from "./read.js";
 export * from "./session.js";
+export * from "./sessionFile.js";
 export * from "./signed.js";
 export * from "./submit.js";
 export * from "./summary.js";

@@ -4,6 +4,8 @@
  *
  * - Address books: `deployments/<chainId>.json` ({@link defaultAddressesFile}), read with
  *   {@link loadLeashAddresses} and written with {@link saveLeashAddresses}.
+ * - Session files: what `session grant` hands the agent about its session, no key in it
+ *   ({@link defaultSessionFile}, {@link writeSessionFile}, {@link loadSessionFile}).
  * - Agent key files: the agent's session key with its session's coordinates, written once with mode 0600
  *   ({@link writeAgentKeyFile}, never over an existing file, never printed: THREATS 20) and read back with
  *   {@link loadAgentKeyFile}.
@@ -16,6 +18,7 @@ import type { HDNodeWallet } from "ethers";
 import { leashAddressesToJson, parseLeashAddresses, type LeashChainAddresses } from "./addresses.js";
 import { agentKeyFileContents, parseAgentKeyFile, type AgentKeyFile, type AgentSessionConfig } from "./agentKey.js";
 import { LeashNotDeployedError } from "./inputErrors.js";
+import { parseSessionFile, sessionFileToJson, type SessionFile } from "./sessionFile.js";
 
 /** The default address book file of `chainId` under `root`. */
 export function defaultAddressesFile(root: string, chainId: bigint): string {
@@ -63,4 +66,23 @@ export async function writeAgentKeyFile(file: string, key: HDNodeWallet, config:
 /** Reads a file written by {@link writeAgentKeyFile}; refuses one whose key does not match its address. */
 export async function loadAgentKeyFile(file: string): Promise<AgentKeyFile> {
   return parseAgentKeyFile(await readFile(file, "utf8"), file);
+}
+
+/** Where `session grant` writes a session file by default: `<root>/sessions/<chainId>/<account>-<sessionId>.json`. */
+export function defaultSessionFile(root: string, chainId: bigint, account: string, sessionId: number): string {
+  return path.join(root, "sessions", chainId.toString(), `${account}-${sessionId}.json`);
+}
+
+/**
+ * Writes a session file (creating its folder). It holds no secret, so an existing file for the same chain, account
+ * and session id (a local chain started again) is replaced.
+ */
+export async function writeSessionFile(file: string, contents: SessionFile): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, sessionFileToJson(contents));
+}
+
+/** Reads a session file written by {@link writeSessionFile}. */
+export async function loadSessionFile(file: string): Promise<SessionFile> {
+  return parseSessionFile(await readFile(file, "utf8"), file);
 }

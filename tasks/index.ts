@@ -168,6 +168,13 @@ const sessionTasks = [
       type: OPTIONAL,
       defaultValue: undefined,
     })
+    .addOption({
+      name: "sessionOut",
+      description:
+        "With --agent: the agent's session file, no key in it (default: sessions/<chainId>/<account>-<id>.json)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addFlag({ name: "yes", description: "Do not ask for confirmation (the summary is still printed)" })
     .addOption(ADDRESSES)
     .addFlag(JSON_FLAG)

@@ -13,7 +13,8 @@ import { existsSync } from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { createAgentKey } from "../../client/agentKey.js";
-import { writeAgentKeyFile } from "../../client/node.js";
+import { defaultSessionFile, writeAgentKeyFile, writeSessionFile } from "../../client/node.js";
+import { sessionFileOf } from "../../client/sessionFile.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
 import {
   InvalidAddressError,
@@ -62,6 +63,8 @@ export interface GrantTaskArguments extends CommonTaskArguments {
   /** Send the install transaction instead (a real Ledger needs blind signing for it). */
   byTransaction?: boolean;
   out?: string;
+  /** With --agent: where to write the agent's session file (default: sessions/<chainId>/<account>-<id>.json). */
+  sessionOut?: string;
   yes: boolean;
 }
 
@@ -72,6 +75,8 @@ export interface GrantTaskResult {
   grantFile?: string;
   signedFile?: SignedFile;
   agentKeyFile?: string;
+  /** With --agent: the session file written for the agent (no key in it). */
+  sessionFile?: string;
   /** Who sent the transaction: the Ledger (`--by-transaction`) or the relayer. */
   submittedBy?: string;
   /** What the Ledger showed, label by label, as the task printed it before asking. */
@@ -147,6 +152,14 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     result.transactionHash = delivery.transactionHash;
     result.submittedBy = delivery.submittedBy;
   }
+  if (agentKey === undefined) {
+    // The agent made its key: it gets the session's coordinates and scope in a file with no secret in it.
+    const file =
+      args.sessionOut ?? defaultSessionFile(env.root, plan.chainId, plan.session.account, plan.session.sessionId);
+    await writeSessionFile(file, sessionFileOf(plan));
+    result.sessionFile = file;
+    io.progress(`session file written to ${file} (no key in it): hand it to the agent`);
+  }
   // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {
     const { session, addresses, chainId } = plan;
@@ -168,6 +181,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       submittedBy: result.submittedBy ?? null,
       grantFile: result.grantFile ?? null,
       agentKeyFile: result.agentKeyFile ?? null,
+      sessionFile: result.sessionFile ?? null,
     });
   } else if (result.grantFile !== undefined) {
     io.out(`Signed grant of session ${plan.session.sessionId} written to ${result.grantFile}`);

@@ -4,7 +4,7 @@
  * state on chain (THREATS 18), and the agent can use the session. Bad input is refused before the device is asked
  * anything and without any change on chain (THREATS 19). A generated agent key only goes to a 0600 file (THREATS 20).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -26,7 +26,9 @@ import {
   UnknownTokenError,
   WrongChainError,
 } from "../../client/inputErrors.js";
+import { defaultSessionFile, loadSessionFile } from "../../client/node.js";
 import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
+import { parseSessionFile } from "../../client/sessionFile.js";
 import type { GrantPlanJson } from "../../client/summary.js";
 import { runCreateAccount } from "../../tasks/account/create.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
@@ -43,6 +45,7 @@ import {
 } from "../helpers/tasks.js";
 
 const connection = await ledgerConnection();
+const readFileSyncUtf8 = (file: string) => readFileSync(file, "utf8");
 const { ethers, networkHelpers } = connection;
 
 async function grantFixture() {
@@ -131,6 +134,60 @@ describe("session grant", function () {
 
   after(function () {
     taskLedger.uninstall();
+  });
+
+  describe("the agent's session file (--agent)", function () {
+    it("writes the session the chain holds, with its coordinates and budgets, and no key, where --json says", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env, io } = testEnv(connection, f.dir);
+      const { plan } = await runGrant(grantArgs(f, { json: true }), env);
+      const printed = JSON.parse(io.lines.join("\n")) as { sessionFile: string };
+      expect(printed.sessionFile).to.equal(
+        path.join(f.dir, "sessions", plan.chainId.toString(), `${f.account}-${plan.session.sessionId}.json`),
+      );
+      const text = await readFile(printed.sessionFile, "utf8");
+      expect(text).to.not.match(/privateKey/);
+      const file = await loadSessionFile(printed.sessionFile);
+      const onChain = await f.sessionModule.getSession(f.account, file.sessionId);
+      expect([file.account, file.agent, file.validAfter, file.validUntil, file.valueCapPerCall]).to.deep.equal([
+        f.account,
+        onChain.agent,
+        onChain.validAfter,
+        onChain.validUntil,
+        onChain.valueCapPerCall,
+      ]);
+      expect([file.entryPoint, file.sessionModule, file.spendLimitHook]).to.deep.equal([
+        f.addresses.entryPoint,
+        f.addresses.sessionModule,
+        f.addresses.spendLimitHook,
+      ]);
+      expect(file.scope).to.deep.equal([
+        { target: f.addresses.tokens.USDC, selector: "0xa9059cbb", function: "transfer(address,uint256)" },
+      ]);
+      const usdc = file.budgets.find((budget) => budget.symbol === "USDC")!;
+      const [limit, , , period] = await f.spendLimitHook.getBudget(f.account, file.sessionId, f.addresses.tokens.USDC!);
+      expect([usdc.asset, usdc.decimals, usdc.limit, usdc.period]).to.deep.equal([
+        f.addresses.tokens.USDC,
+        6,
+        limit,
+        period,
+      ]);
+    });
+
+    it("writes none with --generate-agent-key (the key file carries the session), and reads no file with a key as one", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      const keyFile = path.join(f.dir, "agent-key.json");
+      // The fixture's folder outlives chain snapshots: start without another test's session files.
+      rmSync(path.join(f.dir, "sessions"), { recursive: true, force: true });
+      const result = await runGrant(grantArgs(f, { agent: undefined, generateAgentKey: keyFile }), env);
+      expect(result.sessionFile).to.equal(undefined);
+      const { chainId, session } = result.plan;
+      expect(existsSync(defaultSessionFile(f.dir, chainId, session.account, session.sessionId))).to.equal(false);
+      expect(() => parseSessionFile(readFileSyncUtf8(keyFile), keyFile)).to.throw(/not a Leash session file/);
+      const forged = JSON.stringify({ kind: "leash.session", version: 1, privateKey: "0x01" });
+      expect(() => parseSessionFile(forged, "forged.json")).to.throw(/holds a private key/);
+    });
   });
 
   describe("by transaction", function () {
