@@ -209,40 +209,60 @@ export async function sendSessionUserOp(parameters: SendSessionUserOpParameters)
   try {
     return await sendRecoveringGrant(parameters, provider);
   } catch (error) {
-    throw await explainRefusal(error, parameters.session, provider);
+    throw await explainRefusal(error, parameters.session, provider, parameters.deferredGrant);
   }
 }
 
 /**
- * Completes a refusal with what the chain says about it: when an exceeded budget resets (`resetsAt`; a lifetime
- * budget never does: not retryable), and whether an op outside its validity window met a session that has not started
- * ({@link SessionNotYetValidError}), one that expired (not retryable), or a time its bundler has not reached yet
- * (retryable). Anything else, or a read that fails, is returned as it was.
+ * Completes a refusal with what the chain says about it, claiming `retryable` only where it verified it:
+ * - an exceeded budget: when it refills (`resetsAt`), retryable if that is before the session expires and the
+ *   amount asked fits a whole period (a lifetime budget never refills);
+ * - an op outside its validity window: {@link SessionNotYetValidError} for a session that has not started (the
+ *   installed session's start, or the start of the grant the op carried), not retryable once it expired, retryable
+ *   while its window is open (the op claimed a time its bundler had not reached).
+ * Anything else, or a read that fails, is returned as it was (not retryable).
  */
-async function explainRefusal(error: unknown, session: AgentSession, provider: Provider): Promise<unknown> {
+async function explainRefusal(
+  error: unknown,
+  session: AgentSession,
+  provider: Provider,
+  grant: DeferredGrant | undefined,
+): Promise<unknown> {
   if (!(error instanceof SpendLimitExceededError) && !(error instanceof SessionExpiredError)) return error;
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
   try {
-    if (error instanceof SpendLimitExceededError) {
-      const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
-      const [, periodEnd] = await hook.remainingBudget(session.account, session.sessionId, error.asset);
-      if (periodEnd === 0n) error.retryable = false;
-      else error.resetsAt = periodEnd;
-      return error;
-    }
     const [record, now] = await Promise.all([
       module.getSession(session.account, session.sessionId),
       latestBlockTime(provider),
     ]);
-    if (record.agent !== ZeroAddress && now <= record.validAfter) {
+    const installed = record.agent !== ZeroAddress;
+    const window = installed
+      ? { validAfter: record.validAfter, validUntil: record.validUntil }
+      : grant === undefined
+        ? undefined
+        : { validAfter: grant.session.validAfter, validUntil: grant.session.validUntil };
+    if (error instanceof SpendLimitExceededError) {
+      if (!installed || window === undefined) return error;
+      const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
+      const [[limit, , , periodLength], [, periodEnd]] = await Promise.all([
+        hook.getBudget(session.account, session.sessionId, error.asset),
+        hook.remainingBudget(session.account, session.sessionId, error.asset),
+      ]);
+      if (limit === 0n || periodLength === 0n) return error; // no such budget, or a lifetime one
+      error.resetsAt = periodEnd;
+      error.retryable = error.requested <= limit && periodEnd <= window.validUntil;
+      return error;
+    }
+    if (window === undefined) return error;
+    if (now <= window.validAfter) {
       return new SessionNotYetValidError(
-        `session ${session.sessionId} is not valid yet: it starts after ${new Date(Number(record.validAfter) * 1000).toISOString()} ` +
-          `(chain time ${new Date(Number(now) * 1000).toISOString()}); send the op again then`,
+        `session ${session.sessionId} is not valid yet: it starts after ${new Date(Number(window.validAfter) * 1000).toISOString()} ` +
+          `(chain time ${new Date(Number(now) * 1000).toISOString()}); send the calls again then`,
         error.reason,
-        record.validAfter,
+        window.validAfter,
       );
     }
-    error.retryable = now <= record.validUntil;
+    error.retryable = now <= window.validUntil;
   } catch {
     // The refusal stands as decoded.
   }
@@ -328,14 +348,19 @@ async function sendOnce(
 /**
  * Refuses, before anything is signed, a call the installed session does not allow by its target, function or value:
  * the module's own answers (`isInScope`, `isValueMovingSelector`, `getSession`) in the order its validation asks
- * them, so that a call out of scope is reported as such even when it would also be over a budget (the spend-limit
- * hook, which checks budgets, runs first on chain). Argument rules are left to the chain. Does nothing for a session
- * that is not installed (the chain then says why).
+ * them after it checked the session is live, so that a call out of scope is reported as such even when it would
+ * also be over a budget (the spend-limit hook, which checks budgets, runs first on chain). Argument rules are left to
+ * the chain (a call breaking one and over a budget is still reported over budget). Does nothing for a session that is
+ * not installed, revoked or killed (the chain then says why).
  */
 async function assertCallsInScope(session: AgentSession, provider: Provider, calls: SessionCall[]): Promise<void> {
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
-  const record = await module.getSession(session.account, session.sessionId);
-  if (record.agent === ZeroAddress) return;
+  const [record, epoch] = await Promise.all([
+    module.getSession(session.account, session.sessionId),
+    module.epochOf(session.account),
+  ]);
+  // The chain asks whether the session is live before its scope: a revoked or killed one is refused as such.
+  if (record.agent === ZeroAddress || record.revoked || record.grantEpoch !== epoch) return;
   const allows = (target: string, selector: string) =>
     module.isInScope(session.account, session.sessionId, target, selector);
   for (const call of calls) {

@@ -19,8 +19,11 @@ import {
 export class UserOpRefusedError extends Error {
   override readonly name: string = "UserOpRefusedError";
   /**
-   * Whether sending the same op again later can succeed (after a budget period resets, once the session starts, once
-   * a bundler's clock catches up): false for a refusal that stays (scope, revocation, expiry, a wrong key).
+   * Whether sending the same calls again later (a new op, with a new time hint) can succeed, as far as the chain
+   * shows: after a budget period resets, once the session starts, once a bundler's clock catches up. False for a
+   * refusal that stays (scope, revocation, expiry, a wrong key, an amount over the whole budget) and whenever
+   * `sendSessionUserOp` could not verify it (decodeUserOpRefusal alone never says true but for a session that has not
+   * started).
    */
   retryable = false;
   constructor(
@@ -39,13 +42,13 @@ export class SessionOutOfScopeError extends UserOpRefusedError {
 }
 
 /**
- * The op would spend more than a budget allows; `requested` and `remaining` are in the asset's base units. Retryable
- * once the budget's period resets: `resetsAt` (unix seconds) when `sendSessionUserOp` read it; a budget for the
- * session's lifetime never resets (`retryable` false).
+ * The op would spend more than a budget allows; `requested` and `remaining` are in the asset's base units.
+ * `sendSessionUserOp` reads the budget: `resetsAt` is when its period ends (unix seconds, at the chain's latest
+ * time), and `retryable` is true only if it refills before the session expires and `requested` fits a whole period.
+ * A lifetime budget never refills.
  */
 export class SpendLimitExceededError extends UserOpRefusedError {
   override readonly name = "SpendLimitExceededError";
-  override retryable = true;
   /** When the budget's period ends and it refills (unix seconds); undefined if not read, or never (lifetime). */
   resetsAt?: bigint;
   constructor(
@@ -324,6 +327,22 @@ export function decodeUserOpRefusal(error: unknown): UserOpRefusedError | undefi
         remaining,
       );
     }
+    case "SpendLimitTokenCallRefused":
+      return new SessionOutOfScopeError(
+        `call to the budgeted token ${String(parsed.args[0])} with selector ${String(parsed.args[1])} is refused: ` +
+          "the token has a budget, and the spend-limit hook allows no such call on it",
+        reason,
+        inner,
+        parsed,
+      );
+    case "SpendLimitForbiddenCall":
+      return new SessionOutOfScopeError(
+        `call to ${String(parsed.args[0])} is refused: it is an ERC-6900 module or an EntryPoint, which no session ` +
+          "may call",
+        reason,
+        inner,
+        parsed,
+      );
     case "SessionRevokedError":
     case "SessionKilled":
       return new SessionRevokedError(

@@ -17,7 +17,7 @@ import type { HDNodeWallet } from "ethers";
 
 import { leashAddressesToJson, parseLeashAddresses, type LeashChainAddresses } from "./addresses.js";
 import { agentKeyFileContents, parseAgentKeyFile, type AgentKeyFile, type AgentSessionConfig } from "./agentKey.js";
-import { LeashNotDeployedError } from "./inputErrors.js";
+import { InvalidAddressError, LeashNotDeployedError } from "./inputErrors.js";
 import { parseSessionFile, sessionFileToJson, type SessionFile } from "./sessionFile.js";
 
 /** The default address book file of `chainId` under `root`. */
@@ -74,15 +74,52 @@ export function defaultSessionFile(root: string, chainId: bigint, account: strin
 }
 
 /**
- * Writes a session file (creating its folder). It holds no secret, so an existing file for the same chain, account
- * and session id (a local chain started again) is replaced.
+ * Throws unless `file` may receive the session file of `chainId`'s `account` / `sessionId`: it does not exist, or it
+ * is a session file of that very session (a local chain started again). Anything else there (a signed grant, a key
+ * file, another session) is never overwritten. Call it before anything is signed.
+ */
+export async function assertSessionFileWritable(
+  file: string,
+  chainId: bigint,
+  account: string,
+  sessionId: number,
+): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return; // no file there
+  }
+  let existing: SessionFile | undefined;
+  try {
+    existing = parseSessionFile(text, file);
+  } catch {
+    existing = undefined;
+  }
+  if (
+    existing === undefined ||
+    existing.chainId !== chainId ||
+    existing.account.toLowerCase() !== account.toLowerCase() ||
+    existing.sessionId !== sessionId
+  ) {
+    throw new InvalidAddressError(
+      `--session-out: ${file} exists and is not this session's file; give a new file (nothing was signed)`,
+      "--session-out",
+    );
+  }
+}
+
+/**
+ * Writes a session file (creating its folder), replacing only a session file of the same chain, account and session
+ * id ({@link assertSessionFileWritable}).
  */
 export async function writeSessionFile(file: string, contents: SessionFile): Promise<void> {
+  await assertSessionFileWritable(file, contents.chainId, contents.account, contents.sessionId);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, sessionFileToJson(contents));
 }
 
-/** Reads a session file written by {@link writeSessionFile}. */
-export async function loadSessionFile(file: string): Promise<SessionFile> {
-  return parseSessionFile(await readFile(file, "utf8"), file);
+/** Reads a session file written by {@link writeSessionFile}; with `chainId`, refuses one for another chain. */
+export async function loadSessionFile(file: string, chainId?: bigint): Promise<SessionFile> {
+  return parseSessionFile(await readFile(file, "utf8"), file, chainId);
 }

@@ -24,7 +24,9 @@ import { HDNodeWallet, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
 
 import type { LeashChainAddresses } from "../../client/addresses.js";
 import { prepareGrant } from "../../client/grant.js";
+import { writeSessionFile } from "../../client/node.js";
 import { grantSession } from "../../client/owner.js";
+import { sessionFileOf } from "../../client/sessionFile.js";
 import { deployLeash } from "../../test/helpers/fixture.js";
 import { startHardhatNode, type LocalService } from "../local/services.js";
 
@@ -41,11 +43,18 @@ const TYPESCRIPT_VERSION = (
   }
 ).devDependencies.typescript!;
 const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+/** The longest any one command may take (an `npm install` from the registry included). */
+const COMMAND_TIMEOUT_MS = 300_000;
 
 /** Runs a command, returning its stdout; on failure, throws with its output. */
 function run(command: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync(command, args, {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: COMMAND_TIMEOUT_MS,
+    });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${stdout ?? ""}${stderr ?? ""}`, { cause: error });
@@ -133,19 +142,25 @@ try {
     [
       'import { readFileSync } from "node:fs";',
       'import { JsonRpcProvider, Wallet } from "ethers";',
+      `import { loadSessionFile } from "${manifest.name}/node";`,
       'import { pay } from "./quickstart.js";',
       "",
       'const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as {',
       "  rpcUrl: string;",
-      "  grant: { entryPoint: string; account: string; sessionModule: string; sessionId: number };",
+      "  sessionFile: string;",
       "  agentKey: string;",
       "  submitterKey: string;",
       "  usdc: string;",
       "  recipient: string;",
       "};",
       "const provider = new JsonRpcProvider(config.rpcUrl);",
+      "const grant = await loadSessionFile(config.sessionFile, (await provider.getNetwork()).chainId);",
       "const submitter = new Wallet(config.submitterKey, provider);",
-      "console.log(await pay(config.grant, new Wallet(config.agentKey), submitter, config.usdc, config.recipient, 5_000_000n));",
+      "const agentKey = new Wallet(config.agentKey);",
+      "// Two payments back to back through one plain ethers Wallet submitter.",
+      "for (let i = 0; i < 2; i++) {",
+      "  console.log(await pay(grant, agentKey, submitter, config.usdc, config.recipient, 5_000_000n));",
+      "}",
       "provider.destroy();",
       "",
     ].join("\n"),
@@ -189,8 +204,11 @@ try {
   } catch (error) {
     diagnostics = (error as Error).message;
   }
-  const own = diagnostics.split("\n").filter((line) => line.includes(`${manifest.name}/`));
-  check(own.length === 0, `${manifest.name}'s declarations do not type-check:\n${own.join("\n")}`);
+  // Every error counts but those inside the @types/node that ethers pins.
+  const errors = diagnostics
+    .split("\n")
+    .filter((line) => /error TS\d+/.test(line) && !line.startsWith("node_modules/@types/node/"));
+  check(errors.length === 0, `${manifest.name}'s declarations do not type-check:\n${errors.join("\n")}`);
   report.push(
     `quick start type-checks against ${manifest.name} with ethers ${installedEthers} (strict); the package's ` +
       "declarations check with skipLibCheck off",
@@ -237,16 +255,13 @@ try {
   // Hardhat's default account #2 (the public test mnemonic) sends the bundle.
   const submitter = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), "m/44'/60'/0'/0/2");
   const configFile = path.join(project, "config.json");
+  const sessionFile = path.join(project, "session.json");
+  await writeSessionFile(sessionFile, sessionFileOf(plan));
   writeFileSync(
     configFile,
     JSON.stringify({
       rpcUrl: node.url,
-      grant: {
-        entryPoint: addresses.entryPoint,
-        account,
-        sessionModule: addresses.sessionModule,
-        sessionId: plan.session.sessionId,
-      },
+      sessionFile,
       agentKey: agent.privateKey,
       submitterKey: submitter.privateKey,
       usdc: addresses.tokens.USDC,
@@ -254,10 +269,13 @@ try {
     }),
   );
   const outcome = run(process.execPath, ["out/run.js", configFile], project).trim();
-  check(outcome === "paid", `the quick start answered "${outcome}", not "paid"`);
+  check(outcome === "paid\npaid", `the quick start answered "${outcome}", not "paid" twice`);
   const received = await usdc.balanceOf(recipient);
-  check(received === 5_000_000n, `the recipient holds ${received} USDC base units, not 5000000`);
-  report.push("quick start ran from the installed tarball on a local node: paid, the recipient holds 5 USDC");
+  check(received === 10_000_000n, `the recipient holds ${received} USDC base units, not 10000000`);
+  report.push(
+    "quick start ran from the installed tarball on a local node, the grant read with loadSessionFile from " +
+      `${manifest.name}/node: two payments back to back through one ethers Wallet submitter, 10 USDC received`,
+  );
 
   // 4. What an agent bundles.
   writeFileSync(
@@ -280,6 +298,26 @@ try {
     project,
   );
   const agentSize = statSync(bundle).size;
+  // The whole entry point, every export, for a browser: no Node module may be reachable from it.
+  writeFileSync(path.join(project, "src/all-entry.js"), `export * from "${manifest.name}";\n`);
+  const whole = path.join(project, "all.min.js");
+  run(
+    path.join(ROOT, "node_modules/.bin/esbuild"),
+    [
+      "src/all-entry.js",
+      "--bundle",
+      "--minify",
+      "--format=esm",
+      "--platform=browser",
+      "--external:ethers",
+      `--outfile=${whole}`,
+      "--log-level=error",
+    ],
+    project,
+  );
+  report.push(
+    `${manifest.name}, every export, bundles for a browser: ${(statSync(whole).size / 1000).toFixed(1)} kB minified`,
+  );
   report.push(
     `agent importing ${AGENT_IMPORTS.join(", ")}: ${(agentSize / 1000).toFixed(1)} kB minified (browser, ethers ` +
       `external; budget ${AGENT_BUNDLE_BUDGET / 1000} kB)`,

@@ -13,7 +13,12 @@ import { existsSync } from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { createAgentKey } from "../../client/agentKey.js";
-import { defaultSessionFile, writeAgentKeyFile, writeSessionFile } from "../../client/node.js";
+import {
+  assertSessionFileWritable,
+  defaultSessionFile,
+  writeAgentKeyFile,
+  writeSessionFile,
+} from "../../client/node.js";
 import { sessionFileOf } from "../../client/sessionFile.js";
 import { prepareGrant, type GrantPlan } from "../../client/grant.js";
 import {
@@ -97,6 +102,12 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
   if (args.generateAgentKey !== undefined && existsSync(args.generateAgentKey)) {
     throw new InvalidAddressError(`--generate-agent-key: ${args.generateAgentKey} exists; give a new file`, "--agent");
   }
+  if (args.generateAgentKey !== undefined && args.sessionOut !== undefined) {
+    throw new InvalidAddressError(
+      "--session-out goes with --agent: with --generate-agent-key the key file carries the session's coordinates",
+      "--session-out",
+    );
+  }
   const agentKey = args.generateAgentKey === undefined ? undefined : createAgentKey();
   const plan = await prepareGrant({
     provider: env.connection.ethers.provider,
@@ -132,6 +143,13 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
   if (!byTransaction && relayer === undefined && existsSync(file)) {
     throw new InvalidAddressError(`--out: ${file} exists; give a new file (nothing was signed)`, "--out");
   }
+  const sessionFile =
+    agentKey !== undefined
+      ? undefined
+      : (args.sessionOut ?? defaultSessionFile(env.root, plan.chainId, plan.session.account, plan.session.sessionId));
+  if (sessionFile !== undefined) {
+    await assertSessionFileWritable(sessionFile, plan.chainId, plan.session.account, plan.session.sessionId);
+  }
   if (byTransaction) {
     if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
       throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
@@ -152,13 +170,11 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     result.transactionHash = delivery.transactionHash;
     result.submittedBy = delivery.submittedBy;
   }
-  if (agentKey === undefined) {
+  if (sessionFile !== undefined) {
     // The agent made its key: it gets the session's coordinates and scope in a file with no secret in it.
-    const file =
-      args.sessionOut ?? defaultSessionFile(env.root, plan.chainId, plan.session.account, plan.session.sessionId);
-    await writeSessionFile(file, sessionFileOf(plan));
-    result.sessionFile = file;
-    io.progress(`session file written to ${file} (no key in it): hand it to the agent`);
+    await writeSessionFile(sessionFile, sessionFileOf(plan));
+    result.sessionFile = sessionFile;
+    io.progress(`session file written to ${sessionFile} (no key in it): hand it to the agent`);
   }
   // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {

@@ -26,7 +26,11 @@ import {
   usdcTransfer,
 } from "../helpers/sessions.js";
 import { sendOp } from "../helpers/userOps.js";
-import { EntryPoint__factory, SessionKeyValidationModule__factory } from "../../typechain-types/index.js";
+import {
+  EntryPoint__factory,
+  SessionKeyValidationModule__factory,
+  SpendLimitHook__factory,
+} from "../../typechain-types/index.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -140,6 +144,22 @@ describe("decodeUserOpRefusal", function () {
       revoked,
     ]);
     expect(decodeUserOpRefusal(failedOpWithRevert(wrapped))).to.be.instanceOf(SessionRevokedError);
+  });
+
+  it("reports the spend-limit hook's refusals of a call (a module or EntryPoint target, a budgeted token's function) as out of scope", function () {
+    const hook = SpendLimitHook__factory.createInterface();
+    const forbidden = hook.encodeErrorResult("SpendLimitForbiddenCall", ["0x000000000000000000000000000000000000bEEF"]);
+    const token = hook.encodeErrorResult("SpendLimitTokenCallRefused", [
+      "0x000000000000000000000000000000000000dEaD",
+      "0x095ea7b3",
+    ]);
+    const first = decodeUserOpRefusal(failedOpWithRevert(forbidden));
+    expect(first).to.be.instanceOf(SessionOutOfScopeError);
+    expect(first?.message).to.include("0x000000000000000000000000000000000000bEEF");
+    expect(first?.retryable).to.equal(false);
+    const second = decodeUserOpRefusal(failedOpWithRevert(token));
+    expect(second).to.be.instanceOf(SessionOutOfScopeError);
+    expect(second?.message).to.include("0x095ea7b3");
   });
 
   it("leaves an unknown wrapper of unknown data as a plain UserOpRefusedError with the raw data", function () {

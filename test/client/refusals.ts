@@ -42,6 +42,22 @@ async function fixture() {
   return sessionFixture(ethers, networkHelpers);
 }
 
+async function sendAs(f: SessionFixture, calls: SessionCall[]) {
+  const [, , , submitter] = await ethers.getSigners();
+  return sendSessionUserOp({
+    session: {
+      entryPoint: f.entryPoint,
+      account: f.accountAddress,
+      sessionModule: f.sessionModule.target as string,
+      sessionId: SESSION_ID,
+      signingKey: new Wallet(f.agent.privateKey).signingKey,
+    },
+    calls,
+    gas: GAS,
+    via: { submitter: submitter! },
+  });
+}
+
 async function refusalOf(f: SessionFixture, calls: SessionCall[]): Promise<UserOpRefusedError> {
   const [, , , submitter] = await ethers.getSigners();
   try {
@@ -71,16 +87,37 @@ const usdcTransfer = (f: SessionFixture, amount: bigint): SessionCall => ({
 });
 
 describe("sendSessionUserOp's refusals", function () {
-  it("an over-budget op is retryable and says when its budget resets (the period's end on chain); nothing moves", async function () {
+  it("an op over what remains of a daily budget is retryable and says when the budget resets; nothing moves", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     await (await grantByTransaction(f, typicalSession(f))).wait();
-    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("150", 6))]);
+    await sendAs(f, [usdcTransfer(f, parseUnits("60", 6))]);
+    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("50", 6))]);
     expect(refusal).to.be.instanceOf(SpendLimitExceededError);
     const [, periodEnd] = await f.spendLimitHook.remainingBudget(f.accountAddress, SESSION_ID, f.usdc.target as string);
     expect(periodEnd > f.now).to.equal(true);
     expect((refusal as SpendLimitExceededError).resetsAt).to.equal(periodEnd);
     expect(refusal.retryable).to.equal(true);
-    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("60", 6));
+  });
+
+  it("an op over the whole budget is not retryable (no period will ever allow it), though it says when the budget resets", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await grantByTransaction(f, typicalSession(f))).wait();
+    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("150", 6))]);
+    expect(refusal).to.be.instanceOf(SpendLimitExceededError);
+    const [, periodEnd] = await f.spendLimitHook.remainingBudget(f.accountAddress, SESSION_ID, f.usdc.target as string);
+    expect((refusal as SpendLimitExceededError).resetsAt).to.equal(periodEnd);
+    expect(refusal.retryable).to.equal(false);
+  });
+
+  it("an op over a budget that resets only after the session expires is not retryable", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    // The session ends in an hour; its USDC budget's period is a day.
+    await (await grantByTransaction(f, typicalSession(f, { validUntil: f.now + 3_600n }))).wait();
+    await sendAs(f, [usdcTransfer(f, parseUnits("60", 6))]);
+    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("50", 6))]);
+    expect(refusal).to.be.instanceOf(SpendLimitExceededError);
+    expect(refusal.retryable).to.equal(false);
   });
 
   it("an op over a lifetime budget is not retryable and has no reset time", async function () {
@@ -146,6 +183,16 @@ describe("sendSessionUserOp's refusals", function () {
     expect(overCap).to.be.instanceOf(SessionOutOfScopeError);
     expect(overCap.message).to.include("over the per-call cap");
     expect(await f.usdc.allowance(f.accountAddress, f.stranger.address)).to.equal(0n);
+  });
+
+  it("an out-of-scope call on a revoked session is reported revoked, as the chain asks liveness first", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await grantByTransaction(f, typicalSession(f))).wait();
+    const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+    const refusal = await refusalOf(f, [{ target: f.stranger.address, value: parseEther("0.01"), data: "0x" }]);
+    expect(refusal).to.be.instanceOf(SessionRevokedError);
+    expect(refusal.retryable).to.equal(false);
   });
 
   it("a revoked session stays SessionRevokedError, not retryable", async function () {

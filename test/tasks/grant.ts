@@ -162,8 +162,9 @@ describe("session grant", function () {
         f.addresses.spendLimitHook,
       ]);
       expect(file.scope).to.deep.equal([
-        { target: f.addresses.tokens.USDC, selector: "0xa9059cbb", function: "transfer(address,uint256)" },
+        { target: f.addresses.tokens.USDC, selector: "0xa9059cbb", function: "transfer(address,uint256)", rules: [] },
       ]);
+      expect(file.canSignMessages).to.equal(onChain.canSignMessages);
       const usdc = file.budgets.find((budget) => budget.symbol === "USDC")!;
       const [limit, , , period] = await f.spendLimitHook.getBudget(f.account, file.sessionId, f.addresses.tokens.USDC!);
       expect([usdc.asset, usdc.decimals, usdc.limit, usdc.period]).to.deep.equal([
@@ -186,7 +187,42 @@ describe("session grant", function () {
       expect(existsSync(defaultSessionFile(f.dir, chainId, session.account, session.sessionId))).to.equal(false);
       expect(() => parseSessionFile(readFileSyncUtf8(keyFile), keyFile)).to.throw(/not a Leash session file/);
       const forged = JSON.stringify({ kind: "leash.session", version: 1, privateKey: "0x01" });
-      expect(() => parseSessionFile(forged, "forged.json")).to.throw(/holds a private key/);
+      expect(() => parseSessionFile(forged, "forged.json")).to.throw(/holds "privateKey", which a session file never/);
+    });
+
+    it("never writes over a file that is not this session's file, and refuses before the device is asked", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      const other = path.join(f.dir, "signed-grant.json");
+      await writeFile(other, '{"kind":"leash.session-grant"}\n');
+      const asked = taskLedger.requests.length;
+      await expectRefusal(runGrant(grantArgs(f, { sessionOut: other }), env), InvalidAddressError, /--session-out/);
+      expect(taskLedger.requests.length).to.equal(asked);
+      expect(await readFile(other, "utf8")).to.equal('{"kind":"leash.session-grant"}\n');
+      expect((await f.sessionModule.getSession(f.account, 1)).agent).to.equal(
+        "0x0000000000000000000000000000000000000000",
+      );
+      await expectRefusal(
+        runGrant(
+          grantArgs(f, { agent: undefined, generateAgentKey: path.join(f.dir, "k.json"), sessionOut: other }),
+          env,
+        ),
+        InvalidAddressError,
+        /--session-out goes with --agent/,
+      );
+    });
+
+    it("reads a session file strictly: its argument rules kept, a malformed selector or another chain refused", async function () {
+      const f = await networkHelpers.loadFixture(grantFixture);
+      const { env } = testEnv(connection, f.dir);
+      const allow = `${f.addresses.tokens.USDC}:transfer(address to,uint256 amount) to=${f.recipient}`;
+      const { plan } = await runGrant(grantArgs(f, { allow }), env);
+      const file = defaultSessionFile(f.dir, plan.chainId, plan.session.account, plan.session.sessionId);
+      const loaded = await loadSessionFile(file, plan.chainId);
+      expect(loaded.scope[0]!.rules).to.deep.equal([{ argument: 0, op: "eq", value: BigInt(f.recipient) }]);
+      const text = await readFile(file, "utf8");
+      expect(() => parseSessionFile(text.replace('"0xa9059cbb"', '"0xa9059c"'), file)).to.throw(/4-byte selector/);
+      expect(() => parseSessionFile(text, file, plan.chainId + 1n)).to.throw(/not on this chain/);
     });
   });
 
