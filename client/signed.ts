@@ -3,9 +3,13 @@
  * `AllSessionsRevocation` (nested the ERC-7739 way for the account's owner validation, so the device still shows
  * every field), and the result is a file anyone — the agent, a relayer, a watchtower — submits (client/submit.ts).
  */
-import type { Provider, Signer } from "ethers";
+import type { Provider, Signer, TypedDataField } from "ethers";
 
-import { SessionGrantReader__factory, SessionKeyValidationModule__factory } from "./contracts.js";
+import {
+  SessionGrantReader__factory,
+  SessionKeyValidationModule__factory,
+  type SessionKeyValidationModule,
+} from "./contracts.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
 import { InvalidScopeError, InvalidSignedFileError, SignedActionUnsupportedError } from "./inputErrors.js";
@@ -174,36 +178,53 @@ export async function signSessionGrant(
   };
 }
 
+/**
+ * What every signed owner message shares: a signer with a provider, an owner validation that can check a message
+ * the device shows, the session module to read from, the message nested for the owner validation and signed.
+ * `build` reads what the message needs (refusing before the device is asked) and returns it.
+ */
+async function signOwnerMessage<M extends Record<string, unknown>>(
+  signer: OwnerTypedDataSigner,
+  target: RevocationTarget,
+  onProgress: ProgressListener | undefined,
+  build: (
+    module: SessionKeyValidationModule,
+    provider: Provider,
+  ) => Promise<{ types: Record<string, TypedDataField[]>; primaryType: string; message: M }>,
+): Promise<{ message: M; signature: string }> {
+  const provider = signer.provider;
+  if (provider === null) throw new Error("the owner's signer has no provider");
+  await assertSignedActionSupported(provider, target);
+  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
+  const { types, primaryType, message } = await build(module, provider);
+  const typed = ownerTypedData(target.addresses, target.account, types, primaryType, message);
+  return { message, signature: await signNested(signer, target.addresses, typed, onProgress) };
+}
+
 /** Has the owner sign a `SessionRevocation` of the session's current grant and returns the revocation file. */
 export async function signSessionRevocation(
   signer: OwnerTypedDataSigner,
   target: RevocationTarget & { sessionId: number },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  const provider = signer.provider;
-  if (provider === null) throw new Error("the owner's signer has no provider");
-  await assertSignedActionSupported(provider, target);
-  const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
-  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
-  const revocation = {
-    account: target.account,
-    sessionId: target.sessionId,
-    grantId,
-    nonce: await unusedNonce(module, target.account),
-  };
-  const typed = ownerTypedData(
-    target.addresses,
-    target.account,
-    SESSION_REVOCATION_TYPES,
-    "SessionRevocation",
-    revocation,
-  );
-  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module, provider) => {
+    const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
+    return {
+      types: SESSION_REVOCATION_TYPES,
+      primaryType: "SessionRevocation",
+      message: {
+        account: target.account,
+        sessionId: target.sessionId,
+        grantId,
+        nonce: await unusedNonce(module, target.account),
+      },
+    };
+  });
   return {
     kind: "leash.session-revocation",
     chainId: target.addresses.chainId.toString(),
     sessionModule: target.addresses.sessionModule,
-    revocation: { ...revocation, grantId: grantId.toString(), nonce: revocation.nonce.toString() },
+    revocation: { ...message, grantId: message.grantId.toString(), nonce: message.nonce.toString() },
     signature,
   };
 }
@@ -214,24 +235,16 @@ export async function signAllSessionsRevocation(
   target: RevocationTarget,
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  const provider = signer.provider;
-  if (provider === null) throw new Error("the owner's signer has no provider");
-  await assertSignedActionSupported(provider, target);
-  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
-  const revocation = { account: target.account, nonce: await unusedNonce(module, target.account) };
-  const typed = ownerTypedData(
-    target.addresses,
-    target.account,
-    ALL_SESSIONS_REVOCATION_TYPES,
-    "AllSessionsRevocation",
-    revocation,
-  );
-  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module) => ({
+    types: ALL_SESSIONS_REVOCATION_TYPES,
+    primaryType: "AllSessionsRevocation",
+    message: { account: target.account, nonce: await unusedNonce(module, target.account) },
+  }));
   return {
     kind: "leash.all-sessions-revocation",
     chainId: target.addresses.chainId.toString(),
     sessionModule: target.addresses.sessionModule,
-    revocation: { account: target.account, nonce: revocation.nonce.toString() },
+    revocation: { account: message.account, nonce: message.nonce.toString() },
     signature,
   };
 }
@@ -245,31 +258,25 @@ export async function signNonceCancellation(
   target: RevocationTarget & { nonce: bigint },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  const provider = signer.provider;
-  if (provider === null) throw new Error("the owner's signer has no provider");
-  await assertSignedActionSupported(provider, target);
-  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
-  if (await module.isNonceUsed(target.account, target.nonce)) {
-    throw new InvalidSignedFileError(
-      `nonce ${target.nonce} of account ${target.account} is already used: the grant or revocation that has it was ` +
-        "submitted or cancelled already, so there is nothing to cancel",
-      "--nonce",
-    );
-  }
-  const cancellation = { account: target.account, nonce: target.nonce };
-  const typed = ownerTypedData(
-    target.addresses,
-    target.account,
-    NONCE_CANCELLATION_TYPES,
-    "NonceCancellation",
-    cancellation,
-  );
-  const signature = await signNested(signer, target.addresses, typed, onProgress);
+  const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module) => {
+    if (await module.isNonceUsed(target.account, target.nonce)) {
+      throw new InvalidSignedFileError(
+        `nonce ${target.nonce} of account ${target.account} is already used: the grant or revocation that has it ` +
+          "was submitted or cancelled already, so there is nothing to cancel",
+        "--nonce",
+      );
+    }
+    return {
+      types: NONCE_CANCELLATION_TYPES,
+      primaryType: "NonceCancellation",
+      message: { account: target.account, nonce: target.nonce },
+    };
+  });
   return {
     kind: "leash.nonce-cancellation",
     chainId: target.addresses.chainId.toString(),
     sessionModule: target.addresses.sessionModule,
-    cancellation: { account: target.account, nonce: target.nonce.toString() },
+    cancellation: { account: message.account, nonce: message.nonce.toString() },
     signature,
   };
 }
