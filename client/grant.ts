@@ -435,9 +435,14 @@ export function parseGrantTimes(
       ? validAfter + parseDuration(input.ttl, "--ttl")
       : parseTime(input.validUntil!, "--valid-until", now);
   if (validUntil <= now) {
+    const skew =
+      input.validAfter === undefined && input.ttl !== undefined
+        ? ` (a session starts ${DEFAULT_START_SKEW} s before the chain's time unless --valid-after says otherwise, ` +
+          "and --ttl counts from that start)"
+        : "";
     throw new InvalidTimeError(
       `${field}: the session would expire at ${new Date(Number(validUntil) * 1000).toISOString()}, which is not ` +
-        `after the chain's current time ${new Date(Number(now) * 1000).toISOString()}; give a future expiry`,
+        `after the chain's current time ${new Date(Number(now) * 1000).toISOString()}${skew}; give a future expiry`,
       field,
     );
   }

@@ -111,6 +111,13 @@ describe("client input parsing", function () {
       });
     });
 
+    it("refuses a --ttl that the 60 s early start leaves expired, saying why", function () {
+      expect(() => parseGrantTimes({ ttl: "60s" }, now)).to.throw(
+        InvalidTimeError,
+        /starts 60 s before the chain's time/,
+      );
+    });
+
     it("keeps a --valid-after given as it is", function () {
       expect(parseGrantTimes({ ttl: "1h", validAfter: "2027-01-15T10:00:00Z" }, now)).to.deep.equal({
         validAfter: 1_800_007_200n,
