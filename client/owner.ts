@@ -16,7 +16,7 @@ import type { LeashChainAddresses } from "./addresses.js";
 import { encodeValidationSignature, type ModuleFunction } from "./encoding.js";
 import { describeRevert, isRevert } from "./errors.js";
 import { OWNER_ENTITY_ID, type GrantPlan } from "./grant.js";
-import { InvalidSessionIdError, OwnerCallRefusedError } from "./inputErrors.js";
+import { InvalidSessionIdError, InvalidSignedFileError, OwnerCallRefusedError } from "./inputErrors.js";
 import { sessionInstallArgs } from "./session.js";
 
 /** Progress callback: `prompt` when the device waits for the owner, `info` otherwise. */
@@ -173,8 +173,28 @@ export async function cancelNonceByTransaction(
   target: RevocationTarget & { nonce: bigint },
   onProgress?: ProgressListener,
 ): Promise<OwnerTransactionResult> {
+  if (signer.provider === null) throw new Error("the owner's signer has no provider");
+  await assertNonceUnused(signer.provider, target);
   const module = SessionKeyValidationModule__factory.createInterface();
   return sendModuleCall(signer, target, module.encodeFunctionData("cancelNonce", [target.nonce]), onProgress);
+}
+
+/**
+ * Refuses, before anything is signed, a nonce that is already used: the signed grant or revocation that has it was
+ * submitted or cancelled already, so there is nothing to cancel. Throws {@link InvalidSignedFileError}.
+ */
+export async function assertNonceUnused(
+  provider: Provider,
+  target: RevocationTarget & { nonce: bigint },
+): Promise<void> {
+  const module = SessionKeyValidationModule__factory.connect(target.addresses.sessionModule, provider);
+  if (await module.isNonceUsed(target.account, target.nonce)) {
+    throw new InvalidSignedFileError(
+      `nonce ${target.nonce} of account ${target.account} is already used: the grant or revocation that has it ` +
+        "was submitted or cancelled already, so there is nothing to cancel",
+      "--nonce",
+    );
+  }
 }
 
 async function sendModuleCall(signer: Signer, target: RevocationTarget, call: string, onProgress?: ProgressListener) {

@@ -11,6 +11,7 @@
 import { Contract, ZeroAddress, type Provider } from "ethers";
 
 import type { LeashChainAddresses } from "./addresses.js";
+import { ModularAccount__factory, OwnerValidationModule__factory } from "./contracts.js";
 import type { ModuleFunction } from "./encoding.js";
 import { OWNER_ENTITY_ID } from "./grant.js";
 import { InvalidAddressError, NotAccountOwnerError } from "./inputErrors.js";
@@ -51,19 +52,16 @@ export function isLeashAccountId(accountId: string): boolean {
 
 /** The account's ERC-6900 `accountId()`, or undefined if it answers none (no code, not an ERC-6900 account). */
 export async function readAccountId(provider: Provider, account: string): Promise<string | undefined> {
-  return readOrUndefined(
-    async () => (await new Contract(account, ACCOUNT_ABI, provider).getFunction("accountId")()) as string,
-  );
+  return readOrUndefined(async () => ModularAccount__factory.connect(account, provider).accountId());
 }
 
 /** `--owner-validation` for a semi-modular account's built-in signer. */
 export const BUILT_IN_SIGNER = "built-in";
 
-const ACCOUNT_ABI = ["function accountId() view returns (string)"];
+/** Views of third-party accounts and modules, which Leash's own ABIs do not have. */
 const SEMI_MODULAR_ABI = ["function getFallbackSignerData() view returns (address, bool)"];
 /** The owner view of the ERC-6900 reference's and Alchemy's `SingleSignerValidationModule`. */
 const SINGLE_SIGNER_ABI = ["function signers(uint32 entityId, address account) view returns (address)"];
-const LEASH_OWNER_ABI = ["function owner(uint32 entityId, address account) view returns (address)"];
 
 /**
  * Parses `--owner-validation`: `built-in` (a semi-modular account's own signer) or `<module address>[:<entity id>]`
@@ -203,10 +201,10 @@ export async function resolveOwnerAccount(parameters: ResolveOwnerAccountParamet
     if (data[0].toLowerCase() !== owner.toLowerCase()) throw mismatch(data[0], "its built-in signer");
   } else if (validation.module === addresses.ownerModule && validation.entityId === OWNER_ENTITY_ID) {
     kind = "leash";
-    const current = (await new Contract(addresses.ownerModule, LEASH_OWNER_ABI, provider).getFunction("owner")(
+    const current = await OwnerValidationModule__factory.connect(addresses.ownerModule, provider).owner(
       OWNER_ENTITY_ID,
       account,
-    )) as string;
+    );
     if (current.toLowerCase() !== owner.toLowerCase()) {
       throw mismatch(current, LEASH_ACCOUNT_ID.test(accountId) ? "its Leash owner" : "Leash's owner module's owner");
     }

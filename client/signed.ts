@@ -14,7 +14,7 @@ import type { LeashChainAddresses } from "./addresses.js";
 import { OWNER_ENTITY_ID, unusedNonce, type GrantPlan } from "./grant.js";
 import { InvalidScopeError, InvalidSignedFileError, SignedActionUnsupportedError } from "./inputErrors.js";
 import { isLeashAccountId, readAccountId } from "./ownerAccount.js";
-import { assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
+import { assertNonceUnused, assertSessionExists, type ProgressListener, type RevocationTarget } from "./owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
   NONCE_CANCELLATION_TYPES,
@@ -258,14 +258,8 @@ export async function signNonceCancellation(
   target: RevocationTarget & { nonce: bigint },
   onProgress?: ProgressListener,
 ): Promise<SignedFile> {
-  const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module) => {
-    if (await module.isNonceUsed(target.account, target.nonce)) {
-      throw new InvalidSignedFileError(
-        `nonce ${target.nonce} of account ${target.account} is already used: the grant or revocation that has it ` +
-          "was submitted or cancelled already, so there is nothing to cancel",
-        "--nonce",
-      );
-    }
+  const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (_module, provider) => {
+    await assertNonceUnused(provider, target);
     return {
       types: NONCE_CANCELLATION_TYPES,
       primaryType: "NonceCancellation",

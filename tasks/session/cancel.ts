@@ -20,7 +20,6 @@ import {
 import { cancelNonceByTransaction } from "../../client/owner.js";
 import { parseAddress } from "../../client/parse.js";
 import { signNonceCancellation, type SignedFile } from "../../client/signed.js";
-import { SessionKeyValidationModule__factory } from "../../typechain-types/index.js";
 import {
   ledgerOwner,
   ledgerSigner,
@@ -84,18 +83,6 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
     throw new SignedActionUnsupportedError(
       `${ownerAccount.signedActions.reason}. Nothing was signed`,
       "--by-transaction",
-    );
-  }
-  if (
-    await SessionKeyValidationModule__factory.connect(leash.addresses.sessionModule, provider).isNonceUsed(
-      account,
-      nonce,
-    )
-  ) {
-    throw new InvalidSignedFileError(
-      `nonce ${nonce} of account ${account} is already used: the grant or revocation that has it was submitted or ` +
-        "cancelled already, so there is nothing to cancel",
-      "--nonce",
     );
   }
   io.progress(
