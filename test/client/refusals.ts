@@ -59,20 +59,8 @@ async function sendAs(f: SessionFixture, calls: SessionCall[]) {
 }
 
 async function refusalOf(f: SessionFixture, calls: SessionCall[]): Promise<UserOpRefusedError> {
-  const [, , , submitter] = await ethers.getSigners();
   try {
-    await sendSessionUserOp({
-      session: {
-        entryPoint: f.entryPoint,
-        account: f.accountAddress,
-        sessionModule: f.sessionModule.target as string,
-        sessionId: SESSION_ID,
-        signingKey: new Wallet(f.agent.privateKey).signingKey,
-      },
-      calls,
-      gas: GAS,
-      via: { submitter: submitter! },
-    });
+    await sendAs(f, calls);
   } catch (error) {
     expect(error).to.be.instanceOf(UserOpRefusedError);
     return error as UserOpRefusedError;

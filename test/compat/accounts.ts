@@ -133,6 +133,62 @@ export async function deploy(ethers: HardhatEthers, a: Artifact, args: unknown[]
   return contract as Contract;
 }
 
+/** An account of a third-party kind, with the owner's validation and the module it lives in (none: built in). */
+export interface ForeignAccount {
+  address: string;
+  validation: ModuleFunction;
+  ownerModule?: Contract;
+}
+
+/**
+ * Deploys the contracts of a third-party account kind behind `entryPoint` (the reference: its SingleSigner module
+ * and implementation; MAv2: its implementations, SingleSigner module and factory) and returns a function that
+ * creates an account of that kind for an owner.
+ */
+export async function foreignAccounts(
+  ethers: HardhatEthers,
+  kind: Exclude<AccountKind, "leash">,
+  entryPoint: string,
+): Promise<(owner: string, salt?: bigint) => Promise<ForeignAccount>> {
+  if (kind === "reference") {
+    const signer = await deploy(ethers, artifact(REFERENCE, "SingleSignerValidationModule"));
+    const implementation = await deploy(ethers, artifact(REFERENCE, "ReferenceModularAccount"), [entryPoint]);
+    const validation = { module: signer.target as string, entityId: 0 };
+    return async (owner) => {
+      const init = implementation.interface.encodeFunctionData("initializeWithValidation", [
+        encodeValidationConfig(validation, { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true }),
+        [],
+        AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [0, owner]),
+        [],
+      ]);
+      const proxy = await deploy(ethers, artifact(REFERENCE, "ERC1967Proxy"), [implementation.target, init]);
+      return { address: proxy.target as string, validation, ownerModule: signer };
+    };
+  }
+  const signer = await deploy(ethers, artifact(MAV2, "SingleSignerValidationModule"));
+  const implementation = await deploy(ethers, artifact(MAV2, "ModularAccount"), [entryPoint]);
+  const semiModular = await deploy(ethers, artifact(MAV2, "SemiModularAccountBytecode"), [entryPoint]);
+  const [deployer] = await ethers.getSigners();
+  const factory = await deploy(ethers, artifact(MAV2, "AccountFactory"), [
+    entryPoint,
+    implementation.target,
+    semiModular.target,
+    signer.target,
+    await deployer!.getAddress(),
+  ]);
+  return async (owner, salt = 0n) => {
+    if (kind === "mav2-semi") {
+      await (await factory.getFunction("createSemiModularAccount")(owner, salt)).wait();
+      const address = (await factory.getFunction("getAddressSemiModular")(owner, salt)) as string;
+      // The fallback validation: ModuleEntity(address(0), 0).
+      return { address, validation: { module: "0x0000000000000000000000000000000000000000", entityId: 0 } };
+    }
+    await (await factory.getFunction("createAccount")(owner, salt, 0)).wait();
+    const address = (await factory.getFunction("getAddress(address,uint256,uint32)")(owner, salt, 0)) as string;
+    return { address, validation: { module: signer.target as string, entityId: 0 }, ownerModule: signer };
+  };
+}
+
 /** Deploys Leash and an account of `kind` owned by the fixture's owner, holding 10 ETH and 1,000 USDC. */
 export async function compatFixture(
   kind: AccountKind,
@@ -164,67 +220,38 @@ export async function compatFixture(
         ownerOf: () => f.ownerModule.owner(OWNER_ENTITY_ID, address),
       },
     };
-  } else if (kind === "reference") {
-    const signer = await deploy(ethers, artifact(REFERENCE, "SingleSignerValidationModule"));
-    const implementation = await deploy(ethers, artifact(REFERENCE, "ReferenceModularAccount"), [entryPoint]);
-    const validation = { module: signer.target as string, entityId: 0 };
-    const init = implementation.interface.encodeFunctionData("initializeWithValidation", [
-      encodeValidationConfig(validation, { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true }),
-      [],
-      AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [0, owner.address]),
-      [],
-    ]);
-    const proxy = await deploy(ethers, artifact(REFERENCE, "ERC1967Proxy"), [implementation.target, init]);
-    address = proxy.target as string;
-    scheme = {
-      validation,
-      signUserOpHash: (hash) => owner.signingKey.sign(hashMessage(getBytes(hash))).serialized,
-      async signTypedData(typed) {
-        const digest = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
-        const replaySafe = (await signer.getFunction("replaySafeHash")(address, digest)) as string;
-        return encodeErc1271Signature(validation, owner.signingKey.sign(replaySafe).serialized);
-      },
-      takeover: singleSignerTakeover(signer, () => address),
-    };
   } else {
-    const signer = await deploy(ethers, artifact(MAV2, "SingleSignerValidationModule"));
-    const implementation = await deploy(ethers, artifact(MAV2, "ModularAccount"), [entryPoint]);
-    const semiModular = await deploy(ethers, artifact(MAV2, "SemiModularAccountBytecode"), [entryPoint]);
-    const [deployer] = await ethers.getSigners();
-    const factory = await deploy(ethers, artifact(MAV2, "AccountFactory"), [
-      entryPoint,
-      implementation.target,
-      semiModular.target,
-      signer.target,
-      await deployer!.getAddress(),
-    ]);
-    if (kind === "mav2-semi") {
-      await (await factory.getFunction("createSemiModularAccount")(owner.address, 0n)).wait();
-      address = (await factory.getFunction("getAddressSemiModular")(owner.address, 0n)) as string;
-      // The fallback validation: ModuleEntity(address(0), 0).
-      const validation = { module: "0x0000000000000000000000000000000000000000", entityId: 0 };
+    const created = await (await foreignAccounts(ethers, kind, entryPoint))(owner.address);
+    address = created.address;
+    const { validation, ownerModule } = created;
+    const eoaSignature = (digest: string) => owner.signingKey.sign(digest).serialized;
+    const userOpSignature = (hash: string) => eoaSignature(hashMessage(getBytes(hash)));
+    if (kind === "reference") {
       scheme = {
         validation,
-        signUserOpHash: (hash) => concat([MAV2_EOA, owner.signingKey.sign(hashMessage(getBytes(hash))).serialized]),
+        signUserOpHash: userOpSignature,
         async signTypedData(typed) {
           const digest = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
-          const inner = mav2PersonalSignDigest(digest, chainId, MAV2_ACCOUNT_DOMAIN_TYPEHASH, address);
-          return encodeErc1271Signature(validation, concat([MAV2_EOA, owner.signingKey.sign(inner).serialized]));
+          const replaySafe = (await ownerModule!.getFunction("replaySafeHash")(address, digest)) as string;
+          return encodeErc1271Signature(validation, eoaSignature(replaySafe));
         },
+        takeover: singleSignerTakeover(ownerModule!, () => address),
       };
     } else {
-      await (await factory.getFunction("createAccount")(owner.address, 0n, 0)).wait();
-      address = (await factory.getFunction("getAddress(address,uint256,uint32)")(owner.address, 0n, 0)) as string;
-      const validation = { module: signer.target as string, entityId: 0 };
+      // MAv2: ERC-7739's PersonalSign over the account's domain (built-in signer) or the module's (SingleSigner).
+      const [domainTypehash, verifyingContract] =
+        kind === "mav2-semi"
+          ? [MAV2_ACCOUNT_DOMAIN_TYPEHASH, address]
+          : [MAV2_MODULE_DOMAIN_TYPEHASH, ownerModule!.target as string];
       scheme = {
         validation,
-        signUserOpHash: (hash) => concat([MAV2_EOA, owner.signingKey.sign(hashMessage(getBytes(hash))).serialized]),
+        signUserOpHash: (hash) => concat([MAV2_EOA, userOpSignature(hash)]),
         async signTypedData(typed) {
           const digest = TypedDataEncoder.hash(typed.domain, typed.types, typed.message);
-          const inner = mav2PersonalSignDigest(digest, chainId, MAV2_MODULE_DOMAIN_TYPEHASH, signer.target as string);
-          return encodeErc1271Signature(validation, concat([MAV2_EOA, owner.signingKey.sign(inner).serialized]));
+          const inner = mav2PersonalSignDigest(digest, chainId, domainTypehash, verifyingContract);
+          return encodeErc1271Signature(validation, concat([MAV2_EOA, eoaSignature(inner)]));
         },
-        takeover: singleSignerTakeover(signer, () => address),
+        ...(ownerModule === undefined ? {} : { takeover: singleSignerTakeover(ownerModule, () => address) }),
       };
     }
   }

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { ContractFactory, Interface, parseEther, parseUnits, Wallet, ZeroAddress, type Contract } from "ethers";
+import { Interface, parseEther, parseUnits, Wallet, ZeroAddress, type Contract } from "ethers";
 
 import { sendSessionUserOp, type AgentSession } from "../../client/agent.js";
 import { createBundlerClient, type BundlerClient } from "../../client/bundler.js";
@@ -19,7 +19,7 @@ import { NATIVE_ASSET } from "../../client/session.js";
 import { ENTRY_POINT_V07, ensureEntryPoint } from "../../deploy/entryPoint.js";
 import { startAlto, startHardhatNode, type LocalService } from "../../scripts/local/services.js";
 import { EntryPoint__factory, SpendLimitHook__factory } from "../../typechain-types/index.js";
-import { artifact, COMPAT_RUN, MAV2, type Artifact } from "./accounts.js";
+import { COMPAT_RUN, foreignAccounts } from "./accounts.js";
 
 const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 /** The fees the agent offers; the bundler fills the gas limits (these are only its starting point). */
@@ -51,26 +51,14 @@ const GAS = {
       connection = await network.create({ network: "localhost", override: { url: node.url } });
       const { ethers } = connection;
       const [deployer, ownerSigner] = await ethers.getSigners();
-      const deploy = async (a: Artifact, args: unknown[] = []) => {
-        const contract = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
-        await contract.waitForDeployment();
-        return contract as Contract;
-      };
       const entryPoint = await ensureEntryPoint(ethers.provider, deployer!, "0.7");
       const hook = await ethers.deployContract("SpendLimitHook");
       const module = await ethers.deployContract("SessionKeyValidationModule", [await hook.getAddress(), entryPoint]);
       const owner = await ethers.deployContract("OwnerValidationModule");
       usdc = (await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6])) as unknown as Contract;
       spendLimitHook = await hook.getAddress();
-      const factory = await deploy(artifact(MAV2, "AccountFactory"), [
-        entryPoint,
-        (await deploy(artifact(MAV2, "ModularAccount"), [entryPoint])).target,
-        (await deploy(artifact(MAV2, "SemiModularAccountBytecode"), [entryPoint])).target,
-        (await deploy(artifact(MAV2, "SingleSignerValidationModule"))).target,
-        await deployer!.getAddress(),
-      ]);
-      await (await factory.getFunction("createSemiModularAccount")(await ownerSigner!.getAddress(), 0n)).wait();
-      account = (await factory.getFunction("getAddressSemiModular")(await ownerSigner!.getAddress(), 0n)) as string;
+      const createSemiModular = await foreignAccounts(ethers, "mav2-semi", entryPoint);
+      account = (await createSemiModular(await ownerSigner!.getAddress())).address;
       await (await deployer!.sendTransaction({ to: account, value: parseEther("1") })).wait();
       await (await usdc.getFunction("mint")(account, parseUnits("1000", 6))).wait();
 

@@ -7,9 +7,8 @@
  * device can show) is refused before the device is asked.
  */
 import { expect } from "chai";
-import { AbiCoder, ContractFactory, parseEther, parseUnits, type Contract, type Provider, type Signer } from "ethers";
+import { parseEther, parseUnits, type Provider, type Signer } from "ethers";
 
-import { encodeValidationConfig } from "../../client/encoding.js";
 import { SessionRevokedError } from "../../client/errors.js";
 import {
   InvalidAddressError,
@@ -26,7 +25,7 @@ import { ModularAccount__factory } from "../../typechain-types/index.js";
 import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
 import { agentPaysUsdc, deployForTasks, ledgerConnection, taskLedger, taskOwner, testEnv } from "../helpers/tasks.js";
-import { artifact, COMPAT_RUN, MAV2, REFERENCE, type Artifact } from "./accounts.js";
+import { COMPAT_RUN, foreignAccounts } from "./accounts.js";
 
 const connection = await ledgerConnection();
 const { ethers, networkHelpers } = connection;
@@ -38,13 +37,6 @@ const TITLES: Record<ForeignKind, string> = {
   "mav2-single": "Alchemy MAv2 (SingleSigner owner)",
 };
 
-async function deploy(a: Artifact, args: unknown[] = []): Promise<Contract> {
-  const [deployer] = await ethers.getSigners();
-  const contract = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract as Contract;
-}
-
 /**
  * Leash for the tasks, plus an account of `kind` owned by the emulated Ledger's owner (1 ETH and 1,000 USDC), and one
  * of the same kind owned by a stranger.
@@ -53,44 +45,12 @@ async function foreignFixture(kind: ForeignKind) {
   const f = await deployForTasks(connection);
   const entryPoint = f.addresses.entryPoint;
   const stranger = (await ethers.getSigners())[6]!.address;
-  /** Deploys an account of `kind` for `owner`; returns it and its `--owner-validation` (undefined: found by the task). */
-  let accountFor: (owner: string, salt: bigint) => Promise<{ account: string; ownerValidation?: string }>;
-  if (kind === "reference") {
-    const signer = await deploy(artifact(REFERENCE, "SingleSignerValidationModule"));
-    const implementation = await deploy(artifact(REFERENCE, "ReferenceModularAccount"), [entryPoint]);
-    const validation = { module: signer.target as string, entityId: 0 };
-    accountFor = async (owner) => {
-      const init = implementation.interface.encodeFunctionData("initializeWithValidation", [
-        encodeValidationConfig(validation, { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true }),
-        [],
-        AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [0, owner]),
-        [],
-      ]);
-      const proxy = await deploy(artifact(REFERENCE, "ERC1967Proxy"), [implementation.target, init]);
-      return { account: proxy.target as string, ownerValidation: `${validation.module}:0` };
-    };
-  } else {
-    const signer = await deploy(artifact(MAV2, "SingleSignerValidationModule"));
-    const implementation = await deploy(artifact(MAV2, "ModularAccount"), [entryPoint]);
-    const semiModular = await deploy(artifact(MAV2, "SemiModularAccountBytecode"), [entryPoint]);
-    const [deployer] = await ethers.getSigners();
-    const factory = await deploy(artifact(MAV2, "AccountFactory"), [
-      entryPoint,
-      implementation.target,
-      semiModular.target,
-      signer.target,
-      await deployer!.getAddress(),
-    ]);
-    accountFor = async (owner, salt) => {
-      if (kind === "mav2-semi") {
-        await (await factory.getFunction("createSemiModularAccount")(owner, salt)).wait();
-        return { account: (await factory.getFunction("getAddressSemiModular")(owner, salt)) as string };
-      }
-      await (await factory.getFunction("createAccount")(owner, salt, 0)).wait();
-      const account = (await factory.getFunction("getAddress(address,uint256,uint32)")(owner, salt, 0)) as string;
-      return { account, ownerValidation: `${signer.target as string}:0` };
-    };
-  }
+  const create = await foreignAccounts(ethers, kind, entryPoint);
+  /** An account of `kind` for `owner`, and its `--owner-validation` (undefined where the task finds it itself). */
+  const accountFor = async (owner: string, salt: bigint) => {
+    const { address, validation } = await create(owner, salt);
+    return { account: address, ownerValidation: kind === "mav2-semi" ? undefined : `${validation.module}:0` };
+  };
   const { account, ownerValidation } = await accountFor(taskOwner.address, 0n);
   const strangers = await accountFor(stranger, 1n);
   const [funder] = await ethers.getSigners();
