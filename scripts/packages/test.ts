@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { network } from "hardhat";
-import { HDNodeWallet, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
+import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
 
 import type { LeashChainAddresses } from "../../client/addresses.js";
 import { prepareGrant } from "../../client/grant.js";
@@ -270,7 +270,15 @@ try {
   );
   const outcome = run(process.execPath, ["out/run.js", configFile], project).trim();
   check(outcome === "paid\npaid", `the quick start answered "${outcome}", not "paid" twice`);
-  const received = await usdc.balanceOf(recipient);
+  // A new connection: the node closes sockets idle for 5 s, and the driver may take longer, so the connection the
+  // deployment used may be half closed by now (its next request would fail).
+  const reader = new JsonRpcProvider(node.url);
+  const received = (await new Contract(
+    await usdc.getAddress(),
+    ["function balanceOf(address) view returns (uint256)"],
+    reader,
+  ).getFunction("balanceOf")(recipient)) as bigint;
+  reader.destroy();
   check(received === 10_000_000n, `the recipient holds ${received} USDC base units, not 10000000`);
   report.push(
     "quick start ran from the installed tarball on a local node, the grant read with loadSessionFile from " +
