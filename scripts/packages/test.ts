@@ -3,13 +3,14 @@
  *
  * 1. packs it (`npm pack`, which builds it) and checks what the tarball holds: its entry points and declarations, no
  *    contract bytecode, no test mocks;
- * 2. installs the tarball into a fresh project outside the repository, with its own package.json and the lowest
- *    ethers the package supports (its peer range's floor);
- * 3. type-checks there, strictly, the quick start of docs/INTEGRATORS.md (examples/quickstart.ts importing the
- *    package) and a driver, then runs the quick start against a local `hardhat node` on which this repository
- *    deployed Leash and granted a session: the payment must arrive;
+ * 2. installs the tarballs into a fresh project outside the repository, with its own package.json and the lowest
+ *    ethers and viem the packages support (their peer ranges' floors), and checks one copy of each is installed;
+ * 3. type-checks there, strictly, the two quick starts of docs/INTEGRATORS.md (examples/quickstart.ts importing
+ *    `@leashkit/client`, examples/quickstart-viem.ts importing `@leashkit/viem`) and their drivers, then runs them
+ *    against a local `hardhat node` on which this repository deployed Leash behind the canonical EntryPoint and
+ *    granted a session, the viem one through Pimlico's Alto: every payment must arrive;
  * 4. reports each package's packed and unpacked size and the minified size of an agent that imports only what it
- *    uses (esbuild, browser platform, ethers external), and fails if that agent is over its budget.
+ *    uses (esbuild, browser platform, ethers and viem external), and fails if the client agent is over its budget.
  *
  * Needs `npx hardhat build` first (CI runs `npm run build` before it) and the npm registry (for ethers and
  * TypeScript in the fresh project). LEASH_PACKAGES_KEEP=1 keeps the temporary project and prints where it is.
@@ -27,11 +28,19 @@ import { prepareGrant } from "../../client/grant.js";
 import { writeSessionFile } from "../../client/node.js";
 import { grantSession } from "../../client/owner.js";
 import { sessionFileOf } from "../../client/sessionFile.js";
-import { deployLeash } from "../../test/helpers/fixture.js";
-import { startHardhatNode, type LocalService } from "../local/services.js";
+import { ensureEntryPoint } from "../../deploy/entryPoint.js";
+import { deployLeashBehind } from "../../test/helpers/fixture.js";
+import { startAlto, startHardhatNode, type LocalService } from "../local/services.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const CLIENT_DIR = path.join(ROOT, "packages/client");
+/** The packages, in build order, and the files each tarball must hold. */
+const PACKAGES = [
+  {
+    dir: path.join(ROOT, "packages/client"),
+    entries: ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/node.js", "package.json"],
+  },
+  { dir: path.join(ROOT, "packages/viem"), entries: ["dist/index.js", "dist/index.d.ts", "package.json"] },
+] as const;
 /** The most an agent that imports only what it uses may weigh, minified, ethers excluded (issue #15: a fifth of 270 KB). */
 const AGENT_BUNDLE_BUDGET = 54_000;
 /** What the agent imports (the quick start's imports, plus the bundler client it would use in production). */
@@ -78,35 +87,44 @@ const services: LocalService[] = [];
 const project = mkdtempSync(path.join(tmpdir(), "leash-packages-"));
 try {
   // 1. Pack.
-  const manifest = JSON.parse(readFileSync(path.join(CLIENT_DIR, "package.json"), "utf8")) as {
-    name: string;
-    peerDependencies: Record<string, string>;
-  };
-  const [packed] = JSON.parse(
-    run("npm", ["pack", "--json", "--pack-destination", project], CLIENT_DIR),
-  ) as PackResult[];
-  check(packed !== undefined, "npm pack produced no tarball");
-  const files = packed!.files.map((file) => file.path);
-  for (const entry of ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/node.js", "package.json"]) {
-    check(files.includes(entry), `${manifest.name}'s tarball lacks ${entry}`);
+  const packs: { name: string; filename: string; peerDependencies: Record<string, string> }[] = [];
+  for (const spec of PACKAGES) {
+    const manifest = JSON.parse(readFileSync(path.join(spec.dir, "package.json"), "utf8")) as {
+      name: string;
+      peerDependencies: Record<string, string>;
+    };
+    const [packed] = JSON.parse(
+      run("npm", ["pack", "--json", "--pack-destination", project], spec.dir),
+    ) as PackResult[];
+    check(packed !== undefined, `npm pack of ${manifest.name} produced no tarball`);
+    const files = packed!.files.map((file) => file.path);
+    for (const entry of spec.entries) check(files.includes(entry), `${manifest.name}'s tarball lacks ${entry}`);
+    const unwanted = files.filter((file) => /factories\/|\/test\/|mocks\/|\.ts$(?<!\.d\.ts)/.test(file));
+    check(unwanted.length === 0, `${manifest.name}'s tarball holds ${unwanted.join(", ")}`);
+    const bytecode = files.filter(
+      (file) => file.endsWith(".js") && /"0x60[0-9a-f]{200,}/.test(readFileSync(path.join(spec.dir, file), "utf8")),
+    );
+    check(bytecode.length === 0, `${manifest.name}'s tarball carries contract bytecode in ${bytecode.join(", ")}`);
+    report.push(
+      `${manifest.name}: ${packed!.filename}, ${(packed!.size / 1000).toFixed(1)} kB packed, ` +
+        `${(packed!.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`,
+    );
+    packs.push({ name: manifest.name, filename: packed!.filename, peerDependencies: manifest.peerDependencies });
   }
-  const unwanted = files.filter((file) => /factories\/|\/test\/|mocks\/|\.ts$(?<!\.d\.ts)/.test(file));
-  check(unwanted.length === 0, `${manifest.name}'s tarball holds ${unwanted.join(", ")}`);
-  const bytecode = files.filter(
-    (file) => file.endsWith(".js") && /"0x60[0-9a-f]{200,}/.test(readFileSync(path.join(CLIENT_DIR, file), "utf8")),
-  );
-  check(bytecode.length === 0, `${manifest.name}'s tarball carries contract bytecode in ${bytecode.join(", ")}`);
-  report.push(
-    `${manifest.name}: ${packed!.filename}, ${(packed!.size / 1000).toFixed(1)} kB packed, ` +
-      `${(packed!.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`,
-  );
+  const [client, viem] = packs as [(typeof packs)[number], (typeof packs)[number]];
 
-  // 2. A fresh project with the lowest ethers the peer range allows.
-  const ethersFloor = /^\^?(\d+\.\d+\.\d+)$/.exec(manifest.peerDependencies.ethers ?? "")?.[1];
+  // 2. A fresh project with the lowest ethers and viem the peer ranges allow.
+  const floor = (range: string | undefined, peer: string) => {
+    const version = /^\^?(\d+\.\d+\.\d+)$/.exec(range ?? "")?.[1];
+    check(version !== undefined, `the ${peer} peer range "${range}" has no floor`);
+    return version!;
+  };
+  const ethersFloor = floor(client.peerDependencies.ethers, "ethers");
   check(
-    ethersFloor !== undefined,
-    `${manifest.name}'s ethers peer range "${manifest.peerDependencies.ethers}" has no floor`,
+    viem.peerDependencies.ethers === client.peerDependencies.ethers,
+    `${viem.name} and ${client.name} differ on ethers`,
   );
+  const viemFloor = floor(viem.peerDependencies.viem, "viem");
   writeFileSync(
     path.join(project, "package.json"),
     JSON.stringify(
@@ -114,7 +132,12 @@ try {
         name: "leash-integrator",
         private: true,
         type: "module",
-        dependencies: { [manifest.name]: `file:./${packed!.filename}`, ethers: ethersFloor },
+        dependencies: {
+          [client.name]: `file:./${client.filename}`,
+          [viem.name]: `file:./${viem.filename}`,
+          ethers: ethersFloor,
+          viem: viemFloor,
+        },
         devDependencies: { typescript: TYPESCRIPT_VERSION },
       },
       null,
@@ -122,14 +145,27 @@ try {
     ),
   );
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], project);
-  const installedEthers = (
-    JSON.parse(readFileSync(path.join(project, "node_modules/ethers/package.json"), "utf8")) as { version: string }
-  ).version;
-  check(installedEthers === ethersFloor, `ethers ${installedEthers} installed, expected ${ethersFloor}`);
-  const nestedEthers = path.join(project, "node_modules", manifest.name, "node_modules/ethers");
-  check(!existsSync(nestedEthers), `${manifest.name} installed its own ethers: two copies in one project`);
+  const installed = (name: string) =>
+    (JSON.parse(readFileSync(path.join(project, "node_modules", name, "package.json"), "utf8")) as { version: string })
+      .version;
+  check(installed("ethers") === ethersFloor, `ethers ${installed("ethers")} installed, expected ${ethersFloor}`);
+  check(installed("viem") === viemFloor, `viem ${installed("viem")} installed, expected ${viemFloor}`);
+  for (const [owner, nested] of [
+    [client.name, "ethers"],
+    [viem.name, "ethers"],
+    [viem.name, "viem"],
+    [viem.name, client.name],
+  ] as const) {
+    const copy = path.join(project, "node_modules", owner, "node_modules", nested);
+    check(!existsSync(copy), `${owner} installed its own ${nested}: two copies in one project`);
+  }
+  report.push(
+    `${client.name} and ${viem.name} installed from their tarballs with ethers ${ethersFloor} and viem ${viemFloor}, ` +
+      "one copy of each",
+  );
+  const manifest = client;
 
-  // 3. The quick start, as written, importing the package; type-checked strictly, then run.
+  // 3. The quick starts, as written, importing the packages; type-checked strictly, then run.
   mkdirSync(path.join(project, "src"));
   const quickstart = readFileSync(path.join(ROOT, "examples/quickstart.ts"), "utf8").replace(
     '"../client/index.js"',
@@ -165,6 +201,44 @@ try {
       "",
     ].join("\n"),
   );
+  const quickstartViem = readFileSync(path.join(ROOT, "examples/quickstart-viem.ts"), "utf8").replace(
+    '"../packages/viem/src/index.js"',
+    `"${viem.name}"`,
+  );
+  check(
+    quickstartViem.includes(`"${viem.name}"`),
+    "examples/quickstart-viem.ts no longer imports ../packages/viem/src/index.js",
+  );
+  writeFileSync(path.join(project, "src/quickstart-viem.ts"), quickstartViem);
+  writeFileSync(
+    path.join(project, "src/run-viem.ts"),
+    [
+      'import { readFileSync } from "node:fs";',
+      'import { JsonRpcProvider } from "ethers";',
+      'import type { Hex } from "viem";',
+      'import { hardhat } from "viem/chains";',
+      `import { loadSessionFile } from "${manifest.name}/node";`,
+      'import { payWithViem } from "./quickstart-viem.js";',
+      "",
+      'const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as {',
+      "  rpcUrl: string;",
+      "  bundlerUrl: string;",
+      "  sessionFile: string;",
+      "  agentKey: Hex;",
+      "  usdc: Hex;",
+      "  recipient: Hex;",
+      "};",
+      "const provider = new JsonRpcProvider(config.rpcUrl);",
+      "const session = await loadSessionFile(config.sessionFile, (await provider.getNetwork()).chainId);",
+      "provider.destroy();",
+      "const agent = { chain: hardhat, rpcUrl: config.rpcUrl, bundlerUrl: config.bundlerUrl, session, agentKey: config.agentKey };",
+      "// Two payments back to back through the bundler.",
+      "for (let i = 0; i < 2; i++) {",
+      "  console.log(await payWithViem(agent, config.usdc, config.recipient, 5_000_000n));",
+      "}",
+      "",
+    ].join("\n"),
+  );
   writeFileSync(
     path.join(project, "tsconfig.json"),
     JSON.stringify(
@@ -195,7 +269,7 @@ try {
     path.join(project, "tsconfig.declarations.json"),
     JSON.stringify({
       compilerOptions: { strict: true, module: "nodenext", skipLibCheck: false, noEmit: true, types: [] },
-      include: [`node_modules/${manifest.name}/dist/**/*.d.ts`],
+      include: packs.map((pack) => `node_modules/${pack.name}/dist/**/*.d.ts`),
     }),
   );
   let diagnostics = "";
@@ -208,10 +282,10 @@ try {
   const errors = diagnostics
     .split("\n")
     .filter((line) => /error TS\d+/.test(line) && !line.startsWith("node_modules/@types/node/"));
-  check(errors.length === 0, `${manifest.name}'s declarations do not type-check:\n${errors.join("\n")}`);
+  check(errors.length === 0, `the packages' declarations do not type-check:\n${errors.join("\n")}`);
   report.push(
-    `quick start type-checks against ${manifest.name} with ethers ${installedEthers} (strict); the package's ` +
-      "declarations check with skipLibCheck off",
+    `both quick starts type-check against ${client.name} and ${viem.name} with ethers ${ethersFloor} and viem ` +
+      `${viemFloor} (strict); the packages' declarations check with skipLibCheck off`,
   );
 
   // A local node with Leash, an account and a session granted to a fresh agent key.
@@ -219,8 +293,9 @@ try {
   services.push(node);
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
   const { ethers } = connection;
-  const [, ownerSigner] = await ethers.getSigners();
-  const deployment = await deployLeash(ethers);
+  const [deployer, ownerSigner] = await ethers.getSigners();
+  // Behind the canonical EntryPoint v0.8, which the bundler recognises.
+  const deployment = await deployLeashBehind(ethers, await ensureEntryPoint(ethers.provider, deployer!));
   const usdc = await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6]);
   await (await deployment.factory.createAccount(await ownerSigner!.getAddress(), 0n)).wait();
   const account = await deployment.factory.getAccountAddress(await ownerSigner!.getAddress(), 0n);
@@ -285,6 +360,37 @@ try {
       `${manifest.name}/node: two payments back to back through one ethers Wallet submitter, 10 USDC received`,
   );
 
+  // The viem quick start, through Alto, to a second recipient.
+  const alto = await startAlto(node.url, addresses.entryPoint);
+  services.push(alto);
+  const viemRecipient = Wallet.createRandom().address;
+  const viemConfigFile = path.join(project, "config-viem.json");
+  writeFileSync(
+    viemConfigFile,
+    JSON.stringify({
+      rpcUrl: node.url,
+      bundlerUrl: alto.url,
+      sessionFile,
+      agentKey: agent.privateKey,
+      usdc: addresses.tokens.USDC,
+      recipient: viemRecipient,
+    }),
+  );
+  const viemOutcome = run(process.execPath, ["out/run-viem.js", viemConfigFile], project).trim();
+  check(viemOutcome === "paid\npaid", `the viem quick start answered "${viemOutcome}", not "paid" twice`);
+  const viemReader = new JsonRpcProvider(node.url);
+  const viemReceived = (await new Contract(
+    await usdc.getAddress(),
+    ["function balanceOf(address) view returns (uint256)"],
+    viemReader,
+  ).getFunction("balanceOf")(viemRecipient)) as bigint;
+  viemReader.destroy();
+  check(viemReceived === 10_000_000n, `the viem recipient holds ${viemReceived} USDC base units, not 10000000`);
+  report.push(
+    `viem quick start ran from the installed tarballs with viem ${viemFloor}: two payments back to back through ` +
+      "Alto (viem's createBundlerClient, the account's own gas estimate), 10 USDC received",
+  );
+
   // 4. What an agent bundles.
   writeFileSync(
     path.join(project, "src/agent-entry.js"),
@@ -331,6 +437,31 @@ try {
       `external; budget ${AGENT_BUNDLE_BUDGET / 1000} kB)`,
   );
   check(agentSize <= AGENT_BUNDLE_BUDGET, `the agent bundle is ${agentSize} bytes, over ${AGENT_BUNDLE_BUDGET}`);
+  // A viem agent: the account adapter and the refusal it catches.
+  writeFileSync(
+    path.join(project, "src/viem-agent-entry.js"),
+    `export { toLeashSessionAccount, UserOpRefusedError } from "${viem.name}";\n`,
+  );
+  const viemBundle = path.join(project, "viem-agent.min.js");
+  run(
+    path.join(ROOT, "node_modules/.bin/esbuild"),
+    [
+      "src/viem-agent-entry.js",
+      "--bundle",
+      "--minify",
+      "--format=esm",
+      "--platform=browser",
+      "--external:ethers",
+      "--external:viem",
+      `--outfile=${viemBundle}`,
+      "--log-level=error",
+    ],
+    project,
+  );
+  report.push(
+    `viem agent importing toLeashSessionAccount, UserOpRefusedError: ${(statSync(viemBundle).size / 1000).toFixed(1)} ` +
+      "kB minified (browser, ethers and viem external)",
+  );
 } catch (error) {
   failures.push(error instanceof Error ? error.message : String(error));
 } finally {

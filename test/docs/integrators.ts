@@ -35,6 +35,11 @@ describe("docs/INTEGRATORS.md", function () {
     expect(block).to.equal(read("examples/quickstart.ts"));
   });
 
+  it("shows examples/quickstart-viem.ts verbatim as its viem quick start (run by test/compat/viem.ts)", function () {
+    const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks[1]).to.equal(read("examples/quickstart-viem.ts"));
+  });
+
   it("runs the quick start: the agent pays within its budget", async function () {
     const f = await networkHelpers.loadFixture(grantedFixture);
     const outcome = await pay(
@@ -88,6 +93,14 @@ describe("docs/INTEGRATORS.md", function () {
     expect(manifest.peerDependencies).to.have.property("ethers");
     expect(manifest.files).to.include("dist");
     expect(manifest.scripts.prepack).to.equal("node build.mjs");
+    const viem = JSON.parse(read("packages/viem/package.json")) as typeof manifest & {
+      dependencies: Record<string, string>;
+    };
+    expect(viem.name).to.equal("@leashkit/viem");
+    expect(viem.exports["."]).to.deep.equal({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+    expect(Object.keys(viem.peerDependencies).sort()).to.deep.equal(["ethers", "viem"]);
+    expect(viem.dependencies).to.deep.equal({ [manifest.name]: "0.1.0" });
+    expect(viem.scripts.prepack).to.equal("node build.mjs");
     const root = JSON.parse(read("package.json")) as { scripts: Record<string, string>; workspaces: string[] };
     expect(root.workspaces).to.deep.equal(["packages/*"]);
     expect(root.scripts.build).to.contain("npm run build --workspaces");

@@ -69,22 +69,35 @@ export async function deployLeash(
   ethers: HardhatEthers,
   entryPointVersion: EntryPointVersion = "0.8",
 ): Promise<LeashDeployment> {
-  const entryPoint = await deployEntryPoint(ethers, entryPointVersion);
+  return deployLeashBehind(ethers, await deployEntryPoint(ethers, entryPointVersion));
+}
+
+/**
+ * Deploys the modules, the account implementation and the factory behind an EntryPoint already deployed (e.g. the
+ * canonical one, which bundlers recognise, put in place by deploy/entryPoint.ts `ensureEntryPoint`).
+ */
+export async function deployLeashBehind(
+  ethers: HardhatEthers,
+  entryPoint: EntryPoint | string,
+): Promise<LeashDeployment> {
+  const [deployer] = await ethers.getSigners();
+  const entryPointContract =
+    typeof entryPoint === "string" ? EntryPoint__factory.connect(entryPoint, deployer) : entryPoint;
+  const entryPointAddress = await entryPointContract.getAddress();
   const ownerModule = await ethers.deployContract("OwnerValidationModule");
   const spendLimitHook = await ethers.deployContract("SpendLimitHook");
   const sessionModule = await ethers.deployContract("SessionKeyValidationModule", [
     await spendLimitHook.getAddress(),
-    await entryPoint.getAddress(),
+    entryPointAddress,
   ]);
-  const implementation = await ethers.deployContract("ModularAccount", [await entryPoint.getAddress()]);
-  const [deployer] = await ethers.getSigners();
+  const implementation = await ethers.deployContract("ModularAccount", [entryPointAddress]);
   const factory = await ethers.deployContract("AccountFactory", [
     await implementation.getAddress(),
     await ownerModule.getAddress(),
     await sessionModule.getAddress(),
     await deployer!.getAddress(),
   ]);
-  return { entryPoint, ownerModule, spendLimitHook, sessionModule, implementation, factory };
+  return { entryPoint: entryPointContract, ownerModule, spendLimitHook, sessionModule, implementation, factory };
 }
 
 /** Sends `amount` of native currency from the first Hardhat signer to `to`. */
