@@ -17,11 +17,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { network } from "hardhat";
-import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
+import { Contract, HDNodeWallet, id, JsonRpcProvider, Mnemonic, parseEther, parseUnits, Wallet } from "ethers";
 
 import type { LeashChainAddresses } from "../../client/addresses.js";
 import { prepareGrant } from "../../client/grant.js";
@@ -40,6 +41,18 @@ const PACKAGES = [
     entries: ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/node.js", "package.json"],
   },
   { dir: path.join(ROOT, "packages/viem"), entries: ["dist/index.js", "dist/index.d.ts", "package.json"] },
+  {
+    dir: path.join(ROOT, "packages/contracts"),
+    entries: [
+      "contracts/modules/SessionKeyValidationModule.sol",
+      "contracts/account/ModularAccount.sol",
+      "abi/SessionKeyValidationModule.json",
+      "deployments.json",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "package.json",
+    ],
+  },
 ] as const;
 /** The most an agent that imports only what it uses may weigh, minified, ethers excluded (issue #15: a fifth of 270 KB). */
 const AGENT_BUNDLE_BUDGET = 54_000;
@@ -111,7 +124,7 @@ try {
     );
     packs.push({ name: manifest.name, filename: packed!.filename, peerDependencies: manifest.peerDependencies });
   }
-  const [client, viem] = packs as [(typeof packs)[number], (typeof packs)[number]];
+  const [client, viem, contracts] = packs as [(typeof packs)[number], (typeof packs)[number], (typeof packs)[number]];
 
   // 2. A fresh project with the lowest ethers and viem the peer ranges allow.
   const floor = (range: string | undefined, peer: string) => {
@@ -135,6 +148,7 @@ try {
         dependencies: {
           [client.name]: `file:./${client.filename}`,
           [viem.name]: `file:./${viem.filename}`,
+          [contracts.name]: `file:./${contracts.filename}`,
           ethers: ethersFloor,
           viem: viemFloor,
         },
@@ -239,6 +253,18 @@ try {
       "",
     ].join("\n"),
   );
+  // @leashkit/contracts from TypeScript: its ABIs typed for viem (a wrong function name would not type-check).
+  writeFileSync(
+    path.join(project, "src/contracts.ts"),
+    [
+      'import { encodeFunctionData } from "viem";',
+      `import { leashDeployments, sessionKeyValidationModuleAbi } from "${contracts.name}";`,
+      "",
+      'const data = encodeFunctionData({ abi: sessionKeyValidationModuleAbi, functionName: "revoke", args: [7] });',
+      "console.log(`${leashDeployments.sessionModule} ${data}`);",
+      "",
+    ].join("\n"),
+  );
   writeFileSync(
     path.join(project, "tsconfig.json"),
     JSON.stringify(
@@ -286,6 +312,63 @@ try {
   report.push(
     `both quick starts type-check against ${client.name} and ${viem.name} with ethers ${ethersFloor} and viem ` +
       `${viemFloor} (strict); the packages' declarations check with skipLibCheck off`,
+  );
+
+  // @leashkit/contracts: its typed ABI encodes, its addresses are the deterministic ones, and its Solidity sources
+  // compile (parsed and type-checked by the repository's solc) from the installed package, with the OpenZeppelin and
+  // account-abstraction versions it installed.
+  const [published, revokeData] = run(process.execPath, ["out/contracts.js"], project).trim().split(" ");
+  const deterministic = JSON.parse(readFileSync(path.join(ROOT, "packages/contracts/deployments.json"), "utf8")) as {
+    sessionModule: string;
+  };
+  check(published === deterministic.sessionModule, `${contracts.name} gives the session module as ${published}`);
+  check(
+    revokeData === id("revoke(uint32)").slice(0, 10) + (7).toString(16).padStart(64, "0"),
+    `${contracts.name}'s ABI encoded revoke(7) as ${revokeData}`,
+  );
+  const solc = createRequire(path.join(ROOT, "package.json"))("solc") as {
+    compile(input: string, callbacks: { import(file: string): { contents: string } | { error: string } }): string;
+  };
+  const consumer = [
+    "// SPDX-License-Identifier: MIT",
+    "pragma solidity ^0.8.28;",
+    `import {ModularAccount} from "${contracts.name}/contracts/account/ModularAccount.sol";`,
+    `import {SessionKeyValidationModule} from "${contracts.name}/contracts/modules/SessionKeyValidationModule.sol";`,
+    `import {SpendLimitHook} from "${contracts.name}/contracts/modules/SpendLimitHook.sol";`,
+    "contract Consumer {",
+    "    function hookOf(SessionKeyValidationModule module) external view returns (address) {",
+    "        return address(module.SPEND_LIMIT_HOOK());",
+    "    }",
+    "}",
+  ].join("\n");
+  const compiled = JSON.parse(
+    solc.compile(
+      JSON.stringify({
+        language: "Solidity",
+        sources: { "Consumer.sol": { content: consumer } },
+        // Analysis only (the AST): the sources resolve and type-check; no bytecode is needed.
+        settings: { outputSelection: { "*": { "": ["ast"] } } },
+      }),
+      {
+        import(file: string) {
+          const resolved = path.join(project, "node_modules", file);
+          return existsSync(resolved)
+            ? { contents: readFileSync(resolved, "utf8") }
+            : { error: `${file} is not in the project's node_modules` };
+        },
+      },
+    ),
+  ) as { errors?: { severity: string; formattedMessage: string }[]; sources?: Record<string, unknown> };
+  const solcErrors = (compiled.errors ?? []).filter((error) => error.severity === "error");
+  check(
+    solcErrors.length === 0,
+    `a contract importing ${contracts.name}'s sources does not compile:\n` +
+      solcErrors.map((error) => error.formattedMessage).join("\n"),
+  );
+  report.push(
+    `${contracts.name}: its typed ABI encodes revoke(7) under viem ${viemFloor}, its session module address is the ` +
+      `deterministic one, and a contract importing its sources compiles (${Object.keys(compiled.sources ?? {}).length} ` +
+      "source files resolved from node_modules)",
   );
 
   // A local node with Leash, an account and a session granted to a fresh agent key.

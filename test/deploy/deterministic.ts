@@ -2,10 +2,12 @@
  * Deterministic deployments: the EntryPoint lands at its canonical address, and two independent deployments of
  * Leash (two fresh networks) produce the same addresses.
  */
+import { readFileSync } from "node:fs";
+
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { deployLeashDeterministic } from "../../deploy/deployLeash.js";
+import { deployLeashDeterministic, LEASH_SALT } from "../../deploy/deployLeash.js";
 import { ENTRY_POINT_V08 } from "../../deploy/entryPoint.js";
 
 const FACTORY_OWNER = "0x000000000000000000000000000000000000FaC7";
@@ -18,6 +20,20 @@ describe("deterministic deployment", function () {
     const second = await deployLeashDeterministic(await network.create(), FACTORY_OWNER);
     expect(first.entryPoint).to.equal(ENTRY_POINT_V08);
     expect(second).to.deep.equal(first);
+  });
+
+  it("is where @leashkit/contracts says Leash is (packages/contracts/deployments.json): every address and the salt", async function () {
+    const book = await deployLeashDeterministic(await network.create(), FACTORY_OWNER);
+    const published = JSON.parse(
+      readFileSync(new URL("../../packages/contracts/deployments.json", import.meta.url), "utf8"),
+    ) as Record<string, unknown>;
+    const { factory: _factory, ...fixed } = book; // the factory's address depends on its owner
+    expect({ ...published, description: undefined, chains: undefined }).to.deep.equal({
+      ...fixed,
+      salt: LEASH_SALT,
+      description: undefined,
+      chains: undefined,
+    });
   });
 
   it("wires the deployed contracts together", async function () {
