@@ -4,7 +4,7 @@ import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
-import { leashTasks } from "./tasks/index.js";
+import leashPlugin from "@leashkit/hardhat";
 import erc7562CheckPlugin from "./test/plugins/erc7562/index.js";
 
 const require = createRequire(import.meta.url);
@@ -30,8 +30,8 @@ const INVARIANT_RUNS = Number(process.env.LEASH_INVARIANT_RUNS ?? 64);
 export default defineConfig({
   // The ERC-7562 check traces the validation of every op sent to handleOps on in-process networks (tests, the
   // in-process demo, the gas benchmark); see test/plugins/erc7562.
-  plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin, erc7562CheckPlugin],
-  tasks: leashTasks,
+  // The owner tasks come from this repository's own Hardhat plugin (packages/hardhat), added as any project adds it.
+  plugins: [hardhatToolboxMochaEthersPlugin, hardhatLedgerPlugin, leashPlugin, erc7562CheckPlugin],
   solidity: {
     version: SOLC_VERSION,
     path: SOLC_PATH,

@@ -70,7 +70,7 @@ function ownerTypedData(
 }
 
 /**
- * What signs the owner's typed data: an ethers `Signer`, or the Ledger's clear signer (client/ledgerTypedData.ts),
+ * What signs the owner's typed data: an ethers `Signer`, or the Ledger's clear signer (packages/hardhat/src/ledger/ledgerTypedData.ts),
  * which never falls back to hashed signing.
  */
 export type OwnerTypedDataSigner = Pick<Signer, "provider" | "signTypedData">;

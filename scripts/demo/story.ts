@@ -12,7 +12,7 @@ import { formatUnits, parseEther, parseUnits, Wallet, type HDNodeWallet } from "
 import { getSessionStatus } from "../../client/actions.js";
 import type { LeashChainAddresses } from "../../client/addresses.js";
 import { prepareGrant } from "../../client/grant.js";
-import { LedgerClearSigner, type ClearSigningPreview } from "../../client/ledgerTypedData.js";
+import { LedgerClearSigner, type ClearSigningPreview } from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
 import { signAllSessionsRevocation, signSessionGrant } from "../../client/signed.js";
 import { submitSignedFile } from "../../client/submit.js";
 import { splitList } from "../../client/parse.js";

@@ -42,6 +42,17 @@ const PACKAGES = [
   },
   { dir: path.join(ROOT, "packages/viem"), entries: ["dist/index.js", "dist/index.d.ts", "package.json"] },
   {
+    dir: path.join(ROOT, "packages/hardhat"),
+    entries: [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/tasks/index.js",
+      "dist/tasks/session/grant.js",
+      "dist/ledger/ledgerTypedData.js",
+      "package.json",
+    ],
+  },
+  {
     dir: path.join(ROOT, "packages/contracts"),
     entries: [
       "contracts/modules/SessionKeyValidationModule.sol",
@@ -124,7 +135,8 @@ try {
     );
     packs.push({ name: manifest.name, filename: packed!.filename, peerDependencies: manifest.peerDependencies });
   }
-  const [client, viem, contracts] = packs as [(typeof packs)[number], (typeof packs)[number], (typeof packs)[number]];
+  type Pack = (typeof packs)[number];
+  const [client, viem, plugin, contracts] = packs as [Pack, Pack, Pack, Pack];
 
   // 2. A fresh project with the lowest ethers and viem the peer ranges allow.
   const floor = (range: string | undefined, peer: string) => {
@@ -295,7 +307,7 @@ try {
     path.join(project, "tsconfig.declarations.json"),
     JSON.stringify({
       compilerOptions: { strict: true, module: "nodenext", skipLibCheck: false, noEmit: true, types: [] },
-      include: packs.map((pack) => `node_modules/${pack.name}/dist/**/*.d.ts`),
+      include: [client, viem, contracts].map((pack) => `node_modules/${pack.name}/dist/**/*.d.ts`),
     }),
   );
   let diagnostics = "";
@@ -472,6 +484,65 @@ try {
   report.push(
     `viem quick start ran from the installed tarballs with viem ${viemFloor}: two payments back to back through ` +
       "Alto (viem's createBundlerClient, the account's own gas estimate), 10 USDC received",
+  );
+
+  // The Hardhat 3 plugin in a fresh Hardhat project, added beside hardhat-ledger as docs say. Install scripts are
+  // skipped (node-hid's native build: `--help` opens no device).
+  const rootManifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    devDependencies: Record<string, string>;
+  };
+  const hardhatProject = path.join(project, "hardhat-project");
+  mkdirSync(hardhatProject);
+  for (const pack of [client, plugin]) {
+    writeFileSync(path.join(hardhatProject, pack.filename), readFileSync(path.join(project, pack.filename)));
+  }
+  writeFileSync(
+    path.join(hardhatProject, "package.json"),
+    JSON.stringify(
+      {
+        name: "leash-owner-project",
+        private: true,
+        type: "module",
+        devDependencies: {
+          [client.name]: `file:./${client.filename}`,
+          [plugin.name]: `file:./${plugin.filename}`,
+          hardhat: rootManifest.devDependencies.hardhat,
+          "@nomicfoundation/hardhat-ethers": rootManifest.devDependencies["@nomicfoundation/hardhat-ethers"],
+          "@nomicfoundation/hardhat-ledger": rootManifest.devDependencies["@nomicfoundation/hardhat-ledger"],
+          ethers: ethersFloor,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    path.join(hardhatProject, "hardhat.config.ts"),
+    [
+      'import hardhatLedgerPlugin from "@nomicfoundation/hardhat-ledger";',
+      `import leashPlugin from "${plugin.name}";`,
+      'import { defineConfig } from "hardhat/config";',
+      "",
+      "export default defineConfig({ plugins: [hardhatLedgerPlugin, leashPlugin] });",
+      "",
+    ].join("\n"),
+  );
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts"], hardhatProject);
+  const sessionHelp = run("npx", ["hardhat", "session", "--help"], hardhatProject);
+  const subtasks = ["grant", "revoke", "revoke-all", "cancel", "submit", "list", "status"];
+  const missingSubtasks = subtasks.filter((name) => !new RegExp(`^\\s*session ${name}\\s`, "m").test(sessionHelp));
+  check(
+    missingSubtasks.length === 0,
+    `\`npx hardhat session --help\` lists no ${missingSubtasks.join(", ")}:\n${sessionHelp}`,
+  );
+  const grantHelp = run("npx", ["hardhat", "session", "grant", "--help"], hardhatProject);
+  check(/--owner-validation/.test(grantHelp) && /--budget/.test(grantHelp), "`session grant --help` lacks its options");
+  const accountHelp = run("npx", ["hardhat", "account", "--help"], hardhatProject);
+  check(/^\s*account create\s/m.test(accountHelp), "`npx hardhat account --help` lists no `account create`");
+  report.push(
+    `${plugin.name} in a fresh Hardhat ${rootManifest.devDependencies.hardhat} project beside hardhat-ledger: ` +
+      `\`npx hardhat session --help\` lists ${subtasks.map((name) => `session ${name}`).join(", ")}; ` +
+      "`account create` and `session grant`'s options are there",
   );
 
   // 4. What an agent bundles.

@@ -1,5 +1,5 @@
 /**
- * client/ledgerEip712.ts before the device: a message the stream could not finish (a token slot the display rules
+ * packages/hardhat/src/ledger/ledgerEip712.ts before the device: a message the stream could not finish (a token slot the display rules
  * have no signature for, an amount with no token before it, token information missing) is refused before the first
  * APDU, so the device never shows part of a message.
  */
@@ -12,7 +12,7 @@ import {
   type ApduTransport,
   type Eip712Request,
   type ServedFilters,
-} from "../../client/ledgerEip712.js";
+} from "../../packages/hardhat/src/ledger/ledgerEip712.js";
 
 const USDC = "0x0165878A594ca255338adfa4d48449f69242Eb8F";
 const ETH = "0x0000000000000000000000000000000000000000";

@@ -20,10 +20,10 @@ import {
 import { ownerAuthorization, sendOwnerTransaction } from "../../client/owner.js";
 import { parseOwnerValidation } from "../../client/ownerAccount.js";
 import { signSessionRevocation } from "../../client/signed.js";
-import { runCancel } from "../../tasks/session/cancel.js";
+import { runCancel } from "../../packages/hardhat/src/tasks/session/cancel.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";
-import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
-import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
+import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runRevoke, runRevokeAll } from "../../packages/hardhat/src/tasks/session/revoke.js";
 import { agentPaysUsdc, deployForTasks, ledgerConnection, taskLedger, taskOwner, testEnv } from "../helpers/tasks.js";
 import { COMPAT_RUN, foreignAccounts } from "./accounts.js";
 

@@ -5,8 +5,8 @@
  */
 import { expect } from "chai";
 
-import { LedgerRejectedError } from "../../client/ledgerTypedData.js";
-import { runCreateAccount } from "../../tasks/account/create.js";
+import { LedgerRejectedError } from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
+import { runCreateAccount } from "../../packages/hardhat/src/tasks/account/create.js";
 import { taskOwner, testEnv } from "../helpers/tasks.js";
 import { startGrantChain, type GrantChain } from "./grantChain.js";
 import { describeOnDevices, reviewOnDevice, transcript } from "./harness.js";

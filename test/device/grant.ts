@@ -13,11 +13,15 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { MAX_FILTER_LABEL_LENGTH } from "../../client/ledgerFilters.js";
-import { deviceAmount, deviceDate, LedgerRejectedError } from "../../client/ledgerTypedData.js";
-import { runCancel } from "../../tasks/session/cancel.js";
-import { runGrant, type GrantTaskArguments, type GrantTaskResult } from "../../tasks/session/grant.js";
-import { runSubmit } from "../../tasks/session/submit.js";
+import { MAX_FILTER_LABEL_LENGTH } from "../../packages/hardhat/src/ledger/ledgerFilters.js";
+import { deviceAmount, deviceDate, LedgerRejectedError } from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
+import { runCancel } from "../../packages/hardhat/src/tasks/session/cancel.js";
+import {
+  runGrant,
+  type GrantTaskArguments,
+  type GrantTaskResult,
+} from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runSubmit } from "../../packages/hardhat/src/tasks/session/submit.js";
 import { taskOwner, testEnv } from "../helpers/tasks.js";
 import { DEVICE_CHAIN_ID, DEVICE_NETWORK_NAME, startGrantChain, type GrantChain } from "./grantChain.js";
 import { describeOnDevices, reviewFields, reviewOnDevice, transcript } from "./harness.js";

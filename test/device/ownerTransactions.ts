@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 
-import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
+import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { deployForTasks, deployOwnerAccount, ledgerConnection, taskOwner, testEnv } from "../helpers/tasks.js";
 import { describeOnDevices } from "./harness.js";
 import { useSpeculosForHardhatLedger, type SpeculosLedgerSeam } from "./speculosTransport.js";

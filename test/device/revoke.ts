@@ -12,12 +12,12 @@ import { expect } from "chai";
 import type { NetworkConnection } from "hardhat/types/network";
 import { network } from "hardhat";
 
-import { LedgerFiltersRefusedError, LedgerRejectedError } from "../../client/ledgerTypedData.js";
-import { MAX_FILTER_LABEL_LENGTH } from "../../client/ledgerFilters.js";
+import { LedgerFiltersRefusedError, LedgerRejectedError } from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
+import { MAX_FILTER_LABEL_LENGTH } from "../../packages/hardhat/src/ledger/ledgerFilters.js";
 import { nestOwnerTypedData, SESSION_REVOCATION_TYPES, sessionModuleDomain } from "../../client/session.js";
 import { ALL_SESSIONS_REVOCATION_TYPES } from "../../client/session.js";
-import { runGrant } from "../../tasks/session/grant.js";
-import { runRevoke, runRevokeAll, type RevokeTaskResult } from "../../tasks/session/revoke.js";
+import { runGrant } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runRevoke, runRevokeAll, type RevokeTaskResult } from "../../packages/hardhat/src/tasks/session/revoke.js";
 import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
 import { deployForTasks, deployOwnerAccount, taskLedger, taskOwner, testEnv } from "../helpers/tasks.js";
 import { describeOnDevices, reviewFields, reviewOnDevice, transcript } from "./harness.js";

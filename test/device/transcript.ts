@@ -22,7 +22,7 @@ import { id, TypedDataEncoder } from "ethers";
 import { grantTypedDataForOwner } from "../../client/signed.js";
 import type { GrantPlan } from "../../client/grant.js";
 import { demoGrantOptions, DEMO_TRANSCRIPT_WINDOW } from "../../scripts/demo/grant.js";
-import { runGrant } from "../../tasks/session/grant.js";
+import { runGrant } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { testEnv } from "../helpers/tasks.js";
 import { DEVICE_NETWORK_NAME, startGrantChain, type GrantChain } from "./grantChain.js";
 import { describeOnDevices, reviewFields, reviewOnDevice, transcript } from "./harness.js";

@@ -19,7 +19,7 @@ import { encodeOwnerCall } from "../../client/owner.js";
 import { encodeTimeHint, sessionNonceKey } from "../../client/session.js";
 import { buildUserOp, signUserOp } from "../../client/userOp.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";
-import type { TaskEnv, TaskIO } from "../../tasks/common.js";
+import type { TaskEnv, TaskIO } from "../../packages/hardhat/src/tasks/common.js";
 import { EmulatedLedger } from "./emulatedLedger.js";
 import { deployLeash, OWNER_PATH, TEST_MNEMONIC, testWallet } from "./fixture.js";
 

@@ -30,8 +30,8 @@ import { defaultSessionFile, loadSessionFile } from "../../client/node.js";
 import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import { parseSessionFile } from "../../client/sessionFile.js";
 import type { GrantPlanJson } from "../../client/summary.js";
-import { runCreateAccount } from "../../tasks/account/create.js";
-import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
+import { runCreateAccount } from "../../packages/hardhat/src/tasks/account/create.js";
+import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";
 import {
   agentPaysUsdc,

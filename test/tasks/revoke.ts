@@ -17,10 +17,13 @@ import {
   NotAccountOwnerError,
 } from "../../client/inputErrors.js";
 import { SessionKeyValidationModule__factory, ModularAccount__factory } from "../../typechain-types/index.js";
-import { runGrant } from "../../tasks/session/grant.js";
-import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
-import { runList } from "../../tasks/session/list.js";
-import { LedgerBlindSigningRequiredError, LedgerRejectedError } from "../../client/ledgerTypedData.js";
+import { runGrant } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runRevoke, runRevokeAll } from "../../packages/hardhat/src/tasks/session/revoke.js";
+import { runList } from "../../packages/hardhat/src/tasks/session/list.js";
+import {
+  LedgerBlindSigningRequiredError,
+  LedgerRejectedError,
+} from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
 import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
 import {
   agentPaysUsdc,

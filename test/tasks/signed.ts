@@ -15,9 +15,9 @@ import { SessionRevokedError } from "../../client/errors.js";
 import { InvalidScopeError, InvalidSignedFileError, WrongChainError } from "../../client/inputErrors.js";
 import { nestOwnerTypedData, sessionGrantTypedData, type SessionDescription } from "../../client/session.js";
 import type { GrantPlanJson } from "../../client/summary.js";
-import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
-import { runRevoke, runRevokeAll } from "../../tasks/session/revoke.js";
-import { runSubmit } from "../../tasks/session/submit.js";
+import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runRevoke, runRevokeAll } from "../../packages/hardhat/src/tasks/session/revoke.js";
+import { runSubmit } from "../../packages/hardhat/src/tasks/session/submit.js";
 import { startCalStandIn, type CalStandIn } from "../helpers/calStandIn.js";
 import {
   agentPaysUsdc,

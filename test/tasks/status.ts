@@ -6,10 +6,10 @@ import { expect } from "chai";
 
 import { InvalidSessionIdError } from "../../client/inputErrors.js";
 import { NATIVE_ASSET } from "../../client/session.js";
-import { runGrant, type GrantTaskArguments } from "../../tasks/session/grant.js";
-import { runList } from "../../tasks/session/list.js";
-import { runRevoke } from "../../tasks/session/revoke.js";
-import { runStatus } from "../../tasks/session/status.js";
+import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runList } from "../../packages/hardhat/src/tasks/session/list.js";
+import { runRevoke } from "../../packages/hardhat/src/tasks/session/revoke.js";
+import { runStatus } from "../../packages/hardhat/src/tasks/session/status.js";
 import {
   agentPaysUsdc,
   deployForTasks,

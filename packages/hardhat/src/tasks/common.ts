@@ -8,12 +8,12 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { assertLeashDeployed, type LeashChainAddresses } from "../client/addresses.js";
-import { defaultAddressesFile, loadLeashAddresses } from "../client/node.js";
-import { LedgerAccountError, LeashInputError, NotConfirmedError } from "../client/inputErrors.js";
-import type { ProgressListener } from "../client/owner.js";
-import { parseAddress } from "../client/parse.js";
-import { toJsonSafe } from "../client/summary.js";
+import { assertLeashDeployed, type LeashChainAddresses } from "@leashkit/client";
+import { defaultAddressesFile, loadLeashAddresses } from "@leashkit/client/node";
+import { LedgerAccountError, LeashInputError, NotConfirmedError } from "@leashkit/client";
+import type { ProgressListener } from "@leashkit/client";
+import { parseAddress } from "@leashkit/client";
+import { toJsonSafe } from "@leashkit/client";
 
 /** Where a task prints and asks. Tests pass their own. */
 export interface TaskIO {

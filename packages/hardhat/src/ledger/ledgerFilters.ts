@@ -19,7 +19,7 @@
  * - `tokenAmount` with a `tokenPath` → the app's amount-with-token pair: a token filter on the token's path (the
  *   app hides the address and names the amount with the token's ticker and decimals) and an amount filter with the
  *   field's label. Their payloads name the device's token slot, so each is signed once per slot ({@link TOKEN_SLOTS});
- *   client/ledgerEip712.ts sends the one for the slot the token got;
+ *   packages/hardhat/src/ledger/ledgerEip712.ts sends the one for the slot the token got;
  * - `amount` (native, no token field), `calldata`, `nftName` → refused ({@link UnsupportedFilterFormatError}).
  *
  * Labels must fit the Nano S Plus: a label longer than {@link MAX_FILTER_LABEL_LENGTH} characters is refused.

@@ -5,12 +5,12 @@
  */
 import { writeFile } from "node:fs/promises";
 
-import type { LeashChainAddresses } from "../client/addresses.js";
-import { LedgerAccountError, NotConfirmedError } from "../client/inputErrors.js";
-import { LedgerClearSigner, type ClearSigningPreview } from "../client/ledgerTypedData.js";
-import { parseAddress } from "../client/parse.js";
-import type { SignedFile } from "../client/signed.js";
-import { submitSignedFile } from "../client/submit.js";
+import type { LeashChainAddresses } from "@leashkit/client";
+import { LedgerAccountError, NotConfirmedError } from "@leashkit/client";
+import { LedgerClearSigner, type ClearSigningPreview } from "../ledger/ledgerTypedData.js";
+import { parseAddress } from "@leashkit/client";
+import type { SignedFile } from "@leashkit/client";
+import { submitSignedFile } from "@leashkit/client";
 import type { TaskEnv } from "./common.js";
 
 /** The device's review as the task prints it: "Contract" and then each field's label and value. */

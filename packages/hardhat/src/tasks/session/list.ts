@@ -1,10 +1,10 @@
 /** `session list`: every session the account was granted, with its state and time left. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { requireOption } from "../../client/inputErrors.js";
-import { parseAddress } from "../../client/parse.js";
-import { listSessions, type SessionListEntry } from "../../client/read.js";
-import { formatDuration, formatUtc } from "../../client/summary.js";
+import { requireOption } from "@leashkit/client";
+import { parseAddress } from "@leashkit/client";
+import { listSessions, type SessionListEntry } from "@leashkit/client";
+import { formatDuration, formatUtc } from "@leashkit/client";
 import { openLeash, printJson, runTask, taskEnv, type CommonTaskArguments, type TaskEnv } from "../common.js";
 
 /** The options of `session list`. */

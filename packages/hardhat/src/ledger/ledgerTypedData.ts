@@ -30,7 +30,7 @@ import {
   type TypedDataField,
 } from "ethers";
 
-import { LeashInputError } from "./inputErrors.js";
+import { LeashInputError } from "@leashkit/client";
 import {
   signEip712WithTokenAmounts,
   tokensShown,
@@ -321,7 +321,7 @@ export class LedgerClearSigner {
         );
       }
       // Amounts shown with their token (the app's amount-with-token filters) need the tokens' signed information;
-      // hw-app-eth cannot send those filters for amounts in arrays, client/ledgerEip712.ts does.
+      // hw-app-eth cannot send those filters for amounts in arrays, packages/hardhat/src/ledger/ledgerEip712.ts does.
       const withAmounts = filters.fields.some((f) => f.format === "token" || f.format === "amount");
       const tokens = withAmounts
         ? await this.#tokenInfos(request, filters, hashes)

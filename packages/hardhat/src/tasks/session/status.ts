@@ -1,11 +1,11 @@
 /** `session status --session <id>`: state, time left, and per asset what remains this period and when it resets. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { formatAmount } from "../../client/grant.js";
-import { requireOption } from "../../client/inputErrors.js";
-import { parseAddress, parseSessionId } from "../../client/parse.js";
-import { readSessionStatus, type SessionStatusReport } from "../../client/read.js";
-import { formatDuration, formatPeriod, formatTime } from "../../client/summary.js";
+import { formatAmount } from "@leashkit/client";
+import { requireOption } from "@leashkit/client";
+import { parseAddress, parseSessionId } from "@leashkit/client";
+import { readSessionStatus, type SessionStatusReport } from "@leashkit/client";
+import { formatDuration, formatPeriod, formatTime } from "@leashkit/client";
 import { openLeash, printJson, runTask, taskEnv, type CommonTaskArguments, type TaskEnv } from "../common.js";
 
 /** The options of `session status`. */

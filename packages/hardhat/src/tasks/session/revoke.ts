@@ -7,16 +7,16 @@
  *
  * The Ledger either clear-signs (display rules for the message from Ledger's filter service) or the task refuses
  * before the device shows anything, printing the hashes a blind-signing device would show; it never falls back to
- * hashed signing, and a rejection on the device is reported as one (client/ledgerTypedData.ts).
+ * hashed signing, and a rejection on the device is reported as one (packages/hardhat/src/ledger/ledgerTypedData.ts).
  * `--by-transaction` keeps the old path, a call to the account, which a real Ledger signs only with blind signing on.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { assertAccountOwner } from "../../client/grant.js";
-import { NotConfirmedError, requireOption, SignedActionUnsupportedError } from "../../client/inputErrors.js";
-import { assertSessionExists, revokeAllSessions, revokeSession } from "../../client/owner.js";
-import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "../../client/signed.js";
-import { parseAddress, parseSessionId } from "../../client/parse.js";
+import { assertAccountOwner } from "@leashkit/client";
+import { NotConfirmedError, requireOption, SignedActionUnsupportedError } from "@leashkit/client";
+import { assertSessionExists, revokeAllSessions, revokeSession } from "@leashkit/client";
+import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "@leashkit/client";
+import { parseAddress, parseSessionId } from "@leashkit/client";
 import {
   ledgerOwner,
   ledgerSigner,

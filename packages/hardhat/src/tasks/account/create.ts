@@ -7,9 +7,9 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { InvalidSessionIdError, LedgerAccountError } from "../../client/inputErrors.js";
-import { LedgerClearSigner } from "../../client/ledgerTypedData.js";
-import { createAccount, getAccountAddress } from "../../client/owner.js";
+import { InvalidSessionIdError, LedgerAccountError } from "@leashkit/client";
+import { LedgerClearSigner } from "../../ledger/ledgerTypedData.js";
+import { createAccount, getAccountAddress } from "@leashkit/client";
 import {
   ledgerOwner,
   ledgerSigner,

@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { InvalidSignedFileError } from "../../client/inputErrors.js";
-import { submitSignedFile, parseSignedFile } from "../../client/submit.js";
+import { InvalidSignedFileError } from "@leashkit/client";
+import { submitSignedFile, parseSignedFile } from "@leashkit/client";
 import {
   openLeash,
   printJson,

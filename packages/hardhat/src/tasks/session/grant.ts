@@ -1,6 +1,6 @@
 /**
  * `session grant`: parse the options, let the client check them and build the grant plan, print the summary, then
- * have the Ledger clear-sign the EIP-712 SessionGrant (client/ledgerTypedData.ts: the task prints what the device
+ * have the Ledger clear-sign the EIP-712 SessionGrant (packages/hardhat/src/ledger/ledgerTypedData.ts: the task prints what the device
  * will show and asks before the device does; it refuses, printing the hashes, when the device could not clear-sign
  * it). What was signed is carried on chain by anyone:
  * - `--relayer <address>`: that account of the network (a hot key, the agent; not the Ledger) submits it at once;
@@ -12,25 +12,20 @@ import { existsSync } from "node:fs";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { createAgentKey } from "../../client/agentKey.js";
+import { createAgentKey } from "@leashkit/client";
 import {
   assertSessionFileWritable,
   defaultSessionFile,
   writeAgentKeyFile,
   writeSessionFile,
-} from "../../client/node.js";
-import { sessionFileOf } from "../../client/sessionFile.js";
-import { prepareGrant, type GrantPlan } from "../../client/grant.js";
-import {
-  InvalidAddressError,
-  NotConfirmedError,
-  requireOption,
-  SignedActionUnsupportedError,
-} from "../../client/inputErrors.js";
-import { grantSession } from "../../client/owner.js";
-import { signSessionGrant, type SignedFile } from "../../client/signed.js";
-import { splitList } from "../../client/parse.js";
-import { grantPlanToJson, summarizeGrant } from "../../client/summary.js";
+} from "@leashkit/client/node";
+import { sessionFileOf } from "@leashkit/client";
+import { prepareGrant, type GrantPlan } from "@leashkit/client";
+import { InvalidAddressError, NotConfirmedError, requireOption, SignedActionUnsupportedError } from "@leashkit/client";
+import { grantSession } from "@leashkit/client";
+import { signSessionGrant, type SignedFile } from "@leashkit/client";
+import { splitList } from "@leashkit/client";
+import { grantPlanToJson, summarizeGrant } from "@leashkit/client";
 import {
   ledgerOwner,
   ledgerSigner,

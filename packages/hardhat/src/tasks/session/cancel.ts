@@ -10,16 +10,16 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { assertAccountOwner } from "../../client/grant.js";
+import { assertAccountOwner } from "@leashkit/client";
 import {
   InvalidSignedFileError,
   NotConfirmedError,
   requireOption,
   SignedActionUnsupportedError,
-} from "../../client/inputErrors.js";
-import { cancelNonceByTransaction } from "../../client/owner.js";
-import { parseAddress } from "../../client/parse.js";
-import { signNonceCancellation, type SignedFile } from "../../client/signed.js";
+} from "@leashkit/client";
+import { cancelNonceByTransaction } from "@leashkit/client";
+import { parseAddress } from "@leashkit/client";
+import { signNonceCancellation, type SignedFile } from "@leashkit/client";
 import {
   ledgerOwner,
   ledgerSigner,
