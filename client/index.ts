@@ -22,3 +22,4 @@ export * from "./submit.js";
 export * from "./summary.js";
 export * from "./userOp.js";
 export * from "./contracts.js";
+export * from "./sessionHandle.js";

@@ -9,16 +9,21 @@
  * - Agent key files: the agent's session key with its session's coordinates, written once with mode 0600
  *   ({@link writeAgentKeyFile}, never over an existing file, never printed: THREATS 20) and read back with
  *   {@link loadAgentKeyFile}.
+ * - The agent's session handle from its session file: {@link fromGrantFile}.
  */
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import type { HDNodeWallet } from "ethers";
+import { JsonRpcProvider, Wallet, type HDNodeWallet, type SigningKey } from "ethers";
 
 import { leashAddressesToJson, parseLeashAddresses, type LeashChainAddresses } from "./addresses.js";
 import { agentKeyFileContents, parseAgentKeyFile, type AgentKeyFile, type AgentSessionConfig } from "./agentKey.js";
 import { InvalidAddressError, LeashNotDeployedError } from "./inputErrors.js";
+import type { SendVia } from "./agent.js";
+import { createBundlerClient, type GasCaps } from "./bundler.js";
 import { parseSessionFile, sessionFileToJson, type SessionFile } from "./sessionFile.js";
+import { createSessionHandle, type SessionHandle } from "./sessionHandle.js";
+import type { UserOpGas } from "./userOp.js";
 
 /** The default address book file of `chainId` under `root`. */
 export function defaultAddressesFile(root: string, chainId: bigint): string {
@@ -122,4 +127,54 @@ export async function writeSessionFile(file: string, contents: SessionFile): Pro
 /** Reads a session file written by {@link writeSessionFile}; with `chainId`, refuses one for another chain. */
 export async function loadSessionFile(file: string, chainId?: bigint): Promise<SessionFile> {
   return parseSessionFile(await readFile(file, "utf8"), file, chainId);
+}
+
+/** What {@link fromGrantFile} needs besides the file. */
+export interface FromGrantFileOptions {
+  /** The session's chain's JSON-RPC URL. */
+  rpcUrl: string;
+  /** The agent's session key: a private key, or ethers' SigningKey. */
+  agentKey: string | SigningKey;
+  /** A bundler's URL: ops go through it (`eth_estimateUserOperationGas`, `eth_sendUserOperation`). */
+  bundlerUrl?: string;
+  /** Without a bundler: a funded key that sends `handleOps` itself (and is refunded from the account's deposit). */
+  submitterKey?: string;
+  /** Gas limits and fees (default DEFAULT_SESSION_GAS_LIMITS, fees from the node). */
+  gas?: Partial<UserOpGas>;
+  caps?: GasCaps;
+}
+
+/**
+ * The agent's handle on its session from the owner's session file (`session grant --agent` writes it): reads the
+ * file, checks it is for the node's chain and that the key is the session's agent, and connects. See
+ * {@link createSessionHandle} for `status()`, `canPay()`, `pay()` and `call()`. Call `close()` when done.
+ */
+export async function fromGrantFile(
+  file: string,
+  options: FromGrantFileOptions,
+): Promise<SessionHandle & { close(): void }> {
+  const provider = new JsonRpcProvider(options.rpcUrl);
+  try {
+    const session = await loadSessionFile(file, (await provider.getNetwork()).chainId);
+    let via: SendVia;
+    if (options.bundlerUrl !== undefined) {
+      via = { bundler: createBundlerClient(options.bundlerUrl, session.entryPoint) };
+    } else if (options.submitterKey !== undefined) {
+      via = { submitter: new Wallet(options.submitterKey, provider) };
+    } else {
+      throw new Error(`${file}: give bundlerUrl (a bundler sends the ops) or submitterKey (a key sends handleOps)`);
+    }
+    const handle = createSessionHandle({
+      session,
+      provider,
+      agentKey: options.agentKey,
+      via,
+      gas: options.gas,
+      caps: options.caps,
+    });
+    return { ...handle, close: () => provider.destroy() };
+  } catch (error) {
+    provider.destroy();
+    throw error;
+  }
 }

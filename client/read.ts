@@ -53,7 +53,11 @@ export interface ReadSessionsParameters {
   account: string;
 }
 
-function stateOf(
+/**
+ * A session's state at chain time `now`, one rule for every reader: revoked, then killed (granted before the
+ * account's kill switch), then not yet valid (valid strictly after `validAfter`), expired (after `validUntil`), live.
+ */
+export function sessionStateOf(
   session: { revoked: boolean; killed: boolean; validAfter: bigint; validUntil: bigint },
   now: bigint,
 ): SessionState {
@@ -86,7 +90,7 @@ export async function listSessions(parameters: ReadSessionsParameters): Promise<
       validUntil,
       state: removed
         ? "removed"
-        : stateOf(
+        : sessionStateOf(
             {
               revoked: session.revoked,
               killed: session.grantEpoch !== epoch,
@@ -152,7 +156,7 @@ export async function readSessionStatus(
     grantId,
     validAfter: status.validAfter,
     validUntil: status.validUntil,
-    state: stateOf(status, now),
+    state: sessionStateOf(status, now),
     timeLeft: status.validUntil > now ? status.validUntil - now : 0n,
     now,
     valueCapPerCall: stored.valueCapPerCall,

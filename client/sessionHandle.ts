@@ -1,0 +1,315 @@
+/**
+ * One handle on the session an agent acts under, built from the owner's session file (client/sessionFile.ts):
+ * {@link createSessionHandle} here (runs anywhere), `fromGrantFile` in client/node.ts (reads the file, connects).
+ *
+ * - `status()`: the session now, JSON-safe: its state ("not-yet-valid" apart from "expired"), window, scope, and
+ *   each budget with its symbol, what remains and when it refills;
+ * - `canPay(asset, amount)`: whether a payment fits now, counting the op's maximum gas against the native budget;
+ * - `pay(...)` and `call(...)`: `sendSessionUserOp` with the session, the key and the route given once.
+ */
+import { computeAddress, formatUnits, getAddress, Interface, SigningKey, ZeroAddress, type Provider } from "ethers";
+
+import { getSessionStatus } from "./actions.js";
+import { sendSessionUserOp, type SendSessionUserOpReturnType, type SendVia, type SessionCall } from "./agent.js";
+import { maxGasCost, type GasCaps } from "./bundler.js";
+import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
+import { chainTime } from "./grant.js";
+import { sessionStateOf, type SessionState } from "./read.js";
+import { NATIVE_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "./session.js";
+import type { SessionFile } from "./sessionFile.js";
+import type { UserOpGas } from "./userOp.js";
+
+/** The gas limits a handle's ops start from (a bundler replaces them with its estimate; `handleOps` uses them). */
+export const DEFAULT_SESSION_GAS_LIMITS = {
+  verificationGasLimit: 400_000n,
+  callGasLimit: 200_000n,
+  preVerificationGas: 60_000n,
+} as const;
+
+/** What {@link createSessionHandle} needs. */
+export interface CreateSessionHandleParameters {
+  /** The owner's session file, as `loadSessionFile` or `parseSessionFile` read it. */
+  session: SessionFile;
+  /** A provider of the session's chain. */
+  provider: Provider;
+  /** The agent's session key (a private key, or ethers' SigningKey); its address must be the session's agent. */
+  agentKey: string | SigningKey;
+  /** Where ops go: `{ bundler: createBundlerClient(url, session.entryPoint) }`, or `{ submitter }` (handleOps). */
+  via: SendVia;
+  /** Gas limits (default {@link DEFAULT_SESSION_GAS_LIMITS}). Fees are read from the provider unless given. */
+  gas?: Partial<UserOpGas>;
+  /** The most the agent signs for when a bundler fills the gas (default DEFAULT_GAS_CAPS). */
+  caps?: GasCaps;
+}
+
+/** A budget as `status()` reports it: JSON-safe (amounts as decimal strings of base units and in words). */
+export interface SessionHandleBudget {
+  asset: string;
+  symbol: string;
+  decimals: number;
+  limit: string;
+  remaining: string;
+  /** `remaining` in words, e.g. "93.5 USDC". */
+  remainingText: string;
+  perCallCap: string;
+  /** Period length in seconds (0: the session's lifetime). */
+  period: number;
+  /** When the budget refills (ISO 8601), or null for a lifetime budget. */
+  resetsAt: string | null;
+}
+
+/** `status()`: the session now. Every field is JSON-safe. */
+export interface SessionHandleStatus {
+  chainId: string;
+  account: string;
+  sessionId: number;
+  agent: string;
+  /** "not-yet-valid" (starts later) is not "expired" (ended). */
+  state: SessionState;
+  /** The chain's time, and the session's window (ISO 8601): valid strictly after `validAfter`, until `validUntil`. */
+  now: string;
+  validAfter: string;
+  validUntil: string;
+  /** Seconds until it starts (0 once started) and until it ends (0 once ended). */
+  startsIn: number;
+  timeLeft: number;
+  /** What the session may call: target and function (its text when the grant named it, else the selector). */
+  scope: { target: string; function: string; rules: number }[];
+  /** Most native value one call may carry, in wei. */
+  valueCapPerCall: string;
+  budgets: SessionHandleBudget[];
+  paymasters: string[];
+}
+
+/** `canPay(...)`: whether the payment fits now, and if not, why and when it may. */
+export interface CanPayAnswer {
+  ok: boolean;
+  /** Why not, in words (undefined when `ok`). */
+  reason?: string;
+  /** The asset's budget left now (base units), and for the native asset what the op's gas would take of it. */
+  remaining: bigint;
+  maxGasCost: bigint;
+  /** When the limiting budget refills (unix seconds), if it refills. */
+  resetsAt?: bigint;
+}
+
+/** A payment: `asset` is a token address, a symbol of the session's budgets ("USDC"), or "ETH" / NATIVE_ASSET. */
+export interface PayParameters {
+  asset: string;
+  to: string;
+  amount: bigint;
+}
+
+/** The handle {@link createSessionHandle} returns. */
+export interface SessionHandle {
+  readonly session: SessionFile;
+  status(): Promise<SessionHandleStatus>;
+  canPay(asset: string, amount: bigint): Promise<CanPayAnswer>;
+  pay(parameters: PayParameters): Promise<SendSessionUserOpReturnType>;
+  call(calls: SessionCall | SessionCall[]): Promise<SendSessionUserOpReturnType>;
+}
+
+const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
+
+/** Builds the handle; throws if the key is not the session's agent (nothing is sent). */
+export function createSessionHandle(parameters: CreateSessionHandleParameters): SessionHandle {
+  const { session, provider, via } = parameters;
+  const signingKey =
+    typeof parameters.agentKey === "string" ? new SigningKey(parameters.agentKey) : parameters.agentKey;
+  const agent = computeAddress(signingKey.publicKey);
+  if (agent !== getAddress(session.agent)) {
+    throw new Error(
+      `the key's address ${agent} is not the session's agent ${session.agent}: load the key the session was granted to`,
+    );
+  }
+  const entryPoint = EntryPoint__factory.connect(session.entryPoint, "submitter" in via ? via.submitter : provider);
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const hook = SpendLimitHook__factory.connect(session.spendLimitHook, provider);
+
+  /** The asset's address from an address, a budget's symbol or "ETH". */
+  const assetOf = (asset: string): string => {
+    if (asset.toUpperCase() === "ETH") return NATIVE_ASSET;
+    const bySymbol = session.budgets.find((budget) => budget.symbol.toUpperCase() === asset.toUpperCase());
+    if (bySymbol !== undefined) return bySymbol.asset;
+    try {
+      return getAddress(asset);
+    } catch {
+      const symbols = session.budgets.map((budget) => budget.symbol).join(", ");
+      throw new Error(`"${asset}" is neither an address nor a budget of the session (${symbols}, or ETH)`);
+    }
+  };
+
+  const gasNow = async (): Promise<UserOpGas> => {
+    const given = parameters.gas ?? {};
+    let { maxFeePerGas, maxPriorityFeePerGas } = given;
+    if (maxFeePerGas === undefined || maxPriorityFeePerGas === undefined) {
+      const fees = await provider.getFeeData();
+      maxFeePerGas ??= fees.maxFeePerGas ?? fees.gasPrice ?? undefined;
+      maxPriorityFeePerGas ??= fees.maxPriorityFeePerGas ?? maxFeePerGas;
+    }
+    if (maxFeePerGas === undefined || maxPriorityFeePerGas === undefined) {
+      throw new Error("the node reports no fees: pass gas.maxFeePerGas and gas.maxPriorityFeePerGas");
+    }
+    return { ...DEFAULT_SESSION_GAS_LIMITS, ...given, maxFeePerGas, maxPriorityFeePerGas };
+  };
+
+  const call = async (calls: SessionCall | SessionCall[]) =>
+    sendSessionUserOp({
+      session: {
+        entryPoint,
+        account: session.account,
+        sessionModule: session.sessionModule,
+        sessionId: session.sessionId,
+        signingKey,
+      },
+      calls: Array.isArray(calls) ? calls : [calls],
+      gas: await gasNow(),
+      via,
+      caps: parameters.caps,
+    });
+
+  return {
+    session,
+    async status() {
+      const [chain, now, record] = await Promise.all([
+        getSessionStatus({
+          sessionModule: module,
+          spendLimitHook: hook,
+          account: session.account,
+          sessionId: session.sessionId,
+          assets: session.budgets.map((budget) => budget.asset),
+        }).catch(() => undefined),
+        chainTime(provider),
+        module.getSession(session.account, session.sessionId),
+      ]);
+      const removed = chain === undefined || record.agent === ZeroAddress;
+      const validAfter = removed ? session.validAfter : chain.validAfter;
+      const validUntil = removed ? session.validUntil : chain.validUntil;
+      const state: SessionState = removed
+        ? "removed"
+        : sessionStateOf({ revoked: chain.revoked, killed: chain.killed, validAfter, validUntil }, now);
+      const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
+      return {
+        chainId: session.chainId.toString(),
+        account: session.account,
+        sessionId: session.sessionId,
+        agent: session.agent,
+        state,
+        now: iso(now),
+        validAfter: iso(validAfter),
+        validUntil: iso(validUntil),
+        startsIn: Number(validAfter >= now ? validAfter - now + 1n : 0n),
+        timeLeft: Number(validUntil > now ? validUntil - now : 0n),
+        scope: session.scope.map((entry) => ({
+          target: entry.target,
+          function: entry.function ?? entry.selector,
+          rules: entry.rules.length,
+        })),
+        valueCapPerCall: (removed ? session.valueCapPerCall : record.valueCapPerCall).toString(),
+        budgets: session.budgets.map((budget, index) => {
+          const live = chain?.budgets[index];
+          const remaining = live?.remaining ?? 0n;
+          return {
+            asset: budget.asset,
+            symbol: budget.symbol,
+            decimals: budget.decimals,
+            limit: (live?.limit ?? budget.limit).toString(),
+            remaining: remaining.toString(),
+            remainingText: `${formatUnits(remaining, budget.decimals)} ${budget.symbol}`,
+            perCallCap: (live?.perCallCap ?? budget.perCallCap).toString(),
+            period: Number(budget.period),
+            resetsAt: live === undefined || live.periodEnd === 0n ? null : iso(live.periodEnd),
+          };
+        }),
+        paymasters: session.paymasters,
+      };
+    },
+    async canPay(asset, amount) {
+      const address = assetOf(asset);
+      const gas = await gasNow();
+      const gasCost = maxGasCost({
+        sender: session.account,
+        nonce: 0n,
+        initCode: "0x",
+        callData: "0x",
+        ...gas,
+        paymasterAndData: "0x",
+        signature: "0x",
+      });
+      const [record, now, epoch] = await Promise.all([
+        module.getSession(session.account, session.sessionId),
+        chainTime(provider),
+        module.epochOf(session.account),
+      ]);
+      const refuse = (reason: string, remaining = 0n, resetsAt?: bigint): CanPayAnswer => ({
+        ok: false,
+        reason,
+        remaining,
+        maxGasCost: gasCost,
+        resetsAt,
+      });
+      if (record.agent === ZeroAddress) return refuse("the session is not installed on the account");
+      const state = sessionStateOf(
+        {
+          revoked: record.revoked,
+          killed: record.grantEpoch !== epoch,
+          validAfter: record.validAfter,
+          validUntil: record.validUntil,
+        },
+        now,
+      );
+      if (state !== "live") return refuse(`the session is ${state}`);
+      const selector = address === NATIVE_ASSET ? SELECTOR_NO_CALLDATA : erc20.getFunction("transfer")!.selector;
+      if (address !== NATIVE_ASSET) {
+        const inScope =
+          (await module.isInScope(session.account, session.sessionId, address, selector)) ||
+          (await module.isInScope(session.account, session.sessionId, address, SELECTOR_ANY));
+        if (!inScope) return refuse(`the session may not call transfer on ${address}`);
+      } else if (amount > record.valueCapPerCall) {
+        return refuse(`${amount} wei is over the per-call cap of ${record.valueCapPerCall}`);
+      }
+      const budgetOf = async (budgetAsset: string) => {
+        const [[limit, , , , perCallCap], [remaining, periodEnd]] = await Promise.all([
+          hook.getBudget(session.account, session.sessionId, budgetAsset),
+          hook.remainingBudget(session.account, session.sessionId, budgetAsset),
+        ]);
+        return { limit, perCallCap, remaining, periodEnd };
+      };
+      const native = await budgetOf(NATIVE_ASSET);
+      const nativeNeeded = gasCost + (address === NATIVE_ASSET ? amount : 0n);
+      if (native.limit !== 0n && native.remaining < nativeNeeded) {
+        return refuse(
+          `the op needs ${nativeNeeded} wei of the native budget (its maximum gas cost ${gasCost}` +
+            `${address === NATIVE_ASSET ? ` and ${amount} sent` : ""}), ${native.remaining} remains`,
+          native.remaining,
+          native.periodEnd === 0n ? undefined : native.periodEnd,
+        );
+      }
+      if (address === NATIVE_ASSET) {
+        return { ok: true, remaining: native.remaining, maxGasCost: gasCost };
+      }
+      const token = await budgetOf(address);
+      if (token.limit === 0n) return { ok: true, remaining: 0n, maxGasCost: gasCost };
+      if (token.perCallCap !== 0n && amount > token.perCallCap) {
+        return refuse(`${amount} is over the per-call cap of ${token.perCallCap}`, token.remaining);
+      }
+      if (token.remaining < amount) {
+        return refuse(
+          `${amount} is over the ${token.remaining} left this period`,
+          token.remaining,
+          token.periodEnd === 0n ? undefined : token.periodEnd,
+        );
+      }
+      return { ok: true, remaining: token.remaining, maxGasCost: gasCost };
+    },
+    async pay({ asset, to, amount }) {
+      const address = assetOf(asset);
+      return call(
+        address === NATIVE_ASSET
+          ? { target: getAddress(to), value: amount, data: "0x" }
+          : { target: address, value: 0n, data: erc20.encodeFunctionData("transfer", [getAddress(to), amount]) },
+      );
+    },
+    call,
+  };
+}
