@@ -6,6 +6,7 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import type { EntryPoint, SessionKeyValidationModule, SpendLimitHook } from "./contracts.js";
 import { decodeUserOpRefusal } from "./errors.js";
+import { InvalidSessionIdError } from "./inputErrors.js";
 import { packUserOp, type UserOperation } from "./userOp.js";
 
 /** The result of an op sent with {@link sendUserOpDirect}. */
@@ -46,22 +47,29 @@ export async function sendUserOpDirect(
   return { receipt, success, revertData };
 }
 
-/** One budget of a session now. */
+/** One budget of a session now: the one budget shape every reader returns (read.ts adds the asset's label). */
 export interface BudgetStatus {
   asset: string;
   limit: bigint;
   /** What can still be spent in the current period (a new period counts as full). */
   remaining: bigint;
-  /** Unix time the current period ends (0 for a lifetime budget). */
-  periodEnd: bigint;
+  /** Period length in seconds (0: the session's lifetime). */
+  period: bigint;
+  /** Unix time the current period ends and the budget refills (0: never, a lifetime budget). */
+  resetsAt: bigint;
+  /** Most one call may spend (0: no cap). */
   perCallCap: bigint;
 }
 
 /** A session's state as an owner or an agent sees it. */
 export interface SessionStatus {
   agent: string;
+  /** The grant this session id holds now (a re-grant of the id gets a new one). */
+  grantId: bigint;
   validAfter: bigint;
   validUntil: bigint;
+  /** Most native value one call may carry, in wei. */
+  valueCapPerCall: bigint;
   revoked: boolean;
   /** Granted before the account's last kill switch. */
   killed: boolean;
@@ -80,12 +88,18 @@ export interface GetSessionStatusParameters {
   assets: string[];
 }
 
-/** Reads a session's status and its remaining budgets (throws if the account has no such session). */
+/**
+ * Reads a session's status and its remaining budgets: the one chain read of a session every reader builds on
+ * (`readSessionStatus`, the session handle). Throws InvalidSessionIdError if the account has no such session.
+ */
 export async function getSessionStatus(parameters: GetSessionStatusParameters): Promise<SessionStatus> {
   const { sessionModule, spendLimitHook, account, sessionId } = parameters;
   const session = await sessionModule.getSession(account, sessionId);
   if (session.agent === "0x0000000000000000000000000000000000000000") {
-    throw new Error(`account ${account} has no session ${sessionId}: check the id (session list shows them)`);
+    throw new InvalidSessionIdError(
+      `--session: account ${account} has no session ${sessionId}; check the id (session list shows them)`,
+      "--session",
+    );
   }
   const [live, epoch] = await Promise.all([sessionModule.isLive(account, sessionId), sessionModule.epochOf(account)]);
   const budgets = await Promise.all(
@@ -94,13 +108,22 @@ export async function getSessionStatus(parameters: GetSessionStatusParameters): 
         spendLimitHook.getBudget(account, sessionId, asset),
         spendLimitHook.remainingBudget(account, sessionId, asset),
       ]);
-      return { asset, limit: stored.limit, remaining, periodEnd, perCallCap: stored.perCallCap };
+      return {
+        asset,
+        limit: stored.limit,
+        remaining,
+        period: stored.periodLength,
+        resetsAt: periodEnd,
+        perCallCap: stored.perCallCap,
+      };
     }),
   );
   return {
     agent: session.agent,
+    grantId: session.grantId,
     validAfter: session.validAfter,
     validUntil: session.validUntil,
+    valueCapPerCall: session.valueCapPerCall,
     revoked: session.revoked,
     killed: session.grantEpoch !== epoch,
     live,

@@ -1,25 +1,13 @@
 /**
- * Leash's integrator client: everything an agent, an owner's tool or a dashboard needs, on ethers v6, with the
- * contracts' TypeChain types. See docs/INTEGRATORS.md for a quick start and the API reference.
+ * Leash's integrator client on ethers v6, by role; each role is also its own subpath:
+ * - `@leashkit/client/agent`: an agent acting under its session (session handle, ops, key, gas caps, refusals);
+ * - `@leashkit/client/owner`: an owner's tool (grants, revocations, the typed data the Ledger shows, input errors);
+ * - `@leashkit/client/read`: a dashboard or watchtower (sessions, state, budgets);
+ * - `@leashkit/client/encoding`: the byte layouts and the contracts' ABI-only bindings;
+ * - `@leashkit/client/node`: the Node-only file helpers (not part of this entry point).
+ * See docs/INTEGRATORS.md for a quick start and the API reference.
  */
-export * from "./actions.js";
-export * from "./addresses.js";
-export * from "./agent.js";
-export * from "./agentKey.js";
-export * from "./bundler.js";
-export * from "./encoding.js";
-export * from "./errors.js";
-export * from "./grant.js";
-export * from "./inputErrors.js";
-export * from "./owner.js";
-export * from "./ownerAccount.js";
-export * from "./parse.js";
-export * from "./read.js";
-export * from "./session.js";
-export * from "./sessionFile.js";
-export * from "./signed.js";
-export * from "./submit.js";
-export * from "./summary.js";
-export * from "./userOp.js";
-export * from "./contracts.js";
-export * from "./sessionHandle.js";
+export * from "./exports/agent.js";
+export * from "./exports/owner.js";
+export * from "./exports/read.js";
+export * from "./exports/encoding.js";

@@ -74,11 +74,6 @@ export class SignedActionUnsupportedError extends LeashInputError {
   override readonly name = "SignedActionUnsupportedError";
 }
 
-/** The network has no (or several) Ledger accounts configured. */
-export class LedgerAccountError extends LeashInputError {
-  override readonly name = "LedgerAccountError";
-}
-
 /** A session id is malformed, already used (grant), or does not exist (revoke, status). */
 export class InvalidSessionIdError extends LeashInputError {
   override readonly name = "InvalidSessionIdError";
@@ -87,22 +82,4 @@ export class InvalidSessionIdError extends LeashInputError {
 /** A grant or revocation file is malformed or does not match the chain / module it is submitted to. */
 export class InvalidSignedFileError extends LeashInputError {
   override readonly name = "InvalidSignedFileError";
-}
-
-/** The user declined the confirmation prompt (nothing was signed). */
-export class NotConfirmedError extends LeashInputError {
-  override readonly name = "NotConfirmedError";
-}
-
-/** A required option was not given. */
-export class MissingOptionError extends LeashInputError {
-  override readonly name = "MissingOptionError";
-}
-
-/** Returns `value`, or throws {@link MissingOptionError} naming `option` if it was not given. */
-export function requireOption(value: string | undefined, option: string, example: string): string {
-  if (value === undefined || value.trim() === "") {
-    throw new MissingOptionError(`${option} is required, e.g. ${option} ${example}`, option);
-  }
-  return value;
 }

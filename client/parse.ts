@@ -201,26 +201,6 @@ export function parseAmount(value: string, decimals: number, field: string, max 
   return units;
 }
 
-/** Splits a comma-separated list, ignoring commas inside parentheses (function signatures); empty items dropped. */
-export function splitList(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  const items: string[] = [];
-  let depth = 0;
-  let current = "";
-  for (const char of value) {
-    if (char === "(") depth++;
-    if (char === ")") depth = Math.max(0, depth - 1);
-    if (char === "," && depth === 0) {
-      items.push(current);
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  items.push(current);
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
-}
-
 /** A rule on an argument as the owner wrote it (`to=0xA|0xB`, `amount<=50`), parsed; values are scaled later. */
 export interface ParsedArgumentRule {
   /** The rule as written, for messages and the summary. */

@@ -6,10 +6,9 @@
 import type { Provider } from "ethers";
 
 import { SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
-import { getSessionStatus } from "./actions.js";
+import { getSessionStatus, type BudgetStatus } from "./actions.js";
 import type { LeashChainAddresses } from "./addresses.js";
 import { chainTime, NATIVE_LABEL, readTokenLabel, type AssetLabel } from "./grant.js";
-import { assertSessionExists } from "./owner.js";
 import { NATIVE_ASSET } from "./session.js";
 
 /** Where a session stands now. */
@@ -27,16 +26,8 @@ export interface SessionListEntry {
   timeLeft: bigint;
 }
 
-/** One budget of a session now. */
-export interface SessionBudgetStatus extends AssetLabel {
-  limit: bigint;
-  remaining: bigint;
-  /** Period length in seconds (0: lifetime). */
-  period: bigint;
-  /** Unix time the current period ends and the budget refills (0: never, a lifetime budget). */
-  resetsAt: bigint;
-  perCallCap: bigint;
-}
+/** One budget of a session now, labelled with its asset's symbol and decimals. */
+export interface SessionBudgetStatus extends BudgetStatus, AssetLabel {}
 
 /** A session's full status, as `session status` shows it. */
 export interface SessionStatusReport extends SessionListEntry {
@@ -123,14 +114,18 @@ export async function readSessionStatus(
   parameters: ReadSessionsParameters & { sessionId: number },
 ): Promise<SessionStatusReport> {
   const { provider, addresses, account, sessionId } = parameters;
-  const grantId = await assertSessionExists(provider, addresses, account, sessionId);
-  const assets = await budgetAssetsOf(parameters, sessionId);
   const sessionModule = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
   const spendLimitHook = SpendLimitHook__factory.connect(addresses.spendLimitHook, provider);
-  const [status, now, stored] = await Promise.all([
-    getSessionStatus({ sessionModule, spendLimitHook, account, sessionId, assets }),
+  // One read of the session (getSessionStatus refuses a missing one), then the budgets' labels.
+  const [status, now] = await Promise.all([
+    getSessionStatus({
+      sessionModule,
+      spendLimitHook,
+      account,
+      sessionId,
+      assets: await budgetAssetsOf(parameters, sessionId),
+    }),
     chainTime(provider),
-    sessionModule.getSession(account, sessionId),
   ]);
   const budgets: SessionBudgetStatus[] = [];
   for (const budget of status.budgets) {
@@ -139,27 +134,19 @@ export async function readSessionStatus(
       budget.asset === NATIVE_ASSET
         ? { address: NATIVE_ASSET, ...NATIVE_LABEL }
         : await readTokenLabel(provider, budget.asset, "budget");
-    const stored = await spendLimitHook.getBudget(account, sessionId, budget.asset);
-    budgets.push({
-      ...label,
-      limit: budget.limit,
-      remaining: budget.remaining,
-      period: stored.periodLength,
-      resetsAt: budget.periodEnd,
-      perCallCap: budget.perCallCap,
-    });
+    budgets.push({ ...budget, ...label });
   }
   return {
     account,
     sessionId,
     agent: status.agent,
-    grantId,
+    grantId: status.grantId,
     validAfter: status.validAfter,
     validUntil: status.validUntil,
     state: sessionStateOf(status, now),
     timeLeft: status.validUntil > now ? status.validUntil - now : 0n,
     now,
-    valueCapPerCall: stored.valueCapPerCall,
+    valueCapPerCall: status.valueCapPerCall,
     budgets,
   };
 }

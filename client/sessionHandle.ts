@@ -9,11 +9,12 @@
  */
 import { computeAddress, formatUnits, getAddress, Interface, SigningKey, ZeroAddress, type Provider } from "ethers";
 
-import { getSessionStatus } from "./actions.js";
+import { getSessionStatus, type BudgetStatus } from "./actions.js";
 import { sendSessionUserOp, type SendSessionUserOpReturnType, type SendVia, type SessionCall } from "./agent.js";
 import { maxGasCost, type GasCaps } from "./bundler.js";
 import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { chainTime } from "./grant.js";
+import { InvalidSessionIdError } from "./inputErrors.js";
 import { sessionStateOf, type SessionState } from "./read.js";
 import { NATIVE_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
@@ -125,6 +126,18 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
   const entryPoint = EntryPoint__factory.connect(session.entryPoint, "submitter" in via ? via.submitter : provider);
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
   const hook = SpendLimitHook__factory.connect(session.spendLimitHook, provider);
+  /** The session and the budgets of `assets` now (getSessionStatus), or undefined if it is not installed. */
+  const readChain = (assets: string[]) =>
+    getSessionStatus({
+      sessionModule: module,
+      spendLimitHook: hook,
+      account: session.account,
+      sessionId: session.sessionId,
+      assets,
+    }).catch((error: unknown) => {
+      if (error instanceof InvalidSessionIdError) return undefined;
+      throw error;
+    });
 
   /** The asset's address from an address, a budget's symbol or "ETH". */
   const assetOf = (asset: string): string => {
@@ -171,23 +184,14 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
   return {
     session,
     async status() {
-      const [chain, now, record] = await Promise.all([
-        getSessionStatus({
-          sessionModule: module,
-          spendLimitHook: hook,
-          account: session.account,
-          sessionId: session.sessionId,
-          assets: session.budgets.map((budget) => budget.asset),
-        }).catch(() => undefined),
+      const [chain, now] = await Promise.all([
+        readChain(session.budgets.map((budget) => budget.asset)),
         chainTime(provider),
-        module.getSession(session.account, session.sessionId),
       ]);
-      const removed = chain === undefined || record.agent === ZeroAddress;
+      const removed = chain === undefined;
       const validAfter = removed ? session.validAfter : chain.validAfter;
       const validUntil = removed ? session.validUntil : chain.validUntil;
-      const state: SessionState = removed
-        ? "removed"
-        : sessionStateOf({ revoked: chain.revoked, killed: chain.killed, validAfter, validUntil }, now);
+      const state: SessionState = removed ? "removed" : sessionStateOf(chain, now);
       const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
       return {
         chainId: session.chainId.toString(),
@@ -205,7 +209,7 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
           function: entry.function ?? entry.selector,
           rules: entry.rules.length,
         })),
-        valueCapPerCall: (removed ? session.valueCapPerCall : record.valueCapPerCall).toString(),
+        valueCapPerCall: (removed ? session.valueCapPerCall : chain.valueCapPerCall).toString(),
         budgets: session.budgets.map((budget, index) => {
           const live = chain?.budgets[index];
           const remaining = live?.remaining ?? 0n;
@@ -218,7 +222,7 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
             remainingText: `${formatUnits(remaining, budget.decimals)} ${budget.symbol}`,
             perCallCap: (live?.perCallCap ?? budget.perCallCap).toString(),
             period: Number(budget.period),
-            resetsAt: live === undefined || live.periodEnd === 0n ? null : iso(live.periodEnd),
+            resetsAt: live === undefined || live.resetsAt === 0n ? null : iso(live.resetsAt),
           };
         }),
         paymasters: session.paymasters,
@@ -236,28 +240,19 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         paymasterAndData: "0x",
         signature: "0x",
       });
-      const [record, now, epoch] = await Promise.all([
-        module.getSession(session.account, session.sessionId),
-        chainTime(provider),
-        module.epochOf(session.account),
-      ]);
       const refuse = (reason: string, remaining = 0n, resetsAt?: bigint): CanPayAnswer => ({
         ok: false,
         reason,
         remaining,
         maxGasCost: gasCost,
-        resetsAt,
+        resetsAt: resetsAt === 0n ? undefined : resetsAt,
       });
-      if (record.agent === ZeroAddress) return refuse("the session is not installed on the account");
-      const state = sessionStateOf(
-        {
-          revoked: record.revoked,
-          killed: record.grantEpoch !== epoch,
-          validAfter: record.validAfter,
-          validUntil: record.validUntil,
-        },
-        now,
-      );
+      const [chain, now] = await Promise.all([
+        readChain(address === NATIVE_ASSET ? [NATIVE_ASSET] : [NATIVE_ASSET, address]),
+        chainTime(provider),
+      ]);
+      if (chain === undefined) return refuse("the session is not installed on the account");
+      const state = sessionStateOf(chain, now);
       if (state !== "live") return refuse(`the session is ${state}`);
       const selector = address === NATIVE_ASSET ? SELECTOR_NO_CALLDATA : erc20.getFunction("transfer")!.selector;
       if (address !== NATIVE_ASSET) {
@@ -265,40 +260,28 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
           (await module.isInScope(session.account, session.sessionId, address, selector)) ||
           (await module.isInScope(session.account, session.sessionId, address, SELECTOR_ANY));
         if (!inScope) return refuse(`the session may not call transfer on ${address}`);
-      } else if (amount > record.valueCapPerCall) {
-        return refuse(`${amount} wei is over the per-call cap of ${record.valueCapPerCall}`);
+      } else if (amount > chain.valueCapPerCall) {
+        return refuse(`${amount} wei is over the per-call cap of ${chain.valueCapPerCall}`);
       }
-      const budgetOf = async (budgetAsset: string) => {
-        const [[limit, , , , perCallCap], [remaining, periodEnd]] = await Promise.all([
-          hook.getBudget(session.account, session.sessionId, budgetAsset),
-          hook.remainingBudget(session.account, session.sessionId, budgetAsset),
-        ]);
-        return { limit, perCallCap, remaining, periodEnd };
-      };
-      const native = await budgetOf(NATIVE_ASSET);
+      const [native, token] = chain.budgets as [BudgetStatus, BudgetStatus | undefined];
       const nativeNeeded = gasCost + (address === NATIVE_ASSET ? amount : 0n);
       if (native.limit !== 0n && native.remaining < nativeNeeded) {
         return refuse(
           `the op needs ${nativeNeeded} wei of the native budget (its maximum gas cost ${gasCost}` +
             `${address === NATIVE_ASSET ? ` and ${amount} sent` : ""}), ${native.remaining} remains`,
           native.remaining,
-          native.periodEnd === 0n ? undefined : native.periodEnd,
+          native.resetsAt,
         );
       }
       if (address === NATIVE_ASSET) {
         return { ok: true, remaining: native.remaining, maxGasCost: gasCost };
       }
-      const token = await budgetOf(address);
-      if (token.limit === 0n) return { ok: true, remaining: 0n, maxGasCost: gasCost };
+      if (token === undefined || token.limit === 0n) return { ok: true, remaining: 0n, maxGasCost: gasCost };
       if (token.perCallCap !== 0n && amount > token.perCallCap) {
         return refuse(`${amount} is over the per-call cap of ${token.perCallCap}`, token.remaining);
       }
       if (token.remaining < amount) {
-        return refuse(
-          `${amount} is over the ${token.remaining} left this period`,
-          token.remaining,
-          token.periodEnd === 0n ? undefined : token.periodEnd,
-        );
+        return refuse(`${amount} is over the ${token.remaining} left this period`, token.remaining, token.resetsAt);
       }
       return { ok: true, remaining: token.remaining, maxGasCost: gasCost };
     },

@@ -88,15 +88,15 @@ export async function runAgent(parameters: RunAgentParameters): Promise<PaymentO
           assets: [error.asset],
         });
         const budget = status.budgets[0];
-        if (budget === undefined || budget.periodEnd === 0n || error.requested > budget.limit) {
+        if (budget === undefined || budget.resetsAt === 0n || error.requested > budget.limit) {
           log(`skipping: no period reset would make room (${error.message})`);
           outcomes.push("skipped");
           continue;
         }
         log(
-          `over budget: waiting for the period to reset at ${new Date(Number(budget.periodEnd) * 1000).toISOString()}`,
+          `over budget: waiting for the period to reset at ${new Date(Number(budget.resetsAt) * 1000).toISOString()}`,
         );
-        await parameters.waitUntil(budget.periodEnd);
+        await parameters.waitUntil(budget.resetsAt);
         try {
           outcomes.push((await payOnce(payment)) ? "paid after the period reset" : "reverted");
         } catch (retryError) {

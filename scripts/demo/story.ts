@@ -15,7 +15,7 @@ import { prepareGrant } from "../../client/grant.js";
 import { LedgerClearSigner, type ClearSigningPreview } from "../../packages/hardhat/src/ledger/ledgerTypedData.js";
 import { signAllSessionsRevocation, signSessionGrant } from "../../client/signed.js";
 import { submitSignedFile } from "../../client/submit.js";
-import { splitList } from "../../client/parse.js";
+import { splitList } from "../../packages/hardhat/src/tasks/input.js";
 import { sendSessionUserOp, type AgentSession, type SessionCall } from "../../client/agent.js";
 import { bundlerTimeHint, createBundlerClient, type BundlerClient } from "../../client/bundler.js";
 import { UserOpRefusedError } from "../../client/errors.js";

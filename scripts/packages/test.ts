@@ -38,7 +38,16 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const PACKAGES = [
   {
     dir: path.join(ROOT, "packages/client"),
-    entries: ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/node.js", "package.json"],
+    entries: [
+      "dist/client/index.js",
+      "dist/client/index.d.ts",
+      "dist/client/node.js",
+      "dist/client/exports/agent.js",
+      "dist/client/exports/owner.js",
+      "dist/client/exports/read.js",
+      "dist/client/exports/encoding.js",
+      "package.json",
+    ],
   },
   { dir: path.join(ROOT, "packages/viem"), entries: ["dist/index.js", "dist/index.d.ts", "package.json"] },
   {
@@ -265,6 +274,21 @@ try {
       "",
     ].join("\n"),
   );
+  // Each role's subpath of the client resolves, type-checks and runs.
+  writeFileSync(
+    path.join(project, "src/roles.ts"),
+    [
+      `import { createSessionHandle } from "${client.name}/agent";`,
+      `import { sessionNonceKey } from "${client.name}/encoding";`,
+      `import { prepareGrant } from "${client.name}/owner";`,
+      `import { sessionStateOf } from "${client.name}/read";`,
+      "",
+      "const state = sessionStateOf({ revoked: false, killed: false, validAfter: 0n, validUntil: 10n }, 5n);",
+      'const key = sessionNonceKey("0x0000000000000000000000000000000000000001", 1);',
+      "console.log(`${typeof createSessionHandle} ${typeof prepareGrant} ${state} ${key}`);",
+      "",
+    ].join("\n"),
+  );
   // @leashkit/contracts from TypeScript: its ABIs typed for viem (a wrong function name would not type-check).
   writeFileSync(
     path.join(project, "src/contracts.ts"),
@@ -325,6 +349,10 @@ try {
     `both quick starts type-check against ${client.name} and ${viem.name} with ethers ${ethersFloor} and viem ` +
       `${viemFloor} (strict); the packages' declarations check with skipLibCheck off`,
   );
+
+  const roles = run(process.execPath, ["out/roles.js"], project).trim();
+  check(roles === `function function live ${(1n << 32n) + 1n}`, `the client's role subpaths answered "${roles}"`);
+  report.push(`${client.name}/agent, /owner, /read and /encoding resolve, type-check and run from the tarball`);
 
   // @leashkit/contracts: its typed ABI encodes, its addresses are the deterministic ones, and its Solidity sources
   // compile (parsed and type-checked by the repository's solc) from the installed package, with the OpenZeppelin and

@@ -84,7 +84,8 @@ describe("client actions", function () {
           asset: f.usdc.target,
           limit: parseUnits("100", 6),
           remaining: parseUnits("70", 6),
-          periodEnd: session.validAfter + DAY,
+          period: DAY,
+          resetsAt: session.validAfter + DAY,
           perCallCap: 0n,
         },
       ]);
@@ -116,7 +117,7 @@ describe("client actions", function () {
         () => "",
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );
-      expect(failure).to.match(/has no session 99: check the id/);
+      expect(failure).to.match(/has no session 99; check the id/);
     });
   });
 });

@@ -68,6 +68,17 @@ describe("docs/INTEGRATORS.md", function () {
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
   });
 
+  it("exports from its entry point exactly the union of the four role subpaths, and no command-line internal", async function () {
+    const roles = await Promise.all(
+      ["agent", "owner", "read", "encoding"].map((role) => import(`../../client/exports/${role}.js`)),
+    );
+    const union = new Set(roles.flatMap((role) => Object.keys(role as object)));
+    expect(Object.keys(client).sort()).to.deep.equal([...union].sort());
+    for (const internal of ["splitList", "requireOption", "toJsonSafe", "summarizeGrant", "NotConfirmedError"]) {
+      expect(client).to.not.have.property(internal);
+    }
+  });
+
   it("names every export of the client in its API reference", function () {
     const missing = Object.keys(client).filter((name) => !guide.includes(`\`${name}`));
     expect(missing).to.deep.equal([]);
@@ -86,6 +97,12 @@ describe("docs/INTEGRATORS.md", function () {
       types: "./dist/client/index.d.ts",
       default: "./dist/client/index.js",
     });
+    for (const role of ["agent", "owner", "read", "encoding"]) {
+      expect(manifest.exports[`./${role}`]).to.deep.equal({
+        types: `./dist/client/exports/${role}.d.ts`,
+        default: `./dist/client/exports/${role}.js`,
+      });
+    }
     expect(manifest.exports["./node"]).to.deep.equal({
       types: "./dist/client/node.d.ts",
       default: "./dist/client/node.js",

@@ -19,17 +19,16 @@ import {
   InvalidSessionIdError,
   InvalidTimeError,
   LeashInputError,
-  LedgerAccountError,
   NotAccountOwnerError,
-  NotConfirmedError,
   TokenDecimalsError,
   UnknownTokenError,
   WrongChainError,
 } from "../../client/inputErrors.js";
+import { LedgerAccountError, NotConfirmedError } from "../../packages/hardhat/src/tasks/input.js";
 import { defaultSessionFile, loadSessionFile } from "../../client/node.js";
 import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import { parseSessionFile } from "../../client/sessionFile.js";
-import type { GrantPlanJson } from "../../client/summary.js";
+import type { GrantPlanJson } from "../../packages/hardhat/src/tasks/summary.js";
 import { runCreateAccount } from "../../packages/hardhat/src/tasks/account/create.js";
 import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";

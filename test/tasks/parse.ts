@@ -23,8 +23,8 @@ import {
   parseScopeEntry,
   parseSessionId,
   parseTime,
-  splitList,
 } from "../../client/parse.js";
+import { splitList } from "../../packages/hardhat/src/tasks/input.js";
 import { DEFAULT_START_SKEW, parseGrantTimes } from "../../client/grant.js";
 import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "../../client/session.js";
 

@@ -10,12 +10,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { SessionRevokedError } from "../../client/errors.js";
-import {
-  InvalidSessionIdError,
-  LedgerAccountError,
-  MissingOptionError,
-  NotAccountOwnerError,
-} from "../../client/inputErrors.js";
+import { InvalidSessionIdError, NotAccountOwnerError } from "../../client/inputErrors.js";
+import { LedgerAccountError, MissingOptionError } from "../../packages/hardhat/src/tasks/input.js";
 import { SessionKeyValidationModule__factory, ModularAccount__factory } from "../../typechain-types/index.js";
 import { runGrant } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../packages/hardhat/src/tasks/session/revoke.js";

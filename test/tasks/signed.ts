@@ -14,7 +14,7 @@ import { TypedDataEncoder } from "ethers";
 import { SessionRevokedError } from "../../client/errors.js";
 import { InvalidScopeError, InvalidSignedFileError, WrongChainError } from "../../client/inputErrors.js";
 import { nestOwnerTypedData, sessionGrantTypedData, type SessionDescription } from "../../client/session.js";
-import type { GrantPlanJson } from "../../client/summary.js";
+import type { GrantPlanJson } from "../../packages/hardhat/src/tasks/summary.js";
 import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { runRevoke, runRevokeAll } from "../../packages/hardhat/src/tasks/session/revoke.js";
 import { runSubmit } from "../../packages/hardhat/src/tasks/session/submit.js";

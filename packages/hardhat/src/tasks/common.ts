@@ -10,10 +10,11 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import { assertLeashDeployed, type LeashChainAddresses } from "@leashkit/client";
 import { defaultAddressesFile, loadLeashAddresses } from "@leashkit/client/node";
-import { LedgerAccountError, LeashInputError, NotConfirmedError } from "@leashkit/client";
+import { LeashInputError } from "@leashkit/client";
+import { LedgerAccountError, NotConfirmedError } from "./input.js";
 import type { ProgressListener } from "@leashkit/client";
 import { parseAddress } from "@leashkit/client";
-import { toJsonSafe } from "@leashkit/client";
+import { toJsonSafe } from "./summary.js";
 
 /** Where a task prints and asks. Tests pass their own. */
 export interface TaskIO {

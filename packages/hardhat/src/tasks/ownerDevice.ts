@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 
 import type { LeashChainAddresses } from "@leashkit/client";
-import { LedgerAccountError, NotConfirmedError } from "@leashkit/client";
+import { LedgerAccountError, NotConfirmedError } from "./input.js";
 import { LedgerClearSigner, type ClearSigningPreview } from "../ledger/ledgerTypedData.js";
 import { parseAddress } from "@leashkit/client";
 import type { SignedFile } from "@leashkit/client";

@@ -7,7 +7,8 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { InvalidSessionIdError, LedgerAccountError } from "@leashkit/client";
+import { InvalidSessionIdError } from "@leashkit/client";
+import { LedgerAccountError } from "../input.js";
 import { LedgerClearSigner } from "../../ledger/ledgerTypedData.js";
 import { createAccount, getAccountAddress } from "@leashkit/client";
 import {

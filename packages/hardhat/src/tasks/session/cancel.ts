@@ -11,12 +11,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "@leashkit/client";
-import {
-  InvalidSignedFileError,
-  NotConfirmedError,
-  requireOption,
-  SignedActionUnsupportedError,
-} from "@leashkit/client";
+import { InvalidSignedFileError, SignedActionUnsupportedError } from "@leashkit/client";
+import { NotConfirmedError, requireOption } from "../input.js";
 import { cancelNonceByTransaction } from "@leashkit/client";
 import { parseAddress } from "@leashkit/client";
 import { signNonceCancellation, type SignedFile } from "@leashkit/client";

@@ -21,11 +21,12 @@ import {
 } from "@leashkit/client/node";
 import { sessionFileOf } from "@leashkit/client";
 import { prepareGrant, type GrantPlan } from "@leashkit/client";
-import { InvalidAddressError, NotConfirmedError, requireOption, SignedActionUnsupportedError } from "@leashkit/client";
+import { InvalidAddressError, SignedActionUnsupportedError } from "@leashkit/client";
+import { NotConfirmedError, requireOption } from "../input.js";
 import { grantSession } from "@leashkit/client";
 import { signSessionGrant, type SignedFile } from "@leashkit/client";
-import { splitList } from "@leashkit/client";
-import { grantPlanToJson, summarizeGrant } from "@leashkit/client";
+import { splitList } from "../input.js";
+import { grantPlanToJson, summarizeGrant } from "../summary.js";
 import {
   ledgerOwner,
   ledgerSigner,

@@ -1,10 +1,10 @@
 /** `session list`: every session the account was granted, with its state and time left. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { requireOption } from "@leashkit/client";
+import { requireOption } from "../input.js";
 import { parseAddress } from "@leashkit/client";
 import { listSessions, type SessionListEntry } from "@leashkit/client";
-import { formatDuration, formatUtc } from "@leashkit/client";
+import { formatDuration, formatUtc } from "../summary.js";
 import { openLeash, printJson, runTask, taskEnv, type CommonTaskArguments, type TaskEnv } from "../common.js";
 
 /** The options of `session list`. */

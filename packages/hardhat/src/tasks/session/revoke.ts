@@ -13,7 +13,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "@leashkit/client";
-import { NotConfirmedError, requireOption, SignedActionUnsupportedError } from "@leashkit/client";
+import { SignedActionUnsupportedError } from "@leashkit/client";
+import { NotConfirmedError, requireOption } from "../input.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "@leashkit/client";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "@leashkit/client";
 import { parseAddress, parseSessionId } from "@leashkit/client";

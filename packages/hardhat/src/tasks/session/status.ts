@@ -2,10 +2,10 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { formatAmount } from "@leashkit/client";
-import { requireOption } from "@leashkit/client";
+import { requireOption } from "../input.js";
 import { parseAddress, parseSessionId } from "@leashkit/client";
 import { readSessionStatus, type SessionStatusReport } from "@leashkit/client";
-import { formatDuration, formatPeriod, formatTime } from "@leashkit/client";
+import { formatDuration, formatPeriod, formatTime } from "../summary.js";
 import { openLeash, printJson, runTask, taskEnv, type CommonTaskArguments, type TaskEnv } from "../common.js";
 
 /** The options of `session status`. */

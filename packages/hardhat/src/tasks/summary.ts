@@ -9,8 +9,14 @@ import {
   SPONSORED_FEE_LABEL,
   UNLIMITED_ALLOWANCE,
   type GrantPlan,
-} from "./grant.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_SIGN, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "./session.js";
+} from "@leashkit/client";
+import {
+  NATIVE_ASSET,
+  OPERATIONS_ASSET,
+  SELECTOR_SIGN,
+  SPONSORED_FEE_ASSET,
+  SPONSORED_GAS_ASSET,
+} from "@leashkit/client";
 
 /** A unix time as `2026-11-28 15:00:00 UTC`. */
 export function formatUtc(seconds: bigint): string {

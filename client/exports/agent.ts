@@ -1,0 +1,84 @@
+/**
+ * `@leashkit/client/agent`: what an agent needs to act under its session: the session handle, sending ops (through
+ * a bundler or `handleOps`), its key, gas caps, and the typed refusals.
+ */
+export {
+  createSessionHandle,
+  DEFAULT_SESSION_GAS_LIMITS,
+  type CanPayAnswer,
+  type CreateSessionHandleParameters,
+  type PayParameters,
+  type SessionHandle,
+  type SessionHandleBudget,
+  type SessionHandleStatus,
+} from "../sessionHandle.js";
+export {
+  encodeSessionCalls,
+  GrantConflictError,
+  installedGrantDifferences,
+  sendSessionUserOp,
+  withExecuteUserOp,
+  type AgentSession,
+  type DeferredGrant,
+  type DeferredGrantOutcome,
+  type SendSessionUserOpParameters,
+  type SendSessionUserOpReturnType,
+  type SendVia,
+  type SessionCall,
+} from "../agent.js";
+export {
+  agentKeyFileContents,
+  createAgentKey,
+  parseAgentKeyFile,
+  type AgentKeyFile,
+  type AgentSessionConfig,
+} from "../agentKey.js";
+export {
+  bundlerTimeHint,
+  checkGasCaps,
+  createBundlerClient,
+  DEFAULT_GAS_CAPS,
+  estimateUserOpGas,
+  fillGasAndSign,
+  maxGasCost,
+  sendUserOpToBundler,
+  toRpcUserOp,
+  waitForUserOpReceipt,
+  type BundlerClient,
+  type CheckGasCapsParameters,
+  type FillGasAndSignParameters,
+  type GasCaps,
+  type RpcUserOperation,
+  type UserOpGasEstimate,
+  type UserOpReceipt,
+} from "../bundler.js";
+export {
+  buildUserOp,
+  packUserOp,
+  signUserOp,
+  type BuildUserOpParameters,
+  type UserOperation,
+  type UserOpGas,
+} from "../userOp.js";
+export { sendUserOpDirect, type SendUserOpDirectReturnType } from "../actions.js";
+export {
+  decodeUserOpRefusal,
+  describeRevert,
+  GasCapExceededError,
+  isRevert,
+  SessionExpiredError,
+  SessionNotYetValidError,
+  SessionOutOfScopeError,
+  SessionRevokedError,
+  SessionSignatureError,
+  SpendLimitExceededError,
+  UserOpRefusedError,
+} from "../errors.js";
+export {
+  parseSessionFile,
+  SESSION_FILE_KIND,
+  SESSION_FILE_VERSION,
+  sessionFileToJson,
+  type SessionFile,
+} from "../sessionFile.js";
+export { EntryPoint__factory } from "../contracts.js";
