@@ -22,11 +22,13 @@ export interface SendUserOpDirectReturnType {
  * Sends one op in one `handleOps` bundle from `bundler` (which pays the gas and is refunded by the account).
  * A refused op throws the typed error of client/errors.ts (SpendLimitExceededError, SessionOutOfScopeError, …).
  */
-export async function sendUserOpDirect(
-  entryPoint: EntryPoint,
-  bundler: Signer,
-  op: UserOperation,
-): Promise<SendUserOpDirectReturnType> {
+export async function sendUserOpDirect(parameters: {
+  entryPoint: EntryPoint;
+  /** The account that sends `handleOps` (pays the gas, is refunded by the account). */
+  submitter: Signer;
+  op: UserOperation;
+}): Promise<SendUserOpDirectReturnType> {
+  const { entryPoint, submitter: bundler, op } = parameters;
   let receipt: ContractTransactionReceipt | null;
   try {
     const tx = await entryPoint.connect(bundler).handleOps([packUserOp(op)], await bundler.getAddress());

@@ -337,11 +337,14 @@ async function sendOnce(
       caps: parameters.caps,
       nativeBudget,
     });
-    const receipt = await waitForUserOpReceipt(via.bundler, await sendUserOpToBundler(via.bundler, op));
+    const receipt = await waitForUserOpReceipt({
+      client: via.bundler,
+      userOpHash: await sendUserOpToBundler({ client: via.bundler, op }),
+    });
     return { success: receipt.success, revertData: receipt.reason, transactionHash: receipt.transactionHash };
   }
-  const { op } = await signUserOp(entryPoint, unsigned, session.signingKey, selection);
-  const result = await sendUserOpDirect(entryPoint, via.submitter, op);
+  const { op } = await signUserOp({ entryPoint, op: unsigned, signingKey: session.signingKey, selection });
+  const result = await sendUserOpDirect({ entryPoint, submitter: via.submitter, op });
   return { success: result.success, revertData: result.revertData, transactionHash: result.receipt.hash };
 }
 
@@ -427,7 +430,7 @@ async function assertGrantAlreadySubmitted(
     throw refusal;
   }
   if (!used || current !== nonce) throw refusal;
-  const differences = await installedGrantDifferences(provider, session, grant);
+  const differences = await installedGrantDifferences({ provider, session, grant });
   if (differences.length !== 0) throw new GrantConflictError(session.account, session.sessionId, differences, refusal);
 }
 
@@ -436,11 +439,12 @@ async function assertGrantAlreadySubmitted(
  * signing, the scope and its argument rules (from the grant's `SessionGranted` event), every budget and paymaster,
  * revocation and the account's epoch. Empty if it is exactly the grant. Read now from the chain.
  */
-export async function installedGrantDifferences(
-  provider: Provider,
-  session: Pick<AgentSession, "account" | "sessionModule" | "sessionId">,
-  grant: DeferredGrant,
-): Promise<string[]> {
+export async function installedGrantDifferences(parameters: {
+  provider: Provider;
+  session: Pick<AgentSession, "account" | "sessionModule" | "sessionId">;
+  grant: DeferredGrant;
+}): Promise<string[]> {
+  const { provider, session, grant } = parameters;
   const { account, sessionId } = session;
   const expected = sessionGrantMessage(grant.session);
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);

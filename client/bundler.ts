@@ -94,7 +94,8 @@ export interface BundlerClient {
 }
 
 /** Connects to a bundler's JSON-RPC URL for `entryPoint` (no batching: some bundlers refuse batches). */
-export function createBundlerClient(url: string, entryPoint: string): BundlerClient {
+export function createBundlerClient(parameters: { url: string; entryPoint: string }): BundlerClient {
+  const { url, entryPoint } = parameters;
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });
   return { provider, entryPoint, label: `bundler ${url}` };
 }
@@ -213,7 +214,11 @@ export interface UserOpGasEstimate {
  * Asks the bundler to estimate the op's gas limits. The op must carry a signature its validation accepts (a Leash
  * session checks the signature and the scope during the estimate): sign it once with provisional limits first.
  */
-export async function estimateUserOpGas(client: BundlerClient, op: UserOperation): Promise<UserOpGasEstimate> {
+export async function estimateUserOpGas(parameters: {
+  client: BundlerClient;
+  op: UserOperation;
+}): Promise<UserOpGasEstimate> {
+  const { client, op } = parameters;
   const estimate = await call<Record<string, string>>(client, "eth_estimateUserOperationGas", [
     toRpcUserOp(op),
     client.entryPoint,
@@ -256,11 +261,11 @@ export async function fillGasAndSign(parameters: FillGasAndSignParameters): Prom
   const { nativeBudget } = parameters;
   // The provisional op is only sent for the estimate; its limits are the caller's own, within the caps.
   checkGasCaps({ op: parameters.op, caps, service: "caller (provisional gas)" });
-  const provisional = await signUserOp(entryPoint, parameters.op, signingKey, selection);
-  const estimate = await estimateUserOpGas(client, provisional.op);
+  const provisional = await signUserOp({ entryPoint, op: parameters.op, signingKey, selection });
+  const estimate = await estimateUserOpGas({ client, op: provisional.op });
   const filled = { ...parameters.op, ...estimate };
   checkGasCaps({ op: filled, caps, service: client.label ?? "bundler", nativeBudget });
-  const signed = await signUserOp(entryPoint, filled, signingKey, selection);
+  const signed = await signUserOp({ entryPoint, op: filled, signingKey, selection });
   return signed.op;
 }
 
@@ -276,16 +281,19 @@ export interface UserOpReceipt {
 }
 
 /** Sends a signed op to the bundler; returns its user op hash. A refused op throws its typed error. */
-export async function sendUserOpToBundler(client: BundlerClient, op: UserOperation): Promise<string> {
+export async function sendUserOpToBundler(parameters: { client: BundlerClient; op: UserOperation }): Promise<string> {
+  const { client, op } = parameters;
   return call<string>(client, "eth_sendUserOperation", [toRpcUserOp(op), client.entryPoint]);
 }
 
 /** Waits for the op to be included and returns its receipt; throws after `timeoutMs`. */
-export async function waitForUserOpReceipt(
-  client: BundlerClient,
-  userOpHash: string,
-  timeoutMs: number = RECEIPT_TIMEOUT_MS,
-): Promise<UserOpReceipt> {
+export async function waitForUserOpReceipt(parameters: {
+  client: BundlerClient;
+  userOpHash: string;
+  /** Default 30 s. */
+  timeoutMs?: number;
+}): Promise<UserOpReceipt> {
+  const { client, userOpHash, timeoutMs = RECEIPT_TIMEOUT_MS } = parameters;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const raw = await call<Record<string, unknown> | null>(client, "eth_getUserOperationReceipt", [userOpHash]);

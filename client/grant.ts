@@ -232,7 +232,13 @@ function displayableSymbol(symbol: string, token: string): string {
 }
 
 /** Reads a token's decimals and symbol; throws {@link TokenDecimalsError} if it has no code or no `decimals()`. */
-export async function readTokenLabel(provider: Provider, token: string, field: string): Promise<AssetLabel> {
+export async function readTokenLabel(parameters: {
+  provider: Provider;
+  token: string;
+  /** The option or field the token came from, for the error's message. */
+  field: string;
+}): Promise<AssetLabel> {
+  const { provider, token, field } = parameters;
   if ((await provider.getCode(token)) === "0x") {
     throw new TokenDecimalsError(
       `${field}: no contract at ${token} on this chain, so its decimals are unknown; check the token address`,
@@ -271,7 +277,7 @@ async function resolveAsset(
   if (asset === "OPS") return { address: OPERATIONS_ASSET, ...OPERATIONS_LABEL };
   if (asset.startsWith("0x")) {
     if (asset === NATIVE_ASSET) return { address: NATIVE_ASSET, ...NATIVE_LABEL };
-    return readTokenLabel(provider, asset, field);
+    return readTokenLabel({ provider, token: asset, field });
   }
   const address = addresses.tokens[asset];
   if (address === undefined) {
@@ -282,7 +288,7 @@ async function resolveAsset(
       field,
     );
   }
-  const label = await readTokenLabel(provider, address, field);
+  const label = await readTokenLabel({ provider, token: address, field });
   return { ...label, symbol: asset };
 }
 
@@ -326,7 +332,7 @@ async function ruleToken(
   if (budgeted !== undefined) return budgeted;
   const symbol = Object.entries(addresses.tokens).find(([, address]) => getAddress(address) === target)?.[0];
   if (symbol === undefined) return undefined;
-  return { ...(await readTokenLabel(provider, target, `--allow ${symbol}`)), symbol };
+  return { ...(await readTokenLabel({ provider, token: target, field: `--allow ${symbol}` })), symbol };
 }
 
 /** A rule value as the module compares it: an address, a bool, or a uint (scaled by the target token's decimals). */

@@ -158,7 +158,7 @@ export async function fromGrantFile(
     const session = await loadSessionFile(file, (await provider.getNetwork()).chainId);
     let via: SendVia;
     if (options.bundlerUrl !== undefined) {
-      via = { bundler: createBundlerClient(options.bundlerUrl, session.entryPoint) };
+      via = { bundler: createBundlerClient({ url: options.bundlerUrl, entryPoint: session.entryPoint }) };
     } else if (options.submitterKey !== undefined) {
       via = { submitter: new Wallet(options.submitterKey, provider) };
     } else {

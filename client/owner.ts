@@ -103,12 +103,16 @@ function resultOf(receipt: TransactionReceipt | ContractTransactionReceipt): Own
   return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
 
+/** What {@link grantSession} needs: the owner's signer (the Ledger) and the prepared plan. */
+export interface GrantSessionParameters {
+  signer: Signer;
+  plan: GrantPlan;
+  onProgress?: ProgressListener;
+}
+
 /** Installs the plan's session on the account by the owner's transaction. */
-export async function grantSession(
-  signer: Signer,
-  plan: GrantPlan,
-  onProgress?: ProgressListener,
-): Promise<OwnerTransactionResult> {
+export async function grantSession(parameters: GrantSessionParameters): Promise<OwnerTransactionResult> {
+  const { signer, plan, onProgress } = parameters;
   const install = ModularAccount__factory.createInterface().encodeFunctionData(
     "installValidation",
     sessionInstallArgs(plan.session, plan.addresses),
@@ -117,13 +121,17 @@ export async function grantSession(
   return resultOf(await sendOwnerTransaction({ signer, to: plan.session.account, data, onProgress }));
 }
 
+/** What {@link assertSessionExists} checks. */
+export interface AssertSessionExistsParameters {
+  provider: Provider;
+  addresses: LeashChainAddresses;
+  account: string;
+  sessionId: number;
+}
+
 /** Refuses a session id the account does not have (throws {@link InvalidSessionIdError}); returns its grant id. */
-export async function assertSessionExists(
-  provider: Provider,
-  addresses: LeashChainAddresses,
-  account: string,
-  sessionId: number,
-): Promise<bigint> {
+export async function assertSessionExists(parameters: AssertSessionExistsParameters): Promise<bigint> {
+  const { provider, addresses, account, sessionId } = parameters;
   const module = SessionKeyValidationModule__factory.connect(addresses.sessionModule, provider);
   const session = await module.getSession(account, sessionId);
   if (session.agent === "0x0000000000000000000000000000000000000000") {
@@ -143,22 +151,25 @@ export interface RevocationTarget {
   ownerValidation?: ModuleFunction;
 }
 
+/** What an owner's transaction acting on sessions needs: the owner's signer, what it acts on, progress. */
+export interface OwnerActionParameters<Target extends RevocationTarget = RevocationTarget> {
+  signer: Signer;
+  target: Target;
+  onProgress?: ProgressListener;
+}
+
 /** Revokes one session by the owner's transaction (`execute(sessionModule, 0, revoke(id))`). */
 export async function revokeSession(
-  signer: Signer,
-  target: RevocationTarget & { sessionId: number },
-  onProgress?: ProgressListener,
+  parameters: OwnerActionParameters<RevocationTarget & { sessionId: number }>,
 ): Promise<OwnerTransactionResult> {
+  const { signer, target, onProgress } = parameters;
   const module = SessionKeyValidationModule__factory.createInterface();
   return sendModuleCall(signer, target, module.encodeFunctionData("revoke", [target.sessionId]), onProgress);
 }
 
 /** Pulls the kill switch by the owner's transaction: every session granted so far stops working. */
-export async function revokeAllSessions(
-  signer: Signer,
-  target: RevocationTarget,
-  onProgress?: ProgressListener,
-): Promise<OwnerTransactionResult> {
+export async function revokeAllSessions(parameters: OwnerActionParameters): Promise<OwnerTransactionResult> {
+  const { signer, target, onProgress } = parameters;
   const module = SessionKeyValidationModule__factory.createInterface();
   return sendModuleCall(signer, target, module.encodeFunctionData("revokeAll"), onProgress);
 }
@@ -169,10 +180,9 @@ export async function revokeAllSessions(
  * device shows.
  */
 export async function cancelNonceByTransaction(
-  signer: Signer,
-  target: RevocationTarget & { nonce: bigint },
-  onProgress?: ProgressListener,
+  parameters: OwnerActionParameters<RevocationTarget & { nonce: bigint }>,
 ): Promise<OwnerTransactionResult> {
+  const { signer, target, onProgress } = parameters;
   if (signer.provider === null) throw new Error("the owner's signer has no provider");
   await assertNonceUnused(signer.provider, target);
   const module = SessionKeyValidationModule__factory.createInterface();
@@ -208,27 +218,30 @@ async function sendModuleCall(signer: Signer, target: RevocationTarget, call: st
 }
 
 /** The counterfactual address of `owner`'s account number `salt`, and whether it is deployed. */
-export async function getAccountAddress(
-  provider: Provider,
-  addresses: LeashChainAddresses,
-  owner: string,
-  salt: bigint,
-): Promise<{ account: string; deployed: boolean }> {
+export async function getAccountAddress(parameters: {
+  provider: Provider;
+  addresses: LeashChainAddresses;
+  owner: string;
+  salt: bigint;
+}): Promise<{ account: string; deployed: boolean }> {
+  const { provider, addresses, owner, salt } = parameters;
   const factory = AccountFactory__factory.connect(addresses.factory, provider);
   const account = await factory.getAccountAddress(owner, salt);
   return { account, deployed: (await provider.getCode(account)) !== "0x" };
 }
 
 /** Deploys the account of `owner` (default: the signer) through the factory; any funded account may send it. */
-export async function createAccount(
-  signer: Signer,
-  addresses: LeashChainAddresses,
-  salt: bigint,
-  onProgress?: ProgressListener,
-  owner?: string,
-): Promise<OwnerTransactionResult> {
+export async function createAccount(parameters: {
+  signer: Signer;
+  addresses: LeashChainAddresses;
+  salt: bigint;
+  /** The account's owner (default: the signer's address). */
+  owner?: string;
+  onProgress?: ProgressListener;
+}): Promise<OwnerTransactionResult> {
+  const { signer, addresses, salt, onProgress } = parameters;
   // Anyone may send the factory call: it carries only the owner's address (default: the sender's).
-  owner ??= await signer.getAddress();
+  const owner = parameters.owner ?? (await signer.getAddress());
   const data = AccountFactory__factory.createInterface().encodeFunctionData("createAccount", [owner, salt]);
   return resultOf(await sendOwnerTransaction({ signer, to: addresses.factory, data, onProgress }));
 }

@@ -133,7 +133,7 @@ export async function readSessionStatus(
     const label: AssetLabel =
       budget.asset === NATIVE_ASSET
         ? { address: NATIVE_ASSET, ...NATIVE_LABEL }
-        : await readTokenLabel(provider, budget.asset, "budget");
+        : await readTokenLabel({ provider, token: budget.asset, field: "budget" });
     budgets.push({ ...budget, ...label });
   }
   return {

@@ -155,11 +155,12 @@ export async function assertGrantReadable(
 }
 
 /** Has the owner sign the plan's `SessionGrant` (EIP-712) and returns the grant file. */
-export async function signSessionGrant(
-  signer: OwnerTypedDataSigner,
-  plan: GrantPlan,
-  onProgress?: ProgressListener,
-): Promise<SignedFile> {
+export async function signSessionGrant(parameters: {
+  signer: OwnerTypedDataSigner;
+  plan: GrantPlan;
+  onProgress?: ProgressListener;
+}): Promise<SignedFile> {
+  const { signer, plan, onProgress } = parameters;
   if (!plan.ownerAccount.signedActions.supported) {
     throw new SignedActionUnsupportedError(
       `${plan.ownerAccount.signedActions.reason}. Nothing was signed`,
@@ -201,14 +202,25 @@ async function signOwnerMessage<M extends Record<string, unknown>>(
   return { message, signature: await signNested(signer, target.addresses, typed, onProgress) };
 }
 
+/** What the owner's signed messages need: the owner's signer, what the message acts on, progress. */
+export interface OwnerSignatureParameters<Target extends RevocationTarget = RevocationTarget> {
+  signer: OwnerTypedDataSigner;
+  target: Target;
+  onProgress?: ProgressListener;
+}
+
 /** Has the owner sign a `SessionRevocation` of the session's current grant and returns the revocation file. */
 export async function signSessionRevocation(
-  signer: OwnerTypedDataSigner,
-  target: RevocationTarget & { sessionId: number },
-  onProgress?: ProgressListener,
+  parameters: OwnerSignatureParameters<RevocationTarget & { sessionId: number }>,
 ): Promise<SignedFile> {
+  const { signer, target, onProgress } = parameters;
   const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module, provider) => {
-    const grantId = await assertSessionExists(provider, target.addresses, target.account, target.sessionId);
+    const grantId = await assertSessionExists({
+      provider,
+      addresses: target.addresses,
+      account: target.account,
+      sessionId: target.sessionId,
+    });
     return {
       types: SESSION_REVOCATION_TYPES,
       primaryType: "SessionRevocation",
@@ -230,11 +242,8 @@ export async function signSessionRevocation(
 }
 
 /** Has the owner sign an `AllSessionsRevocation` (kill switch) and returns the revocation file. */
-export async function signAllSessionsRevocation(
-  signer: OwnerTypedDataSigner,
-  target: RevocationTarget,
-  onProgress?: ProgressListener,
-): Promise<SignedFile> {
+export async function signAllSessionsRevocation(parameters: OwnerSignatureParameters): Promise<SignedFile> {
+  const { signer, target, onProgress } = parameters;
   const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (module) => ({
     types: ALL_SESSIONS_REVOCATION_TYPES,
     primaryType: "AllSessionsRevocation",
@@ -254,10 +263,9 @@ export async function signAllSessionsRevocation(
  * the cancellation file; anyone may submit it. Refused before the device is asked if the nonce is already used.
  */
 export async function signNonceCancellation(
-  signer: OwnerTypedDataSigner,
-  target: RevocationTarget & { nonce: bigint },
-  onProgress?: ProgressListener,
+  parameters: OwnerSignatureParameters<RevocationTarget & { nonce: bigint }>,
 ): Promise<SignedFile> {
+  const { signer, target, onProgress } = parameters;
   const { message, signature } = await signOwnerMessage(signer, target, onProgress, async (_module, provider) => {
     await assertNonceUnused(provider, target);
     return {

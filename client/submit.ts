@@ -82,12 +82,14 @@ export function encodeSubmission(file: SignedFile): string {
 }
 
 /** Sends a signed file to the session module from `signer` (any funded account). */
-export async function submitSignedFile(
-  signer: Signer,
-  file: SignedFile,
-  addresses: LeashChainAddresses,
-  onProgress?: ProgressListener,
-): Promise<OwnerTransactionResult> {
+export async function submitSignedFile(parameters: {
+  /** Any funded account of the network (not the Ledger). */
+  signer: Signer;
+  file: SignedFile;
+  addresses: LeashChainAddresses;
+  onProgress?: ProgressListener;
+}): Promise<OwnerTransactionResult> {
+  const { signer, file, addresses, onProgress } = parameters;
   const data = encodeSubmission(file);
   const provider = signer.provider;
   if (provider === null) throw new Error("the submitter has no provider");

@@ -83,12 +83,13 @@ export async function buildUserOp(parameters: BuildUserOpParameters): Promise<Us
  * returns from the same `getUserOpHash`), and the signature is wrapped in the account's validation-selection layout.
  * Returns the signed op and its hash.
  */
-export async function signUserOp(
-  entryPoint: EntryPoint,
-  op: UserOperation,
-  signingKey: SigningKey,
-  selection: ValidationSelection,
-): Promise<{ op: UserOperation; hash: string }> {
+export async function signUserOp(parameters: {
+  entryPoint: EntryPoint;
+  op: UserOperation;
+  signingKey: SigningKey;
+  selection: ValidationSelection;
+}): Promise<{ op: UserOperation; hash: string }> {
+  const { entryPoint, op, signingKey, selection } = parameters;
   const hash = await entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
   const signature = encodeValidationSignature(selection, signingKey.sign(hash).serialized);
   return { op: { ...op, signature }, hash };

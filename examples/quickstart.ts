@@ -33,7 +33,7 @@ export async function pay(
         maxFeePerGas: 2_000_000_000n,
         maxPriorityFeePerGas: 1_000_000_000n,
       },
-      via: { submitter }, // or { bundler: createBundlerClient(bundlerUrl, grant.entryPoint) }
+      via: { submitter }, // or { bundler: createBundlerClient({ url: bundlerUrl, entryPoint: grant.entryPoint }) }
     });
     return success ? "paid" : "reverted in execution";
   } catch (error) {

@@ -74,7 +74,7 @@ export async function runDemo(
     log("   the agent's ops go straight to EntryPoint.handleOps (no bundler)");
   } else {
     const bundlerUrl = await options.startBundler(book.entryPoint);
-    bundlerClient = createBundlerClient(bundlerUrl, book.entryPoint);
+    bundlerClient = createBundlerClient({ url: bundlerUrl, entryPoint: book.entryPoint });
     log(`   the agent's ops go through the bundler at ${bundlerUrl}`);
   }
   const factory = await ethers.getContractAt("AccountFactory", book.factory);
@@ -140,8 +140,8 @@ export async function runDemo(
   });
   log("3. The owner grants the agent a session, clear-signed on the Ledger:");
   log(`   agent ${agent.address} (its key never leaves the agent)`);
-  const grant = await signSessionGrant(device("grant"), plan);
-  await submitSignedFile(relayer, grant, addresses);
+  const grant = await signSessionGrant({ signer: device("grant"), plan });
+  await submitSignedFile({ signer: relayer, file: grant, addresses });
   log(`   session ${SESSION_ID} granted (submitted by the relayer ${await relayer.getAddress()}, not the Ledger)`);
 
   const agentSession: AgentSession = {
@@ -221,8 +221,11 @@ export async function runDemo(
   );
 
   log("7. The owner pulls the kill switch on the Ledger");
-  const kill = await signAllSessionsRevocation(device("kill switch"), { addresses, account: accountAddress });
-  await submitSignedFile(relayer, kill, addresses);
+  const kill = await signAllSessionsRevocation({
+    signer: device("kill switch"),
+    target: { addresses, account: accountAddress },
+  });
+  await submitSignedFile({ signer: relayer, file: kill, addresses });
   log(`   every session revoked (submitted by the relayer ${await relayer.getAddress()}, not the Ledger)`);
   await cal.stop();
   await attempt(`pay the merchant ${usdc(parseUnits("1", USDC_DECIMALS))}`, merchant, parseUnits("1", USDC_DECIMALS));

@@ -448,7 +448,7 @@ try {
       budgets: ["100 USDC/day", "0.05 ETH/day"],
     },
   });
-  await grantSession(ownerSigner!, plan);
+  await grantSession({ signer: ownerSigner!, plan });
   const recipient = Wallet.createRandom().address;
   // Hardhat's default account #2 (the public test mnemonic) sends the bundle.
   const submitter = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), "m/44'/60'/0'/0/2");

@@ -33,7 +33,7 @@ describe("client actions", function () {
     it("sends the agent's op and reports its execution's success", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const { op } = await sessionOp(f, executeCall(f, f.recipient, parseEther("0.01")));
-      const result = await sendUserOpDirect(f.entryPoint, f.bundler, op);
+      const result = await sendUserOpDirect({ entryPoint: f.entryPoint, submitter: f.bundler, op });
       expect([result.success, result.revertData]).to.deep.equal([true, undefined]);
       expect(await ethers.provider.getBalance(f.recipient)).to.equal(parseEther("0.01"));
     });
@@ -42,7 +42,7 @@ describe("client actions", function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const call = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, parseUnits("101", 6)));
       const { op } = await sessionOp(f, call);
-      const thrown = await sendUserOpDirect(f.entryPoint, f.bundler, op).then(
+      const thrown = await sendUserOpDirect({ entryPoint: f.entryPoint, submitter: f.bundler, op }).then(
         () => undefined,
         (error: unknown) => error,
       );
@@ -54,7 +54,7 @@ describe("client actions", function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const failing = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, ZeroAddress, 1n));
       const { op } = await sessionOp(f, failing);
-      const result = await sendUserOpDirect(f.entryPoint, f.bundler, op);
+      const result = await sendUserOpDirect({ entryPoint: f.entryPoint, submitter: f.bundler, op });
       expect(result.success).to.equal(false);
       expect(result.revertData).to.equal(f.usdc.interface.encodeErrorResult("ERC20InvalidReceiver", [ZeroAddress]));
     });
@@ -64,7 +64,7 @@ describe("client actions", function () {
     it("shows a live session with what remains of each budget this period", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       const call = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, parseUnits("30", 6)));
-      await sendUserOpDirect(f.entryPoint, f.bundler, (await sessionOp(f, call)).op);
+      await sendUserOpDirect({ entryPoint: f.entryPoint, submitter: f.bundler, op: (await sessionOp(f, call)).op });
       const status = await getSessionStatus({
         sessionModule: f.sessionModule,
         spendLimitHook: f.spendLimitHook,

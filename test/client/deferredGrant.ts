@@ -140,7 +140,9 @@ describe("sendSessionUserOp with a deferred grant (THREATS 33)", function () {
   it("finds no difference between a grant and the session it installed", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     await frontRun(f, f.session, f.grant.ownerSignature);
-    expect(await installedGrantDifferences(ethers.provider, agentSession(f), f.grant)).to.deep.equal([]);
+    expect(
+      await installedGrantDifferences({ provider: ethers.provider, session: agentSession(f), grant: f.grant }),
+    ).to.deep.equal([]);
   });
 
   it("reports a revoked session and a different budget as differences from the grant", async function () {
@@ -152,9 +154,13 @@ describe("sendSessionUserOp with a deferred grant (THREATS 33)", function () {
     const bigger = typicalSession(f, {
       budgets: [{ ...f.session.budgets[0]!, limit: parseEther("2") }, ...f.session.budgets.slice(1)],
     });
-    const differences = await installedGrantDifferences(ethers.provider, agentSession(f), {
-      ...f.grant,
-      session: bigger,
+    const differences = await installedGrantDifferences({
+      provider: ethers.provider,
+      session: agentSession(f),
+      grant: {
+        ...f.grant,
+        session: bigger,
+      },
     });
     expect(differences).to.deep.equal([
       "the session was revoked",

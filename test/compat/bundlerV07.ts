@@ -87,11 +87,11 @@ const GAS = {
         },
       });
       expect(plan.ownerAccount.kind).to.equal("built-in-signer");
-      await grantSession(ownerSigner!, plan);
+      await grantSession({ signer: ownerSigner!, plan });
 
       const alto = await startAlto(node.url, entryPoint);
       services.push(alto);
-      bundler = createBundlerClient(alto.url, entryPoint);
+      bundler = createBundlerClient({ url: alto.url, entryPoint });
       session = {
         entryPoint: EntryPoint__factory.connect(entryPoint, deployer),
         account,

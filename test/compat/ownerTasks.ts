@@ -295,7 +295,7 @@ for (const kind of ["reference", "mav2-semi", "mav2-single"] as const) {
       };
       const target = { addresses: f.addresses, account: f.account };
       try {
-        await signSessionRevocation(signer, { ...target, sessionId: 1 });
+        await signSessionRevocation({ signer, target: { ...target, sessionId: 1 } });
         expect.fail("a signed revocation was produced for an account that is not Leash's");
       } catch (error) {
         expect(error).to.be.instanceOf(SignedActionUnsupportedError);

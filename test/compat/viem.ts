@@ -148,7 +148,7 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
           paymasters: [paymaster],
         },
       });
-      await grantSession(ownerSigner!, plan);
+      await grantSession({ signer: ownerSigner!, plan });
       sessionId = plan.session.sessionId;
 
       const alto = await startAlto(node.url, entryPoint);

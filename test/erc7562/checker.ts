@@ -82,7 +82,7 @@ describe("ERC-7562 checker", function () {
     const f = await networkHelpers.loadFixture(fixture);
     const { op } = await breakingOp(f);
     const [, , , submitter] = await ethers.getSigners();
-    const failure = await sendUserOpDirect(f.entryPoint, submitter!, op).then(
+    const failure = await sendUserOpDirect({ entryPoint: f.entryPoint, submitter: submitter!, op }).then(
       () => "",
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );

@@ -156,12 +156,17 @@ export async function agentPaysUsdc(
     nonceKey: sessionNonceKey(f.addresses.sessionModule, sessionId),
     gas: AGENT_GAS,
   });
-  const { op } = await signUserOp(f.entryPoint, unsigned, f.agent.signingKey, {
-    validation: { module: f.addresses.sessionModule, entityId: sessionId },
-    isGlobal: false,
-    hookData: [encodeTimeHint(time)],
+  const { op } = await signUserOp({
+    entryPoint: f.entryPoint,
+    op: unsigned,
+    signingKey: f.agent.signingKey,
+    selection: {
+      validation: { module: f.addresses.sessionModule, entityId: sessionId },
+      isGlobal: false,
+      hookData: [encodeTimeHint(time)],
+    },
   });
   await networkHelpers.time.setNextBlockTimestamp(time);
   const [, bundler] = await ethers.getSigners();
-  return sendUserOpDirect(f.entryPoint, bundler!, op);
+  return sendUserOpDirect({ entryPoint: f.entryPoint, submitter: bundler!, op });
 }

@@ -43,7 +43,12 @@ export async function buildSignedOp(
     gas: TEST_GAS,
     initCode: request.initCode,
   });
-  return signUserOp(entryPoint, { ...built, ...request.overrides }, request.signer.signingKey, request.selection);
+  return signUserOp({
+    entryPoint,
+    op: { ...built, ...request.overrides },
+    signingKey: request.signer.signingKey,
+    selection: request.selection,
+  });
 }
 
 const accountInterface = ModularAccount__factory.createInterface();

@@ -75,8 +75,13 @@ export async function deliverSigned(
     return { file };
   }
   const submitter = await env.connection.ethers.getSigner(relayer);
-  const sent = await submitSignedFile(submitter, signed, addresses, (kind, message) => {
-    if (kind !== "prompt") env.io.progress(message); // the relayer signs, not the Ledger
+  const sent = await submitSignedFile({
+    signer: submitter,
+    file: signed,
+    addresses,
+    onProgress: (kind, message) => {
+      if (kind !== "prompt") env.io.progress(message); // the relayer signs, not the Ledger
+    },
   });
   return { transactionHash: sent.transactionHash, submittedBy: relayer };
 }

@@ -57,13 +57,18 @@ export async function runCreateAccount(
   }
   const salt = BigInt(args.salt);
   const provider = env.connection.ethers.provider;
-  const { account, deployed } = await getAccountAddress(provider, leash.addresses, owner, salt);
+  const { account, deployed } = await getAccountAddress({ provider, addresses: leash.addresses, owner, salt });
   io.progress(`account of ${owner} (salt ${salt}) on chain ${leash.chainId}: ${account}`);
   const result: CreateAccountTaskResult = { account, owner, salt };
   if (deployed) {
     io.progress("already deployed: nothing to sign");
   } else if (args.byTransaction === true) {
-    const sent = await createAccount(await ledgerSigner(env.connection), leash.addresses, salt, progressTo(io));
+    const sent = await createAccount({
+      signer: await ledgerSigner(env.connection),
+      addresses: leash.addresses,
+      salt,
+      onProgress: progressTo(io),
+    });
     result.transactionHash = sent.transactionHash;
     result.submittedBy = owner;
   } else {
@@ -74,15 +79,15 @@ export async function runCreateAccount(
     });
     await device.verifyAddressOnDevice();
     const sender = await env.connection.ethers.getSigner(relayer);
-    const sent = await createAccount(
-      sender,
-      leash.addresses,
+    const sent = await createAccount({
+      signer: sender,
+      addresses: leash.addresses,
       salt,
-      (kind, message) => {
+      onProgress: (kind, message) => {
         if (kind !== "prompt") io.progress(message); // the relayer signs, not the Ledger
       },
       owner,
-    );
+    });
     result.transactionHash = sent.transactionHash;
     result.submittedBy = relayer;
   }

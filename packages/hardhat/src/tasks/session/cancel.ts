@@ -91,7 +91,11 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
       throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
     }
     const target = { addresses: leash.addresses, account, ownerValidation: ownerAccount.validation, nonce };
-    const sent = await cancelNonceByTransaction(await ledgerSigner(env.connection), target, progressTo(io));
+    const sent = await cancelNonceByTransaction({
+      signer: await ledgerSigner(env.connection),
+      target,
+      onProgress: progressTo(io),
+    });
     result.transactionHash = sent.transactionHash;
     result.submittedBy = owner;
     if (args.json) {
@@ -113,7 +117,11 @@ export async function runCancel(args: CancelTaskArguments, env: TaskEnv): Promis
     question: "Sign this cancellation on your Ledger?",
     onSummary: (lines) => (result.deviceSummary = lines),
   });
-  const signed = await signNonceCancellation(signer, { addresses: leash.addresses, account, nonce }, progressTo(io));
+  const signed = await signNonceCancellation({
+    signer,
+    target: { addresses: leash.addresses, account, nonce },
+    onProgress: progressTo(io),
+  });
   result.signedFile = signed;
   const delivery = await deliverSigned(
     env,

@@ -150,7 +150,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
       throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
     }
-    const sent = await grantSession(await ledgerSigner(env.connection), plan, progressTo(io));
+    const sent = await grantSession({ signer: await ledgerSigner(env.connection), plan, onProgress: progressTo(io) });
     result.transactionHash = sent.transactionHash;
     result.submittedBy = owner;
   } else {
@@ -159,7 +159,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       question: "Sign this grant on your Ledger?",
       onSummary: (lines) => (result.deviceSummary = lines),
     });
-    const signed = await signSessionGrant(signer, plan, progressTo(io));
+    const signed = await signSessionGrant({ signer, plan, onProgress: progressTo(io) });
     result.signedFile = signed;
     const delivery = await deliverSigned(env, signed, leash.addresses, relayer, file);
     result.grantFile = delivery.file;

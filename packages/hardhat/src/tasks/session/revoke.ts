@@ -92,7 +92,7 @@ async function revoke(
       "--by-transaction",
     );
   }
-  if (sessionId !== undefined) await assertSessionExists(provider, leash.addresses, account, sessionId);
+  if (sessionId !== undefined) await assertSessionExists({ provider, addresses: leash.addresses, account, sessionId });
   const what =
     sessionId === undefined
       ? `REVOKE EVERY SESSION of account ${account} (kill switch)`
@@ -115,8 +115,8 @@ async function revoke(
     });
     const signed =
       sessionId === undefined
-        ? await signAllSessionsRevocation(signer, target, progressTo(io))
-        : await signSessionRevocation(signer, { ...target, sessionId }, progressTo(io));
+        ? await signAllSessionsRevocation({ signer, target, onProgress: progressTo(io) })
+        : await signSessionRevocation({ signer, target: { ...target, sessionId }, onProgress: progressTo(io) });
     result.signedFile = signed;
     const file = args.out ?? `revocation-${account}-${sessionId ?? "all"}.json`;
     const delivery = await deliverSigned(env, signed, leash.addresses, relayer, file);
@@ -130,8 +130,8 @@ async function revoke(
     const signer = await ledgerSigner(env.connection);
     const sent =
       sessionId === undefined
-        ? await revokeAllSessions(signer, target, progressTo(io))
-        : await revokeSession(signer, { ...target, sessionId }, progressTo(io));
+        ? await revokeAllSessions({ signer, target, onProgress: progressTo(io) })
+        : await revokeSession({ signer, target: { ...target, sessionId }, onProgress: progressTo(io) });
     result.transactionHash = sent.transactionHash;
     result.submittedBy = owner;
   }

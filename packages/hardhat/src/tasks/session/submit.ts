@@ -42,8 +42,13 @@ export async function runSubmit(args: SubmitTaskArguments, env: TaskEnv) {
   env.io.progress(`submitting ${file.kind} from ${from}${onLedger ? " (a Ledger account)" : ""}`);
   const print = progressTo(env.io);
   // Only a Ledger account needs the owner at the device; any other submitter signs with its own key.
-  const sent = await submitSignedFile(signer, file, leash.addresses, (kind, message) => {
-    if (kind !== "prompt" || onLedger) print(kind, message);
+  const sent = await submitSignedFile({
+    signer,
+    file,
+    addresses: leash.addresses,
+    onProgress: (kind, message) => {
+      if (kind !== "prompt" || onLedger) print(kind, message);
+    },
   });
   if (args.json) printJson(env.io, { chainId: leash.chainId, kind: file.kind, ...sent });
   else env.io.out(`Submitted ${file.kind} in ${sent.transactionHash}`);
