@@ -9,6 +9,7 @@ import { network } from "hardhat";
 
 import { deployLeashDeterministic, LEASH_SALT } from "../../deploy/deployLeash.js";
 import { ENTRY_POINT_V08 } from "../../deploy/entryPoint.js";
+import { COVERAGE_RUN } from "../helpers/coverage.js";
 
 const FACTORY_OWNER = "0x000000000000000000000000000000000000FaC7";
 
@@ -23,6 +24,8 @@ describe("deterministic deployment", function () {
   });
 
   it("is where @leashkit/contracts says Leash is (packages/contracts/deployments.json): every address and the salt", async function () {
+    // The instrumented bytecode of `--coverage` deploys elsewhere; `npm test` checks the bytecode that ships.
+    if (COVERAGE_RUN) this.skip();
     const book = await deployLeashDeterministic(await network.create(), FACTORY_OWNER);
     const published = JSON.parse(
       readFileSync(new URL("../../packages/contracts/deployments.json", import.meta.url), "utf8"),
