@@ -44,9 +44,22 @@ export function parseAgentKeyFile(text: string, source: string): AgentKeyFile {
       `${source} is not an agent key file (it needs "address" and "privateKey"): was it written by Leash?`,
     );
   }
-  const key = new Wallet(privateKey);
+  const key = new Wallet(parseAgentPrivateKey(privateKey, source));
   if (key.address !== getAddress(address)) {
     throw new Error(`${source}: its private key is not the key of ${address}; the file is damaged`);
   }
   return { key, config: config as AgentSessionConfig };
+}
+
+/**
+ * The agent's private key as ethers takes it: trimmed, `0x`-prefixed, 32 bytes. Throws an error that names `source`
+ * and never quotes the value (ethers' own error would print the key: THREATS 20).
+ */
+export function parseAgentPrivateKey(value: string, source: string): string {
+  const trimmed = value.trim();
+  const hex = trimmed.startsWith("0x") || trimmed.startsWith("0X") ? trimmed.slice(2) : trimmed;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new Error(`${source}: the agent key is not a private key (32 bytes, 64 hex digits); it is not shown here`);
+  }
+  return `0x${hex}`;
 }

@@ -8,8 +8,24 @@ import type { Provider } from "ethers";
 import { SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { getSessionStatus, type BudgetStatus } from "./actions.js";
 import type { LeashChainAddresses } from "./addresses.js";
-import { chainTime, NATIVE_LABEL, readTokenLabel, type AssetLabel } from "./grant.js";
-import { NATIVE_ASSET } from "./session.js";
+import {
+  chainTime,
+  NATIVE_LABEL,
+  OPERATIONS_LABEL,
+  readTokenLabel,
+  SPONSORED_FEE_LABEL,
+  SPONSORED_GAS_LABEL,
+  type AssetLabel,
+} from "./grant.js";
+import { isPseudoAsset, NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "./session.js";
+
+/** The labels of the native asset and the pseudo-assets (operations, sponsored gas, sponsored fee cap). */
+const PSEUDO_ASSET_LABELS: Readonly<Record<string, { symbol: string; decimals: number }>> = {
+  [NATIVE_ASSET]: NATIVE_LABEL,
+  [OPERATIONS_ASSET]: OPERATIONS_LABEL,
+  [SPONSORED_GAS_ASSET]: SPONSORED_GAS_LABEL,
+  [SPONSORED_FEE_ASSET]: SPONSORED_FEE_LABEL,
+};
 
 /** Where a session stands now. */
 export type SessionState = "live" | "not-yet-valid" | "expired" | "revoked" | "killed" | "removed";
@@ -130,10 +146,9 @@ export async function readSessionStatus(
   const budgets: SessionBudgetStatus[] = [];
   for (const budget of status.budgets) {
     if (budget.limit === 0n) continue; // removed by the owner since the install
-    const label: AssetLabel =
-      budget.asset === NATIVE_ASSET
-        ? { address: NATIVE_ASSET, ...NATIVE_LABEL }
-        : await readTokenLabel({ provider, token: budget.asset, field: "budget" });
+    const label: AssetLabel = isPseudoAsset(budget.asset)
+      ? { address: budget.asset, ...PSEUDO_ASSET_LABELS[budget.asset]! }
+      : await readTokenLabel({ provider, token: budget.asset, field: "budget" });
     budgets.push({ ...budget, ...label });
   }
   return {

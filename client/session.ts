@@ -298,8 +298,20 @@ export const NONCE_CANCELLATION_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/**
+ * The EIP-712 type a signing session's agent signs for an ERC-1271 signature: the account- and session-bound
+ * `SessionMessage` of the typed data's digest, in the session module's domain ({@link sessionModuleDomain}).
+ */
+export const SESSION_MESSAGE_TYPES: Record<string, TypedDataField[]> = {
+  SessionMessage: [
+    { name: "account", type: "address" },
+    { name: "sessionId", type: "uint32" },
+    { name: "hash", type: "bytes32" },
+  ],
+};
+
 /** The session module's EIP-712 domain. */
-export function sessionModuleDomain(addresses: LeashAddresses): TypedDataDomain {
+export function sessionModuleDomain(addresses: Pick<LeashAddresses, "chainId" | "sessionModule">): TypedDataDomain {
   return {
     name: "Leash Session Keys",
     version: "1",

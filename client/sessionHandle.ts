@@ -10,13 +10,14 @@
 import { computeAddress, formatUnits, getAddress, Interface, SigningKey, ZeroAddress, type Provider } from "ethers";
 
 import { getSessionStatus, type BudgetStatus } from "./actions.js";
+import { parseAgentPrivateKey } from "./agentKey.js";
 import { sendSessionUserOp, type SendSessionUserOpReturnType, type SendVia, type SessionCall } from "./agent.js";
 import { maxGasCost, type GasCaps } from "./bundler.js";
 import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { chainTime } from "./grant.js";
 import { InvalidSessionIdError } from "./inputErrors.js";
 import { sessionStateOf, type SessionState } from "./read.js";
-import { NATIVE_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "./session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET } from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
 import type { UserOpGas } from "./userOp.js";
 
@@ -65,7 +66,12 @@ export interface SessionHandleStatus {
   account: string;
   sessionId: number;
   agent: string;
-  /** "not-yet-valid" (starts later) is not "expired" (ended). */
+  /** The agent the account has under this session id now (null if none): another one means a re-grant. */
+  installedAgent: string | null;
+  /**
+   * "not-yet-valid" (starts later) is not "expired" (ended). "removed" also when the id was re-granted to another
+   * agent: the session this file describes is gone.
+   */
   state: SessionState;
   /** The chain's time, and the session's window (ISO 8601): valid strictly after `validAfter`, until `validUntil`. */
   now: string;
@@ -116,7 +122,9 @@ const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 export function createSessionHandle(parameters: CreateSessionHandleParameters): SessionHandle {
   const { session, provider, via } = parameters;
   const signingKey =
-    typeof parameters.agentKey === "string" ? new SigningKey(parameters.agentKey) : parameters.agentKey;
+    typeof parameters.agentKey === "string"
+      ? new SigningKey(parseAgentPrivateKey(parameters.agentKey, "agentKey"))
+      : parameters.agentKey;
   const agent = computeAddress(signingKey.publicKey);
   if (agent !== getAddress(session.agent)) {
     throw new Error(
@@ -159,6 +167,9 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       const fees = await provider.getFeeData();
       maxFeePerGas ??= fees.maxFeePerGas ?? fees.gasPrice ?? undefined;
       maxPriorityFeePerGas ??= fees.maxPriorityFeePerGas ?? maxFeePerGas;
+      if (maxFeePerGas !== undefined && maxPriorityFeePerGas !== undefined && maxPriorityFeePerGas > maxFeePerGas) {
+        maxPriorityFeePerGas = maxFeePerGas;
+      }
     }
     if (maxFeePerGas === undefined || maxPriorityFeePerGas === undefined) {
       throw new Error("the node reports no fees: pass gas.maxFeePerGas and gas.maxPriorityFeePerGas");
@@ -188,16 +199,17 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         readChain(session.budgets.map((budget) => budget.asset)),
         chainTime(provider),
       ]);
-      const removed = chain === undefined;
-      const validAfter = removed ? session.validAfter : chain.validAfter;
-      const validUntil = removed ? session.validUntil : chain.validUntil;
-      const state: SessionState = removed ? "removed" : sessionStateOf(chain, now);
+      const removed = chain === undefined || getAddress(chain.agent) !== agent;
+      const validAfter = chain === undefined ? session.validAfter : chain.validAfter;
+      const validUntil = chain === undefined ? session.validUntil : chain.validUntil;
+      const state: SessionState = removed || chain === undefined ? "removed" : sessionStateOf(chain, now);
       const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
       return {
         chainId: session.chainId.toString(),
         account: session.account,
         sessionId: session.sessionId,
         agent: session.agent,
+        installedAgent: chain === undefined ? null : chain.agent,
         state,
         now: iso(now),
         validAfter: iso(validAfter),
@@ -209,7 +221,7 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
           function: entry.function ?? entry.selector,
           rules: entry.rules.length,
         })),
-        valueCapPerCall: (removed ? session.valueCapPerCall : chain.valueCapPerCall).toString(),
+        valueCapPerCall: (chain === undefined ? session.valueCapPerCall : chain.valueCapPerCall).toString(),
         budgets: session.budgets.map((budget, index) => {
           const live = chain?.budgets[index];
           const remaining = live?.remaining ?? 0n;
@@ -247,25 +259,46 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         maxGasCost: gasCost,
         resetsAt: resetsAt === 0n ? undefined : resetsAt,
       });
-      const [chain, now] = await Promise.all([
-        readChain(address === NATIVE_ASSET ? [NATIVE_ASSET] : [NATIVE_ASSET, address]),
-        chainTime(provider),
-      ]);
+      if (amount <= 0n) return refuse("nothing to pay: the amount must be positive");
+      const assets =
+        address === NATIVE_ASSET ? [NATIVE_ASSET, OPERATIONS_ASSET] : [NATIVE_ASSET, OPERATIONS_ASSET, address];
+      const [chain, now] = await Promise.all([readChain(assets), chainTime(provider)]);
       if (chain === undefined) return refuse("the session is not installed on the account");
+      if (getAddress(chain.agent) !== agent) {
+        return refuse(`the session id was re-granted to another agent (${chain.agent}): this key's session is gone`);
+      }
       const state = sessionStateOf(chain, now);
       if (state !== "live") return refuse(`the session is ${state}`);
-      const selector = address === NATIVE_ASSET ? SELECTOR_NO_CALLDATA : erc20.getFunction("transfer")!.selector;
-      if (address !== NATIVE_ASSET) {
-        const inScope =
-          (await module.isInScope(session.account, session.sessionId, address, selector)) ||
-          (await module.isInScope(session.account, session.sessionId, address, SELECTOR_ANY));
-        if (!inScope) return refuse(`the session may not call transfer on ${address}`);
-      } else if (amount > chain.valueCapPerCall) {
-        return refuse(`${amount} wei is over the per-call cap of ${chain.valueCapPerCall}`);
+      const [native, operations, token] = chain.budgets as [BudgetStatus, BudgetStatus, BudgetStatus | undefined];
+      // The spend-limit hook's rules, in its order: an op count, the native budget (gas and value), the token's.
+      if (operations.limit !== 0n && operations.remaining < 1n) {
+        return refuse("no operation is left of the session's operations budget this period", 0n, operations.resetsAt);
       }
-      const [native, token] = chain.budgets as [BudgetStatus, BudgetStatus | undefined];
+      if (native.limit === 0n) {
+        return refuse(
+          "the session has no ETH budget to pay its gas from: its ops need a paymaster, which pay() does not use",
+        );
+      }
+      if (address === NATIVE_ASSET) {
+        if (amount > chain.valueCapPerCall) {
+          return refuse(`${amount} wei is over the per-call cap of ${chain.valueCapPerCall}`, native.remaining);
+        }
+      } else {
+        // transfer moves value: the module allows it only under an entry naming it (a wildcard entry does not).
+        const transfer = erc20.getFunction("transfer")!.selector;
+        if (!(await module.isInScope(session.account, session.sessionId, address, transfer))) {
+          return refuse(`the session may not call transfer on ${address}`);
+        }
+      }
       const nativeNeeded = gasCost + (address === NATIVE_ASSET ? amount : 0n);
-      if (native.limit !== 0n && native.remaining < nativeNeeded) {
+      if (native.perCallCap !== 0n && nativeNeeded > native.perCallCap) {
+        return refuse(
+          `the op would take ${nativeNeeded} wei of the native budget (gas ${gasCost}), over its per-op cap of ` +
+            `${native.perCallCap}`,
+          native.remaining,
+        );
+      }
+      if (native.remaining < nativeNeeded) {
         return refuse(
           `the op needs ${nativeNeeded} wei of the native budget (its maximum gas cost ${gasCost}` +
             `${address === NATIVE_ASSET ? ` and ${amount} sent` : ""}), ${native.remaining} remains`,
@@ -273,10 +306,10 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
           native.resetsAt,
         );
       }
-      if (address === NATIVE_ASSET) {
-        return { ok: true, remaining: native.remaining, maxGasCost: gasCost };
+      if (address === NATIVE_ASSET) return { ok: true, remaining: native.remaining, maxGasCost: gasCost };
+      if (token === undefined || token.limit === 0n) {
+        return refuse(`the session has no budget for ${address}: the spend-limit hook refuses every transfer of it`);
       }
-      if (token === undefined || token.limit === 0n) return { ok: true, remaining: 0n, maxGasCost: gasCost };
       if (token.perCallCap !== 0n && amount > token.perCallCap) {
         return refuse(`${amount} is over the per-call cap of ${token.perCallCap}`, token.remaining);
       }

@@ -30,6 +30,7 @@ export {
   agentKeyFileContents,
   createAgentKey,
   parseAgentKeyFile,
+  parseAgentPrivateKey,
   type AgentKeyFile,
   type AgentSessionConfig,
 } from "../agentKey.js";

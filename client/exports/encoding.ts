@@ -31,6 +31,7 @@ export {
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
   SELECTOR_SIGN,
+  SESSION_MESSAGE_TYPES,
   SESSION_SELECTORS,
   sessionInstallArgs,
   sessionNonceKey,

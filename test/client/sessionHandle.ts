@@ -176,6 +176,40 @@ describe("the agent's session handle", function () {
     });
   });
 
+  describe("canPay() mirrors the spend-limit hook", function () {
+    it("answers no for a token the session may call but has no budget for: the hook refuses every transfer of it", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      const description = typicalSession(f, {
+        scope: [
+          ...typicalSession(f).scope,
+          {
+            target: await other.getAddress(),
+            selector: other.interface.getFunction("transfer").selector,
+            function: "transfer(address,uint256)",
+          },
+        ],
+      });
+      await (await grantByTransaction(f, description)).wait();
+      const [, , , submitter] = await ethers.getSigners();
+      const handle = createSessionHandle({
+        session: sessionFileOf(f, description),
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        via: { submitter: submitter! },
+        gas: FEES,
+      });
+      const answer = await handle.canPay(await other.getAddress(), 1n);
+      expect(answer.ok).to.equal(false);
+      expect(answer.reason).to.match(/has no budget for/);
+    });
+
+    it("answers no for a nothing-to-pay amount", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      expect(await f.handle.canPay("USDC", 0n)).to.deep.include({ ok: false });
+    });
+  });
+
   describe("pay() and call()", function () {
     it("pays a token by its symbol: the recipient is paid and the budget charged", async function () {
       const f = await networkHelpers.loadFixture(grantedTypical);
@@ -231,6 +265,24 @@ describe("the agent's session handle", function () {
       expect((refusal as Error).message).to.match(/"DAI" is neither an address nor a budget of the session/);
       expect(await usdcOf(f, f.recipient)).to.equal(0n);
     });
+  });
+
+  it("refuses a malformed key without quoting it (THREATS 20)", async function () {
+    const f = await networkHelpers.loadFixture(grantedTypical);
+    const secret = `${f.agent.privateKey.slice(2, 60)}zz`;
+    let refusal: unknown;
+    try {
+      createSessionHandle({
+        session: f.handle.session,
+        provider: ethers.provider,
+        agentKey: secret,
+        via: { submitter: f.stranger },
+      });
+    } catch (error) {
+      refusal = error;
+    }
+    expect((refusal as Error).message).to.match(/is not a private key/);
+    expect((refusal as Error).message).to.not.contain(secret.slice(0, 16));
   });
 
   it("refuses to build a handle with a key that is not the session's agent", async function () {

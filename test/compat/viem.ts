@@ -18,6 +18,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { createSmartAccountClient } from "permissionless";
 
+import { DEFAULT_GAS_CAPS } from "../../client/bundler.js";
 import { GasCapExceededError, SpendLimitExceededError } from "../../client/errors.js";
 import { prepareGrant } from "../../client/grant.js";
 import { grantSession } from "../../client/owner.js";
@@ -290,16 +291,41 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
         calls: [transfer(Wallet.createRandom().address, 1n)],
       });
       const budget = await remaining(NATIVE_ASSET);
-      // Within every cap, but the fee makes the op cost more than what is left of 0.05 ETH today.
+      // Within every cap (a fee cap high enough to let it through), but the fee makes the op cost more than what is
+      // left of 0.05 ETH today.
       const maxFeePerGas = budget / (op.verificationGasLimit + op.callGasLimit + op.preVerificationGas) + 1n;
+      const generous = await toLeashSessionAccount({
+        client: publicClient,
+        bundlerTransport: http(bundlerUrl),
+        session: { entryPoint, account: accountAddress, sessionModule, sessionId },
+        signer: privateKeyToAccount(agentKey),
+        caps: { ...DEFAULT_GAS_CAPS, maxFeePerGas: maxFeePerGas * 2n },
+      });
       try {
-        await account.signUserOperation({ ...op, maxFeePerGas, maxPriorityFeePerGas: maxFeePerGas });
+        await generous.signUserOperation({ ...op, maxFeePerGas, maxPriorityFeePerGas: maxFeePerGas });
       } catch (error) {
         expect(error).to.be.instanceOf(GasCapExceededError);
         expect((error as GasCapExceededError).field).to.equal("maxGasCost");
         return;
       }
       expect.fail("the op over the native budget was signed");
+    });
+
+    it("refuses to sign a fee over the bound read from the chain (a bundler's inflated fee answer), before signing", async function () {
+      const op = await bundlerClient.prepareUserOperation({
+        account,
+        calls: [transfer(Wallet.createRandom().address, 1n)],
+      });
+      const block = await publicClient.getBlock();
+      const inflated = 100n * (block.baseFeePerGas ?? 1_000_000_000n) + 100_000_000_000n;
+      try {
+        await account.signUserOperation({ ...op, maxFeePerGas: inflated });
+      } catch (error) {
+        expect(error).to.be.instanceOf(GasCapExceededError);
+        expect((error as GasCapExceededError).field).to.equal("maxFeePerGas");
+        return;
+      }
+      expect.fail("the op with an inflated fee was signed");
     });
 
     it("signs EIP-712 data of a contract the session may sign for, which the account accepts under ERC-1271", async function () {
@@ -312,6 +338,23 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
       const signature = await account.signTypedData(typedData);
       const valid = await publicClient.verifyTypedData({ address: accountAddress as Hex, signature, ...typedData });
       expect(valid).to.equal(true);
+    });
+
+    it("gives typed data of a contract the session was not granted signing for a signature the account rejects", async function () {
+      const typedData = {
+        domain: {
+          name: "Orders",
+          version: "1",
+          chainId: hardhat.id,
+          verifyingContract: Wallet.createRandom().address as Hex,
+        },
+        types: { Order: [{ name: "amount", type: "uint256" }] },
+        primaryType: "Order",
+        message: { amount: 42n },
+      } as const;
+      const signature = await account.signTypedData(typedData);
+      const valid = await publicClient.verifyTypedData({ address: accountAddress as Hex, signature, ...typedData });
+      expect(valid).to.equal(false);
     });
 
     it("refuses to sign an EIP-191 message: a session signs none", async function () {

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 
 import { InvalidSessionIdError } from "../../client/inputErrors.js";
-import { NATIVE_ASSET } from "../../client/session.js";
+import { NATIVE_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { runList } from "../../packages/hardhat/src/tasks/session/list.js";
 import { runRevoke } from "../../packages/hardhat/src/tasks/session/revoke.js";
@@ -65,6 +65,35 @@ describe("session status / list", function () {
     const eth = report.budgets.find((b) => b.address === NATIVE_ASSET)!;
     expect([usdc.remaining, usdc.resetsAt]).to.deep.equal([75_000_000n, f.plan.session.validAfter + DAY]);
     expect(eth.remaining).to.equal(50_000_000_000_000_000n - OP_GAS_CHARGE);
+  });
+
+  it("labels a paymaster session's sponsored-gas budget and fee cap, pseudo-assets with no contract to ask", async function () {
+    const f = await deployForTasks(connection);
+    const account = await deployOwnerAccount(connection, f);
+    const { env } = testEnv(connection, f.dir);
+    const paymaster = await connection.ethers.deployContract("AcceptAllPaymaster", [f.addresses.entryPoint]);
+    await runGrant(
+      {
+        account,
+        agent: f.agent.address,
+        ttl: "1d",
+        allow: `${f.addresses.tokens.USDC}:transfer(address,uint256)`,
+        budget: "100 USDC/day",
+        paymaster: await paymaster.getAddress(),
+        signatureOnly: false,
+        byTransaction: true,
+        yes: true,
+        addresses: f.addressesFile,
+        json: false,
+      },
+      env,
+    );
+    const report = await runStatus({ account, session: "1", addresses: f.addressesFile, json: true }, env);
+    const labels = report.budgets.map((budget) => [budget.address, budget.symbol]);
+    expect(labels).to.deep.include.members([
+      [SPONSORED_GAS_ASSET, "ETH of sponsored gas"],
+      [SPONSORED_FEE_ASSET, "gwei"],
+    ]);
   });
 
   it("prints the remaining budget with decimals and the reset time in UTC", async function () {

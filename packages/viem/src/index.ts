@@ -26,6 +26,8 @@ import {
   SessionKeyValidationModule__factory,
   sessionNonceKey,
   SpendLimitHook__factory,
+  SESSION_MESSAGE_TYPES,
+  sessionModuleDomain,
   type GasCaps,
   type UserOperation as LeashUserOperation,
   type ValidationSelection,
@@ -60,7 +62,7 @@ import {
   type SmartAccountImplementation,
   type UserOperation,
 } from "viem/account-abstraction";
-import { call, getBlock, getChainId } from "viem/actions";
+import { call, estimateMaxPriorityFeePerGas, getBlock } from "viem/actions";
 
 // The client's contract interfaces (ethers, from the same ABIs): one definition of each contract's ABI.
 const accountInterface = ModularAccount__factory.createInterface();
@@ -142,7 +144,10 @@ export interface ToLeashSessionAccountParameters {
   signer: LocalAccount;
   /** The EntryPoint's version: "0.8" (default, Leash's) or "0.7" (Alchemy MAv2 accounts in the field). */
   entryPointVersion?: "0.8" | "0.7";
-  /** The most the agent signs for (default `DEFAULT_GAS_CAPS` of `@leashkit/client`). */
+  /**
+   * The most the agent signs for (default `DEFAULT_GAS_CAPS` of `@leashkit/client`). Without `maxFeePerGas` in it, the
+   * fee is bounded by the chain's own fees ({@link FEE_BOUND_BASE_FEES}, {@link FEE_BOUND_PRIORITY_FEES}).
+   */
   caps?: GasCaps;
   /** The limits signed over for the estimate (default {@link DEFAULT_PROVISIONAL_GAS}); within `caps` too. */
   provisionalGas?: ProvisionalGas;
@@ -157,6 +162,11 @@ export interface ToLeashSessionAccountParameters {
 export type LeashSessionAccount = SmartAccount<
   SmartAccountImplementation<typeof entryPoint08Abi | typeof entryPoint07Abi, "0.8" | "0.7">
 >;
+
+/** The default fee bound: at most this many times the latest base fee… */
+export const FEE_BOUND_BASE_FEES = 4n;
+/** …plus this many times the node's priority fee (viem itself offers about 2.4 base fees and 2 priority fees). */
+export const FEE_BOUND_PRIORITY_FEES = 4n;
 
 /** A signature the session key could have made: 65 bytes of the right shape, for paymasters' stub data only. */
 const STUB_ECDSA: Hex = `0x${"ff".repeat(32)}${"7f".repeat(32)}1c`;
@@ -177,9 +187,12 @@ const STUB_ECDSA: Hex = `0x${"ff".repeat(32)}${"7f".repeat(32)}1c`;
  */
 export async function toLeashSessionAccount(parameters: ToLeashSessionAccountParameters): Promise<LeashSessionAccount> {
   const { client, signer } = parameters;
-  const sign = signer.sign;
-  if (sign === undefined) {
+  if (signer.sign === undefined) {
     throw new Error("the session key must sign raw hashes: pass a privateKeyToAccount(...) account as signer");
+  }
+  const sign = signer.sign.bind(signer);
+  if (client.chain === undefined) {
+    throw new Error("the client needs its chain (createPublicClient({ chain, transport })): viem reads chain.id");
   }
   const version = parameters.entryPointVersion ?? "0.8";
   const entryPoint = {
@@ -201,7 +214,7 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
   const caps = parameters.caps ?? DEFAULT_GAS_CAPS;
   const provisional = parameters.provisionalGas ?? DEFAULT_PROVISIONAL_GAS;
   const bundler = createClient({ transport: parameters.bundlerTransport, chain: client.chain });
-  const chainId = client.chain?.id ?? (await getChainId(client));
+  const chainId = client.chain.id;
 
   const timeHint =
     parameters.timeHint ?? (async () => bundlerTimeHint((await getBlock(client, { blockTag: "latest" })).timestamp));
@@ -220,6 +233,31 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
   const signOp = async (op: UserOperation): Promise<Hex> => {
     const signature = await sign({ hash: hashOf(op) });
     return encodeValidationSignature(selection(await timeHint()), signature) as Hex;
+  };
+
+  /**
+   * The caps an op is checked against: `caps`, with a `maxFeePerGas` bound read from the chain (not from the bundler,
+   * whose fee answer the op would otherwise sign blindly) unless `caps` sets one: FEE_BOUND_BASE_FEES times the latest
+   * base fee plus FEE_BOUND_PRIORITY_FEES times the node's priority fee.
+   */
+  const capsNow = async (): Promise<GasCaps> => {
+    if (caps.maxFeePerGas !== undefined) return caps;
+    const [block, priority] = await Promise.all([
+      getBlock(client, { blockTag: "latest" }),
+      estimateMaxPriorityFeePerGas(client),
+    ]);
+    const baseFee = block.baseFeePerGas ?? 0n;
+    return { ...caps, maxFeePerGas: FEE_BOUND_BASE_FEES * baseFee + FEE_BOUND_PRIORITY_FEES * priority };
+  };
+  /** Refuses, before anything is signed, an op over the caps or, when the account pays, over the native budget. */
+  const checkOp = async (op: UserOperation, service: string) => {
+    const sponsored = op.paymaster !== undefined && op.paymaster !== zeroAddress;
+    checkGasCaps({
+      op: toLeashOp(op),
+      caps: await capsNow(),
+      service,
+      nativeBudget: sponsored ? undefined : await nativeBudget(op),
+    });
   };
 
   /** The session's remaining native budget less the op's call values, or undefined without a native budget. */
@@ -280,11 +318,19 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
         throw new Error("a session signs only typed data whose domain names its verifyingContract");
       }
       const hash = hashTypedData(definition);
-      const [digest] = (await read(client, sessionModule, sessionModuleInterface, "sessionMessageHash", [
-        account,
-        sessionId,
-        hash,
-      ])) as unknown as [Hex];
+      // Computed here, not asked of the node: the key signs only the SessionMessage of this typed data.
+      const moduleDomain = sessionModuleDomain({ chainId: BigInt(chainId), sessionModule });
+      const digest = hashTypedData({
+        domain: {
+          name: moduleDomain.name ?? undefined,
+          version: moduleDomain.version ?? undefined,
+          chainId,
+          verifyingContract: sessionModule,
+        },
+        types: SESSION_MESSAGE_TYPES,
+        primaryType: "SessionMessage",
+        message: { account, sessionId, hash },
+      });
       const agentSignature = await sign({ hash: digest });
       const types = Object.fromEntries(
         Object.entries(definition.types).filter(([name]) => name !== "EIP712Domain"),
@@ -309,13 +355,7 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
     async signUserOperation(request) {
       const op = { ...request, sender: account } as UserOperation;
       // A sponsored op's gas is the paymaster's: only the caps bound it. Otherwise the account pays, from the budget.
-      const sponsored = op.paymaster !== undefined && op.paymaster !== zeroAddress;
-      checkGasCaps({
-        op: toLeashOp(op),
-        caps,
-        service: "bundler",
-        nativeBudget: sponsored ? undefined : await nativeBudget(op),
-      });
+      await checkOp(op, "bundler");
       return signOp(op);
     },
     userOperation: {
@@ -335,7 +375,8 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
               }
             : {}),
         } as UserOperation;
-        checkGasCaps({ op: toLeashOp(op), caps, service: "caller (provisional gas)" });
+        // The provisional op is a valid op too (the bundler may send it): it is checked like the final one.
+        await checkOp(op, "caller (provisional gas)");
         const signed = { ...op, signature: await signOp(op) };
         try {
           const estimate = await estimateUserOperationGas(bundler, {
