@@ -107,6 +107,30 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`test:packages: ${message}`);
 }
 
+/**
+ * Bundles `source` (an entry module importing the installed packages) with esbuild as an app would ship it: minified,
+ * ESM, for a browser, with `externals` left out. Returns the bundle's size in bytes.
+ */
+function bundleSize(project: string, name: string, source: string, externals: string[]): number {
+  writeFileSync(path.join(project, `src/${name}-entry.js`), `${source}\n`);
+  const outfile = path.join(project, `${name}.min.js`);
+  run(
+    path.join(ROOT, "node_modules/.bin/esbuild"),
+    [
+      `src/${name}-entry.js`,
+      "--bundle",
+      "--minify",
+      "--format=esm",
+      "--platform=browser",
+      ...externals.map((external) => `--external:${external}`),
+      `--outfile=${outfile}`,
+      "--log-level=error",
+    ],
+    project,
+  );
+  return statSync(outfile).size;
+}
+
 interface PackResult {
   filename: string;
   size: number;
@@ -574,74 +598,26 @@ try {
   );
 
   // 4. What an agent bundles.
-  writeFileSync(
-    path.join(project, "src/agent-entry.js"),
-    `export { ${AGENT_IMPORTS.join(", ")} } from "${manifest.name}";\n`,
-  );
-  const bundle = path.join(project, "agent.min.js");
-  run(
-    path.join(ROOT, "node_modules/.bin/esbuild"),
-    [
-      "src/agent-entry.js",
-      "--bundle",
-      "--minify",
-      "--format=esm",
-      "--platform=browser",
-      "--external:ethers",
-      `--outfile=${bundle}`,
-      "--log-level=error",
-    ],
-    project,
-  );
-  const agentSize = statSync(bundle).size;
+  const agentSize = bundleSize(project, "agent", `export { ${AGENT_IMPORTS.join(", ")} } from "${manifest.name}";`, [
+    "ethers",
+  ]);
   // The whole entry point, every export, for a browser: no Node module may be reachable from it.
-  writeFileSync(path.join(project, "src/all-entry.js"), `export * from "${manifest.name}";\n`);
-  const whole = path.join(project, "all.min.js");
-  run(
-    path.join(ROOT, "node_modules/.bin/esbuild"),
-    [
-      "src/all-entry.js",
-      "--bundle",
-      "--minify",
-      "--format=esm",
-      "--platform=browser",
-      "--external:ethers",
-      `--outfile=${whole}`,
-      "--log-level=error",
-    ],
-    project,
-  );
-  report.push(
-    `${manifest.name}, every export, bundles for a browser: ${(statSync(whole).size / 1000).toFixed(1)} kB minified`,
-  );
+  const wholeSize = bundleSize(project, "all", `export * from "${manifest.name}";`, ["ethers"]);
+  report.push(`${manifest.name}, every export, bundles for a browser: ${(wholeSize / 1000).toFixed(1)} kB minified`);
   report.push(
     `agent importing ${AGENT_IMPORTS.join(", ")}: ${(agentSize / 1000).toFixed(1)} kB minified (browser, ethers ` +
       `external; budget ${AGENT_BUNDLE_BUDGET / 1000} kB)`,
   );
   check(agentSize <= AGENT_BUNDLE_BUDGET, `the agent bundle is ${agentSize} bytes, over ${AGENT_BUNDLE_BUDGET}`);
   // A viem agent: the account adapter and the refusal it catches.
-  writeFileSync(
-    path.join(project, "src/viem-agent-entry.js"),
-    `export { toLeashSessionAccount, UserOpRefusedError } from "${viem.name}";\n`,
-  );
-  const viemBundle = path.join(project, "viem-agent.min.js");
-  run(
-    path.join(ROOT, "node_modules/.bin/esbuild"),
-    [
-      "src/viem-agent-entry.js",
-      "--bundle",
-      "--minify",
-      "--format=esm",
-      "--platform=browser",
-      "--external:ethers",
-      "--external:viem",
-      `--outfile=${viemBundle}`,
-      "--log-level=error",
-    ],
+  const viemAgentSize = bundleSize(
     project,
+    "viem-agent",
+    `export { toLeashSessionAccount, UserOpRefusedError } from "${viem.name}";`,
+    ["ethers", "viem"],
   );
   report.push(
-    `viem agent importing toLeashSessionAccount, UserOpRefusedError: ${(statSync(viemBundle).size / 1000).toFixed(1)} ` +
+    `viem agent importing toLeashSessionAccount, UserOpRefusedError: ${(viemAgentSize / 1000).toFixed(1)} ` +
       "kB minified (browser, ethers and viem external)",
   );
 } catch (error) {

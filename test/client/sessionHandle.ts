@@ -72,19 +72,23 @@ function sessionFileOf(f: SessionFixture, description: SessionDescription): Sess
   };
 }
 
-async function granted(overrides: Partial<SessionDescription> = {}) {
-  const f = await sessionFixture(ethers, networkHelpers);
-  const description = typicalSession(f, { valueCapPerCall: parseEther("1"), ...overrides });
+/** Grants `description` by the owner's transaction and builds the agent's handle on it (handleOps, fixed fees). */
+async function grantWithHandle(f: SessionFixture, description: SessionDescription) {
   await (await grantByTransaction(f, description)).wait();
   const [, , , submitter] = await ethers.getSigners();
-  const handle = createSessionHandle({
+  return createSessionHandle({
     session: sessionFileOf(f, description),
     provider: ethers.provider,
     agentKey: f.agent.privateKey,
     via: { submitter: submitter! },
     gas: FEES,
   });
-  return { ...f, description, handle };
+}
+
+async function granted(overrides: Partial<SessionDescription> = {}) {
+  const f = await sessionFixture(ethers, networkHelpers);
+  const description = typicalSession(f, { valueCapPerCall: parseEther("1"), ...overrides });
+  return { ...f, description, handle: await grantWithHandle(f, description) };
 }
 
 /** The typical session, granted (a named fixture: loadFixture snapshots it once). */
@@ -120,15 +124,7 @@ describe("the agent's session handle", function () {
     it("says not-yet-valid for a session that starts later, with the seconds until it starts", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
       const description = typicalSession(f, { validAfter: f.now + HOUR, validUntil: f.now + 2n * HOUR });
-      await (await grantByTransaction(f, description)).wait();
-      const [, , , submitter] = await ethers.getSigners();
-      const handle = createSessionHandle({
-        session: sessionFileOf(f, description),
-        provider: ethers.provider,
-        agentKey: f.agent.privateKey,
-        via: { submitter: submitter! },
-        gas: FEES,
-      });
+      const handle = await grantWithHandle(f, description);
       const status = await handle.status();
       expect(status.state).to.equal("not-yet-valid");
       expect(status.startsIn).to.be.greaterThan(3_500);
@@ -190,15 +186,7 @@ describe("the agent's session handle", function () {
           },
         ],
       });
-      await (await grantByTransaction(f, description)).wait();
-      const [, , , submitter] = await ethers.getSigners();
-      const handle = createSessionHandle({
-        session: sessionFileOf(f, description),
-        provider: ethers.provider,
-        agentKey: f.agent.privateKey,
-        via: { submitter: submitter! },
-        gas: FEES,
-      });
+      const handle = await grantWithHandle(f, description);
       const answer = await handle.canPay(await other.getAddress(), 1n);
       expect(answer.ok).to.equal(false);
       expect(answer.reason).to.match(/has no budget for/);

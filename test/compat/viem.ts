@@ -98,6 +98,10 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
       data: encodeFunctionData({ abi: erc20, functionName: "transfer", args: [to as Hex, amount] }),
     });
 
+    /** An op paying 1 base unit of USDC to a new address, prepared by viem (the account's own estimate), unsigned. */
+    const preparedTransfer = () =>
+      bundlerClient.prepareUserOperation({ account, calls: [transfer(Wallet.createRandom().address, 1n)] });
+
     before(async function () {
       const node = await startHardhatNode();
       services.push(node);
@@ -271,10 +275,7 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
     });
 
     it("refuses to sign an op whose gas is over the caps (GasCapExceededError), before signing", async function () {
-      const op = await bundlerClient.prepareUserOperation({
-        account,
-        calls: [transfer(Wallet.createRandom().address, 1n)],
-      });
+      const op = await preparedTransfer();
       try {
         await account.signUserOperation({ ...op, callGasLimit: 50_000_000n });
       } catch (error) {
@@ -286,10 +287,7 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
     });
 
     it("refuses to sign an op whose maximum gas cost is over the session's remaining native budget", async function () {
-      const op = await bundlerClient.prepareUserOperation({
-        account,
-        calls: [transfer(Wallet.createRandom().address, 1n)],
-      });
+      const op = await preparedTransfer();
       const budget = await remaining(NATIVE_ASSET);
       // Within every cap (a fee cap high enough to let it through), but the fee makes the op cost more than what is
       // left of 0.05 ETH today.
@@ -312,10 +310,7 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
     });
 
     it("refuses to sign a fee over the bound read from the chain (a bundler's inflated fee answer), before signing", async function () {
-      const op = await bundlerClient.prepareUserOperation({
-        account,
-        calls: [transfer(Wallet.createRandom().address, 1n)],
-      });
+      const op = await preparedTransfer();
       const block = await publicClient.getBlock();
       const inflated = 100n * (block.baseFeePerGas ?? 1_000_000_000n) + 100_000_000_000n;
       try {
