@@ -5,7 +5,6 @@ import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
 import {IAccountExecute} from "@account-abstraction/contracts/interfaces/IAccountExecute.sol";
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
-import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
@@ -18,11 +17,7 @@ import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165C
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 import {IExecutionHookModule} from "../interfaces/erc6900/IExecutionHookModule.sol";
-import {
-    ExecutionManifest,
-    ManifestExecutionFunction,
-    ManifestExecutionHook
-} from "../interfaces/erc6900/IExecutionModule.sol";
+import {ExecutionManifest} from "../interfaces/erc6900/IExecutionModule.sol";
 import {
     Call,
     HookConfig,
@@ -31,20 +26,17 @@ import {
     ValidationConfig,
     ValidationFlags
 } from "../interfaces/erc6900/IModularAccount.sol";
-import {
-    ExecutionDataView,
-    IModularAccountView,
-    ValidationDataView
-} from "../interfaces/erc6900/IModularAccountView.sol";
-import {IModule} from "../interfaces/erc6900/IModule.sol";
+import {IModularAccountView} from "../interfaces/erc6900/IModularAccountView.sol";
 import {IDeferredInstaller} from "../interfaces/IDeferredInstaller.sol";
 import {IValidationHookModule} from "../interfaces/erc6900/IValidationHookModule.sol";
 import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 import {HookConfigLib} from "../libraries/HookConfigLib.sol";
 import {HookDataLib} from "../libraries/HookDataLib.sol";
+import {KnownSelectorsLib} from "../libraries/KnownSelectorsLib.sol";
 import {ModuleEntityLib} from "../libraries/ModuleEntityLib.sol";
 import {UserOpCalldataLib} from "../libraries/UserOpCalldataLib.sol";
 import {ValidationConfigLib} from "../libraries/ValidationConfigLib.sol";
+import {ValidationDataLib} from "../libraries/ValidationDataLib.sol";
 import {
     ERC7739_DETECTION_HASH,
     ERC7739_SUPPORTED,
@@ -52,6 +44,7 @@ import {
     OWNER_DOMAIN_VERSION
 } from "../modules/OwnerValidationModule.sol";
 import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} from "./AccountStorage.sol";
+import {ModularAccountView} from "./ModularAccountView.sol";
 
 /// @title ModularAccount
 /// @notice Leash's ERC-6900 v0.8 modular account for ERC-4337 (EntryPoint v0.8), behind an ERC-1967 (UUPS) proxy.
@@ -79,6 +72,9 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 /// - Upgrades go through `upgradeToAndCall`, which needs a validation that applies to it (the owner's global one).
 /// - ERC-1271 answers the ERC-7739 detection request, and `eip712Domain` (ERC-5267) gives the domain the owner
 ///   module's nested ERC-7739 signatures bind to.
+/// Layout, along the reference implementation's seams: this contract holds the validation and execution flow;
+/// {ModuleManagerInternals} the install / uninstall bookkeeping of modules, hooks and selectors; {ModularAccountView}
+/// the views; {KnownSelectorsLib} the selector rules; {ValidationDataLib} how validation data is combined.
 /// @dev Invariant: every state-changing native function runs only for the EntryPoint, the account itself, or a caller
 /// holding an applicable direct-call validation (entity id 0xffffffff); `executeWithRuntimeValidation` runs the
 /// selected runtime validation first.
@@ -87,13 +83,12 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 contract ModularAccount is
     IAccount,
     IAccountExecute,
-    IModularAccount,
-    IModularAccountView,
     IERC1271,
     IERC5267,
     IERC165,
     Initializable,
-    UUPSUpgradeable
+    UUPSUpgradeable,
+    ModularAccountView
 {
     using EnumerableSet for EnumerableSet.Bytes32Set;
     using HookConfigLib for HookConfig;
@@ -107,29 +102,16 @@ contract ModularAccount is
 
     /// @notice The entity id that marks a direct-call validation (ERC-6900 "Direct Call Validation").
     uint32 public constant DIRECT_CALL_VALIDATION_ENTITY_ID = type(uint32).max;
-    /// @dev Most hooks of each kind per validation: hook data segments are indexed by one byte (0xFF is the
-    /// validation's own marker) and the counts are uint8.
-    uint256 internal constant _MAX_HOOKS = 255;
-    /// @dev `nativeSelectors` bits of a validation.
-    uint8 internal constant _EXECUTE_BIT = 1;
-    uint8 internal constant _EXECUTE_BATCH_BIT = 2;
     /// @dev Length of the validation selection prefix: ModuleEntity (24) + isGlobal (1).
     uint256 internal constant _SELECTION_LENGTH = 25;
     /// @dev Length of a ModuleEntity.
     uint256 internal constant _MODULE_ENTITY_LENGTH = 24;
-    /// @dev Length of a HookConfig at the start of each `hooks` item of `installValidation`.
-    uint256 internal constant _HOOK_CONFIG_LENGTH = 25;
     /// @dev Selection flag bit (user ops only): a deferred install precedes the hook data (see {validateUserOp}).
     uint8 internal constant _DEFERRED_INSTALL_FLAG = 2;
     /// @dev Selection flag bit: use the validation's global flag rather than its selector list.
     uint8 internal constant _GLOBAL_FLAG = 1;
     /// @dev Byte length of the deferred install's length prefix.
     uint256 internal constant _DEFERRED_LENGTH_BYTES = 4;
-    /// @dev ERC-4337 authorizer value for a failed signature.
-    address internal constant _SIG_FAILED = address(1);
-    /// @dev Bit positions of validUntil and validAfter in ERC-4337 validation data (after the 160-bit authorizer).
-    uint8 internal constant _VALID_UNTIL_SHIFT = 160;
-    uint8 internal constant _VALID_AFTER_SHIFT = 208;
     /// @dev Size of one ABI word: the validation data a user-op validation or hook returns.
     uint256 internal constant _WORD_SIZE = 32;
 
@@ -167,10 +149,6 @@ contract ModularAccount is
     error AccountUnauthorizedCaller(address caller, bytes4 selector);
     /// @notice The validation selection prefix of a signature / authorization is malformed.
     error AccountValidationSelectionMalformed();
-    /// @notice `validation` is not installed on this account.
-    error AccountValidationNotInstalled(ModuleEntity validation);
-    /// @notice `validation` is already installed on this account.
-    error AccountValidationAlreadyInstalled(ModuleEntity validation);
     /// @notice `validation` does not apply to `selector` (neither listed nor global where global is allowed).
     error AccountValidationNotApplicable(ModuleEntity validation, bytes4 selector);
     /// @notice `validation` is not installed for user operations.
@@ -179,48 +157,14 @@ contract ModularAccount is
     error AccountSignatureValidationNotAllowed(ModuleEntity validation);
     /// @notice `validation` has execution hooks, so its user operations must call `executeUserOp`.
     error AccountRequiresExecuteUserOp(ModuleEntity validation);
-    /// @notice A hook or validation returned an authorizer other than 0 or 1 (aggregators are not supported).
-    error AccountUnexpectedAuthorizer(address module, uint32 entityId, address authorizer);
-    /// @notice `selector` cannot be validated or called that way (a dispatcher, or a nested `execute*` self-call).
-    error AccountSelectorNotAllowed(bytes4 selector);
     /// @notice Calldata too short to hold a selector.
     error AccountCalldataTooShort();
-    /// @notice The module address of a validation, hook or execution install is invalid.
-    error AccountModuleInvalid(address module, bytes4 expectedInterfaceId);
-    /// @notice A hook config of `installValidation` is malformed or duplicated.
-    error AccountHookConfigInvalid(HookConfig hook);
-    /// @notice More than 255 validation hooks, or 255 execution hooks, on one validation.
-    error AccountTooManyHooks();
-    /// @notice `selector` is listed twice for one validation.
-    error AccountSelectorDuplicated(bytes4 selector);
-    /// @notice `hookUninstallData` must be empty or have one item per hook.
-    error AccountHookUninstallDataLength(uint256 expected, uint256 given);
-    /// @notice `selector` is native, reserved or already installed.
-    error AccountExecutionSelectorConflict(bytes4 selector);
-    /// @notice `selector` is not installed by `module`.
-    error AccountExecutionSelectorNotInstalled(address module, bytes4 selector);
-    /// @notice An execution manifest declares an interface id the account must not add.
-    error AccountInterfaceIdInvalid(bytes4 interfaceId);
-    /// @notice An execution hook of a manifest is missing or duplicated.
-    error AccountExecutionHookInvalid(bytes4 selector, uint32 entityId);
     /// @notice `installer` holds no direct-call validation for `installValidation`, so it cannot install in a user op.
     error AccountDeferredInstallerNotAllowed(address installer);
-    /// @notice `module` has no execution installation on this account.
-    error AccountExecutionNotInstalled(address module);
-    /// @notice `module` is already installed as an execution module.
-    error AccountExecutionAlreadyInstalled(address module);
-    /// @notice The manifest given to uninstall `module` is not the one it was installed with.
-    error AccountExecutionManifestMismatch(address module);
     /// @notice No native or installed function has `selector`.
     error AccountUnrecognizedFunction(bytes4 selector);
     /// @notice A validation or validation hook returned less than one word of validation data.
     error AccountValidationDataMissing(address module);
-    /// @notice A manifest puts an execution hook on `selector`, one of the account's own (or reserved) functions:
-    /// no module may run code around what the owner needs to keep control.
-    error AccountExecutionHookOnNativeFunction(bytes4 selector);
-    /// @notice `validation` controls the account (global, or listing a module-management or upgrade function), so
-    /// it may carry no hooks: a hook that reverted would lock the owner out.
-    error AccountControlValidationHooked(ModuleEntity validation);
     /// @notice The op was validated by `validation`, which was uninstalled (or uninstalled and installed again)
     /// before the op executed, e.g. by an earlier op of the same bundle: it would run without the execution hooks
     /// it was validated with.
@@ -362,19 +306,8 @@ contract ModularAccount is
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
         _checkValidationApplies(validation, validationData, data, isGlobal);
 
-        bytes calldata rest = authorization[_SELECTION_LENGTH:];
-        HookConfig[] memory validationHooks = _validationHooks(validationData);
-        for (uint256 i = 0; i < validationHooks.length; ++i) {
-            bytes calldata hookData;
-            (hookData, rest) = rest.takeHookData(i);
-            IValidationHookModule(validationHooks[i].module()).preRuntimeValidationHook(
-                validationHooks[i].entityId(),
-                msg.sender,
-                msg.value,
-                data,
-                hookData
-            );
-        }
+        bytes calldata segments = authorization[_SELECTION_LENGTH:];
+        bytes calldata rest = _runPreRuntimeValidationHooks(validationData, data, segments, true);
         (address module, uint32 entityId) = validation.unpack();
         IValidationModule(module).validateRuntime(
             address(this),
@@ -401,46 +334,7 @@ contract ModularAccount is
         ExecutionManifest calldata manifest,
         bytes calldata installData
     ) external nativeFunction {
-        if (!ERC165Checker.supportsInterface(module, type(IModule).interfaceId)) {
-            revert AccountModuleInvalid(module, type(IModule).interfaceId);
-        }
-        AccountStorage storage $ = getAccountStorage();
-        if ($.executionManifests[module] != bytes32(0)) revert AccountExecutionAlreadyInstalled(module);
-        $.executionManifests[module] = keccak256(abi.encode(manifest));
-        ++$.moduleInstalls[module];
-        for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
-            ManifestExecutionFunction calldata fn = manifest.executionFunctions[i];
-            bytes4 selector = fn.executionSelector;
-            ExecutionStorage storage execution = $.executionStorage[selector];
-            if (_isReservedSelector(selector) || execution.module != address(0)) {
-                revert AccountExecutionSelectorConflict(selector);
-            }
-            execution.module = module;
-            execution.skipRuntimeValidation = fn.skipRuntimeValidation;
-            execution.allowGlobalValidation = fn.allowGlobalValidation;
-        }
-        for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
-            ManifestExecutionHook calldata hook = manifest.executionHooks[i];
-            // The account's own functions carry no module's hooks: a reverting one would lock the owner out.
-            if (_isReservedSelector(hook.executionSelector)) {
-                revert AccountExecutionHookOnNativeFunction(hook.executionSelector);
-            }
-            if (!hook.isPreHook && !hook.isPostHook)
-                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
-            HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
-            if (!$.executionStorage[hook.executionSelector].executionHooks.add(_toBytes32(config))) {
-                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
-            }
-        }
-        for (uint256 i = 0; i < manifest.interfaceIds.length; ++i) {
-            bytes4 interfaceId = manifest.interfaceIds[i];
-            if (interfaceId == type(IModule).interfaceId || interfaceId == 0xffffffff) {
-                revert AccountInterfaceIdInvalid(interfaceId);
-            }
-            ++$.supportedInterfaces[interfaceId];
-        }
-        if (installData.length != 0) IModule(module).onInstall(installData);
-        emit ExecutionInstalled(module, manifest);
+        _installExecution(module, manifest, installData);
     }
 
     /// @inheritdoc IModularAccount
@@ -450,35 +344,7 @@ contract ModularAccount is
         ExecutionManifest calldata manifest,
         bytes calldata uninstallData
     ) external nativeFunction {
-        AccountStorage storage $ = getAccountStorage();
-        // Only the manifest it was installed with: a partial or foreign manifest would leave functions routed to the
-        // module while forgetting it (and lower another installation's count).
-        bytes32 installed = $.executionManifests[module];
-        if (installed == bytes32(0)) revert AccountExecutionNotInstalled(module);
-        if (installed != keccak256(abi.encode(manifest))) revert AccountExecutionManifestMismatch(module);
-        delete $.executionManifests[module];
-        _forgetModule(module);
-        for (uint256 i = 0; i < manifest.executionFunctions.length; ++i) {
-            bytes4 selector = manifest.executionFunctions[i].executionSelector;
-            ExecutionStorage storage execution = $.executionStorage[selector];
-            if (execution.module != module) revert AccountExecutionSelectorNotInstalled(module, selector);
-            execution.module = address(0);
-            execution.skipRuntimeValidation = false;
-            execution.allowGlobalValidation = false;
-        }
-        for (uint256 i = 0; i < manifest.executionHooks.length; ++i) {
-            ManifestExecutionHook calldata hook = manifest.executionHooks[i];
-            HookConfig config = HookConfigLib.packExecHook(module, hook.entityId, hook.isPreHook, hook.isPostHook);
-            if (!$.executionStorage[hook.executionSelector].executionHooks.remove(_toBytes32(config))) {
-                revert AccountExecutionHookInvalid(hook.executionSelector, hook.entityId);
-            }
-        }
-        for (uint256 i = 0; i < manifest.interfaceIds.length; ++i) {
-            // Underflow reverts: an interface id is only removed as often as it was added.
-            --$.supportedInterfaces[manifest.interfaceIds[i]];
-        }
-        bool onUninstallSucceeded = _tryOnUninstall(module, uninstallData);
-        emit ExecutionUninstalled(module, onUninstallSucceeded, manifest);
+        _uninstallExecution(module, manifest, uninstallData);
     }
 
     /// @inheritdoc IModularAccount
@@ -506,47 +372,7 @@ contract ModularAccount is
         bytes calldata uninstallData,
         bytes[] calldata hookUninstallData
     ) external nativeFunction {
-        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
-        if (!validation.isInstalled) revert AccountValidationNotInstalled(validationFunction);
-
-        HookConfig[] memory validationHooks = _validationHooks(validation);
-        bytes32[] memory executionHooks = _entityExecutionHooks(validation);
-        uint256 hookCount = validationHooks.length + executionHooks.length;
-        if (hookUninstallData.length != 0 && hookUninstallData.length != hookCount) {
-            revert AccountHookUninstallDataLength(hookCount, hookUninstallData.length);
-        }
-
-        // Clear the whole configuration first: a module reverting in onUninstall cannot keep it alive.
-        _clearHooks(validation, validationHooks.length, executionHooks);
-        _clearSelectors(validation);
-        validation.flags = ValidationFlags.wrap(0);
-        validation.isInstalled = false;
-        _forgetModule(validationFunction.module());
-        for (uint256 i = 0; i < hookCount; ++i) {
-            _forgetModule(
-                i < validationHooks.length
-                    ? validationHooks[i].module()
-                    : _toHookConfig(executionHooks[i - validationHooks.length]).module()
-            );
-        }
-
-        bool onUninstallSucceeded = true;
-        if (hookUninstallData.length != 0) {
-            for (uint256 i = 0; i < hookCount; ++i) {
-                address hookModule =
-                    i < validationHooks.length
-                        ? validationHooks[i].module()
-                        : _toHookConfig(executionHooks[i - validationHooks.length]).module();
-                onUninstallSucceeded = _tryOnUninstall(hookModule, hookUninstallData[i]) && onUninstallSucceeded;
-            }
-        }
-        (address module, uint32 entityId) = validationFunction.unpack();
-        // The validation module is told of its removal even with empty data, so that a module which knows its
-        // entities (OwnerValidationModule) can clear the one removed without trusting any data (THREATS 31).
-        try IModule(module).onUninstall(uninstallData) {} catch {
-            onUninstallSucceeded = false;
-        }
-        emit ValidationUninstalled(module, entityId, onUninstallSucceeded);
+        _uninstallValidation(validationFunction, uninstallData, hookUninstallData);
     }
 
     /// @inheritdoc UUPSUpgradeable
@@ -627,13 +453,6 @@ contract ModularAccount is
         );
     }
 
-    /// @notice Whether `module` is used by any installed validation, hook or execution function of this account.
-    /// @dev Lets a module refuse to treat another installed module as an ordinary call target (Leash's session
-    /// module does, so no session can be scoped to call a module that trusts the account).
-    function isModuleInstalled(address module) external view returns (bool) {
-        return getAccountStorage().moduleInstalls[module] != 0;
-    }
-
     /// @inheritdoc IModularAccount
     function accountId() external pure returns (string memory) {
         return "leash.modular-account.0.1.0";
@@ -651,29 +470,6 @@ contract ModularAccount is
             getAccountStorage().supportedInterfaces[interfaceId] != 0;
     }
 
-    /// @inheritdoc IModularAccountView
-    function getExecutionData(bytes4 selector) external view returns (ExecutionDataView memory data) {
-        ExecutionStorage storage execution = getAccountStorage().executionStorage[selector];
-        if (_isNativeFunction(selector)) {
-            data.module = address(this);
-            data.allowGlobalValidation = _isGlobalNativeFunction(selector);
-        } else {
-            data.module = execution.module;
-            data.skipRuntimeValidation = execution.skipRuntimeValidation;
-            data.allowGlobalValidation = execution.allowGlobalValidation;
-        }
-        data.executionHooks = _toHookConfigs(execution.executionHooks.values());
-    }
-
-    /// @inheritdoc IModularAccountView
-    function getValidationData(ModuleEntity validationFunction) external view returns (ValidationDataView memory data) {
-        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
-        data.validationFlags = validation.flags;
-        data.validationHooks = _validationHooks(validation);
-        data.executionHooks = _toHookConfigs(_entityExecutionHooks(validation));
-        data.selectors = _selectorsOf(validation);
-    }
-
     // ─────────────────────────────────────────── internals ───────────────────────────────────────────
 
     function _validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) internal returns (uint256) {
@@ -688,7 +484,7 @@ contract ModularAccount is
         ValidationStorage storage validationData = getAccountStorage().validationStorage[validation];
 
         bytes calldata callData = userOp.callData;
-        if (_selectorOf(callData) == this.executeUserOp.selector) {
+        if (_selectorOf(callData) == IAccountExecute.executeUserOp.selector) {
             callData = callData[4:];
             // executeUserOp checks that the op still runs under this install of its validation.
             _recordValidatedInstall(userOpHash, _installTag(validationData));
@@ -713,7 +509,7 @@ contract ModularAccount is
                 userOpHash
             )
         );
-        return _intersectValidationData(result, validationResult, module, entityId);
+        return ValidationDataLib.intersect(result, validationResult, module, entityId);
     }
 
     /// @dev Runs the validation's user-op hooks, each with its segment taken off the front of `segments`; returns
@@ -740,7 +536,7 @@ contract ModularAccount is
                     userOpHash
                 )
             );
-            result = _intersectValidationData(result, hookResult, hookModule, hookEntityId);
+            result = ValidationDataLib.intersect(result, hookResult, hookModule, hookEntityId);
         }
     }
 
@@ -767,100 +563,13 @@ contract ModularAccount is
         ];
         if (
             !installerValidation.isInstalled ||
-            !_hasSelector(installerValidation, this.installValidation.selector) ||
+            !_hasSelector(installerValidation, IModularAccount.installValidation.selector) ||
             !ERC165Checker.supportsInterface(installer, type(IDeferredInstaller).interfaceId)
         ) revert AccountDeferredInstallerNotAllowed(installer);
         // Only this one function: the data is not signed by anyone the account trusts, so the account never lets
         // it choose which of the installer's functions runs with the account as caller.
-        (bool success, bytes memory result) = installer.call(
-            abi.encodeCall(IDeferredInstaller.installDeferred, (installData))
-        );
-        if (!success) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
+        _callNoReturn(installer, 0, abi.encodeCall(IDeferredInstaller.installDeferred, (installData)));
         rest = data[_DEFERRED_LENGTH_BYTES + length:];
-    }
-
-    function _installValidation(
-        ValidationConfig validationConfig,
-        bytes4[] calldata selectors,
-        bytes calldata installData,
-        bytes[] calldata hooks
-    ) internal {
-        ModuleEntity validationFunction = validationConfig.moduleEntity();
-        (address module, uint32 entityId) = validationFunction.unpack();
-        if (!ERC165Checker.supportsInterface(module, type(IValidationModule).interfaceId)) {
-            revert AccountModuleInvalid(module, type(IValidationModule).interfaceId);
-        }
-        ValidationStorage storage validation = getAccountStorage().validationStorage[validationFunction];
-        if (validation.isInstalled) revert AccountValidationAlreadyInstalled(validationFunction);
-        validation.isInstalled = true;
-        ++getAccountStorage().moduleInstalls[module];
-        validation.flags = validationConfig.flags();
-
-        bool controlsAccount = validationConfig.flags().isGlobal();
-        for (uint256 i = 0; i < selectors.length; ++i) {
-            bytes4 selector = selectors[i];
-            if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
-            controlsAccount = controlsAccount || _isControlSelector(selector);
-            _addSelector(validation, selector);
-        }
-        // What the owner needs to keep control runs no other module's code: no hooks on a validation that controls.
-        if (controlsAccount && hooks.length != 0) revert AccountControlValidationHooked(validationFunction);
-        // Wraps after 2^16 installs of one validation: telling apart installs 2^16 apart within one transaction
-        // (between an op's validation and its execution) is not needed.
-        unchecked {
-            ++validation.installGeneration;
-        }
-
-        HookConfig[] memory seen = new HookConfig[](hooks.length);
-        for (uint256 i = 0; i < hooks.length; ++i) {
-            bytes calldata hookItem = hooks[i];
-            if (hookItem.length < _HOOK_CONFIG_LENGTH) revert AccountHookConfigInvalid(HookConfig.wrap(0));
-            HookConfig hook = HookConfig.wrap(bytes25(hookItem[:_HOOK_CONFIG_LENGTH]));
-            // A fresh validation's hooks all come from this list: a duplicate can only be an earlier item.
-            for (uint256 j = 0; j < i; ++j) {
-                if (HookConfig.unwrap(seen[j]) == HookConfig.unwrap(hook)) revert AccountHookConfigInvalid(hook);
-            }
-            seen[i] = hook;
-            _installHook(validation, hook);
-            if (hookItem.length > _HOOK_CONFIG_LENGTH) IModule(hook.module()).onInstall(hookItem[_HOOK_CONFIG_LENGTH:]);
-        }
-
-        if (installData.length != 0) IModule(module).onInstall(installData);
-        emit ValidationInstalled(module, entityId);
-    }
-
-    /// @dev Stores one hook of a validation being installed (the caller refused duplicates).
-    function _installHook(ValidationStorage storage validation, HookConfig hook) internal {
-        ++getAccountStorage().moduleInstalls[hook.module()];
-        uint8 flags = uint8(uint200(HookConfig.unwrap(hook)));
-        if (hook.isValidationHook()) {
-            if (flags != HookConfigLib.IS_VALIDATION_HOOK) revert AccountHookConfigInvalid(hook);
-            if (!ERC165Checker.supportsInterface(hook.module(), type(IValidationHookModule).interfaceId)) {
-                revert AccountModuleInvalid(hook.module(), type(IValidationHookModule).interfaceId);
-            }
-            uint256 count = validation.validationHookCount;
-            if (count == _MAX_HOOKS) revert AccountTooManyHooks();
-            if (count == 0) validation.firstValidationHook = hook;
-            else validation.laterValidationHooks[count] = hook;
-            // count < _MAX_HOOKS = 255: the increment fits uint8.
-            validation.validationHookCount = uint8(count + 1);
-        } else {
-            if (flags == 0 || flags > (HookConfigLib.HAS_PRE | HookConfigLib.HAS_POST))
-                revert AccountHookConfigInvalid(hook);
-            if (!ERC165Checker.supportsInterface(hook.module(), type(IExecutionHookModule).interfaceId)) {
-                revert AccountModuleInvalid(hook.module(), type(IExecutionHookModule).interfaceId);
-            }
-            uint256 count = validation.executionHookCount;
-            if (count == _MAX_HOOKS) revert AccountTooManyHooks();
-            if (count == 0) validation.firstExecutionHook = hook;
-            else validation.laterExecutionHooks[count] = hook;
-            // count < _MAX_HOOKS = 255: the increment fits uint8.
-            validation.executionHookCount = uint8(count + 1);
-        }
     }
 
     /// @dev Access control for native and module functions, then the pre execution hooks (the direct-call
@@ -878,18 +587,33 @@ contract ModularAccount is
         ValidationStorage storage validation = $.validationStorage[directCall];
         if (!validation.isInstalled) revert AccountUnauthorizedCaller(msg.sender, msg.sig);
         _checkValidationApplies(directCall, validation, msg.data, !_hasSelector(validation, msg.sig));
+        // A direct call carries no hook data: every hook receives empty data.
+        _runPreRuntimeValidationHooks(validation, msg.data, msg.data[0:0], false);
+        return _runPreHooks(_entityExecutionHooks(validation), selectorHooks, msg.data);
+    }
 
+    /// @dev Runs the validation's runtime validation hooks, in order, on `data` (the call being validated). With
+    /// `segmented`, each hook's data is taken off the front of `segments` ({HookDataLib}) and the rest (the
+    /// validation's own segment) is returned; without it (a direct call), every hook receives empty data.
+    function _runPreRuntimeValidationHooks(
+        ValidationStorage storage validation,
+        bytes calldata data,
+        bytes calldata segments,
+        bool segmented
+    ) internal returns (bytes calldata rest) {
+        rest = segments;
         HookConfig[] memory validationHooks = _validationHooks(validation);
         for (uint256 i = 0; i < validationHooks.length; ++i) {
+            bytes calldata hookData = segments[0:0];
+            if (segmented) (hookData, rest) = rest.takeHookData(i);
             IValidationHookModule(validationHooks[i].module()).preRuntimeValidationHook(
                 validationHooks[i].entityId(),
                 msg.sender,
                 msg.value,
-                msg.data,
-                ""
+                data,
+                hookData
             );
         }
-        return _runPreHooks(_entityExecutionHooks(validation), selectorHooks, msg.data);
     }
 
     /// @dev ERC-6900 "Checking Validation Applicability", including the self-call rules for execute / executeBatch.
@@ -902,10 +626,10 @@ contract ModularAccount is
         if (!validation.isInstalled) revert AccountValidationNotInstalled(validationFunction);
         bytes4 selector = _selectorOf(callData);
         _checkSelectorApplies(validationFunction, validation, selector, isGlobal);
-        if (selector == this.execute.selector) {
+        if (selector == IModularAccount.execute.selector) {
             (address target, , bytes memory data) = abi.decode(callData[4:], (address, uint256, bytes));
             if (target == address(this)) _checkSelfCall(validationFunction, validation, data, isGlobal);
-        } else if (selector == this.executeBatch.selector) {
+        } else if (selector == IModularAccount.executeBatch.selector) {
             Call[] memory calls = abi.decode(callData[4:], (Call[]));
             for (uint256 i = 0; i < calls.length; ++i) {
                 if (calls[i].target == address(this))
@@ -922,7 +646,7 @@ contract ModularAccount is
     ) internal view {
         if (data.length < 4) revert AccountCalldataTooShort();
         bytes4 selector = bytes4(data);
-        if (selector == this.execute.selector || selector == this.executeBatch.selector) {
+        if (selector == IModularAccount.execute.selector || selector == IModularAccount.executeBatch.selector) {
             revert AccountSelectorNotAllowed(selector);
         }
         _checkSelectorApplies(validationFunction, validation, selector, isGlobal);
@@ -934,82 +658,18 @@ contract ModularAccount is
         bytes4 selector,
         bool isGlobal
     ) internal view {
-        if (_isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
+        if (KnownSelectorsLib.isDispatcherSelector(selector)) revert AccountSelectorNotAllowed(selector);
         bool applies =
             isGlobal ? validation.flags.isGlobal() && _isGlobalAllowed(selector) : _hasSelector(validation, selector);
         if (!applies) revert AccountValidationNotApplicable(validationFunction, selector);
     }
 
+    /// @dev Whether a global validation may validate `selector`: a global native function, or an installed execution
+    /// function that allows it.
     function _isGlobalAllowed(bytes4 selector) internal view returns (bool) {
         return
-            _isGlobalNativeFunction(selector) || getAccountStorage().executionStorage[selector].allowGlobalValidation;
-    }
-
-    /// @dev Native functions a global validation may validate.
-    function _isGlobalNativeFunction(bytes4 selector) internal pure returns (bool) {
-        return
-            selector == this.execute.selector ||
-            selector == this.executeBatch.selector ||
-            selector == this.installExecution.selector ||
-            selector == this.uninstallExecution.selector ||
-            selector == this.installValidation.selector ||
-            selector == this.uninstallValidation.selector ||
-            selector == this.upgradeToAndCall.selector;
-    }
-
-    /// @dev Native functions that change the account's modules or code: a validation that applies to one of them (or
-    /// is global) controls the account and may carry no hooks.
-    function _isControlSelector(bytes4 selector) internal pure returns (bool) {
-        return
-            selector == this.installExecution.selector ||
-            selector == this.uninstallExecution.selector ||
-            selector == this.installValidation.selector ||
-            selector == this.uninstallValidation.selector ||
-            selector == this.upgradeToAndCall.selector;
-    }
-
-    /// @dev Entry points that dispatch to validation themselves: never the target of a validation.
-    function _isDispatcherSelector(bytes4 selector) internal pure returns (bool) {
-        return
-            selector == this.executeUserOp.selector ||
-            selector == this.executeWithRuntimeValidation.selector ||
-            selector == this.validateUserOp.selector;
-    }
-
-    /// @dev Every function the account implements itself.
-    function _isNativeFunction(bytes4 selector) internal pure returns (bool) {
-        return
-            _isGlobalNativeFunction(selector) ||
-            _isDispatcherSelector(selector) ||
-            selector == this.initialize.selector ||
-            selector == this.entryPoint.selector ||
-            selector == this.isValidSignature.selector ||
-            selector == this.eip712Domain.selector ||
-            selector == this.accountId.selector ||
-            selector == this.isModuleInstalled.selector ||
-            selector == this.supportsInterface.selector ||
-            selector == this.getExecutionData.selector ||
-            selector == this.getValidationData.selector ||
-            selector == this.proxiableUUID.selector ||
-            selector == this.DIRECT_CALL_VALIDATION_ENTITY_ID.selector ||
-            selector == this.UPGRADE_INTERFACE_VERSION.selector;
-    }
-
-    /// @dev Selectors an execution module may not claim: native ones and the module interfaces' own functions.
-    function _isReservedSelector(bytes4 selector) internal pure returns (bool) {
-        return
-            _isNativeFunction(selector) ||
-            selector == IModule.onInstall.selector ||
-            selector == IModule.onUninstall.selector ||
-            selector == IModule.moduleId.selector ||
-            selector == IValidationModule.validateRuntime.selector ||
-            selector == IValidationModule.validateSignature.selector ||
-            selector == IValidationModule.validateUserOp.selector ||
-            selector == IValidationHookModule.preUserOpValidationHook.selector ||
-            selector == IValidationHookModule.preRuntimeValidationHook.selector ||
-            selector == IValidationHookModule.preSignatureValidationHook.selector ||
-            selector == IExecutionHookModule.preExecutionHook.selector ||
-            selector == IExecutionHookModule.postExecutionHook.selector;
+            KnownSelectorsLib.isGlobalNativeFunction(selector) ||
+            getAccountStorage().executionStorage[selector].allowGlobalValidation;
     }
 
     /// @dev Runs entity-associated then selector-associated pre hooks; returns every hook with a post hook.
@@ -1046,115 +706,15 @@ contract ModularAccount is
         }
     }
 
-    /// @dev Bit of `nativeSelectors` for `execute` / `executeBatch`, or 0 for any other selector.
-    function _nativeSelectorBit(bytes4 selector) internal pure returns (uint8) {
-        if (selector == this.execute.selector) return _EXECUTE_BIT;
-        if (selector == this.executeBatch.selector) return _EXECUTE_BATCH_BIT;
-        return 0;
-    }
-
-    function _addSelector(ValidationStorage storage validation, bytes4 selector) internal {
-        uint8 bit = _nativeSelectorBit(selector);
-        if (bit != 0) {
-            if (validation.nativeSelectors & bit != 0) revert AccountSelectorDuplicated(selector);
-            validation.nativeSelectors |= bit;
-        } else if (!validation.selectors.add(bytes32(selector))) {
-            revert AccountSelectorDuplicated(selector);
-        }
-    }
-
-    function _hasSelector(ValidationStorage storage validation, bytes4 selector) internal view returns (bool) {
-        uint8 bit = _nativeSelectorBit(selector);
-        return bit != 0 ? validation.nativeSelectors & bit != 0 : validation.selectors.contains(bytes32(selector));
-    }
-
-    function _selectorsOf(ValidationStorage storage validation) internal view returns (bytes4[] memory selectors) {
-        uint8 native = validation.nativeSelectors;
-        bytes32[] memory others = validation.selectors.values();
-        uint256 nativeCount = (native & _EXECUTE_BIT != 0 ? 1 : 0) + (native & _EXECUTE_BATCH_BIT != 0 ? 1 : 0);
-        selectors = new bytes4[](nativeCount + others.length);
-        uint256 k;
-        if (native & _EXECUTE_BIT != 0) selectors[k++] = this.execute.selector;
-        if (native & _EXECUTE_BATCH_BIT != 0) selectors[k++] = this.executeBatch.selector;
-        for (uint256 i = 0; i < others.length; ++i) {
-            selectors[k++] = bytes4(others[i]);
-        }
-    }
-
-    function _clearSelectors(ValidationStorage storage validation) internal {
-        validation.nativeSelectors = 0;
-        bytes32[] memory others = validation.selectors.values();
-        for (uint256 i = 0; i < others.length; ++i) {
-            validation.selectors.remove(others[i]);
-        }
-    }
-
-    /// @dev Removes every hook of a validation (the caller read them first).
-    function _clearHooks(
-        ValidationStorage storage validation,
-        uint256 validationHookCount,
-        bytes32[] memory executionHooks
-    ) internal {
-        for (uint256 i = 1; i < validationHookCount; ++i) {
-            validation.laterValidationHooks[i] = HookConfig.wrap(0);
-        }
-        validation.firstValidationHook = HookConfig.wrap(0);
-        validation.validationHookCount = 0;
-        for (uint256 i = 1; i < executionHooks.length; ++i) {
-            validation.laterExecutionHooks[i] = HookConfig.wrap(0);
-        }
-        validation.firstExecutionHook = HookConfig.wrap(0);
-        validation.executionHookCount = 0;
-    }
-
-    /// @dev The validation's hooks, in installation order (slot 0 holds the count and the first one).
-    function _validationHooks(ValidationStorage storage validation) internal view returns (HookConfig[] memory hooks) {
-        uint256 count = validation.validationHookCount;
-        hooks = new HookConfig[](count);
-        if (count == 0) return hooks;
-        hooks[0] = validation.firstValidationHook;
-        for (uint256 i = 1; i < count; ++i) {
-            hooks[i] = validation.laterValidationHooks[i];
-        }
-    }
-
-    /// @dev The validation's execution hooks, in installation order (slot 0 holds the count).
-    function _entityExecutionHooks(
-        ValidationStorage storage validation
-    ) internal view returns (bytes32[] memory hooks) {
-        uint256 count = validation.executionHookCount;
-        hooks = new bytes32[](count);
-        if (count == 0) return hooks;
-        hooks[0] = _toBytes32(validation.firstExecutionHook);
-        for (uint256 i = 1; i < count; ++i) {
-            hooks[i] = _toBytes32(validation.laterExecutionHooks[i]);
-        }
-    }
-
-    /// @dev One installation of `module` less (never below zero).
-    function _forgetModule(address module) internal {
-        mapping(address => uint256) storage installs = getAccountStorage().moduleInstalls;
-        if (installs[module] != 0) --installs[module];
-    }
-
-    function _tryOnUninstall(address module, bytes calldata data) internal returns (bool) {
-        if (data.length == 0) return true;
-        try IModule(module).onUninstall(data) {
-            return true;
-        } catch {
-            return false;
-        }
-    }
-
     /// @dev Runs the call an `executeUserOp` op wraps. `execute` and `executeBatch` run here, without a call of the
     /// account to itself: a self-call would run them with no hook and no check either (the caller is the account),
     /// so only the proxy round trip is saved. Anything else the validation applied to is a self-call, as before.
     function _executeInner(bytes calldata inner) internal {
         bytes4 selector = _selectorOf(inner);
-        if (selector == this.execute.selector) {
+        if (selector == IModularAccount.execute.selector) {
             (address target, uint256 value, bytes memory data) = abi.decode(inner[4:], (address, uint256, bytes));
             _callNoReturn(target, value, data);
-        } else if (selector == this.executeBatch.selector) {
+        } else if (selector == IModularAccount.executeBatch.selector) {
             Call[] memory calls = abi.decode(inner[4:], (Call[]));
             for (uint256 i = 0; i < calls.length; ++i) {
                 _callNoReturn(calls[i].target, calls[i].value, calls[i].data);
@@ -1170,42 +730,12 @@ contract ModularAccount is
         if (!LowLevelCall.callNoReturn(target, value, data)) LowLevelCall.bubbleRevert();
     }
 
+    /// @dev A call whose result is returned (`execute`, `executeBatch`, an installed execution function); a revert
+    /// is bubbled up as is.
     function _call(address target, uint256 value, bytes calldata data) internal returns (bytes memory result) {
         bool success;
         (success, result) = target.call{value: value}(data);
-        if (!success) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
-    }
-
-    function _intersectValidationData(
-        uint256 current,
-        uint256 next,
-        address module,
-        uint32 entityId
-    ) internal pure returns (uint256) {
-        address nextAuthorizer = address(uint160(next));
-        if (nextAuthorizer != address(0) && nextAuthorizer != _SIG_FAILED) {
-            revert AccountUnexpectedAuthorizer(module, entityId, nextAuthorizer);
-        }
-        // Read as the EntryPoint's _parseValidationData does (validUntil 0 = no end), without its memory structs.
-        (uint48 currentAfter, uint48 currentUntil) = _validityWindow(current);
-        (uint48 nextAfter, uint48 nextUntil) = _validityWindow(next);
-        return
-            _packValidationData(
-                address(uint160(current)) == _SIG_FAILED || nextAuthorizer == _SIG_FAILED,
-                currentUntil < nextUntil ? currentUntil : nextUntil,
-                currentAfter > nextAfter ? currentAfter : nextAfter
-            );
-    }
-
-    /// @dev validAfter and validUntil of packed validation data; a validUntil of 0 means no end (uint48 max).
-    function _validityWindow(uint256 validationData) internal pure returns (uint48 validAfter, uint48 validUntil) {
-        validAfter = uint48(validationData >> _VALID_AFTER_SHIFT);
-        validUntil = uint48(validationData >> _VALID_UNTIL_SHIFT);
-        if (validUntil == 0) validUntil = type(uint48).max;
+        if (!success) LowLevelCall.bubbleRevert(result);
     }
 
     function _parseSelection(bytes calldata data) internal pure returns (ModuleEntity validation, bool isGlobal) {
@@ -1243,22 +773,6 @@ contract ModularAccount is
         return _validatedOpSlot(userOpHash).tload();
     }
 
-    function _toBytes32(HookConfig hook) internal pure returns (bytes32) {
-        return bytes32(HookConfig.unwrap(hook));
-    }
-
-    function _toHookConfig(bytes32 value) internal pure returns (HookConfig) {
-        return HookConfig.wrap(bytes25(value));
-    }
-
-    function _toHookConfigs(bytes32[] memory values) internal pure returns (HookConfig[] memory hooks) {
-        hooks = new HookConfig[](values.length);
-        for (uint256 i = 0; i < values.length; ++i) {
-            hooks[i] = _toHookConfig(values[i]);
-        }
-    }
-
-    /// @inheritdoc UUPSUpgradeable
     /// @dev Authorization happens in {upgradeToAndCall}'s `nativeFunction` modifier.
     function _authorizeUpgrade(address) internal pure override {}
 }

@@ -6,32 +6,21 @@ import {
     _packValidationData,
     _parseValidationData
 } from "@account-abstraction/contracts/core/Helpers.sol";
-import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 
-import {ModularAccount} from "../account/ModularAccount.sol";
+import {ValidationDataLib} from "../libraries/ValidationDataLib.sol";
 import {LeashTest} from "./utils/LeashTest.sol";
 
-/// @dev Exposes the account's intersection of validation data (test only).
-contract ValidationDataIntersectionHarness is ModularAccount {
-    constructor() ModularAccount(IEntryPoint(address(0))) {}
-
-    function intersect(uint256 current, uint256 next) external pure returns (uint256) {
-        return _intersectValidationData(current, next, address(0), 0);
-    }
-}
-
 /// @title ValidationDataIntersectionTest
-/// @notice The account intersects its hooks' and validation's answers exactly as the EntryPoint's own helpers read
-/// them: latest validAfter, earliest validUntil (0 = no end), failed if either failed, and any other authorizer
-/// (an aggregator) refused.
+/// @notice {ValidationDataLib}, which the account uses to combine its hooks' and validation's answers, intersects
+/// them exactly as the EntryPoint's own helpers read them: latest validAfter, earliest validUntil (0 = no end), failed
+/// if either failed, and any other authorizer (an aggregator) refused.
 contract ValidationDataIntersectionTest is LeashTest {
     address private constant _SIG_FAILED = address(1);
     uint256 private constant _AUTHORIZER_MASK = type(uint160).max;
 
-    ValidationDataIntersectionHarness private _harness;
-
-    function setUp() external {
-        _harness = new ValidationDataIntersectionHarness();
+    /// @dev The library call, external so that `vm.expectRevert` sees its revert.
+    function intersect(uint256 current, uint256 next) external pure returns (uint256) {
+        return ValidationDataLib.intersect(current, next, address(0), 0);
     }
 
     function testFuzz_intersect_equalsTheEntryPointHelpers(
@@ -44,16 +33,16 @@ contract ValidationDataIntersectionTest is LeashTest {
     ) external view {
         uint256 current = _packValidationData(currentFailed, currentUntil, currentAfter);
         uint256 next = _packValidationData(nextFailed, nextUntil, nextAfter);
-        assertEq(_harness.intersect(current, next), _reference(current, next), "intersection");
+        assertEq(this.intersect(current, next), _reference(current, next), "intersection");
     }
 
     function testFuzz_intersect_refusesAnyOtherAuthorizer(uint256 next) external {
         address authorizer = address(uint160(next & _AUTHORIZER_MASK));
         vm.assume(authorizer != address(0) && authorizer != _SIG_FAILED);
         vm.expectRevert(
-            abi.encodeWithSelector(ModularAccount.AccountUnexpectedAuthorizer.selector, address(0), 0, authorizer)
+            abi.encodeWithSelector(ValidationDataLib.AccountUnexpectedAuthorizer.selector, address(0), 0, authorizer)
         );
-        _harness.intersect(0, next);
+        this.intersect(0, next);
     }
 
     /// @dev The account's former implementation, on the EntryPoint's memory structs.
