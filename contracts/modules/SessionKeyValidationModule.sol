@@ -162,6 +162,18 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @notice The stateless reader of owner-signed grants this module deployed (see {SessionGrantReader}).
     SessionGrantReader public immutable GRANT_READER;
 
+    // ───────────────────────────────────────────── types ─────────────────────────────────────────────
+
+    /// @dev Whether and how {_isForbiddenTarget} asks a target itself if it is a module or an EntryPoint.
+    enum TargetProbe {
+        // Not at all (a grant inside a user op's validation).
+        None,
+        // Asked with its full gas, or the call reverts (a grant).
+        Strict,
+        // Asked; a question that could not get its gas reads as forbidden (a view that must answer).
+        OrUnsure
+    }
+
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
     mapping(uint32 sessionId => mapping(address account => SessionKeySlot)) private _keys;
@@ -473,8 +485,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (
             typedDataHash != hash ||
             _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
-            verifyingContract == _ENTRY_POINT_V06 ||
-            ForbiddenInterfaceLib.isForbiddenOrUnsure(verifyingContract)
+            _isForbiddenTarget(account, verifyingContract, TargetProbe.OrUnsure)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -654,12 +665,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
         uint256[] memory rules = config.argumentRules;
         if (rules.length > MAX_ARGUMENT_RULES) revert SessionArgumentRuleInvalid(rules.length);
-        bool askTargets = !_isDeferredGrant(account);
+        TargetProbe probe = _grantTargetProbe(account);
         uint256 nextRule = 0;
         for (uint256 i = 0; i < entries; ++i) {
             address target = config.targets[i];
             bytes4 selector = config.selectors[i];
-            _checkTargetGrantable(account, target, askTargets);
+            if (_isForbiddenTarget(account, target, probe)) revert SessionTargetForbidden(target);
             uint256 key = _scopeKey(grantId, target, selector);
             if (_scopes[key][account] != 0) revert SessionScopeEntryDuplicated(target, selector);
             uint256 count = 0;
@@ -725,22 +736,34 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         }
     }
 
-    /// @dev Forbidden targets: zero, the account, this module, the spend-limit hook, this module's EntryPoint, and any
-    /// address that reports an ERC-6900 module interface or `IStakeManager` through ERC-165 ({ForbiddenInterfaceLib}:
-    /// any module, installed on this account or not, and any EntryPoint, whichever version the account runs behind).
-    /// That question is a call to the target, skipped for a grant inside a user op's validation ({installDeferred}),
-    /// where calling an address without code breaks ERC-7562; the spend-limit hook asks it again before every op's
-    /// calls run.
-    function _checkTargetGrantable(address account, address target, bool askTarget) internal view {
+    /// @dev The one definition of a target no session may call or sign for: zero, the account, this module, the
+    /// spend-limit hook, this module's EntryPoint, the v0.6 EntryPoint, and (asked of the target itself, per `probe`)
+    /// any address that reports an ERC-6900 module interface or `IStakeManager` through ERC-165
+    /// ({ForbiddenInterfaceLib}: any module, installed on this account or not, and any EntryPoint, whichever version
+    /// the account runs behind). Used at grant (every scope entry) and by {validateSignature} (the verifying contract,
+    /// asked again: an address may become a module after the grant).
+    /// @param probe Whether and how to ask the target: not at all inside a user op's validation, where calling an
+    /// address without code breaks ERC-7562 (the spend-limit hook asks again before every op's calls run); strictly
+    /// at grant; and, in a view that must answer, reading a question that could not get its gas as forbidden.
+    function _isForbiddenTarget(address account, address target, TargetProbe probe) internal view returns (bool) {
         if (
             target == address(0) ||
             target == account ||
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
             target == ENTRY_POINT ||
-            target == _ENTRY_POINT_V06 ||
-            (askTarget && ForbiddenInterfaceLib.isForbidden(target))
-        ) revert SessionTargetForbidden(target);
+            target == _ENTRY_POINT_V06
+        ) return true;
+        if (probe == TargetProbe.Strict) return ForbiddenInterfaceLib.isForbidden(target);
+        if (probe == TargetProbe.OrUnsure) return ForbiddenInterfaceLib.isForbiddenOrUnsure(target);
+        return false;
+    }
+
+    /// @dev How a grant asks its targets: strictly, except inside a user op's validation ({installDeferred}), where
+    /// asking breaks ERC-7562 (the spend-limit hook asks them before every op's calls run).
+    function _grantTargetProbe(address account) internal view returns (TargetProbe) {
+        if (_isDeferredGrant(account)) return TargetProbe.None;
+        return TargetProbe.Strict;
     }
 
     /// @dev True if `account` reports (ERC-6900 `IModularAccountView`, either layout of its answer) `validation` as
