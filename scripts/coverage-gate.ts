@@ -540,12 +540,18 @@ export function insertProbes(
   const log = (id: string) => `console.log("${PROBE_PREFIX}${id}")`;
   const isPlainStatement = (n: AstNode) =>
     /Statement$|^Return$/.test(n.nodeType) && !["IfStatement", "ForStatement", "WhileStatement"].includes(n.nodeType);
+  // `statement`: the statement a probe for a `?:` inside it goes before; `braceless`: that statement is the body of
+  // an if / loop without braces, where a probe before it would take its place as the body.
   const visit = (node: unknown, statement: AstNode | undefined, braceless: boolean): void => {
-    if (Array.isArray(node)) return node.forEach((child) => visit(child, statement, false));
+    if (Array.isArray(node)) return node.forEach((child) => visit(child, statement, braceless));
     if (node === null || typeof node !== "object") return;
     const n = node as AstNode;
     if (typeof n.src !== "string") {
-      Object.values(n).forEach((child) => visit(child, statement, false));
+      Object.values(n).forEach((child) => visit(child, statement, braceless));
+      return;
+    }
+    if (isBlock(n)) {
+      statementsOf(n).forEach((child) => visit(child, undefined, false));
       return;
     }
     const [start, length] = n.src.split(":").map(Number) as [number, number];
@@ -571,7 +577,8 @@ export function insertProbes(
     for (const [key, value] of Object.entries(n)) {
       if (key === "src") continue;
       const isBody = ["trueBody", "falseBody", "body"].includes(key) && !isBlock(value as AstNode);
-      visit(value, isBody ? undefined : enclosing, isBody);
+      if (isBody) visit(value, undefined, true);
+      else visit(value, enclosing, braceless);
     }
   };
   visit(ast, undefined, false);

@@ -262,6 +262,13 @@ describe("coverage gate", function () {
       expect(() => parseSolidity(source)).to.not.throw();
     });
 
+    it("refuses to place a ?: probe before the braceless body of an if, which it would replace", function () {
+      const text = SOURCE.replace("if (a == 4) r = 4;", "if (a == 4) r = a > 9 ? 9 : 4;");
+      expect(() => insertProbes(text, parseSolidity(text), "C.sol", new Set([13]))).to.throw(
+        "C.sol:13: cannot place a probe before this ?:",
+      );
+    });
+
     it("attributes the probes logged before a test's title to that test", function () {
       const output = [
         "  suite",
