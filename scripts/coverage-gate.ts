@@ -501,6 +501,8 @@ export interface BranchReport {
   problems: string[];
 }
 
+export const VERIFY_COMMAND = "node scripts/coverage-gate.ts --verify-vouchers";
+
 /** Accounts for every branch of one file; `problems` lists what fails the gate. */
 export function evaluateBranches(
   file: string,
@@ -527,7 +529,7 @@ export function evaluateBranches(
       report.problems.push(
         branch.witnessLine === undefined
           ? `${label}: cannot be derived (${branch.underivable}); name the test that takes it under "${key}" in ` +
-              BRANCHES_FILE
+              `${BRANCHES_FILE} (\`${VERIFY_COMMAND}\` lists the tests that do)`
           : `${label}: never taken (line ${branch.witnessLine} did not execute)`,
       );
     } else if (voucher.startsWith(UNREACHABLE_PREFIX)) {
@@ -541,7 +543,10 @@ export function evaluateBranches(
         `${label}: vouched by "${voucher}" but the line data says it was never taken (line ${branch.witnessLine})`,
       );
     } else if (!testNames.has(voucher)) {
-      report.problems.push(`${label}: no test named "${voucher}" in the suite`);
+      report.problems.push(
+        `${label}: no test named "${voucher}" in the suite (renamed?); \`${VERIFY_COMMAND}\` lists the tests ` +
+          `that take this side`,
+      );
     } else report.vouched++;
   }
   // Entries, and sides of entries, that no longer match a branch side needing them are stale.
@@ -703,9 +708,9 @@ export interface Probe {
 }
 
 /**
- * Inserts a `console.log` probe at every side of the branches of `keys` that the line data cannot show: an `else`
- * logging the false side of an `if` without one, and, before the statement holding a `?:`, a log of which side its
- * condition picks. Returns the probed source and the probes,
+ * Inserts a `console.log` probe at every side of the branches of `keys` (and of `optional`, where one can be
+ * placed) that the line data cannot show: an `else` logging the false side of an `if` without one, and, before the
+ * statement holding a `?:`, a log of which side its condition picks. Returns the probed source and the probes,
  * whose ids are `"<file>:<function>#<n> <side>"`.
  */
 export function insertProbes(
@@ -713,6 +718,7 @@ export function insertProbes(
   ast: AstNode,
   file: string,
   keys: Set<string>,
+  optional: Set<string> = new Set(),
 ): { source: string; probes: Probe[] } {
   const bytes = Buffer.from(source, "utf8");
   const lineOf = lineOfOffset(source);
@@ -740,7 +746,8 @@ export function insertProbes(
     const line = lineOf(start);
     const site = sites.get(n);
     const key = site === undefined ? undefined : branchKey(file, site);
-    const wanted = key !== undefined && keys.has(key);
+    const required = key !== undefined && keys.has(key);
+    const wanted = required || (key !== undefined && optional.has(key));
     if (n.nodeType === "IfStatement" && wanted && (n.falseBody === null || n.falseBody === undefined)) {
       // solc's range of `if (c) revert E();` stops before the semicolon.
       const end = bytes[start + length] === 0x3b ? start + length + 1 : start + length;
@@ -749,15 +756,16 @@ export function insertProbes(
     }
     if (n.nodeType === "Conditional" && wanted) {
       if (statement === undefined || braceless) {
-        throw new Error(`${key} (line ${line}): cannot place a probe before this ?:`);
+        if (required) throw new Error(`${key} (line ${line}): cannot place a probe before this ?:`);
+      } else {
+        const [cs, cl] = (n.condition as AstNode).src.split(":").map(Number) as [number, number];
+        const condition = bytes.subarray(cs, cs + cl).toString("utf8");
+        edits.push({
+          at: Number(statement.src.split(":")[0]),
+          text: `console.log((${condition}) ? "${PROBE_PREFIX}${key} true" : "${PROBE_PREFIX}${key} false"); `,
+        });
+        probes.push({ id: `${key} true`, line }, { id: `${key} false`, line });
       }
-      const [cs, cl] = (n.condition as AstNode).src.split(":").map(Number) as [number, number];
-      const condition = bytes.subarray(cs, cs + cl).toString("utf8");
-      edits.push({
-        at: Number(statement.src.split(":")[0]),
-        text: `console.log((${condition}) ? "${PROBE_PREFIX}${key} true" : "${PROBE_PREFIX}${key} false"); `,
-      });
-      probes.push({ id: `${key} true`, line }, { id: `${key} false`, line });
     }
     const enclosing = isPlainStatement(n) ? n : statement;
     for (const [key, value] of Object.entries(n)) {
@@ -800,12 +808,24 @@ export function attributeProbes(output: string): Map<string, Set<string>> {
   return byTest;
 }
 
-/** Checks every vouched side's probe fired in the test that vouches for it. */
+/** `tests that take it: "a", "b", "c" and 2 more`: the tests whose run fired probe `id`, in the order they ran. */
+export function testsTaking(id: string, byTest: Map<string, Set<string>>, max = 3): string {
+  const takers = [...byTest].filter(([, fired]) => fired.has(id)).map(([title]) => `"${title}"`);
+  if (takers.length === 0) return "no test took it";
+  const more = takers.length > max ? ` and ${takers.length - max} more` : "";
+  return `tests that take it: ${takers.slice(0, max).join(", ")}${more}`;
+}
+
+/**
+ * Checks every vouched side's probe fired in the test that vouches for it; a failure names up to three tests that
+ * do take the side, to replace a stale title with. `unvouched` lists the probed sides no entry names (a new
+ * branch) with the tests that take them.
+ */
 export function checkVouchers(
   vouchers: Vouchers,
   probes: Probe[],
   byTest: Map<string, Set<string>>,
-): { verified: string[]; problems: string[] } {
+): { verified: string[]; problems: string[]; unvouched: string[] } {
   const verified: string[] = [];
   const problems: string[] = [];
   for (const [key, value] of Object.entries(vouchers)) {
@@ -820,20 +840,24 @@ export function checkVouchers(
       for (const { id, line } of ofSide) {
         const fired = byTest.get(test);
         if (fired === undefined) {
-          problems.push(`${id} (line ${line}): "${test}" did not run as a mocha test`);
+          problems.push(`${id} (line ${line}): "${test}" did not run as a mocha test; ${testsTaking(id, byTest)}`);
         } else if (!fired.has(id)) {
-          problems.push(`${id} (line ${line}): "${test}" ran but never took this side`);
+          problems.push(`${id} (line ${line}): "${test}" ran but never took this side; ${testsTaking(id, byTest)}`);
         } else verified.push(`${id} <- ${test}`);
       }
     }
   }
-  return { verified, problems };
+  const unvouched = probes
+    .filter(({ id }) => vouchers[id.slice(0, id.lastIndexOf(" "))] === undefined)
+    .map(({ id, line }) => `${id} (line ${line}): ${testsTaking(id, byTest)}`);
+  return { verified, problems, unvouched };
 }
 
 /**
  * Copies the working tree (tracked and new files) to a temporary directory, inserts the probes into the core
  * modules there, runs the mocha tests with `--coverage` (which skips the ERC-7562 checker, which would flag the
- * probes' calls to the console address) and checks each voucher against the probes its test fired.
+ * probes' calls to the console address) and checks each voucher against the probes its test fired. Sides no entry
+ * vouches for and the line data cannot show are probed too, to list the tests that take them.
  */
 export function verifyVouchers(root: string): { ok: boolean; output: string } {
   const vouchers = JSON.parse(readFileSync(path.join(root, BRANCHES_FILE), "utf8")) as Vouchers;
@@ -856,7 +880,13 @@ export function verifyVouchers(root: string): { ok: boolean; output: string } {
       const source = readFileSync(path.join(root, file), "utf8");
       const ast = parseSolidity(source, file);
       const keys = new Set(Object.keys(vouchers).filter((key) => key.startsWith(`${file}:`)));
-      const probed = insertProbes(source, ast, file, keys);
+      const unvouched = new Set(
+        classifyBranches(ast, source, file)
+          .filter((b) => b.witnessLine === undefined)
+          .map((b) => branchKey(file, b))
+          .filter((key) => !keys.has(key)),
+      );
+      const probed = insertProbes(source, ast, file, keys, unvouched);
       writeFileSync(path.join(copy, file), probed.source);
       probes.push(...probed.probes);
     }
@@ -870,11 +900,13 @@ export function verifyVouchers(root: string): { ok: boolean; output: string } {
     if (run.status !== 0) {
       return { ok: false, output: `the probed test run failed (exit ${run.status}):\n${output.slice(-4000)}` };
     }
-    const { verified, problems } = checkVouchers(vouchers, probes, attributeProbes(output));
+    const { verified, problems, unvouched } = checkVouchers(vouchers, probes, attributeProbes(output));
     const lines = [
-      `Vouchers of ${BRANCHES_FILE}: ${verified.length} side(s) verified by probe, ${problems.length} problem(s)`,
+      `Vouchers of ${BRANCHES_FILE}: ${verified.length} side(s) verified by probe, ${problems.length} problem(s)` +
+        (unvouched.length > 0 ? `, ${unvouched.length} side(s) with no entry` : ""),
       ...verified.map((v) => `  ok   ${v}`),
       ...problems.map((p) => `  FAIL ${p}`),
+      ...unvouched.map((u) => `  none ${u}`),
     ];
     return { ok: problems.length === 0, output: lines.join("\n") };
   } finally {

@@ -26,6 +26,7 @@ import {
   parseLcov,
   parseSolidity,
   PROBE_PREFIX,
+  testsTaking,
   THRESHOLDS,
   type Branch,
   type Probe,
@@ -365,6 +366,7 @@ function f(uint256 a) pure returns (uint256) {
       "if (a == 1) revert E(); // coverage: unreachable because x",
     );
     const names = new Set(["passes through when a is not 4"]);
+    const verify = "`node scripts/coverage-gate.ts --verify-vouchers`";
 
     /** Every witness line of `source`'s branches executed, and a voucher for every side that has none. */
     const allTaken = (text: string) => {
@@ -398,7 +400,8 @@ function f(uint256 a) pure returns (uint256) {
       const report = evaluateBranches(file, branches, lines, vouchers, names, SOURCE);
       expect(report.problems).to.deep.equal([
         "C.sol:f#1 true (if at line 6): never taken (line 6 did not execute)",
-        'C.sol:f#3 false (if at line 13): no test named "no such test" in the suite',
+        `C.sol:f#3 false (if at line 13): no test named "no such test" in the suite (renamed?); ${verify} lists the ` +
+          "tests that take this side",
         'test/coverage/branches.json: stale entry "C.sol:f#99" (f has 3 branch constructs (if / ?: / try); ' +
           "ordinals shift when one is added or removed above it in the function)",
       ]);
@@ -411,7 +414,7 @@ function f(uint256 a) pure returns (uint256) {
       ]);
       expect(evaluateBranches(file, branches, lines, {}, names, SOURCE).problems).to.deep.equal([
         "C.sol:f#3 false (if at line 13): cannot be derived (no else and the true body falls through); name the " +
-          'test that takes it under "C.sol:f#3" in test/coverage/branches.json',
+          `test that takes it under "C.sol:f#3" in test/coverage/branches.json (${verify} lists the tests that do)`,
       ]);
     });
 
@@ -544,8 +547,12 @@ function f(uint256 a) pure returns (uint256) {
       expect(() => parseSolidity(source)).to.not.throw();
     });
 
-    it("refuses to place a ?: probe before the braceless body of an if, which it would replace", function () {
+    it("probes the sides no entry names too, skipping the ones no probe can reach", function () {
       const text = SOURCE.replace("if (a == 4) r = 4;", "if (a == 4) r = a > 9 ? 9 : 4;");
+      const optional = new Set(["C.sol:f#3", "C.sol:f#4"]);
+      const { probes } = insertProbes(text, parseSolidity(text), "C.sol", new Set(), optional);
+      // f#4, the ?: in the braceless body of f#3, has no statement of its own to put a probe before.
+      expect(probes).to.deep.equal([{ id: "C.sol:f#3 false", line: 13 }]);
       expect(() => insertProbes(text, parseSolidity(text), "C.sol", new Set(["C.sol:f#4"]))).to.throw(
         "C.sol:f#4 (line 13): cannot place a probe before this ?:",
       );
@@ -565,10 +572,11 @@ function f(uint256 a) pure returns (uint256) {
       expect([...byTest.get("second")!]).to.deep.equal(["C.sol:f#4 true", "C.sol:f#4 false"]);
     });
 
-    it("verifies each vouched side against the probes its test fired", function () {
+    it("verifies each vouched side against the probes its test fired, and names the tests that take a side", function () {
       const byTest = new Map([
         ["first", new Set(["C.sol:f#1 false"])],
         ["second", new Set(["C.sol:f#4 true"])],
+        ["third", new Set(["C.sol:f#1 false", "C.sol:f#4 false"])],
       ]);
       const probes: Probe[] = [
         { id: "C.sol:f#1 false", line: 6 },
@@ -578,12 +586,28 @@ function f(uint256 a) pure returns (uint256) {
       const vouchers = { "C.sol:f#1": "first", "C.sol:f#4": { true: "second", false: "missing" } };
       expect(checkVouchers(vouchers, probes, byTest)).to.deep.equal({
         verified: ["C.sol:f#1 false <- first", "C.sol:f#4 true <- second"],
-        problems: ['C.sol:f#4 false (line 14): "missing" did not run as a mocha test'],
+        problems: ['C.sol:f#4 false (line 14): "missing" did not run as a mocha test; tests that take it: "third"'],
+        unvouched: [],
       });
-      expect(checkVouchers({ "C.sol:f#1": "second", "C.sol:f#9": "first" }, probes, byTest).problems).to.deep.equal([
-        'C.sol:f#1 false (line 6): "second" ran but never took this side',
-        "C.sol:f#9: no probe could be placed for this side (no such branch, or an empty body)",
-      ]);
+      expect(checkVouchers({ "C.sol:f#1": "second", "C.sol:f#9": "first" }, probes, byTest)).to.deep.equal({
+        verified: [],
+        problems: [
+          'C.sol:f#1 false (line 6): "second" ran but never took this side; tests that take it: "first", "third"',
+          "C.sol:f#9: no probe could be placed for this side (no such branch, or an empty body)",
+        ],
+        unvouched: [
+          'C.sol:f#4 true (line 14): tests that take it: "second"',
+          'C.sol:f#4 false (line 14): tests that take it: "third"',
+        ],
+      });
+    });
+
+    it("lists at most three tests that take a side", function () {
+      const byTest = new Map(
+        ["a", "b", "c", "d", "e"].map((t) => [t, new Set([t === "b" ? "other" : "C.sol:f#1 false"])]),
+      );
+      expect(testsTaking("C.sol:f#1 false", byTest)).to.equal('tests that take it: "a", "c", "d" and 1 more');
+      expect(testsTaking("C.sol:f#2 true", byTest)).to.equal("no test took it");
     });
   });
 
