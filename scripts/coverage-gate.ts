@@ -5,7 +5,9 @@
  *   and the spend-limit hook, 95 % for the account and the owner module;
  * - every branch of the two core modules is accounted for: derived covered from the line data (below), vouched by
  *   a named test in test/coverage/branches.json, or listed there as unreachable with a matching
- *   `// coverage: unreachable because ...` comment in the source.
+ *   `// coverage: unreachable because ...` comment in the source. Entries are keyed by the branch's function and
+ *   its ordinal there, `"<file>:<function>#<n>"` (branchSites), not by line, so that edits elsewhere leave them
+ *   valid; messages give the key and the branch's current line.
  *
  * Hardhat 3 reports lines only (no BRDA records in lcov.info), and it marks a line unexecuted when any statement
  * that touches it never ran. Branches are therefore derived from the solc AST (parsed here from the source, since
@@ -132,7 +134,11 @@ export type BranchKind = "if" | "ternary" | "try";
 
 export interface Branch {
   kind: BranchKind;
-  /** Line of the `if` / `?:` / `try`. */
+  /** The enclosing function (see branchSites): the key's `<function>`. */
+  fn: string;
+  /** 1-based rank of this `if` / `?:` / `try` among the branch constructs of `fn`, in source order. */
+  ordinal: number;
+  /** Line of the `if` / `?:` / `try` (where the source is now: for messages, the witness and the comment check). */
   line: number;
   /** "true" / "false" for `if` and `?:`; "success" / "catch <n>" for `try`. */
   side: string;
@@ -227,11 +233,125 @@ export function alwaysTerminates(node: AstNode | undefined | null): boolean {
   }
 }
 
-/** Every branch of `ast` (if, ?:, try) with the line that witnesses each side. */
-export function classifyBranches(ast: AstNode, source: string): Branch[] {
+/** Where a branch construct sits: the label of its function and its rank among that function's constructs. */
+export interface BranchSite {
+  fn: string;
+  ordinal: number;
+}
+
+/** The key of a branch in test/coverage/branches.json: `"<file>:<function>#<ordinal>"`. */
+export function branchKey(file: string, branch: BranchSite): string {
+  return `${file}:${branch.fn}#${branch.ordinal}`;
+}
+
+const BRANCH_NODE_TYPES = ["IfStatement", "Conditional", "TryStatement"];
+
+/**
+ * Names every `if` / `?:` / `try` of `ast` by its function and its ordinal there, so that its key survives lines
+ * inserted anywhere and edits to other functions; only adding or removing a branch construct earlier in the same
+ * function shifts it.
+ * - The function is the enclosing function's name (`constructor`, `fallback`, `receive` for those) or modifier's
+ *   name, or, for a construct in an initializer, the state variable's or constant's name.
+ * - Where two of those with a body share a name in the file (overloads), each is named with its parameter types,
+ *   `f(uint256,bytes)`; where that is still not enough (the same function in two contracts of the file), with its
+ *   contract's too, `C.f(uint256)`. A remaining clash (invalid Solidity) throws.
+ * - Ordinals count the function's branch constructs from 1 in source order; a construct comes before the ones
+ *   nested in it (an `if` before a `?:` in its condition or body, an `if` before its `else if`).
+ */
+export function branchSites(ast: AstNode, source: string, file = "Source.sol"): Map<AstNode, BranchSite> {
+  const bytes = Buffer.from(source, "utf8");
   const lineOf = lineOfOffset(source);
+  const range = (n: AstNode) => n.src.split(":").map(Number) as [number, number];
+  const typeText = (n: AstNode) => {
+    const [start, length] = range(n);
+    return bytes
+      .subarray(start, start + length)
+      .toString("utf8")
+      .replace(/\s+/g, " ")
+      .replace(/\s*(=>|[(),[\]])\s*/g, "$1");
+  };
+  interface Owner {
+    node: AstNode;
+    contract: string | undefined;
+    base: string;
+    params: string;
+    constructs: AstNode[];
+  }
+  const owners: Owner[] = [];
+  const visit = (node: unknown, contract: string | undefined, owner: Owner | undefined): void => {
+    if (Array.isArray(node)) {
+      node.forEach((child) => visit(child, contract, owner));
+      return;
+    }
+    if (node === null || typeof node !== "object") return;
+    const n = node as AstNode;
+    let inner = owner;
+    if (n.nodeType === "ContractDefinition") contract = n.name as string;
+    if (owner === undefined && (n.nodeType === "FunctionDefinition" || n.nodeType === "ModifierDefinition")) {
+      const kind = n.kind as string | undefined;
+      const base = kind === "constructor" || kind === "fallback" || kind === "receive" ? kind : (n.name as string);
+      const parameters = ((n.parameters as AstNode | undefined)?.parameters as AstNode[] | undefined) ?? [];
+      const params = `(${parameters.map((p) => typeText(p.typeName as AstNode)).join(",")})`;
+      inner = { node: n, contract, base, params, constructs: [] };
+      // Functions without a body (interfaces, abstract ones) hold no branch and are not what a key names.
+      if (n.body !== null && n.body !== undefined) owners.push(inner);
+    } else if (owner === undefined && n.nodeType === "VariableDeclaration") {
+      inner = { node: n, contract, base: n.name as string, params: "", constructs: [] };
+    }
+    if (BRANCH_NODE_TYPES.includes(n.nodeType)) {
+      if (inner === undefined) {
+        throw new Error(
+          `${file}:${lineOf(range(n)[0])}: a branch outside any function, modifier or initializer; ` +
+            `the coverage gate keys branches by their function`,
+        );
+      }
+      if (inner.constructs.length === 0 && !owners.includes(inner)) owners.push(inner);
+      inner.constructs.push(n);
+    }
+    for (const [key, value] of Object.entries(n)) {
+      if (key !== "src" && key !== "nodeType") visit(value, contract, inner);
+    }
+  };
+  visit(ast, undefined, undefined);
+
+  const labels = new Map<Owner, string>(owners.map((o) => [o, o.base]));
+  const refine = (rename: (o: Owner, label: string) => string) => {
+    const groups = new Map<string, Owner[]>();
+    for (const o of owners) groups.set(labels.get(o)!, [...(groups.get(labels.get(o)!) ?? []), o]);
+    for (const group of groups.values()) {
+      if (group.length > 1) for (const o of group) labels.set(o, rename(o, labels.get(o)!));
+    }
+  };
+  refine((o) => o.base + o.params);
+  refine((o, label) => (o.contract === undefined ? label : `${o.contract}.${label}`));
+  const seen = new Map<string, Owner>();
+  for (const o of owners) {
+    const label = labels.get(o)!;
+    const other = seen.get(label);
+    if (other !== undefined) {
+      throw new Error(
+        `${file}: lines ${lineOf(range(other.node)[0])} and ${lineOf(range(o.node)[0])} both define ${label}; ` +
+          `the coverage gate keys branches by function and cannot tell them apart`,
+      );
+    }
+    seen.set(label, o);
+  }
+
+  const sites = new Map<AstNode, BranchSite>();
+  for (const o of owners) {
+    const ordered = [...o.constructs].sort((a, b) => range(a)[0] - range(b)[0] || range(b)[1] - range(a)[1]);
+    ordered.forEach((n, i) => sites.set(n, { fn: labels.get(o)!, ordinal: i + 1 }));
+  }
+  return sites;
+}
+
+/** Every branch of `ast` (if, ?:, try) with its key's parts (branchSites) and the line that witnesses each side. */
+export function classifyBranches(ast: AstNode, source: string, file = "Source.sol"): Branch[] {
+  const lineOf = lineOfOffset(source);
+  const sites = branchSites(ast, source, file);
   const branches: Branch[] = [];
   const witness = (node: AstNode) => ({ witnessLine: lineOf(srcStart(node)), witnessStart: srcStart(node) });
+  const at = (n: AstNode, kind: BranchKind) => ({ kind, ...sites.get(n)!, line: lineOf(srcStart(n)) });
 
   const visit = (node: unknown, next: AstNode | undefined): void => {
     if (Array.isArray(node)) {
@@ -247,28 +367,28 @@ export function classifyBranches(ast: AstNode, source: string): Branch[] {
       return;
     }
     if (n.nodeType === "IfStatement") {
-      const line = lineOf(srcStart(n));
+      const site = at(n, "if");
       const trueBody = n.trueBody as AstNode;
       const falseBody = n.falseBody as AstNode | null;
       const trueFirst = firstStatement(trueBody);
       branches.push(
         trueFirst === undefined
-          ? { kind: "if", line, side: "true", underivable: "the true body is empty" }
-          : { kind: "if", line, side: "true", ...witness(trueFirst) },
+          ? { ...site, side: "true", underivable: "the true body is empty" }
+          : { ...site, side: "true", ...witness(trueFirst) },
       );
       if (falseBody !== null && falseBody !== undefined) {
         const falseFirst = firstStatement(falseBody);
         branches.push(
           falseFirst === undefined
-            ? { kind: "if", line, side: "false", underivable: "the else body is empty" }
-            : { kind: "if", line, side: "false", ...witness(falseFirst) },
+            ? { ...site, side: "false", underivable: "the else body is empty" }
+            : { ...site, side: "false", ...witness(falseFirst) },
         );
       } else if (!alwaysTerminates(trueBody)) {
-        branches.push({ kind: "if", line, side: "false", underivable: "no else and the true body falls through" });
+        branches.push({ ...site, side: "false", underivable: "no else and the true body falls through" });
       } else if (next === undefined) {
-        branches.push({ kind: "if", line, side: "false", underivable: "no else and no statement after the if" });
+        branches.push({ ...site, side: "false", underivable: "no else and no statement after the if" });
       } else {
-        branches.push({ kind: "if", line, side: "false", ...witness(firstStatement(next) ?? next) });
+        branches.push({ ...site, side: "false", ...witness(firstStatement(next) ?? next) });
       }
       visit(n.condition, undefined);
       visit(trueBody, undefined);
@@ -276,25 +396,20 @@ export function classifyBranches(ast: AstNode, source: string): Branch[] {
       return;
     }
     if (n.nodeType === "Conditional") {
-      const line = lineOf(srcStart(n));
+      const site = at(n, "ternary");
       for (const side of ["true", "false"]) {
-        branches.push({
-          kind: "ternary",
-          line,
-          side,
-          underivable: "?: is an expression; expressions are not instrumented",
-        });
+        branches.push({ ...site, side, underivable: "?: is an expression; expressions are not instrumented" });
       }
     }
     if (n.nodeType === "TryStatement") {
-      const line = lineOf(srcStart(n));
+      const site = at(n, "try");
       (n.clauses as AstNode[]).forEach((clause, i) => {
         const side = i === 0 ? "success" : `catch ${i}`;
         const first = firstStatement(clause.block as AstNode);
         branches.push(
           first === undefined
-            ? { kind: "try", line, side, underivable: "the clause body is empty" }
-            : { kind: "try", line, side, ...witness(first) },
+            ? { ...site, side, underivable: "the clause body is empty" }
+            : { ...site, side, ...witness(first) },
         );
       });
     }
@@ -304,7 +419,7 @@ export function classifyBranches(ast: AstNode, source: string): Branch[] {
     }
   };
   visit(ast, undefined);
-  branches.sort((a, b) => a.line - b.line || a.side.localeCompare(b.side));
+  branches.sort((a, b) => a.line - b.line || a.ordinal - b.ordinal || a.side.localeCompare(b.side));
   return branches;
 }
 
@@ -312,17 +427,23 @@ export function classifyBranches(ast: AstNode, source: string): Branch[] {
 // Vouchers (test/coverage/branches.json) and the suite's test names
 
 /**
- * `"<file>:<line>"` → the name of the test that takes the side the line data cannot show, or
- * `"unreachable: <reason>"`. When a line holds more than one side to vouch for, the value is an object keyed by side
- * ("true", "false", "success", "catch 1"...).
+ * `"<file>:<function>#<ordinal>"` (branchKey: the branch's function and its rank among the function's `if` / `?:`
+ * / `try`, see branchSites) → the title of the test that takes the sides the line data cannot show, or
+ * `"unreachable: <reason>"`. When the branch has more than one side to vouch for and they differ, the value is an
+ * object keyed by side ("true", "false", "success", "catch 1"...).
  */
 export type VoucherValue = string | Record<string, string>;
 export type Vouchers = Record<string, VoucherValue>;
 
 export function voucherFor(vouchers: Vouchers, file: string, branch: Branch): string | undefined {
-  const value = vouchers[`${file}:${branch.line}`];
+  const value = vouchers[branchKey(file, branch)];
   if (value === undefined) return undefined;
   return typeof value === "string" ? value : value[branch.side];
+}
+
+/** How messages name a branch side: by its key and side, then where it is now. */
+export function branchLabel(file: string, branch: Branch): string {
+  return `${branchKey(file, branch)} ${branch.side} (${branch.kind} at line ${branch.line})`;
 }
 
 /** Titles of every mocha `it(...)` under test/ and every Solidity test function under contracts/. */
@@ -380,6 +501,8 @@ export interface BranchReport {
   problems: string[];
 }
 
+export const VERIFY_COMMAND = "node scripts/coverage-gate.ts --verify-vouchers";
+
 /** Accounts for every branch of one file; `problems` lists what fails the gate. */
 export function evaluateBranches(
   file: string,
@@ -388,21 +511,25 @@ export function evaluateBranches(
   vouchers: Vouchers,
   testNames: Set<string>,
   source: string,
-  excused: number[] = [],
 ): BranchReport {
   const report: BranchReport = { total: branches.length, derivedCovered: 0, vouched: 0, unreachable: 0, problems: [] };
+  // Key → the sides of that branch the line data does not show taken: what an entry may vouch for.
+  const needed = new Map<string, Set<string>>();
   for (const branch of branches) {
-    const label = `${file}:${branch.line} (${branch.kind} ${branch.side})`;
+    const label = branchLabel(file, branch);
     const taken = branch.witnessLine !== undefined && (lines.get(branch.witnessLine) ?? 0) > 0;
     if (taken) {
       report.derivedCovered++;
       continue;
     }
+    const key = branchKey(file, branch);
+    needed.set(key, (needed.get(key) ?? new Set<string>()).add(branch.side));
     const voucher = voucherFor(vouchers, file, branch);
     if (voucher === undefined) {
       report.problems.push(
         branch.witnessLine === undefined
-          ? `${label}: cannot be derived (${branch.underivable}); name the test that takes it in ${BRANCHES_FILE}`
+          ? `${label}: cannot be derived (${branch.underivable}); name the test that takes it under "${key}" in ` +
+              `${BRANCHES_FILE} (\`${VERIFY_COMMAND}\` lists the tests that do)`
           : `${label}: never taken (line ${branch.witnessLine} did not execute)`,
       );
     } else if (voucher.startsWith(UNREACHABLE_PREFIX)) {
@@ -416,30 +543,80 @@ export function evaluateBranches(
         `${label}: vouched by "${voucher}" but the line data says it was never taken (line ${branch.witnessLine})`,
       );
     } else if (!testNames.has(voucher)) {
-      report.problems.push(`${label}: no test named "${voucher}" in the suite`);
+      report.problems.push(
+        `${label}: no test named "${voucher}" in the suite (renamed?); \`${VERIFY_COMMAND}\` lists the tests ` +
+          `that take this side`,
+      );
     } else report.vouched++;
   }
-  // Entries that no longer match a branch needing them are stale.
-  const needed = new Set(
-    branches
-      .filter((b) => b.witnessLine === undefined || (lines.get(b.witnessLine) ?? 0) === 0)
-      .map((b) => `${file}:${b.line}`)
-      .concat(excused.map((line) => `${file}:${line}`)),
-  );
-  for (const key of Object.keys(vouchers)) {
-    if (key.startsWith(`${file}:`) && !needed.has(key)) {
-      report.problems.push(`${BRANCHES_FILE}: stale entry "${key}" (no branch there needs it)`);
+  // Entries, and sides of entries, that no longer match a branch side needing them are stale.
+  for (const [key, value] of Object.entries(vouchers)) {
+    if (!key.startsWith(`${file}:`)) continue;
+    const sides = needed.get(key);
+    if (sides === undefined) {
+      report.problems.push(`${BRANCHES_FILE}: stale entry "${key}" (${whyStale(file, key, branches)})`);
+    } else if (typeof value !== "string") {
+      const ofKey = branches.filter((b) => branchKey(file, b) === key);
+      for (const side of Object.keys(value).filter((s) => !sides.has(s))) {
+        const branch = ofKey.find((b) => b.side === side);
+        const why =
+          branch === undefined
+            ? `the ${ofKey[0]!.kind} at line ${ofKey[0]!.line} has no such side`
+            : `the line data shows it taken: line ${branch.witnessLine} executed`;
+        report.problems.push(`${BRANCHES_FILE}: stale side "${side}" of "${key}" (${why})`);
+      }
     }
   }
   return report;
 }
 
-/** Uncovered lines excused by an unreachable entry whose line carries the source comment. */
-export function excusedLines(file: string, uncovered: number[], vouchers: Vouchers, source: string): number[] {
-  return uncovered.filter((line) => {
-    const value = vouchers[`${file}:${line}`];
-    return typeof value === "string" && value.startsWith(UNREACHABLE_PREFIX) && hasUnreachableComment(source, line);
-  });
+/** Why `key` names no branch side that needs a voucher, in words that say where to look. */
+function whyStale(file: string, key: string, branches: Branch[]): string {
+  const rest = key.slice(file.length + 1);
+  const match = /^(.+)#(\d+)$/.exec(rest);
+  if (match === null) {
+    return /^\d+$/.test(rest)
+      ? `a "<file>:<line>" key: entries are keyed "<file>:<function>#<n>", the nth if / ?: / try of the function`
+      : `not a "<file>:<function>#<n>" key`;
+  }
+  const fn = match[1]!;
+  const ordinal = Number(match[2]);
+  const ofFn = branches.filter((b) => b.fn === fn);
+  if (ofFn.length === 0) {
+    const overloads = [...new Set(branches.filter((b) => b.fn.startsWith(`${fn}(`)).map((b) => b.fn))];
+    return overloads.length > 0
+      ? `${fn} is overloaded now; its branches are keyed ${overloads.map((o) => `"${file}:${o}#<n>"`).join(", ")}`
+      : `no if / ?: / try in a function named ${fn} in ${file}`;
+  }
+  const count = Math.max(...ofFn.map((b) => b.ordinal));
+  const shift = "; ordinals shift when one is added or removed above it in the function";
+  if (ordinal > count || ordinal < 1) {
+    return `${fn} has ${count} branch construct${count === 1 ? "" : "s"} (if / ?: / try)${shift}`;
+  }
+  const branch = ofFn.find((b) => b.ordinal === ordinal)!;
+  return `the ${branch.kind} at line ${branch.line} needs none: the line data shows each side taken${shift}`;
+}
+
+/**
+ * Uncovered lines excused by an unreachable entry whose branch line carries the source comment: the line of the
+ * branch and the witness lines of its sides.
+ */
+export function excusedLines(
+  file: string,
+  uncovered: number[],
+  branches: Branch[],
+  vouchers: Vouchers,
+  source: string,
+): number[] {
+  const excusable = new Set<number>();
+  for (const branch of branches) {
+    const voucher = voucherFor(vouchers, file, branch);
+    if (voucher === undefined || !voucher.startsWith(UNREACHABLE_PREFIX)) continue;
+    if (voucher.slice(UNREACHABLE_PREFIX.length).trim() === "" || !hasUnreachableComment(source, branch.line)) continue;
+    excusable.add(branch.line);
+    if (branch.witnessLine !== undefined) excusable.add(branch.witnessLine);
+  }
+  return uncovered.filter((line) => excusable.has(line));
 }
 
 export function formatTable(rows: string[][]): string {
@@ -473,7 +650,10 @@ export function runGate(root: string): { ok: boolean; output: string } {
     }
     const source = readFileSync(path.join(root, threshold.file), "utf8");
     const figures = lineFigures(lines);
-    const excused = excusedLines(threshold.file, figures.uncovered, vouchers, source);
+    const branches = threshold.branches
+      ? classifyBranches(parseSolidity(source, threshold.file), source, threshold.file)
+      : [];
+    const excused = excusedLines(threshold.file, figures.uncovered, branches, vouchers, source);
     const counted = (figures.hit + excused.length) * 100;
     const linesOk = counted >= threshold.lines * figures.found;
     const fileFailures: string[] = [];
@@ -486,8 +666,7 @@ export function runGate(root: string): { ok: boolean; output: string } {
     }
     let branchCells = ["-", "-", "-"];
     if (threshold.branches) {
-      const branches = classifyBranches(parseSolidity(source, threshold.file), source);
-      const report = evaluateBranches(threshold.file, branches, lines, vouchers, testNames, source, excused);
+      const report = evaluateBranches(threshold.file, branches, lines, vouchers, testNames, source);
       branchCells = [`${report.derivedCovered}/${report.total}`, `${report.vouched}`, `${report.unreachable}`];
       fileFailures.push(...report.problems);
     }
@@ -522,56 +701,78 @@ export function runGate(root: string): { ok: boolean; output: string } {
 
 export const PROBE_PREFIX = "LEASH-BRANCH-PROBE ";
 
+/** A probe: `"<key> <side>"` and the line of its branch. */
+export interface Probe {
+  id: string;
+  line: number;
+}
+
 /**
- * Inserts a `console.log` probe at every side of `lines` that the line data cannot show: an `else` logging the
- * false side of an `if` without one, and, before the statement holding a `?:`, a log of which side its condition
- * picks. Returns the probed source and the probe ids (`"<file>:<line> <side>"`).
+ * Inserts a `console.log` probe at every side of the branches of `keys` (and of `optional`, where one can be
+ * placed) that the line data cannot show: an `else` logging the false side of an `if` without one, and, before the
+ * statement holding a `?:`, a log of which side its condition picks. Returns the probed source and the probes,
+ * whose ids are `"<file>:<function>#<n> <side>"`.
  */
 export function insertProbes(
   source: string,
   ast: AstNode,
   file: string,
-  lines: Set<number>,
-): { source: string; probes: string[] } {
+  keys: Set<string>,
+  optional: Set<string> = new Set(),
+): { source: string; probes: Probe[] } {
   const bytes = Buffer.from(source, "utf8");
   const lineOf = lineOfOffset(source);
+  const sites = branchSites(ast, source, file);
   const edits: { at: number; text: string }[] = [];
-  const probes: string[] = [];
+  const probes: Probe[] = [];
   const log = (id: string) => `console.log("${PROBE_PREFIX}${id}")`;
   const isPlainStatement = (n: AstNode) =>
     /Statement$|^Return$/.test(n.nodeType) && !["IfStatement", "ForStatement", "WhileStatement"].includes(n.nodeType);
+  // `statement`: the statement a probe for a `?:` inside it goes before; `braceless`: that statement is the body of
+  // an if / loop without braces, where a probe before it would take its place as the body.
   const visit = (node: unknown, statement: AstNode | undefined, braceless: boolean): void => {
-    if (Array.isArray(node)) return node.forEach((child) => visit(child, statement, false));
+    if (Array.isArray(node)) return node.forEach((child) => visit(child, statement, braceless));
     if (node === null || typeof node !== "object") return;
     const n = node as AstNode;
     if (typeof n.src !== "string") {
-      Object.values(n).forEach((child) => visit(child, statement, false));
+      Object.values(n).forEach((child) => visit(child, statement, braceless));
+      return;
+    }
+    if (isBlock(n)) {
+      statementsOf(n).forEach((child) => visit(child, undefined, false));
       return;
     }
     const [start, length] = n.src.split(":").map(Number) as [number, number];
     const line = lineOf(start);
-    if (n.nodeType === "IfStatement" && lines.has(line) && (n.falseBody === null || n.falseBody === undefined)) {
+    const site = sites.get(n);
+    const key = site === undefined ? undefined : branchKey(file, site);
+    const required = key !== undefined && keys.has(key);
+    const wanted = required || (key !== undefined && optional.has(key));
+    if (n.nodeType === "IfStatement" && wanted && (n.falseBody === null || n.falseBody === undefined)) {
       // solc's range of `if (c) revert E();` stops before the semicolon.
       const end = bytes[start + length] === 0x3b ? start + length + 1 : start + length;
-      edits.push({ at: end, text: ` else { ${log(`${file}:${line} false`)}; }` });
-      probes.push(`${file}:${line} false`);
+      edits.push({ at: end, text: ` else { ${log(`${key} false`)}; }` });
+      probes.push({ id: `${key} false`, line });
     }
-    if (n.nodeType === "Conditional" && lines.has(line)) {
-      if (statement === undefined || braceless) throw new Error(`${file}:${line}: cannot place a probe before this ?:`);
-      const [cs, cl] = (n.condition as AstNode).src.split(":").map(Number) as [number, number];
-      const condition = bytes.subarray(cs, cs + cl).toString("utf8");
-      const id = `${file}:${line}`;
-      edits.push({
-        at: Number(statement.src.split(":")[0]),
-        text: `console.log((${condition}) ? "${PROBE_PREFIX}${id} true" : "${PROBE_PREFIX}${id} false"); `,
-      });
-      probes.push(`${id} true`, `${id} false`);
+    if (n.nodeType === "Conditional" && wanted) {
+      if (statement === undefined || braceless) {
+        if (required) throw new Error(`${key} (line ${line}): cannot place a probe before this ?:`);
+      } else {
+        const [cs, cl] = (n.condition as AstNode).src.split(":").map(Number) as [number, number];
+        const condition = bytes.subarray(cs, cs + cl).toString("utf8");
+        edits.push({
+          at: Number(statement.src.split(":")[0]),
+          text: `console.log((${condition}) ? "${PROBE_PREFIX}${key} true" : "${PROBE_PREFIX}${key} false"); `,
+        });
+        probes.push({ id: `${key} true`, line }, { id: `${key} false`, line });
+      }
     }
     const enclosing = isPlainStatement(n) ? n : statement;
     for (const [key, value] of Object.entries(n)) {
       if (key === "src") continue;
       const isBody = ["trueBody", "falseBody", "body"].includes(key) && !isBlock(value as AstNode);
-      visit(value, isBody ? undefined : enclosing, isBody);
+      if (isBody) visit(value, undefined, true);
+      else visit(value, enclosing, braceless);
     }
   };
   visit(ast, undefined, false);
@@ -607,35 +808,56 @@ export function attributeProbes(output: string): Map<string, Set<string>> {
   return byTest;
 }
 
-/** Checks every vouched side's probe fired in the test that vouches for it. */
+/** `tests that take it: "a", "b", "c" and 2 more`: the tests whose run fired probe `id`, in the order they ran. */
+export function testsTaking(id: string, byTest: Map<string, Set<string>>, max = 3): string {
+  const takers = [...byTest].filter(([, fired]) => fired.has(id)).map(([title]) => `"${title}"`);
+  if (takers.length === 0) return "no test took it";
+  const more = takers.length > max ? ` and ${takers.length - max} more` : "";
+  return `tests that take it: ${takers.slice(0, max).join(", ")}${more}`;
+}
+
+/**
+ * Checks every vouched side's probe fired in the test that vouches for it; a failure names up to three tests that
+ * do take the side, to replace a stale title with. `unvouched` lists the probed sides no entry names (a new
+ * branch) with the tests that take them.
+ */
 export function checkVouchers(
   vouchers: Vouchers,
-  probes: string[],
+  probes: Probe[],
   byTest: Map<string, Set<string>>,
-): { verified: string[]; problems: string[] } {
+): { verified: string[]; problems: string[]; unvouched: string[] } {
   const verified: string[] = [];
   const problems: string[] = [];
   for (const [key, value] of Object.entries(vouchers)) {
     const named = typeof value === "string" ? [["*", value] as const] : Object.entries(value);
     for (const [side, test] of named) {
       if (test.startsWith(UNREACHABLE_PREFIX)) continue;
-      const ids = probes.filter((id) => id.startsWith(`${key} `) && (side === "*" || id === `${key} ${side}`));
-      if (ids.length === 0) problems.push(`${key} ${side}: no probe could be placed for this side`);
-      for (const id of ids) {
+      const ofSide = probes.filter((p) => p.id.startsWith(`${key} `) && (side === "*" || p.id === `${key} ${side}`));
+      if (ofSide.length === 0) {
+        const which = side === "*" ? key : `${key} ${side}`;
+        problems.push(`${which}: no probe could be placed for this side (no such branch, or an empty body)`);
+      }
+      for (const { id, line } of ofSide) {
         const fired = byTest.get(test);
-        if (fired === undefined) problems.push(`${id}: "${test}" did not run as a mocha test`);
-        else if (!fired.has(id)) problems.push(`${id}: "${test}" ran but never took this side`);
-        else verified.push(`${id} <- ${test}`);
+        if (fired === undefined) {
+          problems.push(`${id} (line ${line}): "${test}" did not run as a mocha test; ${testsTaking(id, byTest)}`);
+        } else if (!fired.has(id)) {
+          problems.push(`${id} (line ${line}): "${test}" ran but never took this side; ${testsTaking(id, byTest)}`);
+        } else verified.push(`${id} <- ${test}`);
       }
     }
   }
-  return { verified, problems };
+  const unvouched = probes
+    .filter(({ id }) => vouchers[id.slice(0, id.lastIndexOf(" "))] === undefined)
+    .map(({ id, line }) => `${id} (line ${line}): ${testsTaking(id, byTest)}`);
+  return { verified, problems, unvouched };
 }
 
 /**
  * Copies the working tree (tracked and new files) to a temporary directory, inserts the probes into the core
  * modules there, runs the mocha tests with `--coverage` (which skips the ERC-7562 checker, which would flag the
- * probes' calls to the console address) and checks each voucher against the probes its test fired.
+ * probes' calls to the console address) and checks each voucher against the probes its test fired. Sides no entry
+ * vouches for and the line data cannot show are probed too, to list the tests that take them.
  */
 export function verifyVouchers(root: string): { ok: boolean; output: string } {
   const vouchers = JSON.parse(readFileSync(path.join(root, BRANCHES_FILE), "utf8")) as Vouchers;
@@ -653,15 +875,18 @@ export function verifyVouchers(root: string): { ok: boolean; output: string } {
     symlinkSync(realpathSync(path.join(root, "node_modules")), path.join(copy, "node_modules"));
     const shared = path.join(root, "..", "shared");
     if (existsSync(shared)) symlinkSync(realpathSync(shared), path.join(parent, "shared"));
-    const probes: string[] = [];
+    const probes: Probe[] = [];
     for (const { file } of THRESHOLDS.filter((t) => t.branches)) {
       const source = readFileSync(path.join(root, file), "utf8");
-      const lines = new Set(
-        Object.keys(vouchers)
-          .filter((key) => key.startsWith(`${file}:`))
-          .map((key) => Number(key.slice(file.length + 1))),
+      const ast = parseSolidity(source, file);
+      const keys = new Set(Object.keys(vouchers).filter((key) => key.startsWith(`${file}:`)));
+      const unvouched = new Set(
+        classifyBranches(ast, source, file)
+          .filter((b) => b.witnessLine === undefined)
+          .map((b) => branchKey(file, b))
+          .filter((key) => !keys.has(key)),
       );
-      const probed = insertProbes(source, parseSolidity(source, file), file, lines);
+      const probed = insertProbes(source, ast, file, keys, unvouched);
       writeFileSync(path.join(copy, file), probed.source);
       probes.push(...probed.probes);
     }
@@ -675,11 +900,13 @@ export function verifyVouchers(root: string): { ok: boolean; output: string } {
     if (run.status !== 0) {
       return { ok: false, output: `the probed test run failed (exit ${run.status}):\n${output.slice(-4000)}` };
     }
-    const { verified, problems } = checkVouchers(vouchers, probes, attributeProbes(output));
+    const { verified, problems, unvouched } = checkVouchers(vouchers, probes, attributeProbes(output));
     const lines = [
-      `Vouchers of ${BRANCHES_FILE}: ${verified.length} side(s) verified by probe, ${problems.length} problem(s)`,
+      `Vouchers of ${BRANCHES_FILE}: ${verified.length} side(s) verified by probe, ${problems.length} problem(s)` +
+        (unvouched.length > 0 ? `, ${unvouched.length} side(s) with no entry` : ""),
       ...verified.map((v) => `  ok   ${v}`),
       ...problems.map((p) => `  FAIL ${p}`),
+      ...unvouched.map((u) => `  none ${u}`),
     ];
     return { ok: problems.length === 0, output: lines.join("\n") };
   } finally {
