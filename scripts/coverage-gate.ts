@@ -55,6 +55,11 @@ export const THRESHOLDS: Threshold[] = [
   { file: "contracts/modules/SessionKeyValidationModule.sol", lines: 100, branches: true },
   { file: "contracts/modules/SpendLimitHook.sol", lines: 100, branches: true },
   { file: "contracts/account/ModularAccount.sol", lines: 95, branches: false },
+  // The account's seams (issue #15): module bookkeeping, views, selector rules, validation-data combination.
+  { file: "contracts/account/ModuleManagerInternals.sol", lines: 95, branches: false },
+  { file: "contracts/account/ModularAccountView.sol", lines: 100, branches: false },
+  { file: "contracts/libraries/KnownSelectorsLib.sol", lines: 100, branches: false },
+  { file: "contracts/libraries/ValidationDataLib.sol", lines: 100, branches: false },
   { file: "contracts/modules/OwnerValidationModule.sol", lines: 95, branches: false },
   // What turns the owner's signed grant into what is enforced (issue #13): every line run by a test.
   { file: "contracts/libraries/SessionGrantLib.sol", lines: 95, branches: false },

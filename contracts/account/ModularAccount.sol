@@ -730,8 +730,9 @@ contract ModularAccount is
         if (!LowLevelCall.callNoReturn(target, value, data)) LowLevelCall.bubbleRevert();
     }
 
-    /// @dev A call whose result is returned (`execute`, `executeBatch`, an installed execution function); a revert
-    /// is bubbled up as is.
+    /// @dev A call whose result is returned (`execute`, `executeBatch`, an installed execution function, and the
+    /// account's calls to itself from `executeWithRuntimeValidation` and {_executeInner}); a revert is bubbled up as
+    /// is.
     function _call(address target, uint256 value, bytes calldata data) internal returns (bytes memory result) {
         bool success;
         (success, result) = target.call{value: value}(data);
@@ -773,6 +774,7 @@ contract ModularAccount is
         return _validatedOpSlot(userOpHash).tload();
     }
 
+    /// @inheritdoc UUPSUpgradeable
     /// @dev Authorization happens in {upgradeToAndCall}'s `nativeFunction` modifier.
     function _authorizeUpgrade(address) internal pure override {}
 }

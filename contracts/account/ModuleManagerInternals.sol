@@ -29,7 +29,8 @@ import {AccountStorage, ExecutionStorage, ValidationStorage, getAccountStorage} 
 /// @title ModuleManagerInternals
 /// @notice The account's module bookkeeping: installing and uninstalling execution modules and validations, their
 /// hooks, and the selectors each validation applies to, in {AccountStorage}. Access control is the account's: these
-/// functions are internal, and {ModularAccount} calls them from its native functions after checking the caller.
+/// functions are internal, and {ModularAccount} calls them from its native functions after checking the caller (or
+/// from `initialize`).
 /// @dev Rules kept here so that no module can freeze the account (see {ModularAccount}):
 /// - an execution manifest may neither claim nor hook a native or reserved selector ({KnownSelectorsLib});
 /// - a validation that controls the account (global, or listing a control selector) carries no hooks;

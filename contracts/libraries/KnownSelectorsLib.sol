@@ -22,7 +22,8 @@ import {IValidationModule} from "../interfaces/erc6900/IValidationModule.sol";
 /// global validation may validate, which control the account, which dispatch to validation, and which no execution
 /// module may claim.
 /// @dev The account's own functions are named through the interfaces that declare them (ERC-4337, ERC-6900, ERC-1271,
-/// ERC-5267, ERC-165, UUPS) and, for the few only Leash's account has, through {ModularAccount} itself.
+/// ERC-5267, ERC-165, UUPS) and, for the few only Leash's account has, through {ModularAccount} and
+/// {ModularAccountView}.
 library KnownSelectorsLib {
     /// @dev The getters of the account's public constants `DIRECT_CALL_VALIDATION_ENTITY_ID` and (UUPS)
     /// `UPGRADE_INTERFACE_VERSION`: a constant's getter has no `.selector` member to name it by.

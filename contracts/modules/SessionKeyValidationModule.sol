@@ -162,18 +162,6 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     /// @notice The stateless reader of owner-signed grants this module deployed (see {SessionGrantReader}).
     SessionGrantReader public immutable GRANT_READER;
 
-    // ───────────────────────────────────────────── types ─────────────────────────────────────────────
-
-    /// @dev Whether and how {_isForbiddenTarget} asks a target itself if it is a module or an EntryPoint.
-    enum TargetProbe {
-        // Not at all (a grant inside a user op's validation).
-        None,
-        // Asked with its full gas, or the call reverts (a grant).
-        Strict,
-        // Asked; a question that could not get its gas reads as forbidden (a view that must answer).
-        OrUnsure
-    }
-
     // ──────────────────────────────────────────── storage ────────────────────────────────────────────
 
     mapping(uint32 sessionId => mapping(address account => SessionKeySlot)) private _keys;
@@ -485,7 +473,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         if (
             typedDataHash != hash ||
             _scopes[_scopeKey(state.grantId(), verifyingContract, SELECTOR_SIGN)][account] & _SCOPE_ALLOWED == 0 ||
-            _isForbiddenTarget(account, verifyingContract, TargetProbe.OrUnsure)
+            _isForbiddenTarget(account, verifyingContract) ||
+            ForbiddenInterfaceLib.isForbiddenOrUnsure(verifyingContract)
         ) return _ERC1271_INVALID;
         (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(
             sessionMessageHash(account, entityId, hash),
@@ -665,12 +654,12 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
 
         uint256[] memory rules = config.argumentRules;
         if (rules.length > MAX_ARGUMENT_RULES) revert SessionArgumentRuleInvalid(rules.length);
-        TargetProbe probe = _grantTargetProbe(account);
+        bool askTargets = !_isDeferredGrant(account);
         uint256 nextRule = 0;
         for (uint256 i = 0; i < entries; ++i) {
             address target = config.targets[i];
             bytes4 selector = config.selectors[i];
-            if (_isForbiddenTarget(account, target, probe)) revert SessionTargetForbidden(target);
+            _checkTargetGrantable(account, target, askTargets);
             uint256 key = _scopeKey(grantId, target, selector);
             if (_scopes[key][account] != 0) revert SessionScopeEntryDuplicated(target, selector);
             uint256 count = 0;
@@ -736,34 +725,35 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         }
     }
 
-    /// @dev The one definition of a target no session may call or sign for: zero, the account, this module, the
-    /// spend-limit hook, this module's EntryPoint, the v0.6 EntryPoint, and (asked of the target itself, per `probe`)
-    /// any address that reports an ERC-6900 module interface or `IStakeManager` through ERC-165
-    /// ({ForbiddenInterfaceLib}: any module, installed on this account or not, and any EntryPoint, whichever version
-    /// the account runs behind). Used at grant (every scope entry) and by {validateSignature} (the verifying contract,
-    /// asked again: an address may become a module after the grant).
-    /// @param probe Whether and how to ask the target: not at all inside a user op's validation, where calling an
-    /// address without code breaks ERC-7562 (the spend-limit hook asks again before every op's calls run); strictly
-    /// at grant; and, in a view that must answer, reading a question that could not get its gas as forbidden.
-    function _isForbiddenTarget(address account, address target, TargetProbe probe) internal view returns (bool) {
-        if (
+    /// @dev The one definition of the addresses no session may call or sign for: zero, the account, this module, the
+    /// spend-limit hook, this module's EntryPoint and the v0.6 EntryPoint. Asked at grant (every scope entry), on every
+    /// op's calls ({_checkScope}) and by {validateSignature} (the verifying contract). The other half of the rule, any
+    /// address that reports an ERC-6900 module interface or `IStakeManager` through ERC-165 (any module, installed on
+    /// this account or not, and any EntryPoint), is {ForbiddenInterfaceLib}'s question to the target itself: asked at
+    /// grant (except inside a user op's validation, {installDeferred}, where calling an address without code breaks
+    /// ERC-7562), by the spend-limit hook before every op's calls run, and by {validateSignature} (an address may
+    /// become a module after the grant).
+    /// @param account The account the session belongs to.
+    /// @param target The call target or verifying contract.
+    /// @return Whether `target` is one of those addresses.
+    function _isForbiddenTarget(address account, address target) internal view returns (bool) {
+        return
             target == address(0) ||
             target == account ||
             target == address(this) ||
             target == SPEND_LIMIT_HOOK ||
             target == ENTRY_POINT ||
-            target == _ENTRY_POINT_V06
-        ) return true;
-        if (probe == TargetProbe.Strict) return ForbiddenInterfaceLib.isForbidden(target);
-        if (probe == TargetProbe.OrUnsure) return ForbiddenInterfaceLib.isForbiddenOrUnsure(target);
-        return false;
+            target == _ENTRY_POINT_V06;
     }
 
-    /// @dev How a grant asks its targets: strictly, except inside a user op's validation ({installDeferred}), where
-    /// asking breaks ERC-7562 (the spend-limit hook asks them before every op's calls run).
-    function _grantTargetProbe(address account) internal view returns (TargetProbe) {
-        if (_isDeferredGrant(account)) return TargetProbe.None;
-        return TargetProbe.Strict;
+    /// @dev A grant's scope entry may not name a forbidden target ({_isForbiddenTarget}) nor, when `askTarget`, an
+    /// address that says it is a module or an EntryPoint ({ForbiddenInterfaceLib}). Not asked inside a user op's
+    /// validation ({installDeferred}), where calling an address without code breaks ERC-7562; the spend-limit hook
+    /// asks again before every op's calls run.
+    function _checkTargetGrantable(address account, address target, bool askTarget) internal view {
+        if (_isForbiddenTarget(account, target) || (askTarget && ForbiddenInterfaceLib.isForbidden(target))) {
+            revert SessionTargetForbidden(target);
+        }
     }
 
     /// @dev True if `account` reports (ERC-6900 `IModularAccountView`, either layout of its answer) `validation` as
@@ -863,15 +853,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
             bytes4 selector = data.length >= 4 ? bytes4(data) : SELECTOR_NO_CALLDATA;
             // Checked on every op too. Whether the target is a module (it may have become one since the grant) is
             // asked by the spend-limit hook before the calls run: validation may not call an address without code.
-            if (
-                target == account ||
-                target == address(this) ||
-                target == SPEND_LIMIT_HOOK ||
-                target == ENTRY_POINT ||
-                target == _ENTRY_POINT_V06
-            ) {
-                revert SessionCallOutOfScope(target, selector);
-            }
+            if (_isForbiddenTarget(account, target)) revert SessionCallOutOfScope(target, selector);
             if (call.value > cap) revert SessionValueOverCap(target, call.value, cap);
             if (!_isAllowed(account, grantId, target, data, selector)) {
                 revert SessionCallOutOfScope(target, selector);
