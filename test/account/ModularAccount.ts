@@ -1,9 +1,10 @@
 /**
- * The modular account and the owner validation, through the real EntryPoint v0.8.
+ * The modular account, through the real EntryPoint v0.8. The owner module's own tests (its signatures, its install
+ * state, transferOwnership) are in test/modules/OwnerValidationModule.ts.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { concat, parseEther, Wallet, ZeroAddress, type HDNodeWallet } from "ethers";
+import { concat, parseEther, Wallet, ZeroAddress } from "ethers";
 
 import {
   DIRECT_CALL_ENTITY_ID,
@@ -15,49 +16,21 @@ import {
   encodeValidationHook,
   encodeValidationSignature,
 } from "../../client/encoding.js";
-import { createAccount, deployLeash, fund, OWNER_ENTITY_ID, OWNER_PATH, testWallet } from "../helpers/fixture.js";
+import {
+  modularAccountFixture,
+  ONE_CENT_ETH,
+  ownerAuthorization,
+  ownerOp,
+  ownerSelection,
+  type AccountFixture,
+} from "../helpers/account.js";
+import { createAccount, fund, OWNER_ENTITY_ID, testWallet } from "../helpers/fixture.js";
 import { buildSignedOp, opRevertData, opSucceeded, sendOp } from "../helpers/userOps.js";
 
 const { ethers, networkHelpers } = await network.create();
 
-const ONE_CENT_ETH = parseEther("0.01");
-
 async function accountFixture() {
-  const deployment = await deployLeash(ethers);
-  const owner = testWallet(ethers, OWNER_PATH);
-  const stranger = testWallet(ethers, "m/44'/60'/7'/0/0");
-  await fund(ethers, owner.address);
-  await fund(ethers, stranger.address);
-  const account = await createAccount(ethers, deployment, owner.address);
-  await fund(ethers, await account.getAddress());
-  const recipient = Wallet.createRandom().address;
-  const hooks = await ethers.deployContract("RecordingHookModule");
-  const greeter = await ethers.deployContract("GreeterExecutionModule");
-  return { ...deployment, owner, stranger, account, recipient, hooks, greeter };
-}
-
-type Fixture = Awaited<ReturnType<typeof accountFixture>>;
-
-function ownerSelection(f: Fixture) {
-  return {
-    validation: { module: f.ownerModule.target as string, entityId: OWNER_ENTITY_ID },
-    isGlobal: true,
-  };
-}
-
-/** The owner's runtime authorization: owner validation, global, no hook data, empty validation data. */
-function ownerAuthorization(f: Fixture): string {
-  return encodeValidationSignature(ownerSelection(f), "0x");
-}
-
-async function ownerOp(f: Fixture, callData: string, signer: HDNodeWallet = f.owner) {
-  const { op } = await buildSignedOp(f.entryPoint, {
-    sender: await f.account.getAddress(),
-    callData,
-    selection: ownerSelection(f),
-    signer,
-  });
-  return op;
+  return modularAccountFixture(ethers);
 }
 
 describe("ModularAccount", function () {
@@ -181,47 +154,6 @@ describe("ModularAccount", function () {
       expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
     });
 
-    it("is refused by the EntryPoint (AA24) when signed by a non-owner, and nothing moves", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      const op = await ownerOp(f, callData, f.stranger);
-      await expect(sendOp(ethers, f.entryPoint, op))
-        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
-        .withArgs(0n, "AA24 signature error");
-      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
-    });
-
-    it("is refused when the owner's signature is replayed with a bumped nonce", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      const op = await ownerOp(f, callData);
-      await sendOp(ethers, f.entryPoint, op);
-      await expect(sendOp(ethers, f.entryPoint, { ...op, nonce: op.nonce + 1n }))
-        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
-        .withArgs(0n, "AA24 signature error");
-      expect(await ethers.provider.getBalance(f.recipient)).to.equal(ONE_CENT_ETH);
-    });
-
-    it("is refused when the owner's signature is malleated to high-s", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      const { op, hash } = await buildSignedOp(f.entryPoint, {
-        sender: await f.account.getAddress(),
-        callData,
-        selection: ownerSelection(f),
-        signer: f.owner,
-      });
-      const sig = f.owner.signingKey.sign(hash);
-      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-      const highS = ethers.toBeHex(n - BigInt(sig.s), 32);
-      const flippedV = sig.v === 27 ? 28 : 27;
-      const malleated = concat([sig.r, highS, ethers.toBeHex(flippedV, 1)]);
-      op.signature = encodeValidationSignature(ownerSelection(f), malleated);
-      await expect(sendOp(ethers, f.entryPoint, op))
-        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
-        .withArgs(0n, "AA24 signature error");
-    });
-
     it("is refused (AA23) when the selection prefix names a validation that is not installed", async function () {
       const f = await networkHelpers.loadFixture(accountFixture);
       const callData = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
@@ -251,15 +183,6 @@ describe("ModularAccount", function () {
       expect(await ethers.provider.getBalance(f.recipient)).to.equal(ONE_CENT_ETH);
     });
 
-    it("reverts with OwnerValidationUnauthorized when a non-owner uses the owner validation", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const data = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      await expect(f.account.connect(f.stranger).executeWithRuntimeValidation(data, ownerAuthorization(f)))
-        .to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationUnauthorized")
-        .withArgs(await f.account.getAddress(), OWNER_ENTITY_ID, f.stranger.address);
-      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
-    });
-
     it("reverts with AccountUnauthorizedCaller when anyone calls execute directly", async function () {
       const f = await networkHelpers.loadFixture(accountFixture);
       await expect(f.account.connect(f.owner).execute(f.recipient, ONE_CENT_ETH, "0x"))
@@ -279,140 +202,10 @@ describe("ModularAccount", function () {
         .to.be.revertedWithCustomError(f.account, "AccountNotFromEntryPoint")
         .withArgs(f.owner.address);
     });
-
-    it("refuses runtime authorization data the owner validation did not ask for", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const data = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      const authorization = encodeValidationSignature(ownerSelection(f), "0x1234");
-      await expect(
-        f.account.connect(f.owner).executeWithRuntimeValidation(data, authorization),
-      ).to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationUnexpectedAuthorization");
-    });
-  });
-
-  describe("owner transfer", function () {
-    it("hands the account to a new owner; the old owner is refused afterwards", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const transfer = f.ownerModule.interface.encodeFunctionData("transferOwnership", [
-        OWNER_ENTITY_ID,
-        f.stranger.address,
-      ]);
-      const data = f.account.interface.encodeFunctionData("execute", [f.ownerModule.target as string, 0n, transfer]);
-      await expect(f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f)))
-        .to.emit(f.ownerModule, "OwnerTransferred")
-        .withArgs(await f.account.getAddress(), OWNER_ENTITY_ID, f.stranger.address, f.owner.address);
-      expect(await f.ownerModule.owner(OWNER_ENTITY_ID, await f.account.getAddress())).to.equal(f.stranger.address);
-
-      const pay = f.account.interface.encodeFunctionData("execute", [f.recipient, ONE_CENT_ETH, "0x"]);
-      await expect(
-        f.account.connect(f.owner).executeWithRuntimeValidation(pay, ownerAuthorization(f)),
-      ).to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationUnauthorized");
-      await (await f.account.connect(f.stranger).executeWithRuntimeValidation(pay, ownerAuthorization(f))).wait();
-      expect(await ethers.provider.getBalance(f.recipient)).to.equal(ONE_CENT_ETH);
-    });
-
-    it("reverts with OwnerValidationNotInitialized when an account without an owner calls transferOwnership", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      await expect(f.ownerModule.connect(f.stranger).transferOwnership(OWNER_ENTITY_ID, f.stranger.address))
-        .to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationNotInitialized")
-        .withArgs(f.stranger.address, OWNER_ENTITY_ID);
-    });
   });
 
   describe("ERC-1271", function () {
     const MAGIC = "0x1626ba7e";
-    const INVALID = "0xffffffff";
-
-    /** Signs a typed-data message for `account` the ERC-7739 way (nested TypedDataSign) with `signer`. */
-    async function nestedTypedDataSignature(f: Fixture, signer: HDNodeWallet, accountAddress: string) {
-      const { chainId } = await ethers.provider.getNetwork();
-      const appDomain = { name: "Some App", version: "1", chainId, verifyingContract: f.recipient };
-      const contents = { to: f.recipient, amount: 5n };
-      const mailType = {
-        Mail: [
-          { name: "to", type: "address" },
-          { name: "amount", type: "uint256" },
-        ],
-      };
-      const hash = ethers.TypedDataEncoder.hash(appDomain, mailType, contents);
-      const nested = {
-        TypedDataSign: [
-          { name: "contents", type: "Mail" },
-          { name: "name", type: "string" },
-          { name: "version", type: "string" },
-          { name: "chainId", type: "uint256" },
-          { name: "verifyingContract", type: "address" },
-          { name: "salt", type: "bytes32" },
-        ],
-        ...mailType,
-      };
-      const message = {
-        contents,
-        name: await f.ownerModule.DOMAIN_NAME(),
-        version: await f.ownerModule.DOMAIN_VERSION(),
-        chainId,
-        verifyingContract: accountAddress,
-        salt: ethers.ZeroHash,
-      };
-      const ecdsa = await signer.signTypedData(appDomain, nested, message);
-      const appSeparator = ethers.TypedDataEncoder.hashDomain(appDomain);
-      const contentsHash = ethers.TypedDataEncoder.from(mailType).hash(contents);
-      const contentsDescr = ethers.toUtf8Bytes("Mail(address to,uint256 amount)");
-      const encoded = concat([
-        ecdsa,
-        appSeparator,
-        contentsHash,
-        contentsDescr,
-        ethers.toBeHex(contentsDescr.length, 2),
-      ]);
-      return {
-        hash,
-        signature: encodeErc1271Signature({ module: f.ownerModule.target as string, entityId: 0 }, encoded),
-      };
-    }
-
-    it("accepts the owner's nested (ERC-7739) typed-data signature", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const { hash, signature } = await nestedTypedDataSignature(f, f.owner, await f.account.getAddress());
-      expect(await f.account.isValidSignature(hash, signature)).to.equal(MAGIC);
-    });
-
-    it("refuses the same nested signature on another account of the same owner", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const second = await createAccount(ethers, f, f.owner.address, 1n);
-      const { hash, signature } = await nestedTypedDataSignature(f, f.owner, await f.account.getAddress());
-      expect(await second.isValidSignature(hash, signature)).to.equal(INVALID);
-    });
-
-    it("refuses a nested signature made by someone else than the owner", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const { hash, signature } = await nestedTypedDataSignature(f, f.stranger, await f.account.getAddress());
-      expect(await f.account.isValidSignature(hash, signature)).to.equal(INVALID);
-    });
-
-    it("accepts the owner's PersonalSign-wrapped signature of a hash and refuses a raw signature of it", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const { chainId } = await ethers.provider.getNetwork();
-      // ERC-7739 PersonalSign: the app asks about hash = keccak256(prefixed), the owner signs PersonalSign(prefixed).
-      const prefixed = ethers.concat([
-        ethers.toUtf8Bytes("\x19Ethereum Signed Message:\n9"),
-        ethers.toUtf8Bytes("a message"),
-      ]);
-      const hash = ethers.hashMessage("a message");
-      expect(ethers.keccak256(prefixed)).to.equal(hash);
-      const domain = { name: "Leash Owner", version: "1", chainId, verifyingContract: await f.account.getAddress() };
-      const wrapped = await f.owner.signTypedData(
-        domain,
-        { PersonalSign: [{ name: "prefixed", type: "bytes" }] },
-        {
-          prefixed,
-        },
-      );
-      const validation = { module: f.ownerModule.target as string, entityId: 0 };
-      expect(await f.account.isValidSignature(hash, encodeErc1271Signature(validation, wrapped))).to.equal(MAGIC);
-      const raw = f.owner.signingKey.sign(hash).serialized;
-      expect(await f.account.isValidSignature(hash, encodeErc1271Signature(validation, raw))).to.equal(INVALID);
-    });
 
     it("reverts with AccountSignatureValidationNotAllowed for a validation not installed for signatures", async function () {
       const f = await networkHelpers.loadFixture(accountFixture);
@@ -519,22 +312,13 @@ describe("ModularAccount", function () {
         await f.account.isValidSignature(ethers.hashMessage("hello"), encodeErc1271Signature(validation, wrapped)),
       ).to.equal(MAGIC);
     });
-
-    it("answers the ERC-7739 detection request through the owner validation too", async function () {
-      const f = await networkHelpers.loadFixture(accountFixture);
-      const detection = "0x" + "7739".repeat(16);
-      const validation = { module: f.ownerModule.target as string, entityId: 0 };
-      expect(await f.account.isValidSignature(detection, encodeErc1271Signature(validation, "0x"))).to.equal(
-        "0x77390001",
-      );
-    });
   });
 
   describe("installValidation / uninstallValidation with hooks", function () {
     const SECOND_ENTITY = 1;
 
     /** Installs a second owner-module validation (selector: execute only) with a validation and an exec hook. */
-    async function installHookedValidation(f: Fixture) {
+    async function installHookedValidation(f: AccountFixture) {
       const hookModule = f.hooks.target as string;
       const config = encodeValidationConfig(
         { module: f.ownerModule.target as string, entityId: SECOND_ENTITY },
@@ -558,7 +342,7 @@ describe("ModularAccount", function () {
       return f.account.connect(f.owner).executeWithRuntimeValidation(data, ownerAuthorization(f));
     }
 
-    const secondSelection = (f: Fixture, hookData?: string[]) => ({
+    const secondSelection = (f: AccountFixture, hookData?: string[]) => ({
       validation: { module: f.ownerModule.target as string, entityId: SECOND_ENTITY },
       isGlobal: false,
       hookData,
@@ -789,7 +573,7 @@ describe("ModularAccount", function () {
 
   describe("direct-call validation", function () {
     /** Gives `caller` a direct-call validation for `execute` only, with the recording validation hook. */
-    async function installDirectCall(f: Fixture, caller: string) {
+    async function installDirectCall(f: AccountFixture, caller: string) {
       const config = encodeValidationConfig(
         { module: caller, entityId: DIRECT_CALL_ENTITY_ID },
         { isGlobal: false, isSignatureValidation: false, isUserOpValidation: false },
@@ -859,7 +643,7 @@ describe("ModularAccount", function () {
   });
 
   describe("installExecution / uninstallExecution", function () {
-    async function installGreeter(f: Fixture) {
+    async function installGreeter(f: AccountFixture) {
       const manifest = await f.greeter.executionManifest();
       const data = f.account.interface.encodeFunctionData("installExecution", [
         f.greeter.target as string,

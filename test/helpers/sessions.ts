@@ -1,10 +1,11 @@
 /**
  * Session fixtures for tests: an account with an owner, an agent, a token, and helpers to grant sessions (by
- * transaction or by the owner's signature) and to send the agent's user ops.
+ * transaction or by the owner's signature), to install and uninstall validations, and to send the agent's user ops.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import {
+  AbiCoder,
   parseEther,
   parseUnits,
   TypedDataEncoder,
@@ -14,7 +15,12 @@ import {
 } from "ethers";
 
 import { withExecuteUserOp } from "../../client/agent.js";
-import { encodeErc1271Signature, type DeferredInstall } from "../../client/encoding.js";
+import {
+  encodeErc1271Signature,
+  encodeModuleEntity,
+  encodeValidationConfig,
+  type DeferredInstall,
+} from "../../client/encoding.js";
 import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
@@ -50,6 +56,8 @@ import { buildSignedOp } from "./userOps.js";
 export const AGENT_PATH = "m/44'/60'/5'/0/0";
 export const DAY = 86_400n;
 export const SESSION_ID = 1;
+/** An amount of the fixture's USDC (6 decimals). */
+export const USDC = (amount: string) => parseUnits(amount, 6);
 
 /** Deploys everything and an account holding 10 ETH and 1,000 USDC (a 6-decimal test token). */
 export async function sessionFixture(
@@ -135,6 +143,31 @@ export async function grantByTransaction(f: SessionFixture, session: SessionDesc
   const data = f.account.interface.encodeFunctionData("installValidation", sessionInstallArgs(session, f.addresses));
   return ownerCall(f, data);
 }
+
+/** installValidation calldata for an owner-module validation `entityId` whose install data names `dataEntityId`. */
+export function installOwnerValidation(f: SessionFixture, entityId: number, dataEntityId: number, newOwner: string) {
+  const config = encodeValidationConfig(
+    { module: f.ownerModule.target as string, entityId },
+    { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true },
+  );
+  const installData = AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [dataEntityId, newOwner]);
+  return f.account.interface.encodeFunctionData("installValidation", [config, [], installData, []]);
+}
+
+/** uninstallValidation calldata for `module`'s validation `entityId`, with the module's and hooks' data as given. */
+export function uninstallValidation(
+  f: SessionFixture,
+  module: string,
+  entityId: number,
+  data: string,
+  hookData: string[] = [],
+) {
+  const entity = encodeModuleEntity({ module, entityId });
+  return f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, hookData]);
+}
+
+/** Install or uninstall data naming `entityId` (a uint32 word). */
+export const entityData = (entityId: number) => AbiCoder.defaultAbiCoder().encode(["uint32"], [entityId]);
 
 /** Typed data of the session module the owner signs (nested the ERC-7739 way) for `account`. */
 interface OwnerTypedData {

@@ -1,17 +1,16 @@
 /**
- * Paths of the modules the rest of the suite did not take, found by the coverage gate (docs/COVERAGE.md): the owner
- * module's install refusals, the spend-limit hook's per-asset summing across tokens and its truncated transferFrom
- * refusal, its token list's bookkeeping (budgets added and removed, the 17th token), a paymaster disallowed once its
- * sponsorship bounds are gone, the execution hook's snapshot of approvals (repeated, several spenders, another
- * budgeted token, calldata that is no execution, dirty spender bits), of transferFrom and of contracts the op calls,
- * its charge of a native loss beyond the calls' values, the session module's refusal of owner signatures on accounts
- * without the ERC-6900 view.
+ * Paths of the modules the rest of the suite did not take, found by the coverage gate (docs/COVERAGE.md): the
+ * spend-limit hook's per-asset summing across tokens and its truncated transferFrom refusal, its token list's
+ * bookkeeping (budgets added and removed, the 17th token), a paymaster disallowed once its sponsorship bounds are
+ * gone, the execution hook's snapshot of approvals (repeated, several spenders, another budgeted token, calldata that
+ * is no execution, dirty spender bits), of transferFrom and of contracts the op calls, its charge of a native loss
+ * beyond the calls' values, the session module's refusal of owner signatures on accounts without the ERC-6900 view.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
 import { concat, getAddress, parseEther, parseUnits, toBeHex, ZeroAddress, ZeroHash, zeroPadValue } from "ethers";
 
-import { encodeModuleEntity, encodeValidationConfig } from "../../client/encoding.js";
+import { encodeModuleEntity } from "../../client/encoding.js";
 import {
   NATIVE_ASSET,
   OPERATIONS_ASSET,
@@ -40,140 +39,6 @@ const USDC = (amount: string) => parseUnits(amount, 6);
 async function fixture() {
   return sessionFixture(ethers, networkHelpers);
 }
-
-/** installValidation calldata for an owner-module validation `entityId` whose install data names `dataEntityId`. */
-function installOwnerValidation(f: SessionFixture, entityId: number, dataEntityId: number, newOwner: string) {
-  const config = encodeValidationConfig(
-    { module: f.ownerModule.target as string, entityId },
-    { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true },
-  );
-  const installData = ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [dataEntityId, newOwner]);
-  return f.account.interface.encodeFunctionData("installValidation", [config, [], installData, []]);
-}
-
-describe("OwnerValidationModule (coverage)", function () {
-  describe("onInstall", function () {
-    describe("when the owner is the zero address", function () {
-      it("reverts with OwnerValidationZeroOwner if the install data names no owner", async function () {
-        const f = await networkHelpers.loadFixture(fixture);
-        await expect(ownerCall(f, installOwnerValidation(f, 3, 3, ZeroAddress))).to.be.revertedWithCustomError(
-          f.ownerModule,
-          "OwnerValidationZeroOwner",
-        );
-        expect(await f.ownerModule.owner(3, f.accountAddress)).to.equal(ZeroAddress);
-      });
-    });
-
-    describe("when the entity already has an owner on the account", function () {
-      it("reverts with OwnerValidationAlreadyInitialized if install data for another validation names that entity", async function () {
-        const f = await networkHelpers.loadFixture(fixture);
-        await expect(ownerCall(f, installOwnerValidation(f, 3, 0, f.stranger.address)))
-          .to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationAlreadyInitialized")
-          .withArgs(f.accountAddress, 0);
-        expect(await f.ownerModule.owner(0, f.accountAddress)).to.equal(f.owner.address);
-      });
-    });
-  });
-
-  describe("onUninstall", function () {
-    const entityData = (entityId: number) => ethers.AbiCoder.defaultAbiCoder().encode(["uint32"], [entityId]);
-
-    describe("when the caller answers no getValidationData (an EOA standing in for an account without the view)", function () {
-      /** The stranger's EOA installs entities 5 (owner: the agent) and 6 (owner: the recipient). */
-      async function noViewFixture() {
-        const f = await sessionFixture(ethers, networkHelpers);
-        const module = f.ownerModule.connect(f.stranger);
-        const install = (entityId: number, owner: string) =>
-          ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [entityId, owner]);
-        await (await module.onInstall(install(5, f.agent.address))).wait();
-        await (await module.onInstall(install(6, f.recipient))).wait();
-        return { ...f, module };
-      }
-
-      it("clears the owner of the entity the uninstall data names, and only it", async function () {
-        const f = await networkHelpers.loadFixture(noViewFixture);
-        await expect(f.module.onUninstall(entityData(5)))
-          .to.emit(f.ownerModule, "OwnerTransferred")
-          .withArgs(f.stranger.address, 5, ZeroAddress, f.agent.address);
-        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(ZeroAddress);
-        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
-      });
-
-      it("clears nothing if the uninstall data is shorter than a word", async function () {
-        const f = await networkHelpers.loadFixture(noViewFixture);
-        const short = ethers.dataSlice(entityData(5), 0, 31);
-        await expect(f.module.onUninstall(short)).not.to.emit(f.ownerModule, "OwnerTransferred");
-        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(f.agent.address);
-        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
-      });
-
-      it("clears nothing if the uninstall data names an entity that has no owner", async function () {
-        const f = await networkHelpers.loadFixture(noViewFixture);
-        await expect(f.module.onUninstall(entityData(7))).not.to.emit(f.ownerModule, "OwnerTransferred");
-        expect(await f.ownerModule.owner(5, f.stranger.address)).to.equal(f.agent.address);
-        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(f.recipient);
-      });
-
-      it("clears the entity left in the first entry's place when it is named after the first was cleared", async function () {
-        const f = await networkHelpers.loadFixture(noViewFixture);
-        await (await f.module.onUninstall(entityData(5))).wait();
-        // Entity 6 moved from the list's last entry into the first: naming it must still find it.
-        await expect(f.module.onUninstall(entityData(6)))
-          .to.emit(f.ownerModule, "OwnerTransferred")
-          .withArgs(f.stranger.address, 6, ZeroAddress, f.recipient);
-        expect(await f.ownerModule.owner(6, f.stranger.address)).to.equal(ZeroAddress);
-      });
-    });
-
-    describe("when the account reports its validations (Leash's account)", function () {
-      /** Owner validations 0 (the root owner), 1 (the stranger) and 2 (the recipient). */
-      async function threeOwnersFixture() {
-        const f = await sessionFixture(ethers, networkHelpers);
-        await (await ownerCall(f, installOwnerValidation(f, 1, 1, f.stranger.address))).wait();
-        await (await ownerCall(f, installOwnerValidation(f, 2, 2, f.recipient))).wait();
-        return f;
-      }
-
-      /** uninstallValidation calldata for the owner module's validation `entityId`, with `data`. */
-      const uninstallOwner = (f: SessionFixture, entityId: number, data: string) =>
-        f.account.interface.encodeFunctionData("uninstallValidation", [
-          encodeModuleEntity({ module: f.ownerModule.target as string, entityId }),
-          data,
-          [],
-        ]);
-
-      it("T31: uninstalling the middle of three owner validations clears only its owner", async function () {
-        const f = await networkHelpers.loadFixture(threeOwnersFixture);
-        await expect(ownerCall(f, uninstallOwner(f, 1, "0x")))
-          .to.emit(f.ownerModule, "OwnerTransferred")
-          .withArgs(f.accountAddress, 1, ZeroAddress, f.stranger.address);
-        expect([
-          await f.ownerModule.owner(0, f.accountAddress),
-          await f.ownerModule.owner(1, f.accountAddress),
-          await f.ownerModule.owner(2, f.accountAddress),
-        ]).to.deep.equal([f.owner.address, ZeroAddress, f.recipient]);
-      });
-
-      it("T31: after the middle of three owner validations is uninstalled, uninstalling the last clears it too", async function () {
-        const f = await networkHelpers.loadFixture(threeOwnersFixture);
-        await (await ownerCall(f, uninstallOwner(f, 1, "0x"))).wait();
-        // Entity 2 moved into entity 1's entry of the module's list; the next uninstall must still find it.
-        await expect(ownerCall(f, uninstallOwner(f, 2, entityData(0))))
-          .to.emit(f.ownerModule, "OwnerTransferred")
-          .withArgs(f.accountAddress, 2, ZeroAddress, f.recipient);
-        expect(await f.ownerModule.owner(2, f.accountAddress)).to.equal(ZeroAddress);
-        expect(await f.ownerModule.owner(0, f.accountAddress)).to.equal(f.owner.address);
-      });
-    });
-  });
-
-  describe("moduleId", function () {
-    it("reports the module's id", async function () {
-      const f = await networkHelpers.loadFixture(fixture);
-      expect(await f.ownerModule.moduleId()).to.equal("leash.owner-validation.0.1.0");
-    });
-  });
-});
 
 describe("SpendLimitHook (coverage)", function () {
   /** A session over USDC and a second token, with a budget for each. */
