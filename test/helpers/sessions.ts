@@ -4,6 +4,7 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import { expect } from "chai";
 import {
   AbiCoder,
   parseEther,
@@ -51,13 +52,15 @@ import {
   testWallet,
   type EntryPointVersion,
 } from "./fixture.js";
-import { buildSignedOp } from "./userOps.js";
+import { buildSignedOp, sendOp } from "./userOps.js";
 
 export const AGENT_PATH = "m/44'/60'/5'/0/0";
 export const DAY = 86_400n;
 export const SESSION_ID = 1;
 /** An amount of the fixture's USDC (6 decimals). */
 export const USDC = (amount: string) => parseUnits(amount, 6);
+/** A native payment the typical session allows: 0.01 ETH. */
+export const PAY = parseEther("0.01");
 
 /** Deploys everything and an account holding 10 ETH and 1,000 USDC (a 6-decimal test token). */
 export async function sessionFixture(
@@ -91,6 +94,13 @@ export async function sessionFixture(
 }
 
 export type SessionFixture = Awaited<ReturnType<typeof sessionFixture>>;
+
+/** {@link sessionFixture} with the typical session granted by the owner's transaction. */
+export async function grantedSessionFixture(ethers: HardhatEthers, networkHelpers: NetworkHelpers) {
+  const f = await sessionFixture(ethers, networkHelpers);
+  await (await grantByTransaction(f, typicalSession(f))).wait();
+  return f;
+}
 
 /** A typical session: pay the recipient (no calldata) and transfer USDC; 1 ETH and 100 USDC a day; 24 h TTL. */
 export function typicalSession(f: SessionFixture, overrides: Partial<SessionDescription> = {}): SessionDescription {
@@ -267,6 +277,20 @@ export async function sessionOp(f: SessionFixture, callData: string, options: Se
     nonceKey: options.nonceKey ?? sessionNonceKey(f.sessionModule.target as string, sessionId),
     overrides: options.overrides,
   });
+}
+
+/**
+ * `expectRefused(f, op, error, args)` on the network of `ethers`: expects the EntryPoint to refuse the op in the
+ * account's validation (AA23) with `error`, which the session module, the spend-limit hook or the account declares.
+ */
+export function expectRefusedOn(ethers: HardhatEthers) {
+  return async function expectRefused(f: SessionFixture, op: UserOperation, error: string, args: unknown[]) {
+    const contract = [f.sessionModule, f.spendLimitHook, f.account].find((c) => c.interface.getError(error) !== null);
+    if (contract === undefined) throw new Error(`no contract declares ${error}`);
+    await expect(sendOp(ethers, f.entryPoint, op))
+      .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+      .withArgs(0n, "AA23 reverted", contract.interface.encodeErrorResult(error, args));
+  };
 }
 
 /** `execute(target, value, data)` calldata of the account. */
