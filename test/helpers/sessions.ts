@@ -1,10 +1,12 @@
 /**
  * Session fixtures for tests: an account with an owner, an agent, a token, and helpers to grant sessions (by
- * transaction or by the owner's signature) and to send the agent's user ops.
+ * transaction or by the owner's signature), to install and uninstall validations, and to send the agent's user ops.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import { expect } from "chai";
 import {
+  AbiCoder,
   parseEther,
   parseUnits,
   TypedDataEncoder,
@@ -14,7 +16,12 @@ import {
 } from "ethers";
 
 import { withExecuteUserOp } from "../../client/agent.js";
-import { encodeErc1271Signature, type DeferredInstall } from "../../client/encoding.js";
+import {
+  encodeErc1271Signature,
+  encodeModuleEntity,
+  encodeValidationConfig,
+  type DeferredInstall,
+} from "../../client/encoding.js";
 import { ownerAuthorization as clientOwnerAuthorization } from "../../client/owner.js";
 import {
   ALL_SESSIONS_REVOCATION_TYPES,
@@ -45,11 +52,15 @@ import {
   testWallet,
   type EntryPointVersion,
 } from "./fixture.js";
-import { buildSignedOp } from "./userOps.js";
+import { buildSignedOp, sendOp } from "./userOps.js";
 
 export const AGENT_PATH = "m/44'/60'/5'/0/0";
 export const DAY = 86_400n;
 export const SESSION_ID = 1;
+/** An amount of the fixture's USDC (6 decimals). */
+export const USDC = (amount: string) => parseUnits(amount, 6);
+/** A native payment the typical session allows: 0.01 ETH. */
+export const PAY = parseEther("0.01");
 
 /** Deploys everything and an account holding 10 ETH and 1,000 USDC (a 6-decimal test token). */
 export async function sessionFixture(
@@ -83,6 +94,13 @@ export async function sessionFixture(
 }
 
 export type SessionFixture = Awaited<ReturnType<typeof sessionFixture>>;
+
+/** {@link sessionFixture} with the typical session granted by the owner's transaction. */
+export async function grantedSessionFixture(ethers: HardhatEthers, networkHelpers: NetworkHelpers) {
+  const f = await sessionFixture(ethers, networkHelpers);
+  await (await grantByTransaction(f, typicalSession(f))).wait();
+  return f;
+}
 
 /** A typical session: pay the recipient (no calldata) and transfer USDC; 1 ETH and 100 USDC a day; 24 h TTL. */
 export function typicalSession(f: SessionFixture, overrides: Partial<SessionDescription> = {}): SessionDescription {
@@ -135,6 +153,31 @@ export async function grantByTransaction(f: SessionFixture, session: SessionDesc
   const data = f.account.interface.encodeFunctionData("installValidation", sessionInstallArgs(session, f.addresses));
   return ownerCall(f, data);
 }
+
+/** installValidation calldata for an owner-module validation `entityId` whose install data names `dataEntityId`. */
+export function installOwnerValidation(f: SessionFixture, entityId: number, dataEntityId: number, newOwner: string) {
+  const config = encodeValidationConfig(
+    { module: f.ownerModule.target as string, entityId },
+    { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true },
+  );
+  const installData = AbiCoder.defaultAbiCoder().encode(["uint32", "address"], [dataEntityId, newOwner]);
+  return f.account.interface.encodeFunctionData("installValidation", [config, [], installData, []]);
+}
+
+/** uninstallValidation calldata for `module`'s validation `entityId`, with the module's and hooks' data as given. */
+export function uninstallValidation(
+  f: SessionFixture,
+  module: string,
+  entityId: number,
+  data: string,
+  hookData: string[] = [],
+) {
+  const entity = encodeModuleEntity({ module, entityId });
+  return f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, hookData]);
+}
+
+/** Install or uninstall data naming `entityId` (a uint32 word). */
+export const entityData = (entityId: number) => AbiCoder.defaultAbiCoder().encode(["uint32"], [entityId]);
 
 /** Typed data of the session module the owner signs (nested the ERC-7739 way) for `account`. */
 interface OwnerTypedData {
@@ -234,6 +277,20 @@ export async function sessionOp(f: SessionFixture, callData: string, options: Se
     nonceKey: options.nonceKey ?? sessionNonceKey(f.sessionModule.target as string, sessionId),
     overrides: options.overrides,
   });
+}
+
+/**
+ * `expectRefused(f, op, error, args)` on the network of `ethers`: expects the EntryPoint to refuse the op in the
+ * account's validation (AA23) with `error`, which the session module, the spend-limit hook or the account declares.
+ */
+export function expectRefusedOn(ethers: HardhatEthers) {
+  return async function expectRefused(f: SessionFixture, op: UserOperation, error: string, args: unknown[]) {
+    const contract = [f.sessionModule, f.spendLimitHook, f.account].find((c) => c.interface.getError(error) !== null);
+    if (contract === undefined) throw new Error(`no contract declares ${error}`);
+    await expect(sendOp(ethers, f.entryPoint, op))
+      .to.be.revertedWithCustomError(f.entryPoint, "FailedOpWithRevert")
+      .withArgs(0n, "AA23 reverted", contract.interface.encodeErrorResult(error, args));
+  };
 }
 
 /** `execute(target, value, data)` calldata of the account. */

@@ -7,11 +7,13 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { expect } from "chai";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseEther, parseUnits } from "ethers";
 
 import type { LeashChainAddresses } from "../../client/addresses.js";
+import type { LeashInputError } from "../../client/inputErrors.js";
 import { saveLeashAddresses } from "../../client/node.js";
 import { sendUserOpDirect } from "../../client/actions.js";
 import { encodeSessionCalls } from "../../client/agent.js";
@@ -169,4 +171,20 @@ export async function agentPaysUsdc(
   await networkHelpers.time.setNextBlockTimestamp(time);
   const [, bundler] = await ethers.getSigners();
   return sendUserOpDirect({ entryPoint: f.entryPoint, submitter: bundler!, op });
+}
+
+/** Expects `promise` to reject with `errorClass` and a message matching `message`. */
+export async function expectRefusal(
+  promise: Promise<unknown>,
+  errorClass: new (...args: never[]) => LeashInputError,
+  message: RegExp,
+) {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(errorClass);
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected a ${errorClass.name}`);
 }

@@ -1,16 +1,16 @@
 /**
  * Install and uninstall state follows the validation being installed or removed, never an entity id the caller wrote
- * in the data (THREATS 31): in the owner module, the session module and the spend-limit hook, through Leash's account
- * (which answers ERC-6900's `getValidationData`) and the real EntryPoint v0.8.
+ * in the data (THREATS 31): in the session module and the spend-limit hook, through Leash's account (which answers
+ * ERC-6900's `getValidationData`) and the real EntryPoint v0.8. The owner module's are in OwnerValidationModule.ts.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, parseUnits } from "ethers";
+import { parseUnits } from "ethers";
 
-import { encodeModuleEntity, encodeValidationConfig } from "../../client/encoding.js";
 import { encodeSessionConfig, sessionInstallArgs } from "../../client/session.js";
 import type { UserOperation } from "../../client/userOp.js";
 import {
+  entityData,
   executeCall,
   grantByTransaction,
   ownerCall,
@@ -18,6 +18,7 @@ import {
   sessionFixture,
   sessionOp,
   typicalSession,
+  uninstallValidation,
   usdcTransfer,
   type SessionFixture,
 } from "../helpers/sessions.js";
@@ -27,25 +28,6 @@ const { ethers, networkHelpers } = await network.create();
 
 const USDC = (amount: string) => parseUnits(amount, 6);
 const OTHER_SESSION = SESSION_ID + 1;
-const abi = AbiCoder.defaultAbiCoder();
-
-/** installValidation calldata for an owner-module validation `entityId` whose install data names `dataEntityId`. */
-function installOwner(f: SessionFixture, entityId: number, dataEntityId: number, newOwner: string) {
-  const config = encodeValidationConfig(
-    { module: f.ownerModule.target as string, entityId },
-    { isGlobal: true, isSignatureValidation: true, isUserOpValidation: true },
-  );
-  const data = abi.encode(["uint32", "address"], [dataEntityId, newOwner]);
-  return f.account.interface.encodeFunctionData("installValidation", [config, [], data, []]);
-}
-
-/** uninstallValidation calldata for `module`'s validation `entityId`, with the module's and hooks' data as given. */
-function uninstall(f: SessionFixture, module: string, entityId: number, data: string, hookData: string[] = []) {
-  const entity = encodeModuleEntity({ module, entityId });
-  return f.account.interface.encodeFunctionData("uninstallValidation", [entity, data, hookData]);
-}
-
-const entityData = (entityId: number) => abi.encode(["uint32"], [entityId]);
 
 async function payUsdc(f: SessionFixture, sessionId: number, amount: bigint): Promise<UserOperation> {
   const call = executeCall(f, f.usdc.target as string, 0n, usdcTransfer(f, f.recipient, amount));
@@ -53,57 +35,6 @@ async function payUsdc(f: SessionFixture, sessionId: number, amount: bigint): Pr
 }
 
 describe("Install state follows the validation (THREATS 31)", function () {
-  describe("OwnerValidationModule", function () {
-    /** A second owner validation, entity 1, whose owner is the stranger. */
-    async function twoOwnersFixture() {
-      const f = await sessionFixture(ethers, networkHelpers);
-      await (await ownerCall(f, installOwner(f, 1, 1, f.stranger.address))).wait();
-      return f;
-    }
-
-    it("T31: uninstalling a second owner validation with data naming the root owner's entity erases nothing of the root owner", async function () {
-      const f = await networkHelpers.loadFixture(twoOwnersFixture);
-      await (await ownerCall(f, uninstall(f, f.ownerModule.target as string, 1, entityData(0)))).wait();
-      expect(await f.ownerModule.owner(0, f.accountAddress)).to.equal(f.owner.address);
-      // The validation actually removed is the one cleared.
-      expect(await f.ownerModule.owner(1, f.accountAddress)).to.equal(ethers.ZeroAddress);
-    });
-
-    it("T31: the root owner still moves funds after an uninstall whose data named its entity", async function () {
-      const f = await networkHelpers.loadFixture(twoOwnersFixture);
-      await (await ownerCall(f, uninstall(f, f.ownerModule.target as string, 1, entityData(0)))).wait();
-      const before = await f.usdc.balanceOf(f.recipient);
-      const pay = usdcTransfer(f, f.recipient, USDC("7"));
-      await (await ownerCall(f, executeCall(f, f.usdc.target as string, 0n, pay))).wait();
-      expect((await f.usdc.balanceOf(f.recipient)) - before).to.equal(USDC("7"));
-    });
-
-    it("T31: an owner validation uninstalled with empty data is cleared, and its entity can be installed again", async function () {
-      const f = await networkHelpers.loadFixture(twoOwnersFixture);
-      await (await ownerCall(f, uninstall(f, f.ownerModule.target as string, 1, "0x"))).wait();
-      expect(await f.ownerModule.owner(1, f.accountAddress)).to.equal(ethers.ZeroAddress);
-      await (await ownerCall(f, installOwner(f, 1, 1, f.recipient))).wait();
-      expect(await f.ownerModule.owner(1, f.accountAddress)).to.equal(f.recipient);
-    });
-
-    it("T31: refuses owner install data naming an entity other than the validation being installed, and stores no owner", async function () {
-      const f = await sessionFixture(ethers, networkHelpers);
-      await expect(ownerCall(f, installOwner(f, 3, 4, f.stranger.address)))
-        .to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationNotBeingInstalled")
-        .withArgs(f.accountAddress, 4);
-      expect(await f.ownerModule.owner(4, f.accountAddress)).to.equal(ethers.ZeroAddress);
-      expect(await f.ownerModule.owner(3, f.accountAddress)).to.equal(ethers.ZeroAddress);
-    });
-
-    it("T31: refuses owner install data naming the live root owner's entity, which keeps its owner", async function () {
-      const f = await sessionFixture(ethers, networkHelpers);
-      await expect(ownerCall(f, installOwner(f, 3, 0, f.stranger.address)))
-        .to.be.revertedWithCustomError(f.ownerModule, "OwnerValidationAlreadyInitialized")
-        .withArgs(f.accountAddress, 0);
-      expect(await f.ownerModule.owner(0, f.accountAddress)).to.equal(f.owner.address);
-    });
-  });
-
   describe("SessionKeyValidationModule and SpendLimitHook", function () {
     /** Two sessions, SESSION_ID and OTHER_SESSION, each with 100 USDC a day. */
     async function twoSessionsFixture() {
@@ -130,7 +61,10 @@ describe("Install state follows the validation (THREATS 31)", function () {
       const f = await networkHelpers.loadFixture(twoSessionsFixture);
       const module = f.sessionModule.target as string;
       await (
-        await ownerCall(f, uninstall(f, module, SESSION_ID, entityData(OTHER_SESSION), [entityData(SESSION_ID), "0x"]))
+        await ownerCall(
+          f,
+          uninstallValidation(f, module, SESSION_ID, entityData(OTHER_SESSION), [entityData(SESSION_ID), "0x"]),
+        )
       ).wait();
       expect((await f.sessionModule.getSession(f.accountAddress, OTHER_SESSION)).agent).to.equal(f.agent.address);
       const before = await f.usdc.balanceOf(f.recipient);
@@ -144,7 +78,10 @@ describe("Install state follows the validation (THREATS 31)", function () {
       const f = await networkHelpers.loadFixture(twoSessionsFixture);
       const module = f.sessionModule.target as string;
       await (
-        await ownerCall(f, uninstall(f, module, SESSION_ID, entityData(SESSION_ID), [entityData(OTHER_SESSION), "0x"]))
+        await ownerCall(
+          f,
+          uninstallValidation(f, module, SESSION_ID, entityData(SESSION_ID), [entityData(OTHER_SESSION), "0x"]),
+        )
       ).wait();
       const before = await f.usdc.balanceOf(f.accountAddress);
       await expect(sendOp(ethers, f.entryPoint, await payUsdc(f, OTHER_SESSION, USDC("5"))))
@@ -159,7 +96,7 @@ describe("Install state follows the validation (THREATS 31)", function () {
 
     it("T31: a session uninstalled without data stays dormant: none of its ops runs, and its id is not granted over", async function () {
       const f = await networkHelpers.loadFixture(twoSessionsFixture);
-      await (await ownerCall(f, uninstall(f, f.sessionModule.target as string, SESSION_ID, "0x"))).wait();
+      await (await ownerCall(f, uninstallValidation(f, f.sessionModule.target as string, SESSION_ID, "0x"))).wait();
       const before = await f.usdc.balanceOf(f.accountAddress);
       await expect(sendOp(ethers, f.entryPoint, await payUsdc(f, SESSION_ID, USDC("5")))).to.be.revertedWithCustomError(
         f.entryPoint,
@@ -177,7 +114,10 @@ describe("Install state follows the validation (THREATS 31)", function () {
       await sendOp(ethers, f.entryPoint, await payUsdc(f, SESSION_ID, USDC("90")));
       const module = f.sessionModule.target as string;
       await (
-        await ownerCall(f, uninstall(f, module, SESSION_ID, entityData(SESSION_ID), [entityData(SESSION_ID), "0x"]))
+        await ownerCall(
+          f,
+          uninstallValidation(f, module, SESSION_ID, entityData(SESSION_ID), [entityData(SESSION_ID), "0x"]),
+        )
       ).wait();
       await (await grantByTransaction(f, typicalSession(f))).wait();
       expect((await f.spendLimitHook.getBudget(f.accountAddress, SESSION_ID, f.usdc.target as string)).spent).to.equal(

@@ -1,8 +1,9 @@
 /**
- * `session grant` and `account create` end to end on the in-process network, signed by the emulated Ledger through
- * hardhat-ledger: the transaction the device signed is mined, decodes to the summary that was printed and to the
- * state on chain (THREATS 18), and the agent can use the session. Bad input is refused before the device is asked
- * anything and without any change on chain (THREATS 19). A generated agent key only goes to a 0600 file (THREATS 20).
+ * `session grant` end to end on the in-process network, signed by the emulated Ledger through hardhat-ledger: the
+ * transaction the device signed is mined, decodes to the summary that was printed and to the state on chain
+ * (THREATS 18), and the agent can use the session. Bad input is refused before the device is asked anything and
+ * without any change on chain (THREATS 19). A generated agent key only goes to a 0600 file (THREATS 20). `account
+ * create` is tested in account.ts.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
@@ -24,18 +25,18 @@ import {
   UnknownTokenError,
   WrongChainError,
 } from "../../client/inputErrors.js";
-import { LedgerAccountError, NotConfirmedError } from "../../packages/hardhat/src/tasks/input.js";
+import { NotConfirmedError } from "../../packages/hardhat/src/tasks/input.js";
 import { defaultSessionFile, loadSessionFile } from "../../client/node.js";
 import { NATIVE_ASSET, OPERATIONS_ASSET, SPONSORED_FEE_ASSET, SPONSORED_GAS_ASSET } from "../../client/session.js";
 import { parseSessionFile } from "../../client/sessionFile.js";
 import type { GrantPlanJson } from "../../packages/hardhat/src/tasks/summary.js";
-import { runCreateAccount } from "../../packages/hardhat/src/tasks/account/create.js";
 import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
 import { ModularAccount__factory } from "../../typechain-types/index.js";
 import {
   agentPaysUsdc,
   deployForTasks,
   deployOwnerAccount,
+  expectRefusal,
   ledgerConnection,
   ownerApproves,
   taskLedger,
@@ -108,22 +109,6 @@ function decodeDeviceGrant(tx: Transaction) {
     })),
     paymasters: [...(budgets[6] as string[])],
   };
-}
-
-/** Expects `promise` to reject with `errorClass` and a message matching `message`. */
-async function expectRefusal(
-  promise: Promise<unknown>,
-  errorClass: new (...args: never[]) => LeashInputError,
-  message: RegExp,
-) {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(errorClass);
-    expect((error as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a ${errorClass.name}`);
 }
 
 describe("session grant", function () {
@@ -731,67 +716,6 @@ describe("session grant", function () {
       );
       expect(taskLedger.requests.length).to.equal(before);
     });
-  });
-});
-
-describe("account create", function () {
-  before(function () {
-    taskLedger.install();
-  });
-
-  after(function () {
-    taskLedger.uninstall();
-  });
-
-  it("deploys the counterfactual account it printed, owned by the Ledger address, sent by a relayer: the Ledger signs nothing", async function () {
-    const f = await networkHelpers.loadFixture(deployForTasks);
-    const { env, io } = testEnv(connection, f.dir);
-    const expected = await f.factory.getAccountAddress(taskOwner.address, 5n);
-    const before = taskLedger.requests.length;
-    const result = await runCreateAccount({ salt: "5", addresses: f.addressesFile, json: false }, env);
-    expect(io.progressLines[0]).to.include(expected);
-    expect([result.account, result.submittedBy]).to.deep.equal([expected, (await ethers.getSigners())[0]!.address]);
-    expect(taskLedger.requests.length - before).to.equal(0);
-    expect(await f.ownerModule.owner(0, expected)).to.equal(taskOwner.address);
-  });
-
-  it("has the Ledger send the factory call with --by-transaction", async function () {
-    const f = await networkHelpers.loadFixture(deployForTasks);
-    const { env } = testEnv(connection, f.dir);
-    const expected = await f.factory.getAccountAddress(taskOwner.address, 6n);
-    const before = taskLedger.requests.length;
-    const result = await runCreateAccount(
-      { salt: "6", byTransaction: true, addresses: f.addressesFile, json: false },
-      env,
-    );
-    const request = taskLedger.requests[before];
-    if (request?.kind !== "transaction") throw new Error("the device signed no transaction");
-    expect([request.transaction.to, taskLedger.requests.length - before]).to.deep.equal([f.addresses.factory, 1]);
-    expect([result.submittedBy, await f.ownerModule.owner(0, expected)]).to.deep.equal([
-      taskOwner.address,
-      taskOwner.address,
-    ]);
-  });
-
-  it("refuses the Ledger account as --relayer, and deploys nothing", async function () {
-    const f = await networkHelpers.loadFixture(deployForTasks);
-    const { env } = testEnv(connection, f.dir);
-    const expected = await f.factory.getAccountAddress(taskOwner.address, 7n);
-    await expectRefusal(
-      runCreateAccount({ salt: "7", relayer: taskOwner.address, addresses: f.addressesFile, json: false }, env),
-      LedgerAccountError,
-      /--relayer is the Ledger account/,
-    );
-    expect(await ethers.provider.getCode(expected)).to.equal("0x");
-  });
-
-  it("signs nothing for an account that already exists", async function () {
-    const f = await networkHelpers.loadFixture(deployForTasks);
-    const { env } = testEnv(connection, f.dir);
-    await runCreateAccount({ salt: "0", addresses: f.addressesFile, json: false }, env);
-    const before = taskLedger.requests.length;
-    const again = await runCreateAccount({ salt: "0", addresses: f.addressesFile, json: false }, env);
-    expect([again.transactionHash, taskLedger.requests.length]).to.deep.equal([undefined, before]);
   });
 });
 

@@ -62,7 +62,7 @@ function recorder(): ApduTransport & { sent: number } {
 
 const info = async () => ({ ticker: "X", decimals: 0, data: Buffer.alloc(0) });
 
-describe("client/ledgerEip712 refuses before the first APDU", function () {
+describe("ledger/ledgerEip712 refuses before the first APDU", function () {
   it("refuses display rules with no signature for a token slot the message needs, and sends nothing", async function () {
     const transport = recorder();
     const refused = await signEip712WithTokenAmounts(transport, "44'/60'/0'/0/0", request, filters([0]), info).catch(

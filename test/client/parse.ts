@@ -24,7 +24,6 @@ import {
   parseSessionId,
   parseTime,
 } from "../../client/parse.js";
-import { splitList } from "../../packages/hardhat/src/tasks/input.js";
 import { DEFAULT_START_SKEW, parseGrantTimes } from "../../client/grant.js";
 import { SELECTOR_ANY, SELECTOR_NO_CALLDATA } from "../../client/session.js";
 
@@ -216,13 +215,6 @@ describe("client input parsing", function () {
         [`${USDC}:transfer(address to,uint256 amount) amount~5`, /is not an argument rule/],
       ];
       for (const [text, message] of cases) expect(() => parseScopeEntry(text)).to.throw(InvalidScopeError, message);
-    });
-
-    it("splits lists at top-level commas only", function () {
-      expect(splitList(`${USDC}:transfer(address,uint256), ${USDC}:receive,`)).to.deep.equal([
-        `${USDC}:transfer(address,uint256)`,
-        `${USDC}:receive`,
-      ]);
     });
   });
 
