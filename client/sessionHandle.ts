@@ -7,7 +7,16 @@
  * - `canPay(asset, amount)`: whether a payment fits now, counting the op's maximum gas against the native budget;
  * - `pay(...)` and `call(...)`: `sendSessionUserOp` with the session, the key and the route given once.
  */
-import { computeAddress, formatUnits, getAddress, Interface, SigningKey, ZeroAddress, type Provider } from "ethers";
+import {
+  computeAddress,
+  dataLength,
+  dataSlice,
+  formatUnits,
+  getAddress,
+  Interface,
+  SigningKey,
+  type Provider,
+} from "ethers";
 
 import { getSessionStatus, type BudgetStatus } from "./actions.js";
 import { parseAgentPrivateKey } from "./agentKey.js";
@@ -17,7 +26,7 @@ import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHoo
 import { chainTime } from "./grant.js";
 import { InvalidSessionIdError } from "./inputErrors.js";
 import { sessionStateOf, type SessionState } from "./read.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET } from "./session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA, type ArgumentRule } from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
 import type { UserOpGas } from "./userOp.js";
 
@@ -100,6 +109,46 @@ export interface CanPayAnswer {
   resetsAt?: bigint;
 }
 
+/** Why the session would refuse an op, in the order the chain asks (the session, its scope, then its budgets). */
+export type SessionRefusalKind =
+  | "removed"
+  | "not_yet_valid"
+  | "expired"
+  | "revoked"
+  | "killed"
+  | "out_of_scope"
+  | "argument_rule"
+  | "over_per_call_cap"
+  | "no_gas_budget"
+  | "operations_exhausted"
+  | "over_budget";
+
+/** `check(...)`'s refusal: what the chain would refuse, found before anything is signed. */
+export interface SessionRefusal {
+  refused: SessionRefusalKind;
+  /** Why, in words. */
+  reason: string;
+  /** Whether the same op may pass later (the session starts, or the limiting budget refills in time). */
+  retryable: boolean;
+  /** The limiting budget's asset (NATIVE_ASSET for gas and value, OPERATIONS_ASSET for the op count). */
+  asset?: string;
+  /** What the op would take of it, and what is left (base units). */
+  requested?: bigint;
+  remaining?: bigint;
+  /** When the limiting budget refills, or the session starts (unix seconds). */
+  resetsAt?: bigint;
+}
+
+/** `check(...)`'s answer: a refusal, or what the op may take of each budget (its maximum gas included). */
+export interface CheckAnswer {
+  ok: boolean;
+  refusal?: SessionRefusal;
+  /** The op's maximum gas cost, charged to the native budget when the account pays its gas. */
+  maxGasCost: bigint;
+  /** Per budgeted asset: what the op would take at most, and what is left now. */
+  spends: { asset: string; requested: bigint; remaining: bigint }[];
+}
+
 /** A payment: `asset` is a token address, a symbol of the session's budgets ("USDC"), or "ETH" / NATIVE_ASSET. */
 export interface PayParameters {
   asset: string;
@@ -112,11 +161,23 @@ export interface SessionHandle {
   readonly session: SessionFile;
   status(): Promise<SessionHandleStatus>;
   canPay(asset: string, amount: bigint): Promise<CanPayAnswer>;
+  /** Whether the calls fit the session now, as one op: liveness, scope, argument rules, caps and budgets. */
+  check(calls: SessionCall | SessionCall[]): Promise<CheckAnswer>;
+  /** The asset's address from an address, a budget's symbol or "ETH"; throws if it is none of them. */
+  assetOf(asset: string): string;
   pay(parameters: PayParameters): Promise<SendSessionUserOpReturnType>;
   call(calls: SessionCall | SessionCall[]): Promise<SendSessionUserOpReturnType>;
 }
 
-const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
+const erc20 = new Interface([
+  "function transfer(address to, uint256 amount)",
+  "function approve(address spender, uint256 amount)",
+  "function increaseAllowance(address spender, uint256 amount)",
+]);
+/** Token functions whose amount (the second argument) the spend-limit hook charges to the token's budget. */
+const CHARGED_SELECTORS = new Set(
+  ["transfer", "approve", "increaseAllowance"].map((name) => erc20.getFunction(name)!.selector),
+);
 
 /** Builds the handle; throws if the key is not the session's agent (nothing is sent). */
 export function createSessionHandle(parameters: CreateSessionHandleParameters): SessionHandle {
@@ -192,6 +253,197 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       caps: parameters.caps,
     });
 
+  /** {@link SessionHandle.check}; `recipientUnknown` (canPay) skips the recipient's scope and argument rules. */
+  const check = async (
+    input: SessionCall | SessionCall[],
+    options: { recipientUnknown?: boolean } = {},
+  ): Promise<CheckAnswer> => {
+    const calls = Array.isArray(input) ? input : [input];
+    const gas = await gasNow();
+    const gasCost = maxGasCost({
+      sender: session.account,
+      nonce: 0n,
+      initCode: "0x",
+      callData: "0x",
+      ...gas,
+      paymasterAndData: "0x",
+      signature: "0x",
+    });
+    const refuse = (refusal: Omit<SessionRefusal, "retryable"> & { retryable?: boolean }): CheckAnswer => ({
+      ok: false,
+      refusal: {
+        ...refusal,
+        retryable: refusal.retryable ?? false,
+        resetsAt: refusal.resetsAt === 0n ? undefined : refusal.resetsAt,
+      },
+      maxGasCost: gasCost,
+      spends: [],
+    });
+    // What the calls take of each token's budget (transfers and approvals), and the native value they send.
+    const tokenSpends = new Map<string, bigint>();
+    let values = 0n;
+    for (const call of calls) {
+      values += call.value;
+      const selector = dataLength(call.data) >= 4 ? dataSlice(call.data, 0, 4) : "0x";
+      if (CHARGED_SELECTORS.has(selector) && dataLength(call.data) >= 68) {
+        const amount = BigInt(dataSlice(call.data, 36, 68));
+        const token = getAddress(call.target);
+        tokenSpends.set(token, (tokenSpends.get(token) ?? 0n) + amount);
+      }
+    }
+    const tokens = [...tokenSpends.keys()];
+    const [chain, now] = await Promise.all([
+      readChain([NATIVE_ASSET, OPERATIONS_ASSET, ...tokens]),
+      chainTime(provider),
+    ]);
+    if (chain === undefined)
+      return refuse({ refused: "removed", reason: "the session is not installed on the account" });
+    if (getAddress(chain.agent) !== agent) {
+      return refuse({
+        refused: "removed",
+        reason: `the session id was re-granted to another agent (${chain.agent}): this key's session is gone`,
+      });
+    }
+    const state = sessionStateOf(chain, now);
+    if (state === "not-yet-valid") {
+      return refuse({
+        refused: "not_yet_valid",
+        reason: `the session starts after ${chain.validAfter} (chain time ${now})`,
+        retryable: true,
+        resetsAt: chain.validAfter + 1n,
+      });
+    }
+    if (state !== "live") return refuse({ refused: state, reason: `the session is ${state}` });
+    // Scope first, as the chain reports it: a call out of scope is never reported as over a budget.
+    for (const call of calls) {
+      const length = dataLength(call.data);
+      const selector = length >= 4 ? dataSlice(call.data, 0, 4) : SELECTOR_NO_CALLDATA;
+      if (call.value > chain.valueCapPerCall) {
+        return refuse({
+          refused: "over_per_call_cap",
+          reason: `${call.value} wei is over the per-call cap of ${chain.valueCapPerCall}`,
+          asset: NATIVE_ASSET,
+          requested: call.value,
+        });
+      }
+      const target = getAddress(call.target);
+      if (options.recipientUnknown === true && length === 0) continue;
+      const exact =
+        length === 0 || length >= 4
+          ? await module.isInScope(session.account, session.sessionId, target, selector)
+          : false;
+      if (!exact) {
+        const valueMoving = length >= 4 && (await module.isValueMovingSelector(selector));
+        const wildcard =
+          !valueMoving && (await module.isInScope(session.account, session.sessionId, target, SELECTOR_ANY));
+        if (!wildcard) {
+          return refuse({
+            refused: "out_of_scope",
+            reason:
+              length >= 4 && CHARGED_SELECTORS.has(selector)
+                ? `the session may not call ${erc20.getFunction(selector)!.name} on ${target}`
+                : `the session may not call selector ${selector} on ${target}`,
+          });
+        }
+        continue;
+      }
+      const entry = session.scope.find(
+        (item) => getAddress(item.target) === target && item.selector.toLowerCase() === selector.toLowerCase(),
+      );
+      const broken =
+        entry === undefined || options.recipientUnknown === true ? undefined : brokenRule(entry.rules, call.data);
+      if (broken !== undefined) {
+        return refuse({
+          refused: "argument_rule",
+          reason: `argument ${broken.argument} of ${entry!.function ?? selector} on ${target} breaks the grant's rule (${broken.op} ${broken.value})`,
+        });
+      }
+    }
+    const [native, operations, ...tokenBudgets] = chain.budgets as [BudgetStatus, BudgetStatus, ...BudgetStatus[]];
+    const retryableAt = (budget: BudgetStatus, requested: bigint) =>
+      budget.resetsAt !== 0n && budget.resetsAt <= chain.validUntil && requested <= budget.limit;
+    // The spend-limit hook's rules, in its order: an op count, the native budget (gas and value), the tokens'.
+    if (operations.limit !== 0n && operations.remaining < 1n) {
+      return refuse({
+        refused: "operations_exhausted",
+        reason: "no operation is left of the session's operations budget this period",
+        asset: OPERATIONS_ASSET,
+        requested: 1n,
+        remaining: 0n,
+        resetsAt: operations.resetsAt,
+        retryable: retryableAt(operations, 1n),
+      });
+    }
+    if (native.limit === 0n) {
+      return refuse({
+        refused: "no_gas_budget",
+        reason: "the session has no ETH budget to pay its gas from: its ops need a paymaster, which pay() does not use",
+        asset: NATIVE_ASSET,
+      });
+    }
+    const nativeNeeded = gasCost + values;
+    if (native.perCallCap !== 0n && nativeNeeded > native.perCallCap) {
+      return refuse({
+        refused: "over_per_call_cap",
+        reason:
+          `the op would take ${nativeNeeded} wei of the native budget (gas ${gasCost}), over its per-op cap of ` +
+          `${native.perCallCap}`,
+        asset: NATIVE_ASSET,
+        requested: nativeNeeded,
+        remaining: native.remaining,
+      });
+    }
+    if (native.remaining < nativeNeeded) {
+      return refuse({
+        refused: "over_budget",
+        reason:
+          `the op needs ${nativeNeeded} wei of the native budget (its maximum gas cost ${gasCost}` +
+          `${values !== 0n ? ` and ${values} sent` : ""}), ${native.remaining} remains`,
+        asset: NATIVE_ASSET,
+        requested: nativeNeeded,
+        remaining: native.remaining,
+        resetsAt: native.resetsAt,
+        retryable: retryableAt(native, nativeNeeded),
+      });
+    }
+    const spends = [{ asset: NATIVE_ASSET, requested: nativeNeeded, remaining: native.remaining }];
+    for (const [index, token] of tokens.entries()) {
+      const budget = tokenBudgets[index]!;
+      const amount = tokenSpends.get(token)!;
+      if (budget.limit === 0n) {
+        return refuse({
+          refused: "over_budget",
+          reason: `the session has no budget for ${token}: the spend-limit hook refuses every transfer of it`,
+          asset: token,
+          requested: amount,
+          remaining: 0n,
+        });
+      }
+      if (budget.perCallCap !== 0n && amount > budget.perCallCap) {
+        return refuse({
+          refused: "over_per_call_cap",
+          reason: `${amount} is over the per-call cap of ${budget.perCallCap}`,
+          asset: token,
+          requested: amount,
+          remaining: budget.remaining,
+        });
+      }
+      if (budget.remaining < amount) {
+        return refuse({
+          refused: "over_budget",
+          reason: `${amount} is over the ${budget.remaining} left this period`,
+          asset: token,
+          requested: amount,
+          remaining: budget.remaining,
+          resetsAt: budget.resetsAt,
+          retryable: retryableAt(budget, amount),
+        });
+      }
+      spends.push({ asset: token, requested: amount, remaining: budget.remaining });
+    }
+    return { ok: true, maxGasCost: gasCost, spends };
+  };
+
   return {
     session,
     async status() {
@@ -240,92 +492,55 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         paymasters: session.paymasters,
       };
     },
+    check: (calls) => check(calls),
     async canPay(asset, amount) {
       const address = assetOf(asset);
-      const gas = await gasNow();
-      const gasCost = maxGasCost({
-        sender: session.account,
-        nonce: 0n,
-        initCode: "0x",
-        callData: "0x",
-        ...gas,
-        paymasterAndData: "0x",
-        signature: "0x",
-      });
-      const refuse = (reason: string, remaining = 0n, resetsAt?: bigint): CanPayAnswer => ({
-        ok: false,
-        reason,
-        remaining,
-        maxGasCost: gasCost,
-        resetsAt: resetsAt === 0n ? undefined : resetsAt,
-      });
-      if (amount <= 0n) return refuse("nothing to pay: the amount must be positive");
-      const assets =
-        address === NATIVE_ASSET ? [NATIVE_ASSET, OPERATIONS_ASSET] : [NATIVE_ASSET, OPERATIONS_ASSET, address];
-      const [chain, now] = await Promise.all([readChain(assets), chainTime(provider)]);
-      if (chain === undefined) return refuse("the session is not installed on the account");
-      if (getAddress(chain.agent) !== agent) {
-        return refuse(`the session id was re-granted to another agent (${chain.agent}): this key's session is gone`);
+      if (amount <= 0n) {
+        return { ok: false, reason: "nothing to pay: the amount must be positive", remaining: 0n, maxGasCost: 0n };
       }
-      const state = sessionStateOf(chain, now);
-      if (state !== "live") return refuse(`the session is ${state}`);
-      const [native, operations, token] = chain.budgets as [BudgetStatus, BudgetStatus, BudgetStatus | undefined];
-      // The spend-limit hook's rules, in its order: an op count, the native budget (gas and value), the token's.
-      if (operations.limit !== 0n && operations.remaining < 1n) {
-        return refuse("no operation is left of the session's operations budget this period", 0n, operations.resetsAt);
+      const answer = await check(payCall(address, session.account, amount), { recipientUnknown: true });
+      if (!answer.ok) {
+        const refusal = answer.refusal!;
+        return {
+          ok: false,
+          reason: refusal.reason,
+          remaining: refusal.remaining ?? 0n,
+          maxGasCost: answer.maxGasCost,
+          resetsAt: refusal.resetsAt,
+        };
       }
-      if (native.limit === 0n) {
-        return refuse(
-          "the session has no ETH budget to pay its gas from: its ops need a paymaster, which pay() does not use",
-        );
-      }
-      if (address === NATIVE_ASSET) {
-        if (amount > chain.valueCapPerCall) {
-          return refuse(`${amount} wei is over the per-call cap of ${chain.valueCapPerCall}`, native.remaining);
-        }
-      } else {
-        // transfer moves value: the module allows it only under an entry naming it (a wildcard entry does not).
-        const transfer = erc20.getFunction("transfer")!.selector;
-        if (!(await module.isInScope(session.account, session.sessionId, address, transfer))) {
-          return refuse(`the session may not call transfer on ${address}`);
-        }
-      }
-      const nativeNeeded = gasCost + (address === NATIVE_ASSET ? amount : 0n);
-      if (native.perCallCap !== 0n && nativeNeeded > native.perCallCap) {
-        return refuse(
-          `the op would take ${nativeNeeded} wei of the native budget (gas ${gasCost}), over its per-op cap of ` +
-            `${native.perCallCap}`,
-          native.remaining,
-        );
-      }
-      if (native.remaining < nativeNeeded) {
-        return refuse(
-          `the op needs ${nativeNeeded} wei of the native budget (its maximum gas cost ${gasCost}` +
-            `${address === NATIVE_ASSET ? ` and ${amount} sent` : ""}), ${native.remaining} remains`,
-          native.remaining,
-          native.resetsAt,
-        );
-      }
-      if (address === NATIVE_ASSET) return { ok: true, remaining: native.remaining, maxGasCost: gasCost };
-      if (token === undefined || token.limit === 0n) {
-        return refuse(`the session has no budget for ${address}: the spend-limit hook refuses every transfer of it`);
-      }
-      if (token.perCallCap !== 0n && amount > token.perCallCap) {
-        return refuse(`${amount} is over the per-call cap of ${token.perCallCap}`, token.remaining);
-      }
-      if (token.remaining < amount) {
-        return refuse(`${amount} is over the ${token.remaining} left this period`, token.remaining, token.resetsAt);
-      }
-      return { ok: true, remaining: token.remaining, maxGasCost: gasCost };
+      const spend = answer.spends.find((item) => item.asset === address)!;
+      return { ok: true, remaining: spend.remaining, maxGasCost: answer.maxGasCost };
     },
+    assetOf,
     async pay({ asset, to, amount }) {
-      const address = assetOf(asset);
-      return call(
-        address === NATIVE_ASSET
-          ? { target: getAddress(to), value: amount, data: "0x" }
-          : { target: address, value: 0n, data: erc20.encodeFunctionData("transfer", [getAddress(to), amount]) },
-      );
+      return call(payCall(assetOf(asset), to, amount));
     },
     call,
   };
+}
+
+/** The call paying `amount` of `asset` (NATIVE_ASSET or a token) to `to`. */
+function payCall(asset: string, to: string, amount: bigint): SessionCall {
+  return asset === NATIVE_ASSET
+    ? { target: getAddress(to), value: amount, data: "0x" }
+    : { target: asset, value: 0n, data: erc20.encodeFunctionData("transfer", [getAddress(to), amount]) };
+}
+
+/** The first rule of `rules` the call's static arguments break (as the module compares whole words), if any. */
+function brokenRule(rules: ArgumentRule[], data: string): ArgumentRule | undefined {
+  const byArgument = new Map<number, ArgumentRule[]>();
+  for (const rule of rules) byArgument.set(rule.argument, [...(byArgument.get(rule.argument) ?? []), rule]);
+  for (const [argument, list] of byArgument) {
+    const end = 4 + 32 * (argument + 1);
+    if (dataLength(data) < end) return list[0];
+    const word = BigInt(dataSlice(data, end - 32, end));
+    const eqs = list.filter((rule) => rule.op === "eq");
+    if (eqs.length !== 0 && !eqs.some((rule) => rule.value === word)) return eqs[0];
+    for (const rule of list) {
+      if (rule.op === "le" && word > rule.value) return rule;
+      if (rule.op === "ge" && word < rule.value) return rule;
+    }
+  }
+  return undefined;
 }

@@ -6,11 +6,14 @@ export {
   createSessionHandle,
   DEFAULT_SESSION_GAS_LIMITS,
   type CanPayAnswer,
+  type CheckAnswer,
   type CreateSessionHandleParameters,
   type PayParameters,
   type SessionHandle,
   type SessionHandleBudget,
   type SessionHandleStatus,
+  type SessionRefusal,
+  type SessionRefusalKind,
 } from "../sessionHandle.js";
 export {
   encodeSessionCalls,

@@ -15,12 +15,13 @@ import { maxGasCost } from "../../client/bundler.js";
 import { SpendLimitExceededError } from "../../client/errors.js";
 import { fromGrantFile, writeSessionFile } from "../../client/node.js";
 import { NATIVE_ASSET, type SessionDescription } from "../../client/session.js";
-import { SESSION_FILE_KIND, SESSION_FILE_VERSION, type SessionFile } from "../../client/sessionFile.js";
+import type { SessionFile } from "../../client/sessionFile.js";
 import { createSessionHandle, DEFAULT_SESSION_GAS_LIMITS } from "../../client/sessionHandle.js";
 import { startHardhatNode, type LocalService } from "../../scripts/local/services.js";
 import {
   grantByTransaction,
   ownerCall,
+  sessionFileOf,
   sessionFixture,
   typicalSession,
   type SessionFixture,
@@ -40,37 +41,6 @@ const MAX_GAS_COST = maxGasCost({
   paymasterAndData: "0x",
   signature: "0x",
 });
-
-/** The session file `session grant --agent` would write for `description` on the fixture. */
-function sessionFileOf(f: SessionFixture, description: SessionDescription): SessionFile {
-  return {
-    kind: SESSION_FILE_KIND,
-    version: SESSION_FILE_VERSION,
-    chainId: f.addresses.chainId,
-    account: description.account,
-    sessionId: description.sessionId,
-    agent: description.agent,
-    entryPoint: f.entryPoint.target as string,
-    sessionModule: f.addresses.sessionModule,
-    spendLimitHook: f.addresses.spendLimitHook,
-    validAfter: description.validAfter,
-    validUntil: description.validUntil,
-    valueCapPerCall: description.valueCapPerCall,
-    canSignMessages: description.canSignMessages,
-    scope: description.scope.map((entry) => ({
-      target: entry.target,
-      selector: entry.selector,
-      function: entry.function,
-      rules: entry.rules ?? [],
-    })),
-    budgets: description.budgets.map((budget) => ({
-      ...budget,
-      symbol: budget.asset === NATIVE_ASSET ? "ETH" : "USDC",
-      decimals: budget.asset === NATIVE_ASSET ? 18 : 6,
-    })),
-    paymasters: description.paymasters,
-  };
-}
 
 /** Grants `description` by the owner's transaction and builds the agent's handle on it (handleOps, fixed fees). */
 async function grantWithHandle(f: SessionFixture, description: SessionDescription) {

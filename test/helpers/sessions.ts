@@ -42,6 +42,7 @@ import {
   type LeashAddresses,
   type SessionDescription,
 } from "../../client/session.js";
+import { SESSION_FILE_KIND, SESSION_FILE_VERSION, type SessionFile } from "../../client/sessionFile.js";
 import type { UserOperation } from "../../client/userOp.js";
 import {
   createAccount,
@@ -341,5 +342,36 @@ export async function signAsSession(
       { module: f.sessionModule.target as string, entityId: sessionId },
       validationData,
     ),
+  };
+}
+
+/** The session file `session grant --agent` would write for `description` on the fixture. */
+export function sessionFileOf(f: SessionFixture, description: SessionDescription): SessionFile {
+  return {
+    kind: SESSION_FILE_KIND,
+    version: SESSION_FILE_VERSION,
+    chainId: f.addresses.chainId,
+    account: description.account,
+    sessionId: description.sessionId,
+    agent: description.agent,
+    entryPoint: f.entryPoint.target as string,
+    sessionModule: f.addresses.sessionModule,
+    spendLimitHook: f.addresses.spendLimitHook,
+    validAfter: description.validAfter,
+    validUntil: description.validUntil,
+    valueCapPerCall: description.valueCapPerCall,
+    canSignMessages: description.canSignMessages,
+    scope: description.scope.map((entry) => ({
+      target: entry.target,
+      selector: entry.selector,
+      function: entry.function,
+      rules: entry.rules ?? [],
+    })),
+    budgets: description.budgets.map((budget) => ({
+      ...budget,
+      symbol: budget.asset === NATIVE_ASSET ? "ETH" : "USDC",
+      decimals: budget.asset === NATIVE_ASSET ? 18 : 6,
+    })),
+    paymasters: description.paymasters,
   };
 }

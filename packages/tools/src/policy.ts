@@ -1,0 +1,195 @@
+/**
+ * The session's policy as an agent's tools see it: which functions of which targets it may call (with their
+ * parameters and argument rules), which assets it may pay and to whom, built from the owner's session file and
+ * checked against the chain (the grant's `SessionGranted` event) before any tool is offered.
+ */
+import {
+  type ArgumentRule,
+  encodeArgumentRules,
+  NATIVE_ASSET,
+  SELECTOR_ANY,
+  SELECTOR_NO_CALLDATA,
+  SELECTOR_SIGN,
+  type SessionFile,
+  SessionKeyValidationModule__factory,
+  sessionNonceKey,
+} from "@leashkit/client";
+import { FunctionFragment, getAddress, type ParamType, type Provider } from "ethers";
+
+/** One function the session may call: the `call` tool's choices. */
+export interface PolicyFunction {
+  /** What the model names it by: `signature@target`, e.g. `transfer(address,uint256)@0x…`. */
+  id: string;
+  target: string;
+  /** The target's budget symbol if it is a budgeted token, else the address. */
+  targetLabel: string;
+  signature: string;
+  selector: string;
+  inputs: readonly ParamType[];
+  payable: boolean;
+  rules: ArgumentRule[];
+}
+
+/** One asset the `pay` tool may send, and to whom. */
+export interface PolicyAsset {
+  symbol: string;
+  /** The token's address, or NATIVE_ASSET for the chain's currency. */
+  address: string;
+  decimals: number;
+  /** Recipients the grant pins (an `eq` rule on the recipient), or undefined if any recipient is allowed. */
+  recipients?: string[];
+}
+
+/** What the tools offer, with what the grant holds that they cannot describe. */
+export interface AgentPolicy {
+  session: SessionFile;
+  /** The session's ERC-4337 nonce key (its ops' nonces carry it in their high 192 bits). */
+  nonceKey: bigint;
+  functions: PolicyFunction[];
+  assets: PolicyAsset[];
+  /** Scope entries no tool offers, and why (a wildcard, a function without its signature in the file, signing). */
+  notOffered: string[];
+}
+
+const TRANSFER = FunctionFragment.from("transfer(address,uint256)");
+
+/** Reads the policy from the session file, after checking the chain holds the same grant; throws if it does not. */
+export async function readAgentPolicy(parameters: {
+  session: SessionFile;
+  provider: Provider;
+  /** The block to search `SessionGranted` from (default 0). */
+  fromBlock?: number;
+}): Promise<AgentPolicy> {
+  const { session, provider } = parameters;
+  const differences = await grantDifferences(session, provider, parameters.fromBlock ?? 0);
+  if (differences.length !== 0) {
+    throw new Error(
+      `the session file does not match the grant installed on chain (${differences.join("; ")}): ` +
+        "ask the owner for the current session file",
+    );
+  }
+  return policyOf(session);
+}
+
+/**
+ * How the grant the chain recorded for the file's session (its latest `SessionGranted` event) differs from the file:
+ * agent, window, value cap, signing, and the scope with its argument rules, in order. Empty if they agree.
+ */
+export async function grantDifferences(session: SessionFile, provider: Provider, fromBlock: number): Promise<string[]> {
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const events = await module.queryFilter(module.filters.SessionGranted(session.account, session.sessionId), fromBlock);
+  const last = events.at(-1);
+  if (last === undefined) return [`no grant of session ${session.sessionId} to ${session.account} on this chain`];
+  const granted = last.args;
+  const differences: string[] = [];
+  const compare = (field: string, file: unknown, chain: unknown) => {
+    if (String(file) !== String(chain)) differences.push(`${field}: file ${String(file)}, chain ${String(chain)}`);
+  };
+  compare("agent", getAddress(session.agent), getAddress(granted.agent));
+  compare("validAfter", session.validAfter, granted.validAfter);
+  compare("validUntil", session.validUntil, granted.validUntil);
+  compare("valueCapPerCall", session.valueCapPerCall, granted.valueCapPerCall);
+  compare("canSignMessages", session.canSignMessages, granted.canSignMessages);
+  compare(
+    "targets",
+    session.scope.map((entry) => getAddress(entry.target)),
+    granted.targets.map((t) => getAddress(t)),
+  );
+  compare(
+    "selectors",
+    session.scope.map((entry) => entry.selector.toLowerCase()),
+    granted.selectors.map((s) => s.toLowerCase()),
+  );
+  compare("argument rules", encodeArgumentRules(session.scope), [...granted.argumentRules]);
+  return differences;
+}
+
+/** The policy a session file describes (no chain read: {@link readAgentPolicy} checks the chain first). */
+export function policyOf(session: SessionFile): AgentPolicy {
+  const functions: PolicyFunction[] = [];
+  const notOffered: string[] = [];
+  const nativeRecipients: string[] = [];
+  const budgetOf = (address: string) =>
+    session.budgets.find((budget) => BigInt(budget.asset) > 3n && getAddress(budget.asset) === getAddress(address));
+  for (const entry of session.scope) {
+    const target = getAddress(entry.target);
+    if (entry.selector === SELECTOR_NO_CALLDATA) {
+      nativeRecipients.push(target);
+      continue;
+    }
+    if (entry.selector === SELECTOR_ANY) {
+      notOffered.push(`any function of ${target} (a wildcard entry: name the function through a scoped entry)`);
+      continue;
+    }
+    if (entry.selector === SELECTOR_SIGN) {
+      notOffered.push(`signing typed data for ${target}`);
+      continue;
+    }
+    if (entry.function === undefined) {
+      notOffered.push(`selector ${entry.selector} of ${target} (the session file does not name its function)`);
+      continue;
+    }
+    const fragment = FunctionFragment.from(entry.function);
+    if (fragment.selector !== entry.selector) {
+      throw new Error(
+        `the session file names ${entry.function} for selector ${entry.selector} of ${target}, whose selector is ` +
+          `${fragment.selector}: the file is corrupt`,
+      );
+    }
+    const signature = fragment.format("sighash");
+    functions.push({
+      id: `${signature}@${target}`,
+      target,
+      targetLabel: budgetOf(target)?.symbol ?? target,
+      signature,
+      selector: entry.selector,
+      inputs: fragment.inputs,
+      payable: fragment.payable,
+      rules: entry.rules,
+    });
+  }
+  const assets: PolicyAsset[] = [];
+  const native = session.budgets.find((budget) => BigInt(budget.asset) === 0n);
+  if (native !== undefined && nativeRecipients.length !== 0) {
+    assets.push({
+      symbol: native.symbol,
+      address: NATIVE_ASSET,
+      decimals: native.decimals,
+      recipients: nativeRecipients,
+    });
+  }
+  for (const budget of session.budgets) {
+    if (BigInt(budget.asset) <= 3n) continue;
+    const transfer = functions.find(
+      (fn) => fn.target === getAddress(budget.asset) && fn.selector === TRANSFER.selector,
+    );
+    if (transfer === undefined) continue;
+    const pinned = transfer.rules.filter((rule) => rule.argument === 0 && rule.op === "eq");
+    assets.push({
+      symbol: budget.symbol,
+      address: getAddress(budget.asset),
+      decimals: budget.decimals,
+      recipients:
+        pinned.length === 0
+          ? undefined
+          : pinned.map((rule) => getAddress(`0x${rule.value.toString(16).padStart(40, "0")}`)),
+    });
+  }
+  return {
+    session,
+    nonceKey: sessionNonceKey(session.sessionModule, session.sessionId),
+    functions,
+    assets,
+    notOffered,
+  };
+}
+
+/** A rule in words, naming the argument by its parameter. */
+export function describeRule(fn: PolicyFunction, rule: ArgumentRule): string {
+  const input = fn.inputs[rule.argument];
+  const name = input === undefined ? `argument ${rule.argument}` : input.name || `argument ${rule.argument}`;
+  const value =
+    input?.type === "address" ? getAddress(`0x${rule.value.toString(16).padStart(40, "0")}`) : rule.value.toString();
+  const op = rule.op === "eq" ? "must be" : rule.op === "le" ? "must be at most" : "must be at least";
+  return `${name} ${op} ${value}`;
+}
