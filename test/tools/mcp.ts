@@ -150,6 +150,17 @@ describe("leash-mcp (MCP server over stdio)", function () {
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("5", 6));
   });
 
+  it("lists the session's ops newest first, each with its transaction, gas and what left the account", async function () {
+    const paid = await callTool("pay", { asset: "ETH", to: f.recipient, amount: "0.01" });
+    expect(paid).to.deep.include({ sent: true, success: true });
+    const { ops } = (await callTool("history", { limit: 5 })) as { ops: Record<string, unknown>[] };
+    expect(ops.map((op) => [op.transactionHash, op.success, op.gasPaidBy, op.outflows])).to.deep.equal([
+      [paid.transactionHash, true, "account", [{ asset: "ETH", to: f.recipient, amount: "0.01" }]],
+      [ops[1]!.transactionHash, true, "account", [{ asset: "USDC", to: f.recipient, amount: "5.0" }]],
+    ]);
+    expect(Number(ops[0]!.gasCost)).to.be.greaterThan(0);
+  });
+
   it("answers malformed input with a clear error, never a crash: unknown symbol, bad address, negative amount", async function () {
     expect(await callTool("pay", { asset: "DOGE", to: f.recipient, amount: "1" })).to.deep.equal({
       error: 'unknown asset "DOGE": this session may pay ETH, USDC',

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     provider,
     fromBlock: values["from-block"] === undefined ? undefined : Number(values["from-block"]),
   });
-  const tools = createLeashTools({ handle, policy, log });
+  const tools = createLeashTools({ handle, policy, provider, log });
   const server = await serveStdio(tools);
   log({
     event: "ready",

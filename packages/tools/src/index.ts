@@ -15,6 +15,7 @@ export {
   type ToolName,
   type ToolResult,
 } from "./tools.js";
+export { sessionHistory, type HistoryEntry } from "./history.js";
 export {
   describeRule,
   grantDifferences,

@@ -49,6 +49,8 @@ export interface AgentPolicy {
   assets: PolicyAsset[];
   /** Scope entries no tool offers, and why (a wildcard, a function without its signature in the file, signing). */
   notOffered: string[];
+  /** The block of the grant's `SessionGranted` event: the session's history starts there. */
+  grantBlock: number;
 }
 
 const TRANSFER = FunctionFragment.from("transfer(address,uint256)");
@@ -61,25 +63,34 @@ export async function readAgentPolicy(parameters: {
   fromBlock?: number;
 }): Promise<AgentPolicy> {
   const { session, provider } = parameters;
-  const differences = await grantDifferences(session, provider, parameters.fromBlock ?? 0);
+  const { differences, grantBlock } = await grantDifferences(session, provider, parameters.fromBlock ?? 0);
   if (differences.length !== 0) {
     throw new Error(
       `the session file does not match the grant installed on chain (${differences.join("; ")}): ` +
         "ask the owner for the current session file",
     );
   }
-  return policyOf(session);
+  return policyOf(session, grantBlock);
 }
 
 /**
  * How the grant the chain recorded for the file's session (its latest `SessionGranted` event) differs from the file:
  * agent, window, value cap, signing, and the scope with its argument rules, in order. Empty if they agree.
  */
-export async function grantDifferences(session: SessionFile, provider: Provider, fromBlock: number): Promise<string[]> {
+export async function grantDifferences(
+  session: SessionFile,
+  provider: Provider,
+  fromBlock: number,
+): Promise<{ differences: string[]; grantBlock: number }> {
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
   const events = await module.queryFilter(module.filters.SessionGranted(session.account, session.sessionId), fromBlock);
   const last = events.at(-1);
-  if (last === undefined) return [`no grant of session ${session.sessionId} to ${session.account} on this chain`];
+  if (last === undefined) {
+    return {
+      differences: [`no grant of session ${session.sessionId} to ${session.account} on this chain`],
+      grantBlock: 0,
+    };
+  }
   const granted = last.args;
   const differences: string[] = [];
   const compare = (field: string, file: unknown, chain: unknown) => {
@@ -101,11 +112,11 @@ export async function grantDifferences(session: SessionFile, provider: Provider,
     granted.selectors.map((s) => s.toLowerCase()),
   );
   compare("argument rules", encodeArgumentRules(session.scope), [...granted.argumentRules]);
-  return differences;
+  return { differences, grantBlock: last.blockNumber };
 }
 
 /** The policy a session file describes (no chain read: {@link readAgentPolicy} checks the chain first). */
-export function policyOf(session: SessionFile): AgentPolicy {
+export function policyOf(session: SessionFile, grantBlock = 0): AgentPolicy {
   const functions: PolicyFunction[] = [];
   const notOffered: string[] = [];
   const nativeRecipients: string[] = [];
@@ -181,6 +192,7 @@ export function policyOf(session: SessionFile): AgentPolicy {
     functions,
     assets,
     notOffered,
+    grantBlock,
   };
 }
 

@@ -13,7 +13,9 @@ import {
   type SessionRefusal,
   UserOpRefusedError,
 } from "@leashkit/client";
-import { formatUnits, FunctionFragment, getAddress, Interface, isAddress, parseUnits } from "ethers";
+import { formatUnits, FunctionFragment, getAddress, Interface, isAddress, parseUnits, type Provider } from "ethers";
+
+import { sessionHistory } from "./history.js";
 
 import { describeRule, type AgentPolicy, type PolicyFunction } from "./policy.js";
 
@@ -64,9 +66,11 @@ const ERC20 = new Interface(["function transfer(address to, uint256 amount)"]);
 export function createLeashTools(parameters: {
   handle: SessionHandle;
   policy: AgentPolicy;
+  /** The chain the session is on (reads the history). */
+  provider: Provider;
   log?: ToolLogger;
 }): LeashTools {
-  const { handle, policy } = parameters;
+  const { handle, policy, provider } = parameters;
   const log = parameters.log ?? (() => {});
   const definitions = toolDefinitions(policy);
   const symbolOf = (asset: string) =>
@@ -158,8 +162,20 @@ export function createLeashTools(parameters: {
     switch (name) {
       case "session_status":
         return (await handle.status()) as unknown as ToolResult;
-      case "history":
-        return { ops: [], note: "history is not implemented yet" };
+      case "history": {
+        const limit = input.limit === undefined ? 10 : input.limit;
+        if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 50) {
+          throw new ToolInputError(`"limit" must be a whole number from 1 to 50, not ${JSON.stringify(limit)}`);
+        }
+        const ops = await sessionHistory({
+          provider,
+          session: policy.session,
+          nonceKey: policy.nonceKey,
+          fromBlock: policy.grantBlock,
+          limit,
+        });
+        return { ops: ops as unknown as JsonValue[] };
+      }
       case "pay":
       case "call":
       case "simulate": {
