@@ -14,11 +14,12 @@ import { parseEther, parseUnits, Wallet } from "ethers";
 import { maxGasCost } from "../../client/bundler.js";
 import { SpendLimitExceededError } from "../../client/errors.js";
 import { fromGrantFile, writeSessionFile } from "../../client/node.js";
-import { NATIVE_ASSET, type SessionDescription } from "../../client/session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, type SessionDescription } from "../../client/session.js";
 import type { SessionFile } from "../../client/sessionFile.js";
 import { createSessionHandle, DEFAULT_SESSION_GAS_LIMITS } from "../../client/sessionHandle.js";
 import { startHardhatNode, type LocalService } from "../../scripts/local/services.js";
 import {
+  executeCall,
   grantByTransaction,
   ownerCall,
   sessionFileOf,
@@ -29,6 +30,7 @@ import {
 
 const { ethers, networkHelpers } = await network.create();
 const HOUR = 3_600n;
+const DAY = 86_400n;
 /** Fixed fees, so that the op's maximum gas cost is known. */
 const FEES = { maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
 const MAX_GAS_COST = maxGasCost({
@@ -165,6 +167,126 @@ describe("the agent's session handle", function () {
     it("answers no for a nothing-to-pay amount", async function () {
       const f = await networkHelpers.loadFixture(grantedTypical);
       expect(await f.handle.canPay("USDC", 0n)).to.deep.include({ ok: false });
+    });
+  });
+
+  describe("check(): each refusal kind, in the chain's order, before anything is signed", function () {
+    const transfer = (f: SessionFixture, to: string, amount: bigint) => ({
+      target: f.usdc.target as string,
+      value: 0n,
+      data: f.usdc.interface.encodeFunctionData("transfer", [to, amount]),
+    });
+
+    it("answers ok with what the op may take of each budget, its maximum gas included", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      const answer = await f.handle.check(transfer(f, f.recipient, 3_000_000n));
+      expect(answer).to.deep.include({ ok: true, maxGasCost: MAX_GAS_COST });
+      expect(answer.spends).to.deep.equal([
+        { asset: NATIVE_ASSET, requested: MAX_GAS_COST, remaining: parseEther("1") },
+        { asset: f.usdc.target, requested: 3_000_000n, remaining: parseUnits("100", 6) },
+      ]);
+    });
+
+    it("refuses out_of_scope a transfer of a token the grant does not name, though it has no budget either", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      const data = other.interface.encodeFunctionData("transfer", [f.recipient, parseEther("1000")]);
+      const answer = await f.handle.check({ target: await other.getAddress(), value: 0n, data });
+      expect(answer.refusal).to.deep.include({ refused: "out_of_scope", retryable: false });
+    });
+
+    it("refuses argument_rule a transfer to a recipient other than the one the grant pins", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f);
+      description.scope[1]!.rules = [{ argument: 0, op: "eq", value: BigInt(f.recipient) }];
+      const handle = await grantWithHandle(f, description);
+      expect((await handle.check(transfer(f, f.recipient, 1n))).ok).to.equal(true);
+      const answer = await handle.check(transfer(f, Wallet.createRandom().address, 1n));
+      expect(answer.refusal).to.deep.include({ refused: "argument_rule", retryable: false });
+    });
+
+    it("refuses over_per_call_cap a call carrying more than the session's value cap", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      const answer = await f.handle.check({ target: f.recipient, value: parseEther("1") + 1n, data: "0x" });
+      expect(answer.refusal).to.deep.include({
+        refused: "over_per_call_cap",
+        asset: NATIVE_ASSET,
+        requested: parseEther("1") + 1n,
+      });
+    });
+
+    it("refuses over_budget with the asset, requested, remaining, resetsAt and retryable", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      const answer = await f.handle.check(transfer(f, f.recipient, parseUnits("101", 6)));
+      expect(answer.refusal).to.deep.include({
+        refused: "over_budget",
+        asset: f.usdc.target,
+        requested: parseUnits("101", 6),
+        remaining: parseUnits("100", 6),
+        retryable: false,
+      });
+      expect(answer.refusal!.resetsAt).to.be.a("bigint");
+      const fits = await f.handle.check(transfer(f, f.recipient, parseUnits("100", 6)));
+      expect(fits.ok).to.equal(true);
+    });
+
+    it("refuses no_gas_budget a session without a native budget, whose ops need a paymaster", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f);
+      description.budgets = description.budgets.filter((budget) => budget.asset !== NATIVE_ASSET);
+      const handle = await grantWithHandle(f, description);
+      const answer = await handle.check(transfer(f, f.recipient, 1n));
+      expect(answer.refusal).to.deep.include({ refused: "no_gas_budget", asset: NATIVE_ASSET });
+    });
+
+    it("refuses operations_exhausted once the op-count budget is spent, retryable when it refills", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f);
+      description.budgets.push({ asset: OPERATIONS_ASSET, limit: 1n, period: DAY, perCallCap: 0n });
+      const handle = await grantWithHandle(f, description);
+      expect((await handle.call(transfer(f, f.recipient, 1n))).success).to.equal(true);
+      const answer = await handle.check(transfer(f, f.recipient, 1n));
+      expect(answer.refusal).to.deep.include({
+        refused: "operations_exhausted",
+        asset: OPERATIONS_ASSET,
+        retryable: true,
+      });
+    });
+
+    it("refuses not_yet_valid (retryable, with when it starts), then expired once the window passed", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f, { validAfter: f.now + HOUR, validUntil: f.now + 2n * HOUR });
+      const handle = await grantWithHandle(f, description);
+      const early = await handle.check(transfer(f, f.recipient, 1n));
+      expect(early.refusal).to.deep.include({ refused: "not_yet_valid", retryable: true, resetsAt: f.now + HOUR + 1n });
+      await networkHelpers.time.increase(3n * HOUR);
+      const late = await handle.check(transfer(f, f.recipient, 1n));
+      expect(late.refusal).to.deep.include({ refused: "expired", retryable: false });
+    });
+
+    it("refuses revoked after the owner revoked the session, and killed after the kill switch", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [f.description.sessionId]);
+      await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();
+      expect((await f.handle.check(transfer(f, f.recipient, 1n))).refusal).to.deep.include({ refused: "revoked" });
+      const g = await sessionFixture(ethers, networkHelpers);
+      const handle = await grantWithHandle(g, typicalSession(g));
+      const revokeAll = g.sessionModule.interface.encodeFunctionData("revokeAll");
+      await (await ownerCall(g, executeCall(g, g.sessionModule.target as string, 0n, revokeAll))).wait();
+      expect((await handle.check(transfer(g, g.recipient, 1n))).refusal).to.deep.include({ refused: "killed" });
+    });
+
+    it("refuses removed a session that is not installed on the account", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const [, , , submitter] = await ethers.getSigners();
+      const handle = createSessionHandle({
+        session: sessionFileOf(f, typicalSession(f)),
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        via: { submitter: submitter! },
+        gas: FEES,
+      });
+      expect((await handle.check(transfer(f, f.recipient, 1n))).refusal).to.deep.include({ refused: "removed" });
     });
   });
 
