@@ -18,7 +18,7 @@
  *   "paymasters": [] }
  * ```
  */
-import { getAddress } from "ethers";
+import { getAddress, toUtf8String } from "ethers";
 
 import type { GrantPlan } from "./grant.js";
 import type { ArgumentRule } from "./session.js";
@@ -133,6 +133,20 @@ export function parseSessionFile(text: string, source: string, chainId?: bigint)
     raw = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new Error(`${source} is not JSON (${(error as Error).message}): give the session file session grant wrote`);
+  }
+  // An ERC-7715 permission response (client/permissions.ts): its context carries the session file.
+  const contexts = (Array.isArray(raw) ? raw : [raw]).map((item) => (item as { context?: unknown } | null)?.context);
+  if (contexts.length !== 0 && contexts.every((context) => typeof context === "string")) {
+    if (new Set(contexts).size !== 1) {
+      throw new Error(`${source} is a permission response naming several sessions; give one session's response`);
+    }
+    let inner: string;
+    try {
+      inner = toUtf8String(contexts[0] as string);
+    } catch {
+      throw new Error(`${source}: its permission context is not a Leash context (not hex of UTF-8 JSON)`);
+    }
+    return parseSessionFile(inner, `${source} (its permission context)`, chainId);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw.kind !== SESSION_FILE_KIND) {
     throw new Error(`${source} is not a Leash session file (its "kind" is not "${SESSION_FILE_KIND}")`);

@@ -86,3 +86,4 @@ export {
   type SessionFile,
 } from "../sessionFile.js";
 export { EntryPoint__factory } from "../contracts.js";
+export { permissionContextOf, sessionOfPermissionContext } from "../permissions.js";

@@ -144,3 +144,12 @@ export {
   type SessionDescription,
   type TypedDataRequest,
 } from "../session.js";
+export {
+  grantInputFromPermissionRequest,
+  permissionResponse,
+  SUPPORTED_PERMISSION_TYPES,
+  SUPPORTED_POLICY_TYPES,
+  UnsupportedPermissionError,
+  type PermissionRequest,
+  type PermissionResponse,
+} from "../permissions.js";

@@ -77,6 +77,20 @@ const sessionTasks = [
     .addOption(ACCOUNT)
     .addOption(OWNER_VALIDATION)
     .addOption({
+      name: "request",
+      description:
+        "An agent's ERC-7715 permission request (JSON): gives the agent, expiry, scope and budgets (docs/INTEGRATORS.md)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "responseOut",
+      description:
+        "With --request: where to write the ERC-7715 response for the agent (default: permission-response-<account>-<id>.json)",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
+    .addOption({
       name: "agent",
       description: "The agent's session key address",
       type: OPTIONAL,

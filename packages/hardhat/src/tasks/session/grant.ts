@@ -9,6 +9,7 @@
  * `--by-transaction` keeps the old path, the install transaction, which a real Ledger signs only with blind signing.
  */
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -21,7 +22,14 @@ import {
 } from "@leashkit/client/node";
 import { sessionFileOf } from "@leashkit/client";
 import { prepareGrant, type GrantPlan } from "@leashkit/client";
-import { InvalidAddressError, SignedActionUnsupportedError } from "@leashkit/client";
+import {
+  grantInputFromPermissionRequest,
+  InvalidAddressError,
+  InvalidScopeError,
+  permissionResponse,
+  SignedActionUnsupportedError,
+  UnsupportedPermissionError,
+} from "@leashkit/client";
 import { NotConfirmedError, requireOption } from "../input.js";
 import { grantSession } from "@leashkit/client";
 import { signSessionGrant, type SignedFile } from "@leashkit/client";
@@ -43,6 +51,10 @@ import { deliverSigned, ownerDevice, parseRelayer } from "../ownerDevice.js";
 /** The options of `session grant` (undefined: not given). */
 export interface GrantTaskArguments extends CommonTaskArguments {
   account?: string;
+  /** An ERC-7715 permission request file: the agent, expiry, scope and budgets come from it. */
+  request?: string;
+  /** With --request: where the ERC-7715 response goes. */
+  responseOut?: string;
   /** On an ERC-6900 account Leash did not deploy: the owner's validation, `<module>:<entityId>` or `built-in`. */
   ownerValidation?: string;
   agent?: string;
@@ -78,6 +90,8 @@ export interface GrantTaskResult {
   agentKeyFile?: string;
   /** With --agent: the session file written for the agent (no key in it). */
   sessionFile?: string;
+  /** With --request: the ERC-7715 response written for the agent. */
+  responseFile?: string;
   /** Who sent the transaction: the Ledger (`--by-transaction`) or the relayer. */
   submittedBy?: string;
   /** What the Ledger showed, label by label, as the task printed it before asking. */
@@ -89,6 +103,12 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
   const { io } = env;
   const owner = ledgerOwner(env.connection);
   const leash = await openLeash(env, args.addresses);
+  const fromRequest = args.request === undefined ? undefined : await requestInput(args, env);
+  if (fromRequest !== undefined) {
+    args = { ...args, agent: fromRequest.input.agent };
+  } else if (args.responseOut !== undefined) {
+    throw new InvalidAddressError("--response-out goes with --request", "--response-out");
+  }
   if ((args.agent === undefined) === (args.generateAgentKey === undefined)) {
     throw new InvalidAddressError(
       "give exactly one of --agent <address> (the agent generated its key) or --generate-agent-key <file>",
@@ -110,13 +130,13 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     addresses: leash.addresses,
     owner,
     input: {
-      account: requireOption(args.account, "--account", "0xYourAccount"),
+      account: fromRequest?.input.account ?? requireOption(args.account, "--account", "0xYourAccount"),
       agent: agentKey?.address ?? args.agent!,
       ttl: args.ttl,
-      validUntil: args.validUntil,
+      validUntil: fromRequest?.input.validUntil ?? args.validUntil,
       validAfter: args.validAfter,
-      allow: splitList(args.allow),
-      budgets: splitList(args.budget),
+      allow: fromRequest?.input.allow ?? splitList(args.allow),
+      budgets: fromRequest?.input.budgets ?? splitList(args.budget),
       perCallCap: args.perCallCap,
       paymasters: splitList(args.paymaster),
       sponsoredGas: args.sponsoredGas,
@@ -146,6 +166,16 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
   if (sessionFile !== undefined) {
     await assertSessionFileWritable(sessionFile, plan.chainId, plan.session.account, plan.session.sessionId);
   }
+  const responseFile =
+    fromRequest === undefined
+      ? undefined
+      : (args.responseOut ?? `permission-response-${plan.session.account}-${plan.session.sessionId}.json`);
+  if (responseFile !== undefined && existsSync(responseFile)) {
+    throw new InvalidAddressError(
+      `--response-out: ${responseFile} exists; give a new file (nothing was signed)`,
+      "--response-out",
+    );
+  }
   if (byTransaction) {
     if (!args.yes && !(await io.confirm("Sign this grant on your Ledger?"))) {
       throw new NotConfirmedError("not confirmed: nothing was signed", "--yes");
@@ -172,6 +202,12 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     result.sessionFile = sessionFile;
     io.progress(`session file written to ${sessionFile} (no key in it): hand it to the agent`);
   }
+  if (responseFile !== undefined) {
+    const response = permissionResponse(fromRequest!.requests, sessionFileOf(plan));
+    await writeFile(responseFile, JSON.stringify(response, null, 2) + "\n");
+    result.responseFile = responseFile;
+    io.progress(`ERC-7715 response written to ${responseFile} (no key in it): hand it to the agent`);
+  }
   // The agent's key is written only once the grant is signed (and sent): a declined or failed grant leaves no key.
   if (agentKey !== undefined) {
     const { session, addresses, chainId } = plan;
@@ -194,6 +230,7 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
       grantFile: result.grantFile ?? null,
       agentKeyFile: result.agentKeyFile ?? null,
       sessionFile: result.sessionFile ?? null,
+      responseFile: result.responseFile ?? null,
     });
   } else if (result.grantFile !== undefined) {
     io.out(`Signed grant of session ${plan.session.sessionId} written to ${result.grantFile}`);
@@ -203,6 +240,51 @@ export async function runGrant(args: GrantTaskArguments, env: TaskEnv): Promise<
     io.out(`Session ${plan.session.sessionId} granted to ${plan.session.agent} in ${result.transactionHash}${by}`);
   }
   return result;
+}
+
+/**
+ * The grant input an ERC-7715 request file gives (agent, account, expiry, scope, budgets). Refuses the options it
+ * replaces, a malformed file, and anything Leash cannot enforce (UnsupportedPermissionError), before the Ledger is
+ * asked anything.
+ */
+async function requestInput(args: GrantTaskArguments, env: TaskEnv) {
+  const replaced = [
+    args.agent !== undefined && "--agent",
+    args.generateAgentKey !== undefined && "--generate-agent-key",
+    args.ttl !== undefined && "--ttl",
+    args.validUntil !== undefined && "--valid-until",
+    args.allow !== "" && "--allow",
+    args.budget !== "" && "--budget",
+  ].filter((flag): flag is string => flag !== false);
+  if (replaced.length !== 0) {
+    throw new InvalidScopeError(
+      `--request gives the agent, expiry, scope and budgets: drop ${replaced.join(", ")}`,
+      "--request",
+    );
+  }
+  let requests: unknown;
+  try {
+    requests = JSON.parse(await readFile(args.request!, "utf8"));
+  } catch (error) {
+    throw new InvalidScopeError(
+      `--request: cannot read ${args.request} as JSON (${(error as Error).message})`,
+      "--request",
+    );
+  }
+  const provider = env.connection.ethers.provider;
+  const mapped = await grantInputFromPermissionRequest({
+    requests,
+    provider,
+    chainId: (await provider.getNetwork()).chainId,
+    account: args.account,
+  });
+  if (args.paymaster === undefined && !mapped.input.budgets.some((budget) => / ETH\//.test(budget))) {
+    throw new UnsupportedPermissionError([
+      "the request asks for no native-token permission, so the agent's gas has no budget to come from: the agent " +
+        "must ask for one (native-token-periodic), or grant a paymaster with --paymaster",
+    ]);
+  }
+  return mapped;
 }
 
 /** The task action. */
