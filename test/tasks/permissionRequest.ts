@@ -20,6 +20,7 @@ import {
 } from "../../client/permissions.js";
 import { parseSessionFile } from "../../client/sessionFile.js";
 import { runGrant, type GrantTaskArguments } from "../../packages/hardhat/src/tasks/session/grant.js";
+import { runRevoke } from "../../packages/hardhat/src/tasks/session/revoke.js";
 import {
   deployForTasks,
   deployOwnerAccount,
@@ -241,6 +242,38 @@ describe("ERC-7715 permission requests", function () {
         f.addresses.tokens.USDC!,
       );
       expect([limit, period]).to.deep.equal([parseUnits("50", 6), BigInt(DAY)]);
+    });
+
+    it("revokes the session a wallet_revokePermissions request names by its context (session revoke --request)", async function () {
+      const f = await networkHelpers.loadFixture(requestFixture);
+      const file = path.join(f.dir, "revoke-grant-request.json");
+      const gas = {
+        type: "native-token-periodic",
+        data: { periodAmount: toBeHex(parseUnits("0.05", 18)), periodDuration: DAY },
+      };
+      await writeFile(file, JSON.stringify([request(f, usdcPeriodic(f)), request(f, gas)]));
+      const { env } = testEnv(connection, f.dir);
+      const responseOut = path.join(f.dir, "revoke-response.json");
+      const { plan } = await runGrant(
+        grantArgs(f, file, { responseOut, sessionOut: path.join(f.dir, "revoke-session.json") }),
+        env,
+      );
+      const [granted] = JSON.parse(await readFile(responseOut, "utf8")) as { context: string }[];
+      const revocation = path.join(f.dir, "revoke-request.json");
+      await writeFile(revocation, JSON.stringify({ permissionContext: granted!.context }));
+      const result = await runRevoke(
+        {
+          request: revocation,
+          signatureOnly: false,
+          byTransaction: true,
+          yes: true,
+          addresses: f.addressesFile,
+          json: false,
+        },
+        env,
+      );
+      expect([result.account, result.sessionId]).to.deep.equal([f.account, plan.session.sessionId]);
+      expect((await f.sessionModule.getSession(f.account, plan.session.sessionId)).revoked).to.equal(true);
     });
 
     it("refuses, before the Ledger is asked anything and without any change, a request it cannot enforce or options it replaces", async function () {

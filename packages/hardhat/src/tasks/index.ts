@@ -198,6 +198,12 @@ const sessionTasks = [
     .addOption(ACCOUNT)
     .addOption(OWNER_VALIDATION)
     .addOption({ name: "session", description: "The session id", type: OPTIONAL, defaultValue: undefined })
+    .addOption({
+      name: "request",
+      description: "An ERC-7715 wallet_revokePermissions request (JSON with permissionContext) naming the session",
+      type: OPTIONAL,
+      defaultValue: undefined,
+    })
     .addFlag(SIGN_REVOCATION_ONLY)
     .addOption(RELAYER)
     .addFlag(BY_TRANSACTION)

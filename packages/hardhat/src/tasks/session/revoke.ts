@@ -10,6 +10,8 @@
  * hashed signing, and a rejection on the device is reported as one (packages/hardhat/src/ledger/ledgerTypedData.ts).
  * `--by-transaction` keeps the old path, a call to the account, which a real Ledger signs only with blind signing on.
  */
+import { readFile } from "node:fs/promises";
+
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { assertAccountOwner } from "@leashkit/client";
@@ -17,7 +19,7 @@ import { SignedActionUnsupportedError } from "@leashkit/client";
 import { NotConfirmedError, requireOption } from "../input.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "@leashkit/client";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "@leashkit/client";
-import { parseAddress, parseSessionId } from "@leashkit/client";
+import { InvalidSessionIdError, parseAddress, parseSessionId, sessionOfPermissionContext } from "@leashkit/client";
 import {
   ledgerOwner,
   ledgerSigner,
@@ -49,6 +51,11 @@ export interface RevokeAllTaskArguments extends CommonTaskArguments {
 /** The options of `session revoke`. */
 export interface RevokeTaskArguments extends RevokeAllTaskArguments {
   session?: string;
+  /**
+   * An ERC-7715 `wallet_revokePermissions` request file (`{ "permissionContext": "0x…" }`, or its `params` array, or
+   * the grant's response): the session to revoke is the one its context names.
+   */
+  request?: string;
 }
 
 /** What a revocation task did. */
@@ -66,8 +73,44 @@ export interface RevokeTaskResult {
 
 /** The logic of `session revoke`, for the task and tests: `--session` is required. */
 export async function runRevoke(args: RevokeTaskArguments, env: TaskEnv): Promise<RevokeTaskResult> {
+  if (args.request !== undefined) {
+    if (args.session !== undefined) {
+      throw new InvalidSessionIdError("--request names the session: drop --session", "--session");
+    }
+    const chainId = (await env.connection.ethers.provider.getNetwork()).chainId;
+    const session = await revocationRequestSession(args.request, chainId);
+    if (args.account !== undefined && parseAddress(args.account, "--account") !== session.account) {
+      throw new InvalidSessionIdError(
+        `--request names a session of ${session.account}, not of --account ${args.account}`,
+        "--request",
+      );
+    }
+    return revoke({ ...args, account: session.account }, session.sessionId, env);
+  }
   const sessionId = parseSessionId(requireOption(args.session, "--session", "1"), "--session");
   return revoke(args, sessionId, env);
+}
+
+/** The session a `wallet_revokePermissions` request file names by its context. */
+async function revocationRequestSession(file: string, chainId: bigint) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new InvalidSessionIdError(
+      `--request: cannot read ${file} as JSON (${(error as Error).message})`,
+      "--request",
+    );
+  }
+  const items = (Array.isArray(parsed) ? parsed : [parsed]) as { permissionContext?: unknown; context?: unknown }[];
+  const contexts = [...new Set(items.map((item) => item?.permissionContext ?? item?.context))];
+  if (contexts.length !== 1 || typeof contexts[0] !== "string") {
+    throw new InvalidSessionIdError(
+      `--request: ${file} must hold one { "permissionContext": "0x…" } (wallet_revokePermissions) or one grant's response`,
+      "--request",
+    );
+  }
+  return sessionOfPermissionContext(contexts[0], chainId);
 }
 
 /** The logic of `session revoke-all` (the kill switch), for the task and tests. */
