@@ -4,6 +4,7 @@
  * budget is sent and reports what it spent, every refusal is structured and sends nothing, malformed input gets a
  * clear error, and the agent's key is in no result and no log line.
  */
+import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -186,6 +187,33 @@ describe("leash-mcp (MCP server over stdio)", function () {
     const result = await callTool("pay", { asset: "USDC", to: f.recipient, amount: "1" });
     expect(result).to.deep.include({ refused: "revoked", retryable: false, sent: false });
     expect(await nonceOf()).to.equal(nonce);
+  });
+
+  it("refuses to start with a key file others may read, saying how to fix it and never quoting the key", async function () {
+    const loose = path.join(folder, "loose.key");
+    writeFileSync(loose, f.agent.privateKey + "\n", { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    const args = [
+      "--import",
+      "tsx",
+      BIN,
+      "--grant",
+      path.join(folder, "session.json"),
+      "--agent-key",
+      loose,
+      "--rpc-url",
+      node.url,
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: path.join(import.meta.dirname, "../.."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).to.equal(1);
+    expect((JSON.parse(stderr.trim().split("\n").at(-1)!) as { error: string }).error).to.contain(`chmod 600 ${loose}`);
+    expect(stderr.toLowerCase()).to.not.contain(f.agent.privateKey.slice(2).toLowerCase());
   });
 
   it("puts the agent's key in no result and no log line, and logs every request and result as JSON", async function () {
