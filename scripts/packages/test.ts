@@ -62,6 +62,10 @@ const PACKAGES = [
     ],
   },
   {
+    dir: path.join(ROOT, "packages/tools"),
+    entries: ["dist/index.js", "dist/index.d.ts", "dist/mcp.js", "dist/ai.js", "dist/bin.js", "package.json"],
+  },
+  {
     dir: path.join(ROOT, "packages/contracts"),
     entries: [
       "contracts/modules/SessionKeyValidationModule.sol",
@@ -169,7 +173,7 @@ try {
     packs.push({ name: manifest.name, filename: packed!.filename, peerDependencies: manifest.peerDependencies });
   }
   type Pack = (typeof packs)[number];
-  const [client, viem, plugin, contracts] = packs as [Pack, Pack, Pack, Pack];
+  const [client, viem, plugin, tools, contracts] = packs as [Pack, Pack, Pack, Pack, Pack];
 
   // 2. A fresh project with the lowest ethers and viem the peer ranges allow.
   const floor = (range: string | undefined, peer: string) => {
@@ -194,8 +198,10 @@ try {
           [client.name]: `file:./${client.filename}`,
           [viem.name]: `file:./${viem.filename}`,
           [contracts.name]: `file:./${contracts.filename}`,
+          [tools.name]: `file:./${tools.filename}`,
           ethers: ethersFloor,
           viem: viemFloor,
+          ai: floor(tools.peerDependencies.ai, "ai"),
         },
         devDependencies: { typescript: TYPESCRIPT_VERSION },
       },
@@ -313,6 +319,43 @@ try {
       "",
     ].join("\n"),
   );
+  // @leashkit/agent-tools: the MCP server installed as a bin, driven by the MCP SDK's client (installed with it), and
+  // the AI SDK tools built from the same definitions.
+  writeFileSync(
+    path.join(project, "src/mcp.ts"),
+    [
+      'import { readFileSync } from "node:fs";',
+      'import { Client } from "@modelcontextprotocol/sdk/client/index.js";',
+      'import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";',
+      `import type { LeashTools } from "${tools.name}";`,
+      `import { leashAiTools } from "${tools.name}/ai";`,
+      `import { createLeashMcpServer } from "${tools.name}/mcp";`,
+      "",
+      'const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as {',
+      "  rpcUrl: string; sessionFile: string; agentKeyFile: string; submitterKeyFile: string; recipient: string;",
+      "};",
+      "const empty: LeashTools = { definitions: [], run: async () => ({}) };",
+      'if (typeof createLeashMcpServer(empty).connect !== "function" || Object.keys(leashAiTools(empty)).length !== 0) {',
+      '  throw new Error("the tools package\'s entry points do not work");',
+      "}",
+      "const transport = new StdioClientTransport({",
+      '  command: "node_modules/.bin/leash-mcp",',
+      "  args: [",
+      '    "--grant", config.sessionFile, "--agent-key", config.agentKeyFile,',
+      '    "--rpc-url", config.rpcUrl, "--submitter-key", config.submitterKeyFile,',
+      "  ],",
+      '  stderr: "ignore",',
+      "});",
+      'const client = new Client({ name: "integrator", version: "0.0.0" });',
+      "await client.connect(transport);",
+      "const { tools } = await client.listTools();",
+      'const paid = await client.callTool({ name: "pay", arguments: { asset: "USDC", to: config.recipient, amount: "1" } });',
+      "const result = JSON.parse((paid.content as { text: string }[])[0]!.text) as { success?: boolean };",
+      'console.log(`${tools.map((tool) => tool.name).join(",")} ${result.success === true ? "paid" : JSON.stringify(result)}`);',
+      "await client.close();",
+      "",
+    ].join("\n"),
+  );
   // @leashkit/contracts from TypeScript: its ABIs typed for viem (a wrong function name would not type-check).
   writeFileSync(
     path.join(project, "src/contracts.ts"),
@@ -355,7 +398,7 @@ try {
     path.join(project, "tsconfig.declarations.json"),
     JSON.stringify({
       compilerOptions: { strict: true, module: "nodenext", skipLibCheck: false, noEmit: true, types: [] },
-      include: [client, viem, contracts].map((pack) => `node_modules/${pack.name}/dist/**/*.d.ts`),
+      include: [client, viem, contracts, tools].map((pack) => `node_modules/${pack.name}/dist/**/*.d.ts`),
     }),
   );
   let diagnostics = "";
@@ -364,10 +407,14 @@ try {
   } catch (error) {
     diagnostics = (error as Error).message;
   }
-  // Every error counts but those inside the @types/node that ethers pins.
+  // Every error in the packages' own declarations counts; not those inside third-party declarations (the @types/node
+  // that ethers pins, the AI SDK's providers' types wanting @types/json-schema).
   const errors = diagnostics
     .split("\n")
-    .filter((line) => /error TS\d+/.test(line) && !line.startsWith("node_modules/@types/node/"));
+    .filter(
+      (line) =>
+        /error TS\d+/.test(line) && (line.startsWith("node_modules/@leashkit/") || !line.startsWith("node_modules/")),
+    );
   check(errors.length === 0, `the packages' declarations do not type-check:\n${errors.join("\n")}`);
   report.push(
     `both quick starts type-check against ${client.name} and ${viem.name} with ethers ${ethersFloor} and viem ` +
@@ -502,6 +549,25 @@ try {
   ).getFunction("balanceOf")(recipient)) as bigint;
   reader.destroy();
   check(received === 10_000_000n, `the recipient holds ${received} USDC base units, not 10000000`);
+  // The agent's MCP server from the installed bin, on the same session.
+  const agentKeyFile = path.join(project, "agent.key");
+  writeFileSync(agentKeyFile, agent.privateKey + "\n", { mode: 0o600 });
+  const submitterKeyFile = path.join(project, "submitter.key");
+  writeFileSync(submitterKeyFile, submitter.privateKey + "\n", { mode: 0o600 });
+  const mcpConfigFile = path.join(project, "config-mcp.json");
+  writeFileSync(
+    mcpConfigFile,
+    JSON.stringify({ rpcUrl: node.url, sessionFile, agentKeyFile, submitterKeyFile, recipient }),
+  );
+  const mcpOutcome = run(process.execPath, ["out/mcp.js", mcpConfigFile], project).trim();
+  check(
+    mcpOutcome === "session_status,pay,call,simulate,history paid",
+    `the installed leash-mcp answered "${mcpOutcome}", not its tools and a payment`,
+  );
+  report.push(
+    `${tools.name}: the installed leash-mcp bin, driven by the MCP SDK's client, listed the session's tools and paid ` +
+      "1 USDC; its MCP and AI SDK entry points type-check",
+  );
   report.push(
     "quick start ran from the installed tarball on a local node, the grant read with loadSessionFile from " +
       `${manifest.name}/node: two payments back to back through one ethers Wallet submitter, 10 USDC received`,
