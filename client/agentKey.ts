@@ -34,7 +34,14 @@ export function agentKeyFileContents(key: HDNodeWallet | Wallet, config: AgentSe
 
 /** Reads a key file's JSON (`source` names it in messages); refuses one whose key does not match its address. */
 export function parseAgentKeyFile(text: string, source: string): AgentKeyFile {
-  const parsed = JSON.parse(text) as Partial<AgentSessionConfig> & {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text around the error, which may be the key: say nothing of the text.
+    throw new Error(`${source} is not JSON: is it the agent key file Leash wrote? (its content is not shown)`);
+  }
+  const parsed = json as Partial<AgentSessionConfig> & {
     address?: string;
     privateKey?: string;
   };

@@ -154,7 +154,16 @@ export async function grantInputFromPermissionRequest(parameters: {
         );
         continue;
       }
-      if (target !== undefined) for (const fn of functions as string[]) allow.push(`${target}:${fn}`);
+      // Function signatures only (with optional argument rules): never the wildcard, plain transfers or signing,
+      // which a request must ask for by their own permission types.
+      const notSignatures = (functions as string[]).filter((fn) => !/^\s*[A-Za-z_$][A-Za-z0-9_$]*\s*\(/.test(fn));
+      if (notSignatures.length !== 0) {
+        reasons.push(
+          `${item}: data.functions must be function signatures such as "deposit()", not ${notSignatures.map((fn) => JSON.stringify(fn)).join(", ")}`,
+        );
+        continue;
+      }
+      if (target !== undefined) for (const fn of functions as string[]) allow.push(`${target}:${fn.trim()}`);
       continue;
     }
     const periodic = type.endsWith("-periodic");
@@ -187,12 +196,14 @@ export async function grantInputFromPermissionRequest(parameters: {
         : `${token}:transfer(address to,uint256 amount) to=${recipients.join("|")}`,
     );
   }
-  for (const policy of first.policies ?? []) {
+  const samePolicies = requests.every(
+    (request) => JSON.stringify(request.policies ?? []) === JSON.stringify(first.policies ?? []),
+  );
+  if (!samePolicies) {
+    reasons.push("every request of one file must have the same policies: Leash enforces them on the whole session");
+  }
+  for (const policy of samePolicies ? (first.policies ?? []) : []) {
     const item = `policy ${policy.type}`;
-    if (requests.some((request) => JSON.stringify(request.policies ?? []) !== JSON.stringify(first.policies ?? []))) {
-      reasons.push("every request of one file must have the same policies: Leash enforces them on the whole session");
-      break;
-    }
     if (REFUSED_TYPES[policy.type] !== undefined) {
       reasons.push(`${item}: ${REFUSED_TYPES[policy.type]}`);
     } else if (policy.type === "call-limit") {

@@ -362,18 +362,8 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
     const [native, operations, ...tokenBudgets] = chain.budgets as [BudgetStatus, BudgetStatus, ...BudgetStatus[]];
     const retryableAt = (budget: BudgetStatus, requested: bigint) =>
       budget.resetsAt !== 0n && budget.resetsAt <= chain.validUntil && requested <= budget.limit;
-    // The spend-limit hook's rules, in its order: an op count, the native budget (gas and value), the tokens'.
-    if (operations.limit !== 0n && operations.remaining < 1n) {
-      return refuse({
-        refused: "operations_exhausted",
-        reason: "no operation is left of the session's operations budget this period",
-        asset: OPERATIONS_ASSET,
-        requested: 1n,
-        remaining: 0n,
-        resetsAt: operations.resetsAt,
-        retryable: retryableAt(operations, 1n),
-      });
-    }
+    // The spend-limit hook's rules, in its order (_checkOp): the native budget (gas and value), the tokens', then
+    // the op count.
     if (native.limit === 0n) {
       return refuse({
         refused: "no_gas_budget",
@@ -440,6 +430,17 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         });
       }
       spends.push({ asset: token, requested: amount, remaining: budget.remaining });
+    }
+    if (operations.limit !== 0n && operations.remaining < 1n) {
+      return refuse({
+        refused: "operations_exhausted",
+        reason: "no operation is left of the session's operations budget this period",
+        asset: OPERATIONS_ASSET,
+        requested: 1n,
+        remaining: 0n,
+        resetsAt: operations.resetsAt,
+        retryable: retryableAt(operations, 1n),
+      });
     }
     return { ok: true, maxGasCost: gasCost, spends };
   };

@@ -61,4 +61,17 @@ describe("agent key files", function () {
     );
     expect(failure).to.contain("is not an agent key file");
   });
+
+  it("refuses a key file that is not JSON without quoting any of it, the key included (THREATS 20)", async function () {
+    const path = freshPath();
+    const key = createAgentKey();
+    // An unquoted key: JSON.parse's own message would quote the text around the error.
+    writeFileSync(path, `{"address": "${key.address}", "privateKey": ${key.privateKey}}`);
+    const failure = await loadAgentKeyFile(path).then(
+      () => "",
+      (error: unknown) => (error as Error).message,
+    );
+    expect(failure).to.contain("is not JSON");
+    expect(failure.toLowerCase()).to.not.contain(key.privateKey.slice(2, 14).toLowerCase());
+  });
 });

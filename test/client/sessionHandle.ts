@@ -253,6 +253,16 @@ describe("the agent's session handle", function () {
       });
     });
 
+    it("reports over_budget before operations_exhausted, as the hook counts the op last", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f);
+      description.budgets.push({ asset: OPERATIONS_ASSET, limit: 1n, period: DAY, perCallCap: 0n });
+      const handle = await grantWithHandle(f, description);
+      expect((await handle.call(transfer(f, f.recipient, parseUnits("60", 6)))).success).to.equal(true);
+      const answer = await handle.check(transfer(f, f.recipient, parseUnits("50", 6)));
+      expect(answer.refusal).to.deep.include({ refused: "over_budget", asset: f.usdc.target });
+    });
+
     it("refuses not_yet_valid (retryable, with when it starts), then expired once the window passed", async function () {
       const f = await sessionFixture(ethers, networkHelpers);
       const description = typicalSession(f, { validAfter: f.now + HOUR, validUntil: f.now + 2n * HOUR });

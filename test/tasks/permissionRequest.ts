@@ -14,6 +14,7 @@ import { parseUnits, toBeHex } from "ethers";
 import { LeashInputError } from "../../client/inputErrors.js";
 import {
   grantInputFromPermissionRequest,
+  permissionContextOf,
   sessionOfPermissionContext,
   UnsupportedPermissionError,
   type PermissionRequest,
@@ -173,6 +174,32 @@ describe("ERC-7715 permission requests", function () {
       expect(await reasonsOf([request(f, usdcPeriodic(f)), request(f, usdcPeriodic(f))])).to.match(/a second budget/);
     });
 
+    it("refuses requests whose policies differ, even when the first has none, instead of dropping a rate limit", async function () {
+      const f = await networkHelpers.loadFixture(requestFixture);
+      const gas = { type: "native-token-periodic", data: { periodAmount: "0x01", periodDuration: DAY } };
+      const limited = request(f, usdcPeriodic(f), [{ type: "rate-limit", data: { count: 1, interval: DAY } }]);
+      try {
+        await map(f, [request(f, gas), limited]);
+        expect.fail("mapped");
+      } catch (error) {
+        expect((error as UnsupportedPermissionError).reasons).to.deep.equal([
+          "every request of one file must have the same policies: Leash enforces them on the whole session",
+        ]);
+      }
+    });
+
+    it("refuses a contract-call naming the wildcard, plain transfers or signing instead of function signatures", async function () {
+      const f = await networkHelpers.loadFixture(requestFixture);
+      for (const fn of ["*", "sign", "receive"]) {
+        try {
+          await map(f, [request(f, { type: "contract-call", data: { address: f.recipient, functions: [fn] } })]);
+          expect.fail(`mapped ${fn}`);
+        } catch (error) {
+          expect((error as UnsupportedPermissionError).reasons[0]).to.match(/must be function signatures/);
+        }
+      }
+    });
+
     it("refuses a malformed request with what to fix", async function () {
       const f = await networkHelpers.loadFixture(requestFixture);
       await expectRefusal(
@@ -274,6 +301,42 @@ describe("ERC-7715 permission requests", function () {
       );
       expect([result.account, result.sessionId]).to.deep.equal([f.account, plan.session.sessionId]);
       expect((await f.sessionModule.getSession(f.account, plan.session.sessionId)).revoked).to.equal(true);
+    });
+
+    it("refuses a revocation request whose context names another grant than the one installed, and signs nothing", async function () {
+      const f = await networkHelpers.loadFixture(requestFixture);
+      const file = path.join(f.dir, "stale-grant-request.json");
+      const gas = {
+        type: "native-token-periodic",
+        data: { periodAmount: toBeHex(parseUnits("0.05", 18)), periodDuration: DAY },
+      };
+      await writeFile(file, JSON.stringify([request(f, usdcPeriodic(f)), request(f, gas)]));
+      const { env } = testEnv(connection, f.dir);
+      const responseOut = path.join(f.dir, "stale-response.json");
+      await runGrant(grantArgs(f, file, { responseOut, sessionOut: path.join(f.dir, "stale-session.json") }), env);
+      const [granted] = JSON.parse(await readFile(responseOut, "utf8")) as { context: string }[];
+      const session = sessionOfPermissionContext(granted!.context, f.chainId);
+      const forged = permissionContextOf({ ...session, agent: f.recipient });
+      const revocation = path.join(f.dir, "stale-revoke-request.json");
+      await writeFile(revocation, JSON.stringify({ permissionContext: forged }));
+      const before = await ethers.provider.getBlockNumber();
+      await expectRefusal(
+        runRevoke(
+          {
+            request: revocation,
+            signatureOnly: false,
+            byTransaction: true,
+            yes: true,
+            addresses: f.addressesFile,
+            json: false,
+          },
+          env,
+        ),
+        LeashInputError,
+        /nothing was signed/,
+      );
+      expect(await ethers.provider.getBlockNumber()).to.equal(before);
+      expect((await f.sessionModule.getSession(f.account, session.sessionId)).revoked).to.equal(false);
     });
 
     it("refuses, before the Ledger is asked anything and without any change, a request it cannot enforce or options it replaces", async function () {

@@ -131,8 +131,8 @@ export function createLeashTools(parameters: {
     } catch (error) {
       throw new ToolInputError(`the arguments do not fit ${fn.signature}: ${(error as Error).message.split(" (")[0]}`);
     }
+    // The session file keeps canonical signatures (no mutability): the chain's per-call value cap bounds the value.
     const value = input.value === undefined ? 0n : amountField(input, "value", 18, true);
-    if (value !== 0n && !fn.payable) throw new ToolInputError(`${fn.signature} is not payable: "value" must be 0`);
     return {
       calls: [{ target: fn.target, value, data }],
       summary: { function: fn.id, args: args as JsonValue[], value: formatUnits(value, 18) },
@@ -197,8 +197,30 @@ export function createLeashTools(parameters: {
           };
         }
         const before = await remainingNow();
-        const result = await handle.call(calls);
-        const after = await remainingNow();
+        let result: Awaited<ReturnType<SessionHandle["call"]>>;
+        try {
+          result = await handle.call(calls);
+        } catch (error) {
+          // Refused by the bundler or the EntryPoint's simulation: nothing was included. Anything else (a receipt that
+          // never came, a dropped connection) may have been sent: never report it as not sent.
+          if (error instanceof UserOpRefusedError) throw error;
+          return {
+            ...summary,
+            error: `the op may have been sent: ${(error as Error).message}; read history before trying again`,
+            sent: "unknown",
+          };
+        }
+        const after = await remainingNow().catch(() => undefined);
+        if (after === undefined) {
+          return {
+            ...summary,
+            sent: true,
+            success: result.success,
+            transactionHash: result.transactionHash,
+            spent: null,
+            remaining: null,
+          };
+        }
         // What the op took of each budget: the budget's drop (the hook's own accounting, gas included).
         const spent: { [symbol: string]: string } = {};
         const remaining: { [symbol: string]: string } = {};

@@ -19,7 +19,14 @@ import { SignedActionUnsupportedError } from "@leashkit/client";
 import { NotConfirmedError, requireOption } from "../input.js";
 import { assertSessionExists, revokeAllSessions, revokeSession } from "@leashkit/client";
 import { signAllSessionsRevocation, signSessionRevocation, type SignedFile } from "@leashkit/client";
-import { InvalidSessionIdError, parseAddress, parseSessionId, sessionOfPermissionContext } from "@leashkit/client";
+import {
+  InvalidSessionIdError,
+  parseAddress,
+  parseSessionId,
+  SessionKeyValidationModule__factory,
+  sessionOfPermissionContext,
+} from "@leashkit/client";
+import { getAddress, ZeroAddress } from "ethers";
 import {
   ledgerOwner,
   ledgerSigner,
@@ -82,6 +89,20 @@ export async function runRevoke(args: RevokeTaskArguments, env: TaskEnv): Promis
     if (args.account !== undefined && parseAddress(args.account, "--account") !== session.account) {
       throw new InvalidSessionIdError(
         `--request names a session of ${session.account}, not of --account ${args.account}`,
+        "--request",
+      );
+    }
+    // The context is the agent's: revoke only the very grant it names, not whatever session now holds that id.
+    const module = SessionKeyValidationModule__factory.connect(session.sessionModule, env.connection.ethers.provider);
+    const installed = await module.getSession(session.account, session.sessionId);
+    if (
+      installed.agent === ZeroAddress ||
+      getAddress(installed.agent) !== getAddress(session.agent) ||
+      installed.validUntil !== session.validUntil
+    ) {
+      throw new InvalidSessionIdError(
+        `--request names session ${session.sessionId} granted to ${session.agent} until ${session.validUntil}, but ` +
+          `the account's session ${session.sessionId} is ${installed.agent === ZeroAddress ? "not installed" : `${installed.agent}'s until ${installed.validUntil}`}: nothing was signed`,
         "--request",
       );
     }
