@@ -26,8 +26,16 @@ import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHoo
 import { chainTime } from "./grant.js";
 import { InvalidSessionIdError } from "./inputErrors.js";
 import { sessionStateOf, type SessionState } from "./read.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_ANY, SELECTOR_NO_CALLDATA, type ArgumentRule } from "./session.js";
+import {
+  isPseudoAsset,
+  NATIVE_ASSET,
+  OPERATIONS_ASSET,
+  SELECTOR_ANY,
+  SELECTOR_NO_CALLDATA,
+  type ArgumentRule,
+} from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
+import { TOKEN_SPEND_FUNCTIONS, tokenSpendOf } from "./tokenSpend.js";
 import type { UserOpGas } from "./userOp.js";
 
 /** The gas limits a handle's ops start from (a bundler replaces them with its estimate; `handleOps` uses them). */
@@ -169,15 +177,7 @@ export interface SessionHandle {
   call(calls: SessionCall | SessionCall[]): Promise<SendSessionUserOpReturnType>;
 }
 
-const erc20 = new Interface([
-  "function transfer(address to, uint256 amount)",
-  "function approve(address spender, uint256 amount)",
-  "function increaseAllowance(address spender, uint256 amount)",
-]);
-/** Token functions whose amount (the second argument) the spend-limit hook charges to the token's budget. */
-const CHARGED_SELECTORS = new Set(
-  ["transfer", "approve", "increaseAllowance"].map((name) => erc20.getFunction(name)!.selector),
-);
+const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 
 /** Builds the handle; throws if the key is not the session's agent (nothing is sent). */
 export function createSessionHandle(parameters: CreateSessionHandleParameters): SessionHandle {
@@ -207,6 +207,11 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       if (error instanceof InvalidSessionIdError) return undefined;
       throw error;
     });
+
+  /** The tokens the session has a budget for: the hook refuses every call on them but the four spends. */
+  const budgetedTokens: ReadonlySet<string> = new Set(
+    session.budgets.map((budget) => getAddress(budget.asset)).filter((asset) => !isPseudoAsset(asset)),
+  );
 
   /** The asset's address from an address, a budget's symbol or "ETH". */
   const assetOf = (asset: string): string => {
@@ -279,17 +284,15 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       maxGasCost: gasCost,
       spends: [],
     });
-    // What the calls take of each token's budget (transfers and approvals), and the native value they send.
+    // What the calls take of each token's budget (read as the hook reads it), and the native value they send.
     const tokenSpends = new Map<string, bigint>();
+    const tokenRefusals: string[] = [];
     let values = 0n;
     for (const call of calls) {
       values += call.value;
-      const selector = dataLength(call.data) >= 4 ? dataSlice(call.data, 0, 4) : "0x";
-      if (CHARGED_SELECTORS.has(selector) && dataLength(call.data) >= 68) {
-        const amount = BigInt(dataSlice(call.data, 36, 68));
-        const token = getAddress(call.target);
-        tokenSpends.set(token, (tokenSpends.get(token) ?? 0n) + amount);
-      }
+      const spend = tokenSpendOf(session.account, call, budgetedTokens);
+      if (spend.kind === "spend") tokenSpends.set(spend.token, (tokenSpends.get(spend.token) ?? 0n) + spend.amount);
+      if (spend.kind === "refused") tokenRefusals.push(spend.reason);
     }
     const tokens = [...tokenSpends.keys()];
     const [chain, now] = await Promise.all([
@@ -340,8 +343,8 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
           return refuse({
             refused: "out_of_scope",
             reason:
-              length >= 4 && CHARGED_SELECTORS.has(selector)
-                ? `the session may not call ${erc20.getFunction(selector)!.name} on ${target}`
+              length >= 4 && selector in TOKEN_SPEND_FUNCTIONS
+                ? `the session may not call ${TOKEN_SPEND_FUNCTIONS[selector as keyof typeof TOKEN_SPEND_FUNCTIONS]} on ${target}`
                 : `the session may not call selector ${selector} on ${target}`,
           });
         }
@@ -359,6 +362,8 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
         });
       }
     }
+    // The hook refuses these calls before it charges any budget.
+    if (tokenRefusals.length !== 0) return refuse({ refused: "out_of_scope", reason: tokenRefusals[0]! });
     const [native, operations, ...tokenBudgets] = chain.budgets as [BudgetStatus, BudgetStatus, ...BudgetStatus[]];
     const retryableAt = (budget: BudgetStatus, requested: bigint) =>
       budget.resetsAt !== 0n && budget.resetsAt <= chain.validUntil && requested <= budget.limit;

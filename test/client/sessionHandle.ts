@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 import { network } from "hardhat";
-import { parseEther, parseUnits, Wallet } from "ethers";
+import { id, Interface, parseEther, parseUnits, Wallet } from "ethers";
 
 import { maxGasCost } from "../../client/bundler.js";
 import { SpendLimitExceededError } from "../../client/errors.js";
@@ -297,6 +297,166 @@ describe("the agent's session handle", function () {
         gas: FEES,
       });
       expect((await handle.check(transfer(f, f.recipient, 1n))).refusal).to.deep.include({ refused: "removed" });
+    });
+  });
+
+  describe("check() reads token calls as the spend-limit hook does: its verdict is the chain's", function () {
+    const permit2 = new Interface([
+      "function approve(address token, address spender, uint160 amount, uint48 expiration)",
+    ]);
+    const balanceOf = new Interface(["function balanceOf(address owner)"]);
+
+    /**
+     * A session that may call USDC's four spend functions and balanceOf, and `approve` of a Permit2 stand-in;
+     * 100 USDC and 1 ETH a day. The account lets itself pull its USDC, so a transferFrom of it executes.
+     */
+    async function tokenCallsFixture() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const stand = await ethers.deployContract("ReentrantTarget");
+      const usdc = f.usdc.target as string;
+      const entry = (signature: string) => ({
+        target: usdc,
+        selector: id(signature).slice(0, 10),
+        function: signature,
+      });
+      const description = typicalSession(f, {
+        scope: [
+          entry("transfer(address,uint256)"),
+          entry("approve(address,uint256)"),
+          entry("increaseAllowance(address,uint256)"),
+          entry("transferFrom(address,address,uint256)"),
+          { target: usdc, selector: balanceOf.getFunction("balanceOf")!.selector },
+          { target: stand.target as string, selector: permit2.getFunction("approve")!.selector },
+        ],
+      });
+      const selfApprove = f.usdc.interface.encodeFunctionData("approve", [f.accountAddress, parseUnits("1000", 6)]);
+      await (await ownerCall(f, executeCall(f, usdc, 0n, selfApprove))).wait();
+      return { ...f, permit2: stand.target as string, handle: await grantWithHandle(f, description) };
+    }
+    type TokenCallsFixture = Awaited<ReturnType<typeof tokenCallsFixture>>;
+
+    const usdcRemaining = async (f: TokenCallsFixture) =>
+      BigInt((await f.handle.status()).budgets.find((budget) => budget.symbol === "USDC")!.remaining);
+
+    /** check()'s verdict on `call`, then the chain's: the op sent anyway (call() does not pre-check). */
+    async function verdicts(f: TokenCallsFixture, call: { target: string; value: bigint; data: string }) {
+      const answer = await f.handle.check(call);
+      const before = await usdcRemaining(f);
+      let sent = false;
+      try {
+        sent = (await f.handle.call(call)).success;
+      } catch {
+        sent = false;
+      }
+      const charged = before - (await usdcRemaining(f));
+      return { answer, sent, charged };
+    }
+    const usdcCall = (f: TokenCallsFixture, data: string) => ({ target: f.usdc.target as string, value: 0n, data });
+    const permit2Approve = (f: TokenCallsFixture, token: string, amount: bigint) => ({
+      target: f.permit2,
+      value: 0n,
+      data: permit2.encodeFunctionData("approve", [token, f.agent.address, amount, 2n ** 40n]),
+    });
+
+    it("charges a transferFrom of the account's own tokens to the token's budget, as the hook does", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = f.usdc.interface.encodeFunctionData("transferFrom", [f.accountAddress, f.recipient, 30_000_000n]);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.spends).to.deep.include({
+        asset: f.usdc.target,
+        requested: 30_000_000n,
+        remaining: parseUnits("100", 6),
+      });
+      expect([sent, charged]).to.deep.equal([true, 30_000_000n]);
+    });
+
+    it("refuses a transferFrom over the remaining budget, which the hook refuses too", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = f.usdc.interface.encodeFunctionData("transferFrom", [
+        f.accountAddress,
+        f.recipient,
+        parseUnits("101", 6),
+      ]);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.refusal).to.deep.include({ refused: "over_budget", requested: parseUnits("101", 6) });
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("refuses a transferFrom of another address, which the hook refuses whatever its amount", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = f.usdc.interface.encodeFunctionData("transferFrom", [f.recipient, f.accountAddress, 1n]);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.refusal).to.deep.include({ refused: "out_of_scope" });
+      expect(answer.refusal!.reason).to.match(/transferFrom of an address other than the account/);
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("refuses a function other than the four spends on a budgeted token, though the grant scopes it", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = balanceOf.encodeFunctionData("balanceOf", [f.accountAddress]);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.refusal).to.deep.include({ refused: "out_of_scope" });
+      expect(answer.refusal!.reason).to.match(/refuses every call but transfer/);
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("refuses a truncated transfer, which the hook refuses", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = f.usdc.interface.encodeFunctionData("transfer", [f.recipient, 1n]).slice(0, 2 + 2 * 60);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.refusal!.reason).to.match(/truncated transfer/);
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("charges increaseAllowance's added amount, as the hook does", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const data = f.usdc.interface.encodeFunctionData("increaseAllowance", [f.recipient, 12_000_000n]);
+      const { answer, sent, charged } = await verdicts(f, usdcCall(f, data));
+      expect(answer.spends).to.deep.include({
+        asset: f.usdc.target,
+        requested: 12_000_000n,
+        remaining: parseUnits("100", 6),
+      });
+      expect([sent, charged]).to.deep.equal([true, 12_000_000n]);
+    });
+
+    it("charges a Permit2 approve of a budgeted token to that token's budget (THREATS 21), as the hook does", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const { answer, sent, charged } = await verdicts(f, permit2Approve(f, f.usdc.target as string, 60_000_000n));
+      expect(answer.spends).to.deep.include({
+        asset: f.usdc.target,
+        requested: 60_000_000n,
+        remaining: parseUnits("100", 6),
+      });
+      expect([sent, charged]).to.deep.equal([true, 60_000_000n]);
+    });
+
+    it("refuses a Permit2 approve over the token's remaining budget, which the hook refuses too", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const { answer, sent, charged } = await verdicts(
+        f,
+        permit2Approve(f, f.usdc.target as string, parseUnits("150", 6)),
+      );
+      expect(answer.refusal).to.deep.include({ refused: "over_budget", asset: f.usdc.target });
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("refuses a Permit2 approve whose token word has dirty high bits, which the hook refuses", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const clean = permit2Approve(f, f.usdc.target as string, 1n);
+      const dirty = { ...clean, data: clean.data.slice(0, 10) + "ff" + clean.data.slice(12) };
+      const { answer, sent, charged } = await verdicts(f, dirty);
+      expect(answer.refusal!.reason).to.match(/token word is not an address/);
+      expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("charges nothing for a Permit2 approve of a token the session has no budget for, as the hook does", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      const { answer, sent, charged } = await verdicts(f, permit2Approve(f, other.target as string, 500n));
+      expect(answer.ok).to.equal(true);
+      expect(answer.spends.map((spend) => spend.asset)).to.deep.equal([NATIVE_ASSET]);
+      expect([sent, charged]).to.deep.equal([true, 0n]);
     });
   });
 
