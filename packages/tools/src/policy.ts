@@ -6,6 +6,10 @@
 import {
   type ArgumentRule,
   encodeArgumentRules,
+  encodeModuleEntity,
+  encodeValidationHook,
+  isPseudoAsset,
+  ModularAccount__factory,
   NATIVE_ASSET,
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
@@ -13,6 +17,8 @@ import {
   type SessionFile,
   SessionKeyValidationModule__factory,
   sessionNonceKey,
+  SpendLimitHook__factory,
+  readTokenLabel,
 } from "@leashkit/client";
 import { FunctionFragment, getAddress, type ParamType, type Provider } from "ethers";
 
@@ -74,8 +80,15 @@ export async function readAgentPolicy(parameters: {
 }
 
 /**
- * How the grant the chain recorded for the file's session (its latest `SessionGranted` event) differs from the file:
- * agent, window, value cap, signing, and the scope with its argument rules, in order. Empty if they agree.
+ * How the grant the chain holds for the file's session differs from the file. Empty if they agree:
+ * - its latest `SessionGranted` event: agent, window, value cap, signing, and the scope with its argument rules, in
+ *   order;
+ * - the account: the session module is installed as the session's user-op validation, with the file's spend-limit
+ *   hook as its validation hook, and the module names that hook;
+ * - the hook: each budget's limit, period and per-call cap, no budget the file omits, each paymaster allowed;
+ * - the tokens: each budget's decimals as the token reports them (the model pays in units, scaled by them). The
+ *   symbol may be the owner's address-book name, so it is not compared; {@link policyOf} refuses two budgets sharing
+ *   one.
  */
 export async function grantDifferences(
   session: SessionFile,
@@ -112,11 +125,97 @@ export async function grantDifferences(
     granted.selectors.map((s) => s.toLowerCase()),
   );
   compare("argument rules", encodeArgumentRules(session.scope), [...granted.argumentRules]);
+  differences.push(...(await enforcementDifferences(session, provider, last.blockNumber)));
   return { differences, grantBlock: last.blockNumber };
+}
+
+/** The account, hook and token half of {@link grantDifferences}. */
+async function enforcementDifferences(session: SessionFile, provider: Provider, grantBlock: number): Promise<string[]> {
+  const differences: string[] = [];
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const account = ModularAccount__factory.connect(session.account, provider);
+  const validation = { module: session.sessionModule, entityId: session.sessionId };
+  const [moduleHook, installed] = await Promise.all([
+    module.SPEND_LIMIT_HOOK(),
+    account.getValidationData(encodeModuleEntity(validation)),
+  ]);
+  if (getAddress(moduleHook) !== getAddress(session.spendLimitHook)) {
+    differences.push(`spendLimitHook: file ${session.spendLimitHook}, the session module's ${moduleHook}`);
+  }
+  if ((installed.validationFlags & 1n) === 0n) {
+    differences.push(
+      `the account has no user-op validation installed for ${session.sessionModule} session ${session.sessionId}`,
+    );
+  }
+  const expectedHook = encodeValidationHook({ module: session.spendLimitHook, entityId: session.sessionId });
+  if (!installed.validationHooks.some((hook) => hook.toLowerCase() === expectedHook.toLowerCase())) {
+    differences.push(`the account runs no spend-limit hook ${session.spendLimitHook} for the session's validation`);
+  }
+  // The budgets below are read from the file's hook: only once it is the one the chain enforces.
+  if (differences.length !== 0) return differences;
+
+  const hook = SpendLimitHook__factory.connect(session.spendLimitHook, provider);
+  const fileAssets = new Set(session.budgets.map((budget) => getAddress(budget.asset)));
+  for (const budget of session.budgets) {
+    const chain = await hook.getBudget(session.account, session.sessionId, budget.asset);
+    const label = `budget ${budget.symbol}`;
+    if (chain.limit === 0n) {
+      differences.push(`${label}: the hook holds no budget for ${budget.asset}`);
+      continue;
+    }
+    if (chain.limit !== budget.limit) differences.push(`${label} limit: file ${budget.limit}, chain ${chain.limit}`);
+    if (chain.periodLength !== budget.period) {
+      differences.push(`${label} period: file ${budget.period}, chain ${chain.periodLength}`);
+    }
+    if (chain.perCallCap !== budget.perCallCap) {
+      differences.push(`${label} perCallCap: file ${budget.perCallCap}, chain ${chain.perCallCap}`);
+    }
+    if (isPseudoAsset(budget.asset)) continue;
+    const token = await readTokenLabel({ provider, token: budget.asset, field: label }).catch((error: unknown) => ({
+      error: error instanceof Error ? error.message : String(error),
+    }));
+    if ("error" in token) {
+      differences.push(token.error);
+      continue;
+    }
+    if (token.decimals !== budget.decimals) {
+      differences.push(`${label} decimals: file ${budget.decimals}, token ${token.decimals}`);
+    }
+  }
+  // A budget the file omits would make the hook refuse what the tools offer (or charge what they do not show).
+  const installs = await hook.queryFilter(
+    hook.filters.SpendLimitInstalled(session.account, session.sessionId),
+    grantBlock,
+  );
+  const from = installs.at(-1)?.blockNumber ?? grantBlock;
+  const sets = await hook.queryFilter(hook.filters.BudgetSet(session.account, session.sessionId), from);
+  for (const asset of new Set(sets.map((event) => getAddress(event.args.asset)))) {
+    if (fileAssets.has(asset)) continue;
+    const chain = await hook.getBudget(session.account, session.sessionId, asset);
+    if (chain.limit !== 0n) differences.push(`the hook holds a budget for ${asset} that the file does not list`);
+  }
+  for (const paymaster of session.paymasters) {
+    if (!(await hook.isPaymasterAllowed(session.account, session.sessionId, paymaster))) {
+      differences.push(`paymaster ${paymaster}: listed in the file, not allowed on chain`);
+    }
+  }
+  return differences;
 }
 
 /** The policy a session file describes (no chain read: {@link readAgentPolicy} checks the chain first). */
 export function policyOf(session: SessionFile, grantBlock = 0): AgentPolicy {
+  const symbols = new Map<string, string>();
+  for (const budget of session.budgets) {
+    const symbol = budget.symbol.toUpperCase();
+    const other = symbols.get(symbol) ?? (symbol === "ETH" && BigInt(budget.asset) !== 0n ? NATIVE_ASSET : undefined);
+    if (other !== undefined) {
+      throw new Error(
+        `two budgets of the session file share the symbol ${budget.symbol} (${other} and ${budget.asset}): the ` +
+          "model pays by symbol, so one of them would be paid for the other; ask the owner to grant distinct tokens",
+      );
+    }
+    symbols.set(symbol, budget.asset);
+  }
   const functions: PolicyFunction[] = [];
   const notOffered: string[] = [];
   const nativeRecipients: string[] = [];
