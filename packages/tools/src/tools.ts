@@ -5,6 +5,7 @@
  * The MCP server (mcp.ts) and the Vercel AI SDK tools are thin adapters over {@link createLeashTools}.
  */
 import {
+  GasCapExceededError,
   NATIVE_ASSET,
   OPERATIONS_ASSET,
   type CheckAnswer,
@@ -204,6 +205,16 @@ export function createLeashTools(parameters: {
           // Refused by the bundler or the EntryPoint's simulation: nothing was included. Anything else (a receipt that
           // never came, a dropped connection) may have been sent: never report it as not sent.
           if (error instanceof UserOpRefusedError) throw error;
+          // The bundler's gas estimate is over the agent's caps or what the native budget has left: nothing signed.
+          if (error instanceof GasCapExceededError) {
+            return {
+              ...summary,
+              refused: "gas_over_cap",
+              reason: error.message,
+              retryable: error.field === "nativeBudget",
+              sent: false,
+            };
+          }
           return {
             ...summary,
             error: `the op may have been sent: ${(error as Error).message}; read history before trying again`,
@@ -246,13 +257,22 @@ export function createLeashTools(parameters: {
     }
   };
 
+  // One tool call at a time: two sends in flight would take the same nonce and both pass a budget check that only
+  // one of them fits.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = (name: string, input: unknown): Promise<ToolResult> => {
+    const next = queue.then(() => run(name, input));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
   return {
     definitions,
     async run(name, input) {
       log({ event: "request", tool: name, input: toJson(input) });
       let result: ToolResult;
       try {
-        result = await run(name, input);
+        result = await serialized(name, input);
       } catch (error) {
         if (error instanceof ToolInputError) result = { error: error.message, sent: false };
         else if (error instanceof UserOpRefusedError) {
