@@ -5,10 +5,13 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { parseUnits } from "ethers";
+import { parseEther, parseUnits, ZeroHash } from "ethers";
 
 import { createBundlerClient, DEFAULT_GAS_CAPS } from "../../client/bundler.js";
+import { EntryPoint__factory } from "../../client/contracts.js";
+import { SELECTOR_NO_CALLDATA } from "../../client/session.js";
 import { createSessionHandle } from "../../client/sessionHandle.js";
+import { bundledOps } from "../../packages/tools/src/history.js";
 import { readAgentPolicy } from "../../packages/tools/src/policy.js";
 import { createLeashTools, type ToolResult } from "../../packages/tools/src/tools.js";
 import { grantByTransaction, sessionFileOf, sessionFixture, typicalSession } from "../helpers/sessions.js";
@@ -59,5 +62,68 @@ describe("agent tools (in process)", function () {
     expect(result.reason).to.match(/verificationGasLimit .* more than the cap of 1: nothing was signed/);
     expect(await f.entryPoint.getNonce(f.accountAddress, f.policy.nonceKey)).to.equal(nonce);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  describe("history", function () {
+    /** The typical session, also allowed to send ETH to a contract that refuses it (its execution reverts). */
+    async function withRefusingPayee() {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const refuser = await ethers.deployContract("ReentrantTarget");
+      const description = typicalSession(f);
+      description.scope.push({ target: refuser.target as string, selector: SELECTOR_NO_CALLDATA });
+      await (await grantByTransaction(f, description)).wait();
+      const session = sessionFileOf(f, description);
+      const [, , , submitter] = await ethers.getSigners();
+      const handle = createSessionHandle({
+        session,
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        via: { submitter: submitter! },
+      });
+      const policy = await readAgentPolicy({ session, provider: ethers.provider });
+      const tools = createLeashTools({ handle, policy, provider: ethers.provider });
+      return { ...f, handle, tools, refuser: refuser.target as string };
+    }
+
+    it("lists a failed op with its gas and nothing leaving the account: its calls reverted", async function () {
+      const f = await networkHelpers.loadFixture(withRefusingPayee);
+      const sent = await f.handle.call({ target: f.refuser, value: parseEther("0.01"), data: "0x" });
+      expect(sent.success).to.equal(false);
+      const { ops } = (await f.tools.run("history", {})) as {
+        ops: { success: boolean; outflows: unknown[]; gasCost: string }[];
+      };
+      expect(ops).to.have.length(1);
+      expect(ops[0]).to.deep.include({ success: false, outflows: [] });
+      expect(Number(ops[0]!.gasCost)).to.be.greaterThan(0);
+    });
+
+    it("lists a successful op's native value as leaving the account", async function () {
+      const f = await networkHelpers.loadFixture(withRefusingPayee);
+      await f.handle.pay({ asset: "ETH", to: f.recipient, amount: parseEther("0.01") });
+      const { ops } = (await f.tools.run("history", {})) as { ops: { success: boolean; outflows: unknown[] }[] };
+      expect(ops[0]).to.deep.include({ success: true, outflows: [{ asset: "ETH", to: f.recipient, amount: "0.01" }] });
+    });
+
+    it("reads the ops of a handleAggregatedOps bundle, and none of calldata it cannot parse", async function () {
+      const entryPoint = EntryPoint__factory.createInterface();
+      const op = {
+        sender: "0x00000000000000000000000000000000000000A1",
+        nonce: 7n,
+        initCode: "0x",
+        callData: "0x1234",
+        accountGasLimits: ZeroHash,
+        preVerificationGas: 0n,
+        gasFees: ZeroHash,
+        paymasterAndData: "0x",
+        signature: "0x",
+      };
+      const data = entryPoint.encodeFunctionData("handleAggregatedOps", [
+        [{ userOps: [op, { ...op, nonce: 8n }], aggregator: op.sender, signature: "0x" }],
+        op.sender,
+      ]);
+      expect(bundledOps(data).map((item) => item.nonce)).to.deep.equal([7n, 8n]);
+      expect(bundledOps("0xdeadbeef")).to.deep.equal([]);
+      expect(bundledOps(data.slice(0, 200))).to.deep.equal([]);
+    });
   });
 });

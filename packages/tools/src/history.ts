@@ -24,6 +24,33 @@ export interface HistoryEntry {
 const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 const BEFORE_EXECUTION_TOPIC = id("BeforeExecution()");
 const ACCOUNT = new Interface(ModularAccount__factory.abi);
+const ENTRY_POINT = EntryPoint__factory.createInterface();
+const USER_OPERATION_EVENT_TOPIC = ENTRY_POINT.getEvent("UserOperationEvent")!.topicHash;
+
+/** A bundled op's fields history reads. */
+interface BundledOp {
+  sender: string;
+  nonce: bigint;
+  callData: string;
+}
+
+/**
+ * The ops of a bundle sent straight to the EntryPoint (`handleOps`, or `handleAggregatedOps` flattened); none for a
+ * bundle sent through another contract, whose calldata this does not read (the op's value is then not listed).
+ */
+export function bundledOps(data: string): BundledOp[] {
+  let parsed;
+  try {
+    parsed = ENTRY_POINT.parseTransaction({ data });
+  } catch {
+    return [];
+  }
+  if (parsed?.name === "handleOps") return parsed.args[0] as BundledOp[];
+  if (parsed?.name === "handleAggregatedOps") {
+    return (parsed.args[0] as { userOps: BundledOp[] }[]).flatMap((group) => [...group.userOps]);
+  }
+  return [];
+}
 
 /** The session's last `limit` ops, newest first. */
 export async function sessionHistory(parameters: {
@@ -57,11 +84,9 @@ export async function sessionHistory(parameters: {
         provider.getBlock(event.blockNumber),
       ]);
       const outflows: HistoryEntry["outflows"] = [];
-      // Native value: the op's calls, from the bundle's calldata.
-      if (transaction !== null) {
-        const parsed = entryPoint.interface.parseTransaction({ data: transaction.data });
-        const ops = (parsed?.args[0] ?? []) as { sender: string; nonce: bigint; callData: string }[];
-        const op = ops.find(
+      // Native value: the op's calls, from the bundle's calldata. A failed op's calls reverted: nothing left.
+      if (transaction !== null && event.args.success) {
+        const op = bundledOps(transaction.data).find(
           (item) => getAddress(item.sender) === getAddress(session.account) && item.nonce === event.args.nonce,
         );
         for (const call of op === undefined ? [] : callsOf(op.callData)) {
@@ -74,7 +99,7 @@ export async function sessionHistory(parameters: {
       const logs = receipt?.logs ?? [];
       const own = logs.findIndex((log) => log.index === event.index);
       let start = own;
-      while (start > 0 && !isBoundary(logs[start - 1]!, entryPoint.target as string)) start -= 1;
+      while (start > 0 && !isBoundary(logs[start - 1]!, session.entryPoint)) start -= 1;
       for (const log of logs.slice(start, own)) {
         if (
           log.topics[0] === TRANSFER_TOPIC &&
@@ -129,8 +154,7 @@ function callsOf(callData: string): { target: string; value: bigint }[] {
 function isBoundary(log: Log, entryPoint: string): boolean {
   return (
     getAddress(log.address) === getAddress(entryPoint) &&
-    (log.topics[0] === BEFORE_EXECUTION_TOPIC ||
-      log.topics[0] === EntryPoint__factory.createInterface().getEvent("UserOperationEvent")!.topicHash)
+    (log.topics[0] === BEFORE_EXECUTION_TOPIC || log.topics[0] === USER_OPERATION_EVENT_TOPIC)
   );
 }
 
