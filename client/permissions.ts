@@ -283,6 +283,10 @@ function requestShape(value: unknown, item: string): PermissionRequest {
   }
   object("signer", record.signer);
   object("permission", record.permission);
+  if (record.policies !== undefined && !Array.isArray(record.policies)) {
+    throw new LeashInputError(`--request: ${item}.policies must be a list of { "type": …, "data": {…} }`, "--request");
+  }
+  (record.policies ?? []).forEach((policy, index) => object(`policies[${index}]`, policy));
   const data = (v: { data?: unknown }) => (typeof v.data === "object" && v.data !== null ? v.data : {});
   return {
     ...(record as PermissionRequest),

@@ -214,6 +214,17 @@ describe("ERC-7715 permission requests", function () {
       );
       await expectRefusal(map(f, []), LeashInputError, /holds no permission request/);
     });
+
+    it("refuses policies that are not a list of typed objects, naming the field", async function () {
+      const f = await networkHelpers.loadFixture(requestFixture);
+      const base = request(f, usdcPeriodic(f));
+      await expectRefusal(
+        map(f, [{ ...base, policies: { type: "rate-limit" } }]),
+        LeashInputError,
+        /policies must be a list/,
+      );
+      await expectRefusal(map(f, [{ ...base, policies: [null] }]), LeashInputError, /policies\[0\] must be/);
+    });
   });
 
   describe("session grant --request", function () {
