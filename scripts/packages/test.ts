@@ -332,7 +332,7 @@ try {
       `import { createLeashMcpServer } from "${tools.name}/mcp";`,
       "",
       'const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as {',
-      "  rpcUrl: string; sessionFile: string; agentKeyFile: string; submitterKeyFile: string; recipient: string;",
+      "  rpcUrl: string; bundlerUrl: string; sessionFile: string; agentKeyFile: string; recipient: string;",
       "};",
       "const empty: LeashTools = { definitions: [], run: async () => ({}) };",
       'if (typeof createLeashMcpServer(empty).connect !== "function" || Object.keys(leashAiTools(empty)).length !== 0) {',
@@ -342,7 +342,7 @@ try {
       '  command: "node_modules/.bin/leash-mcp",',
       "  args: [",
       '    "--grant", config.sessionFile, "--agent-key", config.agentKeyFile,',
-      '    "--rpc-url", config.rpcUrl, "--submitter-key", config.submitterKeyFile,',
+      '    "--rpc-url", config.rpcUrl, "--bundler-url", config.bundlerUrl,',
       "  ],",
       '  stderr: "ignore",',
       "});",
@@ -549,25 +549,6 @@ try {
   ).getFunction("balanceOf")(recipient)) as bigint;
   reader.destroy();
   check(received === 10_000_000n, `the recipient holds ${received} USDC base units, not 10000000`);
-  // The agent's MCP server from the installed bin, on the same session.
-  const agentKeyFile = path.join(project, "agent.key");
-  writeFileSync(agentKeyFile, agent.privateKey + "\n", { mode: 0o600 });
-  const submitterKeyFile = path.join(project, "submitter.key");
-  writeFileSync(submitterKeyFile, submitter.privateKey + "\n", { mode: 0o600 });
-  const mcpConfigFile = path.join(project, "config-mcp.json");
-  writeFileSync(
-    mcpConfigFile,
-    JSON.stringify({ rpcUrl: node.url, sessionFile, agentKeyFile, submitterKeyFile, recipient }),
-  );
-  const mcpOutcome = run(process.execPath, ["out/mcp.js", mcpConfigFile], project).trim();
-  check(
-    mcpOutcome === "session_status,pay,call,simulate,history paid",
-    `the installed leash-mcp answered "${mcpOutcome}", not its tools and a payment`,
-  );
-  report.push(
-    `${tools.name}: the installed leash-mcp bin, driven by the MCP SDK's client, listed the session's tools and paid ` +
-      "1 USDC; its MCP and AI SDK entry points type-check",
-  );
   report.push(
     "quick start ran from the installed tarball on a local node, the grant read with loadSessionFile from " +
       `${manifest.name}/node: two payments back to back through one ethers Wallet submitter, 10 USDC received`,
@@ -576,6 +557,23 @@ try {
   // The viem quick start, through Alto, to a second recipient.
   const alto = await startAlto(node.url, addresses.entryPoint);
   services.push(alto);
+  // The agent's MCP server from the installed bin, on the same session, sending through Alto as an agent would.
+  const agentKeyFile = path.join(project, "agent.key");
+  writeFileSync(agentKeyFile, agent.privateKey + "\n", { mode: 0o600 });
+  const mcpConfigFile = path.join(project, "config-mcp.json");
+  writeFileSync(
+    mcpConfigFile,
+    JSON.stringify({ rpcUrl: node.url, bundlerUrl: alto.url, sessionFile, agentKeyFile, recipient }),
+  );
+  const mcpOutcome = run(process.execPath, ["out/mcp.js", mcpConfigFile], project).trim();
+  check(
+    mcpOutcome === "session_status,pay,call,simulate,history paid",
+    `the installed leash-mcp answered "${mcpOutcome}", not its tools and a payment`,
+  );
+  report.push(
+    `${tools.name}: the installed leash-mcp bin, driven by the MCP SDK's client, listed the session's tools and paid ` +
+      "1 USDC through Alto (--bundler-url); its MCP and AI SDK entry points type-check",
+  );
   const viemRecipient = Wallet.createRandom().address;
   const viemConfigFile = path.join(project, "config-viem.json");
   writeFileSync(

@@ -80,6 +80,8 @@ describe("leash-mcp (MCP server over stdio)", function () {
     const connection = await network.create({ network: "localhost", override: { url: node.url } });
     f = await sessionFixture(connection.ethers, connection.networkHelpers);
     const description = typicalSession(f);
+    // USDC may go to the recipient only: an argument rule the `call` tool describes and pre-checks.
+    description.scope[1]!.rules = [{ argument: 0, op: "eq", value: BigInt(f.recipient) }];
     await (await grantByTransaction(f, description)).wait();
     folder = mkdtempSync(path.join(tmpdir(), "leash-mcp-"));
     await writeSessionFile(path.join(folder, "session.json"), sessionFileOf(f, description));
@@ -151,13 +153,32 @@ describe("leash-mcp (MCP server over stdio)", function () {
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("5", 6));
   });
 
+  it("calls a scoped function by signature and arguments, and refuses one breaking its argument rule, sending nothing", async function () {
+    const { tools } = await served.client.listTools();
+    const id = `transfer(address,uint256)@${f.usdc.target as string}`;
+    expect(tools.find((tool) => tool.name === "call")!.description).to.contain(
+      `- ${id}: transfer(address, uint256) on USDC; argument 0 must be ${f.recipient}`,
+    );
+    const called = await callTool("call", { function: id, args: [f.recipient, "2000000"] });
+    expect(called).to.deep.include({ function: id, sent: true, success: true });
+    expect((called.spent as Record<string, string>).USDC).to.equal("2.0");
+    const nonce = await nonceOf();
+    const stranger = f.stranger.address;
+    const refused = await callTool("call", { function: id, args: [stranger, "1"] });
+    expect(refused).to.deep.include({ refused: "argument_rule", retryable: false, sent: false });
+    expect(await nonceOf()).to.equal(nonce);
+    expect(await f.usdc.balanceOf(stranger)).to.equal(0n);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("7", 6));
+  });
+
   it("lists the session's ops newest first, each with its transaction, gas and what left the account", async function () {
     const paid = await callTool("pay", { asset: "ETH", to: f.recipient, amount: "0.01" });
     expect(paid).to.deep.include({ sent: true, success: true });
     const { ops } = (await callTool("history", { limit: 5 })) as { ops: Record<string, unknown>[] };
     expect(ops.map((op) => [op.transactionHash, op.success, op.gasPaidBy, op.outflows])).to.deep.equal([
       [paid.transactionHash, true, "account", [{ asset: "ETH", to: f.recipient, amount: "0.01" }]],
-      [ops[1]!.transactionHash, true, "account", [{ asset: "USDC", to: f.recipient, amount: "5.0" }]],
+      [ops[1]!.transactionHash, true, "account", [{ asset: "USDC", to: f.recipient, amount: "2.0" }]],
+      [ops[2]!.transactionHash, true, "account", [{ asset: "USDC", to: f.recipient, amount: "5.0" }]],
     ]);
     expect(Number(ops[0]!.gasCost)).to.be.greaterThan(0);
   });
