@@ -200,7 +200,8 @@ export function parseSessionFile(text: string, source: string, chainId?: bigint)
       const rules = Array.isArray(entry.rules) ? (entry.rules as Record<string, unknown>[]) : [];
       return {
         target: address(`scope[${i}].target`, entry.target),
-        selector,
+        // One spelling, so that every comparison (wildcard, sign, the function's own selector) sees the same.
+        selector: selector.toLowerCase(),
         ...(typeof entry.function === "string" ? { function: entry.function } : {}),
         rules: rules.map((rule, r) => {
           const where = `scope[${i}].rules[${r}]`;

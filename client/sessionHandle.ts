@@ -32,10 +32,11 @@ import {
   OPERATIONS_ASSET,
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
+  SELECTOR_SIGN,
   type ArgumentRule,
 } from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
-import { TOKEN_SPEND_FUNCTIONS, tokenSpendOf } from "./tokenSpend.js";
+import { PERMIT2_APPROVE_SELECTOR, TOKEN_SPEND_FUNCTIONS, tokenSpendOf } from "./tokenSpend.js";
 import type { UserOpGas } from "./userOp.js";
 
 /** The gas limits a handle's ops start from (a bundler replaces them with its estimate; `handleOps` uses them). */
@@ -177,6 +178,11 @@ export interface SessionHandle {
   call(calls: SessionCall | SessionCall[]): Promise<SendSessionUserOpReturnType>;
 }
 
+/** The reserved pseudo-selectors (no calldata, the wildcard, signing), lower case. */
+const PSEUDO_SELECTORS: ReadonlySet<string> = new Set(
+  [SELECTOR_NO_CALLDATA, SELECTOR_ANY, SELECTOR_SIGN].map((s) => s.toLowerCase()),
+);
+
 const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 
 /** Builds the handle; throws if the key is not the session's agent (nothing is sent). */
@@ -208,10 +214,28 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       throw error;
     });
 
-  /** The tokens the session has a budget for: the hook refuses every call on them but the four spends. */
-  const budgetedTokens: ReadonlySet<string> = new Set(
-    session.budgets.map((budget) => getAddress(budget.asset)).filter((asset) => !isPseudoAsset(asset)),
-  );
+  /**
+   * Which of the tokens `calls` could touch have a budget on chain now (the hook asks the same of its storage: the
+   * owner may have added or removed one since the session file was written): each call's target with calldata and
+   * each Permit2 approve's token.
+   */
+  const budgetedAmong = async (calls: SessionCall[]): Promise<ReadonlySet<string>> => {
+    const candidates = new Set<string>();
+    for (const call of calls) {
+      if (dataLength(call.data) === 0) continue;
+      if (!isPseudoAsset(call.target)) candidates.add(getAddress(call.target));
+      if (dataLength(call.data) >= 36 && dataSlice(call.data, 0, 4).toLowerCase() === PERMIT2_APPROVE_SELECTOR) {
+        const word = BigInt(dataSlice(call.data, 4, 36));
+        if (word < 1n << 160n) {
+          const token = getAddress(`0x${word.toString(16).padStart(40, "0")}`);
+          if (!isPseudoAsset(token)) candidates.add(token);
+        }
+      }
+    }
+    const tokens = [...candidates];
+    const budgets = await Promise.all(tokens.map((token) => hook.getBudget(session.account, session.sessionId, token)));
+    return new Set(tokens.filter((_, index) => budgets[index]!.limit !== 0n));
+  };
 
   /** The asset's address from an address, a budget's symbol or "ETH". */
   const assetOf = (asset: string): string => {
@@ -287,10 +311,11 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
     // What the calls take of each token's budget (read as the hook reads it), and the native value they send.
     const tokenSpends = new Map<string, bigint>();
     const tokenRefusals: string[] = [];
+    const budgeted = await budgetedAmong(calls);
     let values = 0n;
     for (const call of calls) {
       values += call.value;
-      const spend = tokenSpendOf(session.account, call, budgetedTokens);
+      const spend = tokenSpendOf(session.account, call, budgeted);
       if (spend.kind === "spend") tokenSpends.set(spend.token, (tokenSpends.get(spend.token) ?? 0n) + spend.amount);
       if (spend.kind === "refused") tokenRefusals.push(spend.reason);
     }
@@ -317,7 +342,9 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       });
     }
     if (state !== "live") return refuse({ refused: state, reason: `the session is ${state}` });
-    // Scope first, as the chain reports it: a call out of scope is never reported as over a budget.
+    // Scope before budgets, as the module would judge it. On chain the spend-limit hook (a validation hook) runs
+    // first, so an op both out of scope and over a budget is refused there as over the budget: either way it is
+    // refused, and the scope is the reason the agent can act on.
     for (const call of calls) {
       const length = dataLength(call.data);
       const selector = length >= 4 ? dataSlice(call.data, 0, 4) : SELECTOR_NO_CALLDATA;
@@ -331,12 +358,15 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       }
       const target = getAddress(call.target);
       if (options.recipientUnknown === true && length === 0) continue;
+      // The reserved pseudo-selectors stand only for themselves (empty calldata, signing, the wildcard): calldata
+      // starting with one is allowed by the wildcard entry alone, as the module reads it.
+      const pseudo = length >= 4 && PSEUDO_SELECTORS.has(selector.toLowerCase());
       const exact =
-        length === 0 || length >= 4
+        length === 0 || (length >= 4 && !pseudo)
           ? await module.isInScope(session.account, session.sessionId, target, selector)
           : false;
       if (!exact) {
-        const valueMoving = length >= 4 && (await module.isValueMovingSelector(selector));
+        const valueMoving = length >= 4 && !pseudo && (await module.isValueMovingSelector(selector));
         const wildcard =
           !valueMoving && (await module.isInScope(session.account, session.sessionId, target, SELECTOR_ANY));
         if (!wildcard) {

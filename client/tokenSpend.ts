@@ -43,10 +43,12 @@ const word = (data: string, index: number) => BigInt(dataSlice(data, 4 + 32 * in
  */
 export function tokenSpendOf(account: string, call: TokenCall, budgeted: ReadonlySet<string>): TokenSpend {
   const length = dataLength(call.data);
-  if (length === 0 || isPseudoAsset(call.target)) return { kind: "none" };
+  if (length === 0) return { kind: "none" };
   const target = getAddress(call.target);
   const selector = length >= 4 ? dataSlice(call.data, 0, 4).toLowerCase() : call.data.toLowerCase();
   const name = (TOKEN_SPEND_FUNCTIONS as Record<string, string>)[selector];
+  // The pseudo-assets' addresses hold no tokens: no ERC-20 reading there, but a Permit2 approve is read anywhere.
+  if (isPseudoAsset(target)) return permit2Approval(call, target, selector, length, budgeted);
   if (name !== undefined) {
     if (name !== "transferFrom" && length >= TWO_ARGS) {
       return { kind: "spend", token: target, amount: word(call.data, 1), function: name };
@@ -72,6 +74,17 @@ export function tokenSpendOf(account: string, call: TokenCall, budgeted: Readonl
       reason: `the spend-limit hook refuses every call but transfer, approve, increaseAllowance and transferFrom on the budgeted token ${target} (selector ${selector})`,
     };
   }
+  return permit2Approval(call, target, selector, length, budgeted);
+}
+
+/** The hook's `_permit2Approval`: a Permit2 `approve` of a budgeted token, on any target. */
+function permit2Approval(
+  call: TokenCall,
+  target: string,
+  selector: string,
+  length: number,
+  budgeted: ReadonlySet<string>,
+): TokenSpend {
   if (length >= FOUR_ARGS && selector === PERMIT2_APPROVE_SELECTOR) {
     const token = word(call.data, 0);
     if (token > (1n << 160n) - 1n) {

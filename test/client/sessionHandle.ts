@@ -14,7 +14,7 @@ import { id, Interface, parseEther, parseUnits, Wallet } from "ethers";
 import { maxGasCost } from "../../client/bundler.js";
 import { SpendLimitExceededError } from "../../client/errors.js";
 import { fromGrantFile, writeSessionFile } from "../../client/node.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, type SessionDescription } from "../../client/session.js";
+import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_NO_CALLDATA, type SessionDescription } from "../../client/session.js";
 import type { SessionFile } from "../../client/sessionFile.js";
 import { createSessionHandle, DEFAULT_SESSION_GAS_LIMITS } from "../../client/sessionHandle.js";
 import { startHardhatNode, type LocalService } from "../../scripts/local/services.js";
@@ -327,6 +327,7 @@ describe("the agent's session handle", function () {
           entry("transferFrom(address,address,uint256)"),
           { target: usdc, selector: balanceOf.getFunction("balanceOf")!.selector },
           { target: stand.target as string, selector: permit2.getFunction("approve")!.selector },
+          { target: f.recipient, selector: SELECTOR_NO_CALLDATA },
         ],
       });
       const selfApprove = f.usdc.interface.encodeFunctionData("approve", [f.accountAddress, parseUnits("1000", 6)]);
@@ -448,6 +449,31 @@ describe("the agent's session handle", function () {
       const { answer, sent, charged } = await verdicts(f, dirty);
       expect(answer.refusal!.reason).to.match(/token word is not an address/);
       expect([sent, charged]).to.deep.equal([false, 0n]);
+    });
+
+    it("refuses calldata starting with a reserved selector, which only a wildcard entry allows, as the module does", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const { answer, sent } = await verdicts(f, { target: f.recipient, value: 0n, data: "0x00000000" });
+      expect(answer.refusal).to.deep.include({ refused: "out_of_scope" });
+      expect(sent).to.equal(false);
+    });
+
+    it("reads on chain which tokens have a budget: one the owner added after the session file is refused like any", async function () {
+      const f = await networkHelpers.loadFixture(tokenCallsFixture);
+      const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
+      const setBudget = f.spendLimitHook.interface.encodeFunctionData("setBudget", [
+        typicalSession(f).sessionId,
+        f.permit2,
+        1_000n,
+        Number(DAY),
+        0n,
+        false,
+      ]);
+      await (await ownerCall(f, executeCall(f, f.spendLimitHook.target as string, 0n, setBudget))).wait();
+      const { answer, sent } = await verdicts(f, permit2Approve(f, other.target as string, 500n));
+      expect(answer.refusal).to.deep.include({ refused: "out_of_scope" });
+      expect(answer.refusal!.reason).to.match(/refuses every call but transfer/);
+      expect(sent).to.equal(false);
     });
 
     it("charges nothing for a Permit2 approve of a token the session has no budget for, as the hook does", async function () {

@@ -8,7 +8,8 @@ import { network } from "hardhat";
 import { Wallet } from "ethers";
 
 import type { SessionFile } from "../../client/sessionFile.js";
-import { readAgentPolicy } from "../../packages/tools/src/policy.js";
+import { parseSessionFile, sessionFileToJson } from "../../client/sessionFile.js";
+import { policyOf, readAgentPolicy } from "../../packages/tools/src/policy.js";
 import {
   grantByTransaction,
   sessionFileOf,
@@ -110,5 +111,27 @@ describe("agent tools: the session file is checked against what the chain enforc
       return file;
     });
     expect(message).to.match(/share the symbol ETH/);
+  });
+
+  it("accepts a file spelling its selectors in upper case, as its parser does", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const text = sessionFileToJson(f.file).replace(/"0xa9059cbb"/g, '"0xA9059CBB"');
+    expect(text).to.contain("0xA9059CBB");
+    const policy = await readAgentPolicy({
+      session: parseSessionFile(text, "test", f.file.chainId),
+      provider: ethers.provider,
+    });
+    expect(policy.functions.map((fn) => fn.signature)).to.deep.equal(["transfer(address,uint256)"]);
+  });
+
+  it("does not offer a function of a budgeted token other than the four spends: the hook refuses every one", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const file = structuredClone(f.file);
+    file.scope.push({ target: f.usdc.target as string, selector: "0x42966c68", function: "burn(uint256)", rules: [] });
+    const policy = policyOf(file);
+    expect(policy.functions.map((fn) => fn.signature)).to.deep.equal(["transfer(address,uint256)"]);
+    expect(policy.notOffered.join("; ")).to.contain(
+      "burn(uint256) of USDC (the spend-limit hook refuses every function",
+    );
   });
 });

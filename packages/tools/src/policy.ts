@@ -6,6 +6,7 @@
 import {
   type ArgumentRule,
   encodeArgumentRules,
+  encodeExecutionHook,
   encodeModuleEntity,
   encodeValidationHook,
   isPseudoAsset,
@@ -60,6 +61,13 @@ export interface AgentPolicy {
 }
 
 const TRANSFER = FunctionFragment.from("transfer(address,uint256)");
+/** The only functions of a budgeted token the spend-limit hook lets through (client/tokenSpend.ts). */
+const TOKEN_SPEND_SIGNATURES: ReadonlySet<string> = new Set([
+  "transfer(address,uint256)",
+  "approve(address,uint256)",
+  "increaseAllowance(address,uint256)",
+  "transferFrom(address,address,uint256)",
+]);
 
 /** Reads the policy from the session file, after checking the chain holds the same grant; throws if it does not. */
 export async function readAgentPolicy(parameters: {
@@ -150,6 +158,14 @@ async function enforcementDifferences(session: SessionFile, provider: Provider, 
   const expectedHook = encodeValidationHook({ module: session.spendLimitHook, entityId: session.sessionId });
   if (!installed.validationHooks.some((hook) => hook.toLowerCase() === expectedHook.toLowerCase())) {
     differences.push(`the account runs no spend-limit hook ${session.spendLimitHook} for the session's validation`);
+  }
+  // The execution hook measures what leaves the account beyond what calldata says (pulls, fallbacks: THREATS 21).
+  const executionHook = encodeExecutionHook(
+    { module: session.spendLimitHook, entityId: session.sessionId },
+    { pre: true, post: true },
+  );
+  if (!installed.executionHooks.some((hook) => hook.toLowerCase() === executionHook.toLowerCase())) {
+    differences.push(`the account runs no spend-limit execution hook ${session.spendLimitHook} for the session`);
   }
   // The budgets below are read from the file's hook: only once it is the one the chain enforces.
   if (differences.length !== 0) return differences;
@@ -247,6 +263,13 @@ export function policyOf(session: SessionFile, grantBlock = 0): AgentPolicy {
       );
     }
     const signature = fragment.format("sighash");
+    if (budgetOf(target) !== undefined && !TOKEN_SPEND_SIGNATURES.has(signature)) {
+      notOffered.push(
+        `${signature} of ${budgetOf(target)!.symbol} (the spend-limit hook refuses every function of a budgeted ` +
+          "token but transfer, approve, increaseAllowance and transferFrom)",
+      );
+      continue;
+    }
     functions.push({
       id: `${signature}@${target}`,
       target,

@@ -211,7 +211,7 @@ export function createLeashTools(parameters: {
               ...summary,
               refused: "gas_over_cap",
               reason: error.message,
-              retryable: error.field === "nativeBudget",
+              retryable: false,
               sent: false,
             };
           }
