@@ -28,14 +28,7 @@ import {
   SpendLimitExceededError,
 } from "./errors.js";
 import { sendUserOpDirect } from "./actions.js";
-import {
-  bundlerTimeHint,
-  fillGasAndSign,
-  sendUserOpToBundler,
-  type GasCaps,
-  waitForUserOpReceipt,
-  type BundlerClient,
-} from "./bundler.js";
+import { bundlerTimeHint, fillGasAndSign, sendAndWaitForUserOp, type BundlerClient, type GasCaps } from "./bundler.js";
 import { encodeModuleEntity, type ValidationSelection } from "./encoding.js";
 import {
   encodeArgumentRules,
@@ -49,7 +42,7 @@ import {
   sessionNonceKey,
   type SessionDescription,
 } from "./session.js";
-import { buildUserOp, signUserOp, type UserOpGas } from "./userOp.js";
+import { buildUserOp, packUserOp, signUserOp, type UserOpGas } from "./userOp.js";
 
 /** One call the agent wants the account to make. */
 export interface SessionCall {
@@ -97,6 +90,18 @@ export interface SendSessionUserOpParameters {
    * (see {@link DeferredGrantOutcome}); a session installed otherwise throws {@link GrantConflictError}.
    */
   deferredGrant?: DeferredGrant;
+  /**
+   * The session's nonce lane (0 to 65,535, default 0; see `sessionNonceKey`). Ops in different lanes are
+   * independent nonce sequences, so they can be in flight at once; ops in one lane are included in order.
+   */
+  lane?: number;
+  /**
+   * Through a bundler: how long to wait for the op's inclusion (default 60 s) before {@link UserOpTimeoutError},
+   * which carries the op's hash to look it up later.
+   */
+  timeoutMs?: number;
+  /** Through a bundler: called when the same signed op is sent again (the bundler had lost it). */
+  onResubmit?: (userOpHash: string, reason: string) => void;
 }
 
 /** An owner-signed grant carried by the agent's op (as `session grant --signature-only` writes it). */
@@ -129,6 +134,8 @@ export interface SendSessionUserOpReturnType {
   /** The execution's revert data when it did not (handleOps only; a bundler's receipt gives `reason`). */
   revertData?: string;
   transactionHash: string;
+  /** The op's hash (the EntryPoint's `getUserOpHash`): its `UserOperationEvent` on chain carries it. */
+  userOpHash: string;
   /** Set when the op was asked to carry a grant: whether it installed it or found it already submitted. */
   grant?: DeferredGrantOutcome;
 }
@@ -278,7 +285,7 @@ async function sendRecoveringGrant(
   assertGrantIsForSession(deferredGrant, session);
   const nonce = await session.entryPoint.getNonce(
     session.account,
-    sessionNonceKey(session.sessionModule, session.sessionId),
+    sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
   );
   try {
     const result = await sendOnce(parameters, provider, { grant: deferredGrant, nonce });
@@ -307,7 +314,7 @@ async function sendOnce(
     entryPoint,
     sender: session.account,
     callData: encodeSessionCalls(parameters.calls),
-    nonceKey: sessionNonceKey(session.sessionModule, session.sessionId),
+    nonceKey: sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
     gas: parameters.gas,
   });
   const unsigned = options.nonce === undefined ? built : { ...built, nonce: options.nonce };
@@ -337,15 +344,31 @@ async function sendOnce(
       caps: parameters.caps,
       nativeBudget,
     });
-    const receipt = await waitForUserOpReceipt({
+    // Sent and waited for by its hash: the same signed op is sent again if the bundler loses it, never a new one.
+    const userOpHash = await entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
+    const receipt = await sendAndWaitForUserOp({
       client: via.bundler,
-      userOpHash: await sendUserOpToBundler({ client: via.bundler, op }),
+      provider,
+      op,
+      userOpHash,
+      timeoutMs: parameters.timeoutMs,
+      onResubmit: parameters.onResubmit,
     });
-    return { success: receipt.success, revertData: receipt.reason, transactionHash: receipt.transactionHash };
+    return {
+      success: receipt.success,
+      revertData: receipt.reason,
+      transactionHash: receipt.transactionHash,
+      userOpHash,
+    };
   }
-  const { op } = await signUserOp({ entryPoint, op: unsigned, signingKey: session.signingKey, selection });
+  const { op, hash } = await signUserOp({ entryPoint, op: unsigned, signingKey: session.signingKey, selection });
   const result = await sendUserOpDirect({ entryPoint, submitter: via.submitter, op });
-  return { success: result.success, revertData: result.revertData, transactionHash: result.receipt.hash };
+  return {
+    success: result.success,
+    revertData: result.revertData,
+    transactionHash: result.receipt.hash,
+    userOpHash: hash,
+  };
 }
 
 /**
@@ -424,7 +447,10 @@ async function assertGrantAlreadySubmitted(
   try {
     [used, current] = await Promise.all([
       module.isNonceUsed(session.account, grant.session.nonce),
-      session.entryPoint.getNonce(session.account, sessionNonceKey(session.sessionModule, session.sessionId)),
+      session.entryPoint.getNonce(
+        session.account,
+        sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
+      ),
     ]);
   } catch {
     throw refusal;

@@ -4,11 +4,18 @@
  * {@link UserOperation} of client/userOp.ts; a refusal comes back as the typed errors of client/errors.ts, decoded
  * from the bundler's "AAxx …" message and the module's revert data in it.
  */
-import { getBytes, hexlify, JsonRpcProvider, toBeHex, type SigningKey } from "ethers";
+import { getBytes, hexlify, type JsonRpcProvider, type Provider, toBeHex, type SigningKey } from "ethers";
 
-import type { EntryPoint } from "./contracts.js";
+import { EntryPoint__factory, type EntryPoint } from "./contracts.js";
 import type { ValidationSelection } from "./encoding.js";
-import { decodeUserOpRefusal, GasCapExceededError } from "./errors.js";
+import {
+  decodeUserOpRefusal,
+  GasCapExceededError,
+  NonceConflictError,
+  UserOpRefusedError,
+  UserOpTimeoutError,
+} from "./errors.js";
+import { isTransientRpcError, ResilientJsonRpcProvider, RpcUnavailableError, type RetryPolicy } from "./transport.js";
 import { signUserOp, type UserOperation } from "./userOp.js";
 
 /** Length of the paymaster address in `paymasterAndData`. */
@@ -93,11 +100,21 @@ export interface BundlerClient {
   label?: string;
 }
 
-/** Connects to a bundler's JSON-RPC URL for `entryPoint` (no batching: some bundlers refuse batches). */
-export function createBundlerClient(parameters: { url: string; entryPoint: string }): BundlerClient {
+/**
+ * Connects to a bundler's JSON-RPC URL for `entryPoint` (no batching: some bundlers refuse batches). Reads that get
+ * no answer (the bundler restarting, a timeout, a rate limit) are retried with backoff ({@link ResilientJsonRpcProvider});
+ * sending an op is retried by {@link sendAndWaitForUserOp}, by the op's hash.
+ */
+export function createBundlerClient(parameters: {
+  url: string;
+  entryPoint: string;
+  /** How long and how often a read is retried (default DEFAULT_RETRY_POLICY). */
+  retry?: Partial<RetryPolicy>;
+}): BundlerClient {
   const { url, entryPoint } = parameters;
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });
-  return { provider, entryPoint, label: `bundler ${url}` };
+  const label = `bundler ${url}`;
+  const provider = new ResilientJsonRpcProvider(url, { label, policy: parameters.retry });
+  return { provider, entryPoint, label };
 }
 
 /**
@@ -286,7 +303,11 @@ export async function sendUserOpToBundler(parameters: { client: BundlerClient; o
   return call<string>(client, "eth_sendUserOperation", [toRpcUserOp(op), client.entryPoint]);
 }
 
-/** Waits for the op to be included and returns its receipt; throws after `timeoutMs`. */
+/**
+ * Waits for the op to be included and returns its receipt, asking the bundler (a bundler that does not answer for a
+ * while is asked again); throws {@link UserOpTimeoutError}, carrying the hash, after `timeoutMs`. To also send the op
+ * again when the bundler lost it, and read the chain when the bundler cannot say, use {@link sendAndWaitForUserOp}.
+ */
 export async function waitForUserOpReceipt(parameters: {
   client: BundlerClient;
   userOpHash: string;
@@ -296,24 +317,172 @@ export async function waitForUserOpReceipt(parameters: {
   const { client, userOpHash, timeoutMs = RECEIPT_TIMEOUT_MS } = parameters;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const raw = await call<Record<string, unknown> | null>(client, "eth_getUserOperationReceipt", [userOpHash]);
-    if (raw !== null) {
-      const receipt = raw.receipt as { transactionHash?: string } | undefined;
-      return {
-        userOpHash,
-        success: raw.success === true,
-        actualGasCost: BigInt(String(raw.actualGasCost)),
-        actualGasUsed: BigInt(String(raw.actualGasUsed)),
-        reason: typeof raw.reason === "string" && raw.reason !== "0x" ? raw.reason : undefined,
-        transactionHash: receipt?.transactionHash ?? "",
-      };
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `op ${userOpHash} was not included within ${timeoutMs} ms: check that the bundler is running and its ` +
-          "executor account has funds",
+    const receipt = await bundlerReceipt(client, userOpHash);
+    if (receipt !== undefined) return receipt;
+    if (Date.now() > deadline) throw new UserOpTimeoutError(userOpHash, timeoutMs, client.label ?? "bundler");
+    await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
+  }
+}
+
+/** A bundler's "too many ops of this sender" answers (Alto's words), which mean "later", not "never". */
+const BUNDLER_FULL = /Maximum number of (parallel|queued) user operations/i;
+
+/** How long {@link sendAndWaitForUserOp} waits by default, in milliseconds. */
+const SEND_TIMEOUT_MS = 60_000;
+/** How long an op may be unknown to the bundler and the chain before it is sent again, in milliseconds. */
+const RESUBMIT_AFTER_MS = 4_000;
+
+/**
+ * Where an op stands, read from the chain: its `UserOperationEvent` (and `UserOperationRevertReason`) from
+ * `fromBlock` on, or undefined if it was not included. The chain's word, whatever the bundler says or forgot.
+ */
+export async function findUserOpReceipt(parameters: {
+  provider: Provider;
+  entryPoint: string;
+  userOpHash: string;
+  fromBlock: number;
+}): Promise<UserOpReceipt | undefined> {
+  const { provider, userOpHash, fromBlock } = parameters;
+  const entryPoint = EntryPoint__factory.connect(parameters.entryPoint, provider);
+  const [event] = await entryPoint.queryFilter(entryPoint.filters.UserOperationEvent(userOpHash), fromBlock);
+  if (event === undefined) return undefined;
+  const reverts = event.args.success
+    ? []
+    : await entryPoint.queryFilter(
+        entryPoint.filters.UserOperationRevertReason(userOpHash),
+        event.blockNumber,
+        event.blockNumber,
       );
+  const reason = reverts[0]?.args.revertReason;
+  return {
+    userOpHash,
+    success: event.args.success,
+    actualGasCost: event.args.actualGasCost,
+    actualGasUsed: event.args.actualGasUsed,
+    reason: reason !== undefined && reason !== "0x" ? reason : undefined,
+    transactionHash: event.transactionHash,
+  };
+}
+
+/** What {@link sendAndWaitForUserOp} needs. */
+export interface SendAndWaitParameters {
+  client: BundlerClient;
+  /** A node of the op's chain: whether the op was included is read from the EntryPoint's events there. */
+  provider: Provider;
+  /** The signed op, sent as is every time: it is never signed again here. */
+  op: UserOperation;
+  userOpHash: string;
+  /** The first block the op could be included in (default: the latest block when called). */
+  fromBlock?: number;
+  /** Give up after this many milliseconds (default 60,000) with {@link UserOpTimeoutError}, carrying the hash. */
+  timeoutMs?: number;
+  /** Send the same op again after it has been unknown to the bundler and the chain this long (default 4,000). */
+  resubmitAfterMs?: number;
+  /** Called when the op is sent again (e.g. to count resubmissions). */
+  onResubmit?: (userOpHash: string, reason: string) => void;
+}
+
+/**
+ * Sends a signed op and waits until the chain has it, idempotently by its hash, through a bundler that may restart,
+ * time out, rate-limit or lose its mempool:
+ * - the same signed op is sent again (never a new one) when neither the bundler nor the chain knows it, so a
+ *   bundler that lost it on a restart gets it back; "already known" means it is still pending;
+ * - inclusion is read from the bundler's receipt or, when the bundler cannot say, from the EntryPoint's events;
+ * - a refusal while sending again is final and typed (the op was not included: e.g. the session was revoked
+ *   meanwhile); a nonce taken by another op (two clients on one nonce lane) is {@link NonceConflictError};
+ * - past `timeoutMs`, {@link UserOpTimeoutError} carries the hash to look the op up later: it may still be included.
+ */
+export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): Promise<UserOpReceipt> {
+  const { client, provider, op, userOpHash } = parameters;
+  const timeoutMs = parameters.timeoutMs ?? SEND_TIMEOUT_MS;
+  const resubmitAfterMs = parameters.resubmitAfterMs ?? RESUBMIT_AFTER_MS;
+  const deadline = Date.now() + timeoutMs;
+  const fromBlock = parameters.fromBlock ?? (await provider.getBlockNumber());
+  const onChain = () => findUserOpReceipt({ provider, entryPoint: client.entryPoint, userOpHash, fromBlock });
+
+  /** Sends the op; returns a receipt if the chain already has it, undefined if it is (or may be) pending. */
+  const submit = async (): Promise<UserOpReceipt | undefined> => {
+    try {
+      await sendUserOpToBundler({ client, op });
+      return undefined;
+    } catch (error) {
+      if (isTransientRpcError(error) || error instanceof RpcUnavailableError) return undefined;
+      const message = messageOf(error);
+      if (message.includes("Already known")) return undefined;
+      // The bundler holds as many ops of this sender as it takes (ERC-7562's per-sender limits): not refused, only
+      // not taken yet. It is sent again once the bundler has room (it then knows the op, or the chain has it).
+      if (BUNDLER_FULL.test(message)) return undefined;
+      if (error instanceof UserOpRefusedError && error.reason.startsWith("AA25")) {
+        const included = await onChain();
+        if (included !== undefined) return included;
+        throw new NonceConflictError(op.sender, op.nonce, userOpHash, error);
+      }
+      throw error;
+    }
+  };
+
+  let receipt = await submit();
+  let lastSeen = Date.now();
+  while (receipt === undefined) {
+    if (Date.now() > deadline) {
+      receipt = await onChain().catch(() => undefined);
+      if (receipt !== undefined) break;
+      throw new UserOpTimeoutError(userOpHash, timeoutMs, client.label ?? "bundler", op.sender, op.nonce);
+    }
+    receipt = await bundlerReceipt(client, userOpHash);
+    if (receipt !== undefined) break;
+    if (Date.now() - lastSeen >= resubmitAfterMs) {
+      receipt = await onChain().catch(() => undefined);
+      if (receipt !== undefined) break;
+      if (!(await bundlerKnows(client, userOpHash))) {
+        parameters.onResubmit?.(userOpHash, "neither the bundler nor the chain knows the op");
+        receipt = await submit();
+        if (receipt !== undefined) break;
+      }
+      lastSeen = Date.now();
     }
     await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
   }
+  return receipt;
+}
+
+/** The bundler's receipt of the op, or undefined (not included yet, or the bundler did not answer). */
+async function bundlerReceipt(client: BundlerClient, userOpHash: string): Promise<UserOpReceipt | undefined> {
+  let raw: Record<string, unknown> | null;
+  try {
+    raw = await call<Record<string, unknown> | null>(client, "eth_getUserOperationReceipt", [userOpHash]);
+  } catch (error) {
+    if (isTransientRpcError(error) || error instanceof RpcUnavailableError) return undefined;
+    throw error;
+  }
+  if (raw === null) return undefined;
+  const receipt = raw.receipt as { transactionHash?: string } | undefined;
+  return {
+    userOpHash,
+    success: raw.success === true,
+    actualGasCost: BigInt(String(raw.actualGasCost)),
+    actualGasUsed: BigInt(String(raw.actualGasUsed)),
+    reason: typeof raw.reason === "string" && raw.reason !== "0x" ? raw.reason : undefined,
+    transactionHash: receipt?.transactionHash ?? "",
+  };
+}
+
+/** Whether the bundler holds the op (pending or included); true when it does not answer (nothing to resend then). */
+async function bundlerKnows(client: BundlerClient, userOpHash: string): Promise<boolean> {
+  try {
+    return (await call<unknown>(client, "eth_getUserOperationByHash", [userOpHash])) !== null;
+  } catch {
+    return true;
+  }
+}
+
+function messageOf(error: unknown): string {
+  const parts: string[] = [];
+  let item: unknown = error;
+  for (let depth = 0; depth < 4 && item !== null && typeof item === "object"; depth += 1) {
+    const record = item as { message?: unknown; error?: unknown; info?: unknown };
+    if (typeof record.message === "string") parts.push(record.message);
+    item = record.error ?? (record.info as { error?: unknown } | undefined)?.error;
+  }
+  return parts.join(" ");
 }

@@ -99,6 +99,55 @@ export class SessionSignatureError extends UserOpRefusedError {
 }
 
 /**
+ * Another op took this op's nonce first (two clients on one session key and one nonce lane, or an op sent twice
+ * with different contents): this op was not included and never will be under that nonce. Budgets were charged for
+ * the op that won only. Sign the intent again under a fresh nonce (or another lane) if it is still wanted.
+ */
+export class NonceConflictError extends UserOpRefusedError {
+  override readonly name = "NonceConflictError";
+  constructor(
+    readonly sender: string,
+    readonly nonce: bigint,
+    /** This (losing) op's hash. */
+    readonly userOpHash: string,
+    readonly refusal: UserOpRefusedError,
+  ) {
+    super(
+      `nonce ${nonce & ((1n << 64n) - 1n)} of key 0x${(nonce >> 64n).toString(16)} of ${sender} was taken by another ` +
+        `op: op ${userOpHash} was not included (${refusal.reason}); send the intent again under a fresh nonce if it ` +
+        "is still wanted",
+      refusal.reason,
+      refusal.revertData,
+      refusal.details,
+    );
+  }
+}
+
+/**
+ * A sent op was not seen included within the time allowed. It may still be: look it up by `userOpHash`
+ * (`eth_getUserOperationReceipt`, or the EntryPoint's `UserOperationEvent`) before sending the intent again, or it
+ * may be paid twice.
+ */
+export class UserOpTimeoutError extends Error {
+  override readonly name = "UserOpTimeoutError";
+  constructor(
+    readonly userOpHash: string,
+    readonly timeoutMs: number,
+    /** The service that was asked, e.g. "bundler http://127.0.0.1:4337". */
+    readonly service: string,
+    /** The op's sender and nonce, when the waiter had the op. */
+    readonly sender?: string,
+    readonly nonce?: bigint,
+  ) {
+    super(
+      `op ${userOpHash} was sent but not seen included within ${timeoutMs} ms (${service}); it may still be ` +
+        "included: look it up by this hash before sending the same intent again. If it never is, check that the " +
+        "bundler runs and its executor account has funds",
+    );
+  }
+}
+
+/**
  * A bundler or paymaster service answered gas limits or fees over the agent's caps ({@link GasCaps} in
  * client/bundler.ts), so the agent signed nothing (THREATS 32): a service that inflates `preVerificationGas` or a
  * limit would otherwise turn the session's native budget into fees for whoever bundles the op.

@@ -14,7 +14,7 @@
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { JsonRpcProvider, Wallet, type HDNodeWallet, type SigningKey } from "ethers";
+import { Wallet, type HDNodeWallet, type SigningKey } from "ethers";
 
 import { leashAddressesToJson, parseLeashAddresses, type LeashChainAddresses } from "./addresses.js";
 import { agentKeyFileContents, parseAgentKeyFile, type AgentKeyFile, type AgentSessionConfig } from "./agentKey.js";
@@ -23,6 +23,7 @@ import type { SendVia } from "./agent.js";
 import { createBundlerClient, type GasCaps } from "./bundler.js";
 import { parseSessionFile, sessionFileToJson, type SessionFile } from "./sessionFile.js";
 import { createSessionHandle, type SessionHandle } from "./sessionHandle.js";
+import { ResilientJsonRpcProvider } from "./transport.js";
 import type { UserOpGas } from "./userOp.js";
 
 /** The default address book file of `chainId` under `root`. */
@@ -153,7 +154,8 @@ export async function fromGrantFile(
   file: string,
   options: FromGrantFileOptions,
 ): Promise<SessionHandle & { close(): void }> {
-  const provider = new JsonRpcProvider(options.rpcUrl);
+  // Reads that get no answer (the node restarting, a timeout, a rate limit) are retried with backoff.
+  const provider = new ResilientJsonRpcProvider(options.rpcUrl, { label: `node ${options.rpcUrl}` });
   try {
     const session = await loadSessionFile(file, (await provider.getNetwork()).chainId);
     let via: SendVia;

@@ -560,9 +560,30 @@ export function encodeDeferredGrant(session: SessionDescription, ownerSignature:
   return "0x" + call.slice(10);
 }
 
-/** The user op nonce key a session must use: its ModuleEntity (module ‖ session id) as a uint192. */
-export function sessionNonceKey(sessionModule: string, sessionId: number): bigint {
-  return BigInt(encodeModuleEntity({ module: sessionModule, entityId: sessionId }));
+/** How many nonce lanes a session has: its ops in different lanes are independent nonce sequences. */
+export const SESSION_NONCE_LANES = 65_536;
+/** Where the lane sits in a session's nonce key: XORed into the module address's low 16 bits. */
+const LANE_SHIFT = 32n;
+
+/**
+ * The user op nonce key of a session's `lane` (default 0): its ModuleEntity (module ‖ session id) as a uint192, with
+ * the lane XORed into the module address's low 16 bits (the module accepts those bits only). Each lane is its own
+ * nonce sequence, so ops in different lanes can be in flight at once (a bundler keeps one op per sender and key).
+ */
+export function sessionNonceKey(sessionModule: string, sessionId: number, lane = 0): bigint {
+  if (!Number.isInteger(lane) || lane < 0 || lane >= SESSION_NONCE_LANES) {
+    throw new RangeError(`nonce lane ${lane} is not a whole number from 0 to ${SESSION_NONCE_LANES - 1}`);
+  }
+  return BigInt(encodeModuleEntity({ module: sessionModule, entityId: sessionId })) ^ (BigInt(lane) << LANE_SHIFT);
+}
+
+/** The lane of `nonceKey` if it is one of the session's nonce keys, else undefined. */
+export function sessionNonceLane(nonceKey: bigint, sessionModule: string, sessionId: number): number | undefined {
+  const difference = nonceKey ^ sessionNonceKey(sessionModule, sessionId);
+  const lane = difference >> LANE_SHIFT;
+  return (difference & ((1n << LANE_SHIFT) - 1n)) === 0n && lane < BigInt(SESSION_NONCE_LANES)
+    ? Number(lane)
+    : undefined;
 }
 
 /** The spend-limit hook's data for a user op: the unix time the op expects to run at (uint40). */

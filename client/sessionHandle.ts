@@ -60,6 +60,10 @@ export interface CreateSessionHandleParameters {
   gas?: Partial<UserOpGas>;
   /** The most the agent signs for when a bundler fills the gas (default DEFAULT_GAS_CAPS). */
   caps?: GasCaps;
+  /** Through a bundler: how long an op may take to be included (default 60 s) before UserOpTimeoutError. */
+  timeoutMs?: number;
+  /** Through a bundler: called when an op is sent again because the bundler had lost it. */
+  onResubmit?: (userOpHash: string, reason: string) => void;
 }
 
 /** A budget as `status()` reports it: JSON-safe (amounts as decimal strings of base units and in words). */
@@ -165,6 +169,12 @@ export interface PayParameters {
   amount: bigint;
 }
 
+/** Options of one send. */
+export interface SendOptions {
+  /** The session's nonce lane (0 to 65,535); default: the lowest lane none of this handle's ops in flight uses. */
+  lane?: number;
+}
+
 /** The handle {@link createSessionHandle} returns. */
 export interface SessionHandle {
   readonly session: SessionFile;
@@ -174,8 +184,13 @@ export interface SessionHandle {
   check(calls: SessionCall | SessionCall[]): Promise<CheckAnswer>;
   /** The asset's address from an address, a budget's symbol or "ETH"; throws if it is none of them. */
   assetOf(asset: string): string;
-  pay(parameters: PayParameters): Promise<SendSessionUserOpReturnType>;
-  call(calls: SessionCall | SessionCall[]): Promise<SendSessionUserOpReturnType>;
+  /** Pays through {@link SessionHandle.call}. */
+  pay(parameters: PayParameters, options?: SendOptions): Promise<SendSessionUserOpReturnType>;
+  /**
+   * Sends the calls as one op. Ops sent at once go in different nonce lanes (the lowest free one), so they are in
+   * flight in parallel; pass `lane` to choose one (ops in one lane are included in order).
+   */
+  call(calls: SessionCall | SessionCall[], options?: SendOptions): Promise<SendSessionUserOpReturnType>;
 }
 
 /** The reserved pseudo-selectors (no calldata, the wildcard, signing), lower case. */
@@ -267,7 +282,24 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
     return { ...DEFAULT_SESSION_GAS_LIMITS, ...given, maxFeePerGas, maxPriorityFeePerGas };
   };
 
-  const call = async (calls: SessionCall | SessionCall[]) =>
+  // Nonce lanes of this handle's ops in flight: each op takes the lowest free lane, so that ops sent at once run in
+  // parallel (a bundler keeps one op per sender and nonce key) and one refused op cannot block the others.
+  const busyLanes = new Set<number>();
+  const call = async (calls: SessionCall | SessionCall[], options: SendOptions = {}) => {
+    let lane = options.lane;
+    if (lane === undefined) {
+      lane = 0;
+      while (busyLanes.has(lane)) lane += 1;
+    }
+    const owned = !busyLanes.has(lane);
+    busyLanes.add(lane);
+    try {
+      return await send(calls, lane);
+    } finally {
+      if (owned) busyLanes.delete(lane);
+    }
+  };
+  const send = async (calls: SessionCall | SessionCall[], lane: number) =>
     sendSessionUserOp({
       session: {
         entryPoint,
@@ -280,6 +312,9 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       gas: await gasNow(),
       via,
       caps: parameters.caps,
+      lane,
+      timeoutMs: parameters.timeoutMs,
+      onResubmit: parameters.onResubmit,
     });
 
   /** {@link SessionHandle.check}; `recipientUnknown` (canPay) skips the recipient's scope and argument rules. */
@@ -549,8 +584,8 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       return { ok: true, remaining: spend.remaining, maxGasCost: answer.maxGasCost };
     },
     assetOf,
-    async pay({ asset, to, amount }) {
-      return call(payCall(assetOf(asset), to, amount));
+    async pay({ asset, to, amount }, options) {
+      return call(payCall(assetOf(asset), to, amount), options);
     },
     call,
   };

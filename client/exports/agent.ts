@@ -9,6 +9,7 @@ export {
   type CheckAnswer,
   type CreateSessionHandleParameters,
   type PayParameters,
+  type SendOptions,
   type SessionHandle,
   type SessionHandleBudget,
   type SessionHandleStatus,
@@ -44,7 +45,9 @@ export {
   DEFAULT_GAS_CAPS,
   estimateUserOpGas,
   fillGasAndSign,
+  findUserOpReceipt,
   maxGasCost,
+  sendAndWaitForUserOp,
   sendUserOpToBundler,
   toRpcUserOp,
   waitForUserOpReceipt,
@@ -53,6 +56,7 @@ export {
   type FillGasAndSignParameters,
   type GasCaps,
   type RpcUserOperation,
+  type SendAndWaitParameters,
   type UserOpGasEstimate,
   type UserOpReceipt,
 } from "../bundler.js";
@@ -70,6 +74,7 @@ export {
   describeRevert,
   GasCapExceededError,
   isRevert,
+  NonceConflictError,
   SessionExpiredError,
   SessionNotYetValidError,
   SessionOutOfScopeError,
@@ -77,7 +82,17 @@ export {
   SessionSignatureError,
   SpendLimitExceededError,
   UserOpRefusedError,
+  UserOpTimeoutError,
 } from "../errors.js";
+export {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  isTransientRpcError,
+  ResilientJsonRpcProvider,
+  RpcUnavailableError,
+  withRetries,
+  type RetryPolicy,
+} from "../transport.js";
 export {
   parseSessionFile,
   SESSION_FILE_KIND,

@@ -35,6 +35,8 @@ export {
   SESSION_SELECTORS,
   sessionInstallArgs,
   sessionNonceKey,
+  sessionNonceLane,
+  SESSION_NONCE_LANES,
   sessionUninstallArgs,
   SPONSORED_FEE_ASSET,
   SPONSORED_GAS_ASSET,

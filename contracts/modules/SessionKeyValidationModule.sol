@@ -51,8 +51,11 @@ struct SessionConfig {
 /// @notice ERC-6900 v0.8 validation module for scoped, expiring, revocable session keys: one session is one
 /// validation entity (entity id = session id) on the account, installed for `execute` and `executeBatch` only.
 /// - User ops: the agent's ECDSA signature over the EntryPoint v0.8 user op hash. The op's nonce key must be the
-///   session's ModuleEntity (`module ‖ sessionId`), which binds the signature to this module and session and gives
-///   each session its own nonce sequence. validAfter / validUntil are returned in the validation data: no
+///   session's ModuleEntity (`module ‖ sessionId`) with a lane number (0 to 65,535) XORed into the module address's
+///   low 16 bits: the key binds the signature to this session and to this module (another module would need the
+///   same 144 high address bits), and each lane is its own nonce sequence, so an agent can have ops of one session
+///   in flight in parallel (ERC-4337 2D nonces; bundlers keep one op per sender and key). Lane 0 is the
+///   ModuleEntity itself. validAfter / validUntil are returned in the validation data: no
 ///   TIMESTAMP during validation, the EntryPoint enforces time.
 /// - Runtime: the agent's EOA calls `executeWithRuntimeValidation`; same scope, time checked with block.timestamp.
 /// - Scope: every call of `execute` / `executeBatch` (also behind `executeUserOp`) must be an allowed
@@ -154,6 +157,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     uint8 private constant _TARGET_SHIFT = 32;
     uint8 private constant _NONCE_KEY_SHIFT = 64;
     uint8 private constant _MODULE_ENTITY_ADDRESS_SHIFT = 32;
+    /// @dev The nonce key bits a lane may change: the module address's low 16 bits in the key.
+    uint192 private constant _NONCE_LANE_MASK = uint192(type(uint16).max) << _MODULE_ENTITY_ADDRESS_SHIFT;
 
     /// @notice The SpendLimitHook installed with sessions granted by signature (zero: none).
     address public immutable SPEND_LIMIT_HOOK;
@@ -220,7 +225,7 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
     error SessionCallOutOfScope(address target, bytes4 selector);
     /// @notice The call carries more native value than the session's per-call cap.
     error SessionValueOverCap(address target, uint256 value, uint256 cap);
-    /// @notice The user op's nonce key is not the session's ModuleEntity.
+    /// @notice The user op's nonce key is not one of the session's lanes (`expected` is lane 0, its ModuleEntity).
     error SessionNonceKeyMismatch(uint192 expected, uint192 actual);
     /// @notice The runtime caller is not the session's agent.
     error SessionUnauthorizedSender(address account, uint32 sessionId, address sender);
@@ -412,7 +417,8 @@ contract SessionKeyValidationModule is IValidationModule, IDeferredInstaller, EI
         address account = userOp.sender;
         uint192 expectedKey = (uint192(uint160(address(this))) << _MODULE_ENTITY_ADDRESS_SHIFT) | entityId;
         uint192 nonceKey = uint192(userOp.nonce >> _NONCE_KEY_SHIFT);
-        if (nonceKey != expectedKey) revert SessionNonceKeyMismatch(expectedKey, nonceKey);
+        // Any lane of the session: the key may differ from lane 0 in the lane bits only.
+        if ((nonceKey ^ expectedKey) & ~_NONCE_LANE_MASK != 0) revert SessionNonceKeyMismatch(expectedKey, nonceKey);
 
         (SessionKeySlot key, SessionStateSlot state) = _liveSession(account, entityId);
         _checkScope(account, state, ExecutionCalldataLib.decodeCalls(userOp.callData, true));

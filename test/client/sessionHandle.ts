@@ -9,12 +9,19 @@ import path from "node:path";
 
 import { expect } from "chai";
 import { network } from "hardhat";
-import { id, Interface, parseEther, parseUnits, Wallet } from "ethers";
+import { id, Interface, NonceManager, parseEther, parseUnits, Wallet } from "ethers";
 
 import { maxGasCost } from "../../client/bundler.js";
 import { SpendLimitExceededError } from "../../client/errors.js";
 import { fromGrantFile, writeSessionFile } from "../../client/node.js";
-import { NATIVE_ASSET, OPERATIONS_ASSET, SELECTOR_NO_CALLDATA, type SessionDescription } from "../../client/session.js";
+import {
+  NATIVE_ASSET,
+  OPERATIONS_ASSET,
+  SELECTOR_NO_CALLDATA,
+  sessionNonceKey,
+  sessionNonceLane,
+  type SessionDescription,
+} from "../../client/session.js";
 import type { SessionFile } from "../../client/sessionFile.js";
 import { createSessionHandle, DEFAULT_SESSION_GAS_LIMITS } from "../../client/sessionHandle.js";
 import { startHardhatNode, type LocalService } from "../../scripts/local/services.js";
@@ -515,6 +522,41 @@ describe("the agent's session handle", function () {
       const result = await f.handle.call([transfer(1_000_000n), transfer(2_000_000n)]);
       expect(result.success).to.equal(true);
       expect(await usdcOf(f, f.recipient)).to.equal(3_000_000n);
+    });
+
+    it("sends ops asked at once in different nonce lanes, and takes lane 0 again once it is free", async function () {
+      const f = await sessionFixture(ethers, networkHelpers);
+      const description = typicalSession(f);
+      await (await grantByTransaction(f, description)).wait();
+      const [, , , submitter] = await ethers.getSigners();
+      const handle = createSessionHandle({
+        session: sessionFileOf(f, description),
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        // One submitter for ops sent at once: its transactions need their own nonces.
+        via: { submitter: new NonceManager(submitter!) },
+        gas: FEES,
+      });
+      const pay = (amount: bigint) => handle.pay({ asset: "USDC", to: f.recipient, amount });
+      await Promise.all([pay(1n), pay(2n), pay(3n)]);
+      await pay(4n);
+      const events = await f.entryPoint.queryFilter(
+        f.entryPoint.filters.UserOperationEvent(undefined, f.accountAddress),
+      );
+      const lanes = events.map((event) =>
+        sessionNonceLane(event.args.nonce >> 64n, f.sessionModule.target as string, description.sessionId),
+      );
+      expect([...lanes].sort()).to.deep.equal([0, 0, 1, 2]);
+      expect(await usdcOf(f, f.recipient)).to.equal(10n);
+    });
+
+    it("sends in the lane asked for", async function () {
+      const f = await networkHelpers.loadFixture(grantedTypical);
+      await f.handle.pay({ asset: "USDC", to: f.recipient, amount: 1n }, { lane: 42 });
+      const [event] = await f.entryPoint.queryFilter(
+        f.entryPoint.filters.UserOperationEvent(undefined, f.accountAddress),
+      );
+      expect(event!.args.nonce >> 64n).to.equal(sessionNonceKey(f.sessionModule.target as string, 1, 42));
     });
 
     it("refuses an over-budget payment as SpendLimitExceededError, with when it refills; nothing moves", async function () {

@@ -355,6 +355,44 @@ describe("SessionKeyValidationModule", function () {
       await expectRefused(f, op, "SessionNonceKeyMismatch", [expected, 0n]);
     });
 
+    it("accepts ops of one session signed at once in two nonce lanes: each lane is its own sequence", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const module = f.sessionModule.target as string;
+      const first = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        nonceKey: sessionNonceKey(module, SESSION_ID, 1),
+      });
+      const last = await sessionOp(f, executeCall(f, f.recipient, PAY), {
+        nonceKey: sessionNonceKey(module, SESSION_ID, 65_535),
+      });
+      expect([first.op.nonce & ((1n << 64n) - 1n), last.op.nonce & ((1n << 64n) - 1n)]).to.deep.equal([0n, 0n]);
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, first.op))).to.equal(true);
+      expect(opSucceeded(f.entryPoint, await sendOp(ethers, f.entryPoint, last.op))).to.equal(true);
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(2n * PAY);
+    });
+
+    it("refuses a second op signed at the same nonce of one lane: the EntryPoint includes one (AA25)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const key = sessionNonceKey(f.sessionModule.target as string, SESSION_ID, 7);
+      const one = await sessionOp(f, executeCall(f, f.recipient, PAY), { nonceKey: key });
+      const other = await sessionOp(f, executeCall(f, f.recipient, 2n * PAY), { nonceKey: key });
+      await sendOp(ethers, f.entryPoint, one.op);
+      await expect(sendOp(ethers, f.entryPoint, other.op))
+        .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
+        .withArgs(0n, "AA25 invalid account nonce");
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(PAY);
+    });
+
+    it("T12: refuses a nonce key that differs from the session's outside the 16 lane bits (another module's address)", async function () {
+      const f = await networkHelpers.loadFixture(grantedFixture);
+      const expected = sessionNonceKey(f.sessionModule.target as string, SESSION_ID);
+      for (const bit of [31n, 48n, 191n]) {
+        const key = expected ^ (1n << bit);
+        const { op } = await sessionOp(f, executeCall(f, f.recipient, PAY), { nonceKey: key });
+        await expectRefused(f, op, "SessionNonceKeyMismatch", [expected, key]);
+      }
+      expect(await ethers.provider.getBalance(f.recipient)).to.equal(0n);
+    });
+
     it("T12: refuses the agent's signature moved to another session of the same agent", async function () {
       const f = await networkHelpers.loadFixture(grantedFixture);
       await (await grantByTransaction(f, typicalSession(f, { sessionId: 2, nonce: 2n }))).wait();

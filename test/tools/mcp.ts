@@ -173,7 +173,7 @@ describe("leash-mcp (MCP server over stdio)", function () {
 
   it("lists the session's ops newest first, each with its transaction, gas and what left the account", async function () {
     const paid = await callTool("pay", { asset: "ETH", to: f.recipient, amount: "0.01" });
-    expect(paid).to.deep.include({ sent: true, success: true });
+    expect(paid, JSON.stringify(paid)).to.deep.include({ sent: true, success: true });
     const { ops } = (await callTool("history", { limit: 5 })) as { ops: Record<string, unknown>[] };
     expect(ops.map((op) => [op.transactionHash, op.success, op.gasPaidBy, op.outflows])).to.deep.equal([
       [paid.transactionHash, true, "account", [{ asset: "ETH", to: f.recipient, amount: "0.01" }]],

@@ -9,6 +9,8 @@ import { parseEther, parseUnits, ZeroHash } from "ethers";
 
 import { createBundlerClient, DEFAULT_GAS_CAPS } from "../../client/bundler.js";
 import { EntryPoint__factory } from "../../client/contracts.js";
+import { packUserOp } from "../../client/userOp.js";
+import { fakeBundler, fromRpcUserOp } from "../helpers/fakeBundler.js";
 import { SELECTOR_NO_CALLDATA } from "../../client/session.js";
 import { createSessionHandle } from "../../client/sessionHandle.js";
 import { bundledOps } from "../../packages/tools/src/history.js";
@@ -62,6 +64,30 @@ describe("agent tools (in process)", function () {
     expect(result.reason).to.match(/verificationGasLimit .* more than the cap of 1: nothing was signed/);
     expect(await f.entryPoint.getNonce(f.accountAddress, f.policy.nonceKey)).to.equal(nonce);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  it("answers an op sent but not seen included in time as sent: unknown, with its hash to look it up", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const bundler = await fakeBundler(ethers, f, { neverInclude: true });
+    try {
+      const handle = createSessionHandle({
+        session: f.session,
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        via: { bundler: createBundlerClient({ url: bundler.url, entryPoint: f.session.entryPoint }) },
+        timeoutMs: 1_000,
+      });
+      const tools = createLeashTools({ handle, policy: f.policy, provider: ethers.provider });
+      const result = await tools.run("pay", { asset: "USDC", to: f.recipient, amount: "1" });
+      const sent = fromRpcUserOp(bundler.sends[0]!);
+      expect(result).to.deep.include({
+        sent: "unknown",
+        userOpHash: await f.entryPoint.getUserOpHash(packUserOp({ ...sent, signature: "0x" })),
+      });
+      expect(result.error).to.match(/look it up by this hash/);
+    } finally {
+      await bundler.close();
+    }
   });
 
   describe("history", function () {

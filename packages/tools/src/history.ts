@@ -3,7 +3,7 @@
  * carries the session's key, each with what it took: its gas (when the account paid it), the native value its calls
  * sent (decoded from the bundle's `handleOps` calldata) and the ERC-20 transfers out of the account it caused.
  */
-import { EntryPoint__factory, ModularAccount__factory, type SessionFile } from "@leashkit/client";
+import { EntryPoint__factory, ModularAccount__factory, sessionNonceLane, type SessionFile } from "@leashkit/client";
 import { formatUnits, getAddress, id, Interface, type Log, type Provider, ZeroAddress } from "ethers";
 
 /** One op of the session, JSON-safe. */
@@ -56,18 +56,20 @@ export function bundledOps(data: string): BundledOp[] {
 export async function sessionHistory(parameters: {
   provider: Provider;
   session: SessionFile;
-  nonceKey: bigint;
   fromBlock: number;
   limit: number;
 }): Promise<HistoryEntry[]> {
-  const { provider, session, nonceKey, fromBlock, limit } = parameters;
+  const { provider, session, fromBlock, limit } = parameters;
   const entryPoint = EntryPoint__factory.connect(session.entryPoint, provider);
   const events = await entryPoint.queryFilter(
     entryPoint.filters.UserOperationEvent(undefined, session.account),
     fromBlock,
   );
   const ours = events
-    .filter((event) => event.args.nonce >> 64n === nonceKey)
+    // Every nonce lane of the session (sessionNonceKey).
+    .filter(
+      (event) => sessionNonceLane(event.args.nonce >> 64n, session.sessionModule, session.sessionId) !== undefined,
+    )
     .slice(-limit)
     .reverse();
   const label = (asset: string) =>

@@ -13,6 +13,7 @@ import {
   type SessionHandle,
   type SessionRefusal,
   UserOpRefusedError,
+  UserOpTimeoutError,
 } from "@leashkit/client";
 import { formatUnits, FunctionFragment, getAddress, Interface, isAddress, parseUnits, type Provider } from "ethers";
 
@@ -171,7 +172,6 @@ export function createLeashTools(parameters: {
         const ops = await sessionHistory({
           provider,
           session: policy.session,
-          nonceKey: policy.nonceKey,
           fromBlock: policy.grantBlock,
           limit,
         });
@@ -214,6 +214,10 @@ export function createLeashTools(parameters: {
               retryable: false,
               sent: false,
             };
+          }
+          // Sent, not seen included in time: the hash finds it later (history lists it once it is included).
+          if (error instanceof UserOpTimeoutError) {
+            return { ...summary, error: error.message, sent: "unknown", userOpHash: error.userOpHash };
           }
           return {
             ...summary,

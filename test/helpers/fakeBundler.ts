@@ -1,0 +1,181 @@
+/**
+ * A scripted ERC-4337 bundler for tests (issue 17): JSON-RPC over HTTP in the test's process, including ops on the
+ * in-process chain with `handleOps` one at a time, and told to misbehave: lose ops, forget receipts, answer 503,
+ * rate-limit, or never include. Tests of the real Alto bundler under faults are in test/load.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { concat, toBeHex, zeroPadValue } from "ethers";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+
+import type { RpcUserOperation } from "../../client/bundler.js";
+import { packUserOp, type UserOperation } from "../../client/userOp.js";
+import type { SessionFixture } from "./sessions.js";
+
+/** What the scripted bundler does. */
+export interface Script {
+  /** Answer HTTP 503 to this many requests first (a bundler restarting or overloaded). */
+  unavailable?: number;
+  /** Answer JSON-RPC -32005 (rate limited) to this many requests first. */
+  rateLimited?: number;
+  /** Accept this many sends without keeping them (lost on a restart); later sends are kept and included. */
+  lose?: number;
+  /** Include kept ops on chain but answer no receipt for them (a bundler that forgot). */
+  forgetReceipts?: boolean;
+  /** Keep ops but never include them. */
+  neverInclude?: boolean;
+  /** Refuse this many sends as over the bundler's per-sender limit (Alto's AA25 "Maximum number of parallel …"). */
+  full?: number;
+}
+
+export interface FakeBundler {
+  url: string;
+  /** Every op sent, as received. */
+  sends: RpcUserOperation[];
+  /** Every request's method, in order. */
+  methods: string[];
+  close(): Promise<void>;
+}
+
+/** The op a bundler received, unpacked (the inverse of the client's toRpcUserOp). */
+export function fromRpcUserOp(op: RpcUserOperation): UserOperation {
+  const paymaster =
+    op.paymaster === undefined
+      ? "0x"
+      : concat([
+          op.paymaster,
+          zeroPadValue(toBeHex(BigInt(op.paymasterVerificationGasLimit!)), 16),
+          zeroPadValue(toBeHex(BigInt(op.paymasterPostOpGasLimit!)), 16),
+          op.paymasterData ?? "0x",
+        ]);
+  return {
+    sender: op.sender,
+    nonce: BigInt(op.nonce),
+    initCode: op.factory === undefined ? "0x" : concat([op.factory, op.factoryData ?? "0x"]),
+    callData: op.callData,
+    callGasLimit: BigInt(op.callGasLimit),
+    verificationGasLimit: BigInt(op.verificationGasLimit),
+    preVerificationGas: BigInt(op.preVerificationGas),
+    maxFeePerGas: BigInt(op.maxFeePerGas),
+    maxPriorityFeePerGas: BigInt(op.maxPriorityFeePerGas),
+    paymasterAndData: paymaster,
+    signature: op.signature,
+  };
+}
+
+/** Starts the scripted bundler for `f`'s EntryPoint. */
+export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, script: Script): Promise<FakeBundler> {
+  const [, , , executor] = await ethers.getSigners();
+  const kept = new Map<string, { op: UserOperation; transactionHash?: string }>();
+  const sends: RpcUserOperation[] = [];
+  const methods: string[] = [];
+  let unavailable = script.unavailable ?? 0;
+  let rateLimited = script.rateLimited ?? 0;
+  let lose = script.lose ?? 0;
+  let full = script.full ?? 0;
+
+  // One op at a time, as a bundler's mempool takes them: validate, keep, include.
+  let sending: Promise<unknown> = Promise.resolve();
+  const answer = (method: string, params: unknown[]): Promise<unknown> => {
+    if (method !== "eth_sendUserOperation") return answerNow(method, params);
+    const next = sending.then(() => answerNow(method, params));
+    sending = next.catch(() => undefined);
+    return next;
+  };
+  const answerNow = async (method: string, params: unknown[]): Promise<unknown> => {
+    switch (method) {
+      case "eth_chainId":
+        return toBeHex((await ethers.provider.getNetwork()).chainId);
+      case "eth_estimateUserOperationGas":
+        return { verificationGasLimit: "0x61a80", callGasLimit: "0x30d40", preVerificationGas: "0xea60" };
+      case "eth_sendUserOperation": {
+        const rpc = params[0] as RpcUserOperation;
+        sends.push(rpc);
+        const op = fromRpcUserOp(rpc);
+        const hash = await f.entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
+        if (kept.has(hash)) throw { code: -32602, message: "Already known" };
+        if (full > 0) {
+          full -= 1;
+          throw {
+            code: -32602,
+            message:
+              "AA25 invalid account nonce: Maximum number of parallel user operations for that is allowed for this sender reached",
+          };
+        }
+        if (lose > 0) {
+          lose -= 1;
+          return hash;
+        }
+        // Validate as a bundler would: simulate handleOps; a refused op is answered with its AA reason.
+        try {
+          await f.entryPoint.connect(executor!).handleOps.staticCall([packUserOp(op)], await executor!.getAddress());
+        } catch (error) {
+          const reason = f.entryPoint.interface.parseError((error as { data: string }).data);
+          throw {
+            code: -32500,
+            message: `UserOperation reverted with reason: ${String(reason?.args[1] ?? "AA25 invalid account nonce")}`,
+          };
+        }
+        kept.set(hash, { op });
+        if (!script.neverInclude) {
+          const tx = await f.entryPoint.connect(executor!).handleOps([packUserOp(op)], await executor!.getAddress());
+          kept.get(hash)!.transactionHash = (await tx.wait())!.hash;
+        }
+        return hash;
+      }
+      case "eth_getUserOperationByHash":
+        return kept.has(params[0] as string) ? { userOperation: {} } : null;
+      case "eth_getUserOperationReceipt": {
+        const entry = kept.get(params[0] as string);
+        if (entry?.transactionHash === undefined || script.forgetReceipts === true) return null;
+        const events = await f.entryPoint.queryFilter(f.entryPoint.filters.UserOperationEvent(params[0] as string));
+        const event = events[0]!;
+        return {
+          success: event.args.success,
+          actualGasCost: toBeHex(event.args.actualGasCost),
+          actualGasUsed: toBeHex(event.args.actualGasUsed),
+          receipt: { transactionHash: entry.transactionHash },
+        };
+      }
+      default:
+        throw { code: -32601, message: `method ${method} not supported` };
+    }
+  };
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      const payload = JSON.parse(body) as { id: number; method: string; params: unknown[] };
+      methods.push(payload.method);
+      const reply = (status: number, content: unknown) => {
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(content));
+      };
+      if (unavailable > 0) {
+        unavailable -= 1;
+        reply(503, { error: "restarting" });
+        return;
+      }
+      if (rateLimited > 0) {
+        rateLimited -= 1;
+        reply(200, { jsonrpc: "2.0", id: payload.id, error: { code: -32005, message: "rate limit exceeded" } });
+        return;
+      }
+      answer(payload.method, payload.params).then(
+        (result) => reply(200, { jsonrpc: "2.0", id: payload.id, result }),
+        (error: { code: number; message: string }) =>
+          reply(200, { jsonrpc: "2.0", id: payload.id, error: { code: error.code, message: error.message } }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sends,
+    methods,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
