@@ -33,12 +33,15 @@ fi
 echo "install-system: installing ${missing[*]}"
 
 export DEBIAN_FRONTEND=noninteractive
+# sudo resets the environment: DEBIAN_FRONTEND is passed through env. apt waits for a dpkg lock another apt holds
+# (an unattended upgrade) instead of failing at once.
 SUDO=()
-if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
+if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo env DEBIAN_FRONTEND=noninteractive); fi
+LOCK=(-o DPkg::Lock::Timeout=120)
 
 updated=false
 for try in $(seq 1 "$TRIES"); do
-  if "${SUDO[@]}" apt-get update -qq; then
+  if "${SUDO[@]}" apt-get update -qq "${LOCK[@]}"; then
     updated=true
     break
   fi
@@ -49,14 +52,19 @@ if [ "$updated" = false ]; then
   echo "install-system: apt-get update kept failing; trying the package lists already on this machine" >&2
 fi
 
-if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${LOCK[@]}" "${missing[@]}" >/dev/null; then
   still=()
   for package in "${missing[@]}"; do
     installed "$package" || still+=("$package")
   done
-  echo "install-system: could not install ${still[*]:-${missing[*]}} with apt-get" \
+  if [ "${#still[@]}" -eq 0 ]; then
+    # apt-get failed on something else (a trigger, another package's script): what Leash needs is there.
+    echo "install-system: apt-get install exited non-zero, but every package Leash needs is installed" >&2
+    exit 0
+  fi
+  echo "install-system: could not install ${still[*]} with apt-get" \
     "(apt-get update $([ "$updated" = true ] && echo succeeded || echo "failed $TRIES times"))." \
-    "Install them by hand (apt-get install ${still[*]:-${missing[*]}}), or fix the apt sources, then run again." >&2
+    "Install them by hand (apt-get install ${still[*]}), or fix the apt sources, then run again." >&2
   exit 1
 fi
 echo "install-system: installed ${missing[*]}"

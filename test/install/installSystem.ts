@@ -35,6 +35,8 @@ interface Machine {
   installWorks?: boolean;
   /** The user id the fake `id -u` answers. */
   uid?: number;
+  /** `apt-get install` installs what it was given, then exits 100 anyway (a failing trigger). */
+  installExitsNonZero?: boolean;
 }
 
 /** Runs the script on a fake machine; returns its exit code, output, and every apt-get / sudo call it made. */
@@ -62,14 +64,16 @@ function runOn(machine: Machine) {
   script(
     "apt-get",
     [
-      `echo "apt-get $*" >> "${calls}"`,
+      // An apt run without DEBIAN_FRONTEND=noninteractive could stop at a prompt: recorded as such.
+      `echo "apt-get $*$([ "$DEBIAN_FRONTEND" = noninteractive ] || echo ' (interactive)')" >> "${calls}"`,
       `if [ "$1" = update ]; then n=$(( $(cat "${updates}") + 1 )); echo $n > "${updates}";`,
       `  if [ "${failures === Infinity ? "inf" : failures}" = inf ] || [ $n -le ${failures === Infinity ? 0 : failures} ]; then echo "E: Failed to fetch index (mid-sync)" >&2; exit 100; fi; exit 0; fi`,
-      `if [ "$1" = install ]; then ${machine.installWorks === false ? 'echo "E: Unable to locate package" >&2; exit 100' : `for a in "$@"; do case "$a" in -*|install) ;; *) echo "$a" >> "${state}";; esac; done; exit 0`}; fi`,
+      `if [ "$1" = install ]; then ${machine.installWorks === false ? 'echo "E: Unable to locate package" >&2; exit 100' : `skip=false; for a in "$@"; do if $skip; then skip=false; continue; fi; case "$a" in -o) skip=true;; -*|install) ;; *) echo "$a" >> "${state}";; esac; done; exit ${machine.installExitsNonZero === true ? 100 : 0}`}; fi`,
     ].join("\n"),
   );
   script("id", `if [ "$1" = -u ]; then echo ${machine.uid ?? 0}; else /usr/bin/id "$@"; fi`);
-  script("sudo", `echo "sudo $1" >> "${calls}"; exec "$@"`);
+  // Like sudo's env_reset: the caller's environment is not passed on.
+  script("sudo", `echo "sudo $*" | cut -d' ' -f1-3 >> "${calls}"; exec env -i PATH="$PATH" "$@"`);
   script("sleep", "exit 0");
   const result = spawnSync("bash", [SCRIPT], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, LEASH_APT_RETRY_DELAY: "0" },
@@ -93,8 +97,8 @@ describe("install-system.sh: Debian packages only when missing, robust to a fail
     const run = runOn({ installed: SPECULOS });
     expect(run.code).to.equal(0);
     expect(run.calls).to.deep.equal([
-      "apt-get update -qq",
-      `apt-get install -y -qq --no-install-recommends ${HEADERS.join(" ")}`,
+      "apt-get update -qq -o DPkg::Lock::Timeout=120",
+      `apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 ${HEADERS.join(" ")}`,
     ]);
     expect(run.installed).to.include.members(HEADERS);
   });
@@ -102,7 +106,7 @@ describe("install-system.sh: Debian packages only when missing, robust to a fail
   it("retries apt-get update that fails, then installs", function () {
     const run = runOn({ installed: SPECULOS, updateFailures: 2 });
     expect(run.code).to.equal(0);
-    expect(run.calls.filter((call) => call === "apt-get update -qq")).to.have.length(3);
+    expect(run.calls.filter((call) => call === "apt-get update -qq -o DPkg::Lock::Timeout=120")).to.have.length(3);
     expect(run.stderr).to.contain("apt-get update failed (try 2 of 3)");
     expect(run.installed).to.include.members(HEADERS);
   });
@@ -110,7 +114,7 @@ describe("install-system.sh: Debian packages only when missing, robust to a fail
   it("installs from the lists already on the machine when apt-get update keeps failing", function () {
     const run = runOn({ installed: SPECULOS, updateFailures: Infinity });
     expect(run.code).to.equal(0);
-    expect(run.calls.filter((call) => call === "apt-get update -qq")).to.have.length(3);
+    expect(run.calls.filter((call) => call === "apt-get update -qq -o DPkg::Lock::Timeout=120")).to.have.length(3);
     expect(run.stderr).to.contain("trying the package lists already on this machine");
     expect(run.installed).to.include.members(HEADERS);
   });
@@ -123,14 +127,21 @@ describe("install-system.sh: Debian packages only when missing, robust to a fail
     expect(run.stderr).to.not.contain("could not install libusb-1.0-0-dev libudev-dev");
   });
 
-  it("runs apt through sudo when not root", function () {
+  it("succeeds when apt-get install exits non-zero but every package it needs ended up installed", function () {
+    const run = runOn({ installed: [...SPECULOS, "libudev-dev"], installExitsNonZero: true });
+    expect(run.code).to.equal(0);
+    expect(run.installed).to.include("libusb-1.0-0-dev");
+    expect(run.stderr).to.contain("every package Leash needs is installed");
+  });
+
+  it("runs apt through sudo when not root, non-interactive although sudo resets the environment", function () {
     const run = runOn({ installed: [...HEADERS, ...SPECULOS.slice(1)], uid: 1000 });
     expect(run.code).to.equal(0);
     expect(run.calls).to.deep.equal([
-      "sudo apt-get",
-      "apt-get update -qq",
-      "sudo apt-get",
-      "apt-get install -y -qq --no-install-recommends python3-flask",
+      "sudo env DEBIAN_FRONTEND=noninteractive",
+      "apt-get update -qq -o DPkg::Lock::Timeout=120",
+      "sudo env DEBIAN_FRONTEND=noninteractive",
+      "apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 python3-flask",
     ]);
   });
 });
