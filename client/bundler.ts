@@ -12,6 +12,7 @@ import {
   decodeUserOpRefusal,
   GasCapExceededError,
   NonceConflictError,
+  UserOpOutcomeUnknownError,
   UserOpRefusedError,
   UserOpTimeoutError,
 } from "./errors.js";
@@ -382,66 +383,131 @@ export interface SendAndWaitParameters {
   onResubmit?: (userOpHash: string, reason: string) => void;
 }
 
+/** The low 64 bits of a nonce: its sequence number within its key. */
+const SEQUENCE_MASK = (1n << 64n) - 1n;
+
 /**
  * Sends a signed op and waits until the chain has it, idempotently by its hash, through a bundler that may restart,
- * time out, rate-limit or lose its mempool:
- * - the same signed op is sent again (never a new one) when neither the bundler nor the chain knows it, so a
- *   bundler that lost it on a restart gets it back; "already known" means it is still pending;
- * - inclusion is read from the bundler's receipt or, when the bundler cannot say, from the EntryPoint's events;
- * - a refusal while sending again is final and typed (the op was not included: e.g. the session was revoked
- *   meanwhile); a nonce taken by another op (two clients on one nonce lane) is {@link NonceConflictError};
- * - past `timeoutMs`, {@link UserOpTimeoutError} carries the hash to look the op up later: it may still be included.
+ * time out, rate-limit or lose its mempool. Only the chain settles an op: its `UserOperationEvent`, or its nonce
+ * taken by another op.
+ * - The same signed op is sent again (never a new one) when the chain does not have it and the bundler does not
+ *   show it (Alto shows only included ops by hash: a pending op is sent again and answered "already known").
+ * - Inclusion is read from the bundler's receipt or, when the bundler cannot say, from the EntryPoint's events.
+ * - A refusal is read against the chain first: the EntryPoint's nonce for the op's key, then the op's event. Included:
+ *   the receipt. Nonce past the op's and no event: {@link NonceConflictError} (another op took it; this one never
+ *   will be included). Nonce still open and the refusal is AA25 (another op holds the nonce at the bundler, not yet
+ *   included): waiting goes on, since either op may still win. Any other refusal with the nonce open is final and
+ *   typed; when the bundler had accepted the op before, it is final only if the chain still has no trace of the op
+ *   one resubmission interval later.
+ * - Past `timeoutMs`, {@link UserOpTimeoutError} carries the hash, sender and nonce: the op may still be included. A
+ *   failure to read the outcome after the op was sent (a node gone for good) is {@link UserOpOutcomeUnknownError}
+ *   with the same fields, never an error that reads as "not sent".
  */
 export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): Promise<UserOpReceipt> {
   const { client, provider, op, userOpHash } = parameters;
   const timeoutMs = parameters.timeoutMs ?? SEND_TIMEOUT_MS;
   const resubmitAfterMs = parameters.resubmitAfterMs ?? RESUBMIT_AFTER_MS;
   const deadline = Date.now() + timeoutMs;
+  const service = client.label ?? "bundler";
   const fromBlock = parameters.fromBlock ?? (await provider.getBlockNumber());
-  const onChain = () => findUserOpReceipt({ provider, entryPoint: client.entryPoint, userOpHash, fromBlock });
+  const entryPoint = EntryPoint__factory.connect(client.entryPoint, provider);
+  const sequence = op.nonce & SEQUENCE_MASK;
+
+  /**
+   * The chain's word on the op: its receipt, "taken" (the nonce is past the op's and the op was not included) or
+   * "open". The nonce is read before the events, so an op included in between is found, not called "taken".
+   */
+  const settle = async (): Promise<UserOpReceipt | "taken" | "open"> => {
+    const next = await entryPoint.getNonce(op.sender, op.nonce >> 64n);
+    const included = await findUserOpReceipt({ provider, entryPoint: client.entryPoint, userOpHash, fromBlock });
+    if (included !== undefined) return included;
+    return (next & SEQUENCE_MASK) > sequence ? "taken" : "open";
+  };
+
+  let accepted = false;
+  /** A refusal of an op the bundler had accepted, with the nonce open: final unless the chain says otherwise soon. */
+  let refusedAfterAcceptance: { error: UserOpRefusedError; at: number } | undefined;
 
   /** Sends the op; returns a receipt if the chain already has it, undefined if it is (or may be) pending. */
   const submit = async (): Promise<UserOpReceipt | undefined> => {
     try {
       await sendUserOpToBundler({ client, op });
+      accepted = true;
+      refusedAfterAcceptance = undefined;
       return undefined;
     } catch (error) {
       if (isTransientRpcError(error) || error instanceof RpcUnavailableError) return undefined;
       const message = messageOf(error);
-      if (message.includes("Already known")) return undefined;
+      if (message.includes("Already known")) {
+        accepted = true;
+        return undefined;
+      }
       // The bundler holds as many ops of this sender as it takes (ERC-7562's per-sender limits): not refused, only
       // not taken yet. It is sent again once the bundler has room (it then knows the op, or the chain has it).
       if (BUNDLER_FULL.test(message)) return undefined;
-      if (error instanceof UserOpRefusedError && error.reason.startsWith("AA25")) {
-        const included = await onChain();
-        if (included !== undefined) return included;
-        throw new NonceConflictError(op.sender, op.nonce, userOpHash, error);
-      }
-      throw error;
+      if (!(error instanceof UserOpRefusedError)) throw error;
+      const state = await settle();
+      if (state === "taken") throw new NonceConflictError(op.sender, op.nonce, userOpHash, error);
+      if (state !== "open") return state;
+      // Another op holds this nonce at the bundler and is not included yet: either may still win.
+      if (error.reason.startsWith("AA25")) return undefined;
+      if (!accepted) throw error;
+      refusedAfterAcceptance ??= { error, at: Date.now() };
+      return undefined;
     }
   };
 
-  let receipt = await submit();
+  /** The op's receipt if the chain has it; throws NonceConflictError if another op took its nonce. */
+  const settledReceipt = async (): Promise<UserOpReceipt | undefined> => {
+    const state = await settle();
+    if (state === "taken") {
+      const refusal = refusedAfterAcceptance?.error ?? new UserOpRefusedError("AA25 invalid account nonce", "AA25");
+      throw new NonceConflictError(op.sender, op.nonce, userOpHash, refusal);
+    }
+    return state === "open" ? undefined : state;
+  };
+
+  const outcomeUnknown = (error: unknown) =>
+    error instanceof UserOpRefusedError || error instanceof UserOpOutcomeUnknownError
+      ? error
+      : new UserOpOutcomeUnknownError(userOpHash, service, op.sender, op.nonce, error);
+
+  let receipt: UserOpReceipt | undefined;
+  try {
+    receipt = await submit();
+  } catch (error) {
+    // Refused at once, or the bundler's answer could not be read: a typed refusal is final; anything else may have
+    // been sent.
+    throw outcomeUnknown(error);
+  }
   let lastSeen = Date.now();
-  while (receipt === undefined) {
-    if (Date.now() > deadline) {
-      receipt = await onChain().catch(() => undefined);
-      if (receipt !== undefined) break;
-      throw new UserOpTimeoutError(userOpHash, timeoutMs, client.label ?? "bundler", op.sender, op.nonce);
-    }
-    receipt = await bundlerReceipt(client, userOpHash);
-    if (receipt !== undefined) break;
-    if (Date.now() - lastSeen >= resubmitAfterMs) {
-      receipt = await onChain().catch(() => undefined);
-      if (receipt !== undefined) break;
-      if (!(await bundlerKnows(client, userOpHash))) {
-        parameters.onResubmit?.(userOpHash, "neither the bundler nor the chain knows the op");
-        receipt = await submit();
+  try {
+    while (receipt === undefined) {
+      if (Date.now() > deadline) {
+        receipt = await settledReceipt();
         if (receipt !== undefined) break;
+        throw new UserOpTimeoutError(userOpHash, timeoutMs, service, op.sender, op.nonce);
       }
-      lastSeen = Date.now();
+      receipt = await bundlerReceipt(client, userOpHash);
+      if (receipt !== undefined) break;
+      if (Date.now() - lastSeen >= resubmitAfterMs) {
+        receipt = await settledReceipt();
+        if (receipt !== undefined) break;
+        // Refused on a resend, and still not on chain one interval later: the refusal stands.
+        if (refusedAfterAcceptance !== undefined && Date.now() - refusedAfterAcceptance.at >= resubmitAfterMs) {
+          throw refusedAfterAcceptance.error;
+        }
+        if (!(await bundlerKnows(client, userOpHash))) {
+          parameters.onResubmit?.(userOpHash, "the chain does not have the op and the bundler does not show it");
+          receipt = await submit();
+          if (receipt !== undefined) break;
+        }
+        lastSeen = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
     }
-    await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
+  } catch (error) {
+    throw outcomeUnknown(error);
   }
   return receipt;
 }

@@ -124,27 +124,63 @@ export class NonceConflictError extends UserOpRefusedError {
 }
 
 /**
- * A sent op was not seen included within the time allowed. It may still be: look it up by `userOpHash`
- * (`eth_getUserOperationReceipt`, or the EntryPoint's `UserOperationEvent`) before sending the intent again, or it
- * may be paid twice.
+ * An op was sent, and what became of it could not be read (the node or the bundler stopped answering for good, or
+ * an answer could not be read): it may be included, now or later. Look it up by `userOpHash`
+ * (`eth_getUserOperationReceipt`, or the EntryPoint's `UserOperationEvent`) before sending the intent again, or send
+ * the intent again under the same nonce (`nonce`, the session handle's same lane): then at most one of the two is
+ * included.
  */
-export class UserOpTimeoutError extends Error {
-  override readonly name = "UserOpTimeoutError";
+export class UserOpOutcomeUnknownError extends Error {
+  override readonly name: string = "UserOpOutcomeUnknownError";
   constructor(
     readonly userOpHash: string,
-    readonly timeoutMs: number,
     /** The service that was asked, e.g. "bundler http://127.0.0.1:4337". */
     readonly service: string,
     /** The op's sender and nonce, when the waiter had the op. */
     readonly sender?: string,
     readonly nonce?: bigint,
+    cause?: unknown,
+    message?: string,
   ) {
     super(
+      message ??
+        `op ${userOpHash} was sent but its outcome could not be read (${service}: ${describeCause(cause)}); it may ` +
+          "still be included: look it up by this hash before sending the same intent again",
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+/**
+ * A sent op was not seen included within the time allowed. It may still be: look it up by `userOpHash`
+ * (`eth_getUserOperationReceipt`, or the EntryPoint's `UserOperationEvent`) before sending the intent again, or it
+ * may be paid twice.
+ */
+export class UserOpTimeoutError extends UserOpOutcomeUnknownError {
+  override readonly name = "UserOpTimeoutError";
+  constructor(
+    userOpHash: string,
+    readonly timeoutMs: number,
+    service: string,
+    sender?: string,
+    nonce?: bigint,
+  ) {
+    super(
+      userOpHash,
+      service,
+      sender,
+      nonce,
+      undefined,
       `op ${userOpHash} was sent but not seen included within ${timeoutMs} ms (${service}); it may still be ` +
         "included: look it up by this hash before sending the same intent again. If it never is, check that the " +
         "bundler runs and its executor account has funds",
     );
   }
+}
+
+function describeCause(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return text.split("\n")[0]!.slice(0, 200);
 }
 
 /**

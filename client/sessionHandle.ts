@@ -23,6 +23,7 @@ import { parseAgentPrivateKey } from "./agentKey.js";
 import { sendSessionUserOp, type SendSessionUserOpReturnType, type SendVia, type SessionCall } from "./agent.js";
 import { maxGasCost, type GasCaps } from "./bundler.js";
 import { EntryPoint__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
+import { UserOpOutcomeUnknownError } from "./errors.js";
 import { chainTime } from "./grant.js";
 import { InvalidSessionIdError } from "./inputErrors.js";
 import { sessionStateOf, type SessionState } from "./read.js";
@@ -38,6 +39,9 @@ import {
 import type { SessionFile } from "./sessionFile.js";
 import { PERMIT2_APPROVE_SELECTOR, TOKEN_SPEND_FUNCTIONS, tokenSpendOf } from "./tokenSpend.js";
 import type { UserOpGas } from "./userOp.js";
+
+/** The low 64 bits of a nonce: its sequence number within its key. */
+const SEQUENCE_MASK = (1n << 64n) - 1n;
 
 /** The gas limits a handle's ops start from (a bundler replaces them with its estimate; `handleOps` uses them). */
 export const DEFAULT_SESSION_GAS_LIMITS = {
@@ -171,7 +175,10 @@ export interface PayParameters {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** The session's nonce lane (0 to 65,535); default: the lowest lane none of this handle's ops in flight uses. */
+  /**
+   * The session's nonce lane (0 to 65,535); default: the lane of an earlier op whose outcome is unknown, if any is
+   * free, else the lowest lane none of this handle's ops in flight uses.
+   */
   lane?: number;
 }
 
@@ -188,7 +195,9 @@ export interface SessionHandle {
   pay(parameters: PayParameters, options?: SendOptions): Promise<SendSessionUserOpReturnType>;
   /**
    * Sends the calls as one op. Ops sent at once go in different nonce lanes (the lowest free one), so they are in
-   * flight in parallel; pass `lane` to choose one (ops in one lane are included in order).
+   * flight in parallel; pass `lane` to choose one (ops in one lane are included in order). After an op whose outcome
+   * is unknown (`UserOpOutcomeUnknownError`, e.g. a timeout), the next op takes that op's lane and nonce while it is
+   * not included, so a retry of the same intent cannot be included besides it.
    */
   call(calls: SessionCall | SessionCall[], options?: SendOptions): Promise<SendSessionUserOpReturnType>;
 }
@@ -285,16 +294,35 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
   // Nonce lanes of this handle's ops in flight: each op takes the lowest free lane, so that ops sent at once run in
   // parallel (a bundler keeps one op per sender and nonce key) and one refused op cannot block the others.
   const busyLanes = new Set<number>();
+  // Lanes whose last op's outcome is unknown (a timeout, an unreadable answer): lane → that op's nonce. The next op
+  // takes such a lane first, so it gets the same nonce while that op is not included: if it is a retry of the same
+  // intent, at most one of the two can be included. A lane is settled once the EntryPoint's nonce is past the op's.
+  const unsettledLanes = new Map<number, bigint>();
+  const settleLanes = async () => {
+    for (const [lane, nonce] of unsettledLanes) {
+      const next = await entryPoint.getNonce(session.account, nonce >> 64n);
+      if ((next & SEQUENCE_MASK) > (nonce & SEQUENCE_MASK)) unsettledLanes.delete(lane);
+    }
+  };
   const call = async (calls: SessionCall | SessionCall[], options: SendOptions = {}) => {
     let lane = options.lane;
     if (lane === undefined) {
-      lane = 0;
-      while (busyLanes.has(lane)) lane += 1;
+      if (unsettledLanes.size > 0) await settleLanes();
+      lane = [...unsettledLanes.keys()].sort((a, b) => a - b).find((candidate) => !busyLanes.has(candidate));
+      if (lane === undefined) {
+        lane = 0;
+        while (busyLanes.has(lane) || unsettledLanes.has(lane)) lane += 1;
+      }
     }
     const owned = !busyLanes.has(lane);
     busyLanes.add(lane);
     try {
       return await send(calls, lane);
+    } catch (error) {
+      if (error instanceof UserOpOutcomeUnknownError && error.nonce !== undefined) {
+        unsettledLanes.set(lane, error.nonce);
+      }
+      throw error;
     } finally {
       if (owned) busyLanes.delete(lane);
     }

@@ -2,9 +2,9 @@
  * JSON-RPC that rides out a node or a bundler restarting, timing out or rate-limiting: {@link ResilientJsonRpcProvider}
  * retries a request that never got an answer (connection refused or reset, a timeout, HTTP 429 / 5xx, a JSON-RPC
  * rate-limit error) with exponential backoff and jitter, until a deadline, then throws {@link RpcUnavailableError}
- * naming the endpoint. Answers are never retried (a revert, a refusal, an invalid request), and neither are the
- * methods that send something: `eth_sendRawTransaction` and `eth_sendUserOperation` are retried by the code that
- * knows what was sent (the op's hash, see client/bundler.ts), never blindly.
+ * naming the endpoint. Answers are never retried (a revert, a refusal, an invalid request), and only reads are
+ * retried ({@link isRetriedMethod}): `eth_sendRawTransaction`, `eth_sendUserOperation` and every other method are
+ * sent once, and resent by the code that knows what was sent (the op's hash, see client/bundler.ts), never blindly.
  */
 import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 
@@ -44,8 +44,29 @@ export class RpcUnavailableError extends Error {
   }
 }
 
-/** The methods never retried here: they send something, and their caller knows how to resend it safely. */
-const SENDING_METHODS = new Set(["eth_sendRawTransaction", "eth_sendTransaction", "eth_sendUserOperation"]);
+/**
+ * The methods retried here: reads, whose repetition changes nothing (with every `eth_get…`). Any other method (a
+ * send: `eth_sendRawTransaction`, `eth_sendUserOperation`, a bundler's or a node's own) is sent once: its caller
+ * knows how to resend it safely.
+ */
+const READ_METHODS: ReadonlySet<string> = new Set([
+  "eth_chainId",
+  "net_version",
+  "eth_blockNumber",
+  "eth_call",
+  "eth_estimateGas",
+  "eth_gasPrice",
+  "eth_maxPriorityFeePerGas",
+  "eth_feeHistory",
+  "eth_supportedEntryPoints",
+  "eth_estimateUserOperationGas",
+  "pimlico_getUserOperationGasPrice",
+]);
+
+/** Whether {@link ResilientJsonRpcProvider} retries `method` when it gets no answer: reads only. */
+export function isRetriedMethod(method: string): boolean {
+  return READ_METHODS.has(method) || /^eth_get[A-Za-z]+$/.test(method);
+}
 
 /** JSON-RPC error codes that mean "try again later" (EIP-1474 -32005 limit exceeded; some nodes' -32603 busy). */
 const RATE_LIMITED_CODES = new Set([-32005]);
@@ -63,6 +84,8 @@ export function isTransientRpcError(error: unknown): boolean {
     seen.add(item);
     const record = item as Record<string, unknown>;
     const code = record.code;
+    // A revert is an answer, whatever its reason says (even "rate limit").
+    if (code === "CALL_EXCEPTION") return false;
     if (code === "TIMEOUT" || code === "NETWORK_ERROR") return true;
     if (typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_\w+)$/.test(code)) {
       return true;
@@ -149,7 +172,7 @@ export class ResilientJsonRpcProvider extends JsonRpcProvider {
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const payloads = Array.isArray(payload) ? payload : [payload];
     const method = payloads.map((item) => item.method).join(",");
-    if (payloads.some((item) => SENDING_METHODS.has(item.method))) return super._send(payload);
+    if (!payloads.every((item) => isRetriedMethod(item.method))) return super._send(payload);
     return withRetries(
       async () => {
         const results = await super._send(payload);

@@ -81,6 +81,7 @@ export {
   SessionRevokedError,
   SessionSignatureError,
   SpendLimitExceededError,
+  UserOpOutcomeUnknownError,
   UserOpRefusedError,
   UserOpTimeoutError,
 } from "../errors.js";

@@ -203,6 +203,64 @@ async function startPaymasterService(paymaster: string): Promise<{ server: Serve
       expect(nativeBefore - (await remaining(NATIVE_ASSET))).to.equal(maxCost);
     });
 
+    it("sends ops in flight at once through accounts of different nonce lanes: each is included under its lane's key", async function () {
+      const lanes = [1, 2, 3];
+      const accounts = await Promise.all(
+        lanes.map((lane) =>
+          toLeashSessionAccount({
+            client: publicClient,
+            bundlerTransport: http(bundlerUrl),
+            session: { entryPoint, account: accountAddress, sessionModule, sessionId },
+            signer: privateKeyToAccount(agentKey),
+            lane,
+          }),
+        ),
+      );
+      const recipient = Wallet.createRandom().address;
+      const budgetBefore = await remaining(usdc.target as string);
+      // All three are sent before any is included: one key would hold only one of them at the bundler.
+      const hashes = await Promise.all(
+        accounts.map((laneAccount) =>
+          bundlerClient.sendUserOperation({ account: laneAccount, calls: [transfer(recipient, 1_000_000n)] }),
+        ),
+      );
+      const receipts = await Promise.all(hashes.map((hash) => bundlerClient.waitForUserOperationReceipt({ hash })));
+      expect(receipts.map((receipt) => receipt.success)).to.deep.equal([true, true, true]);
+      const keys = receipts.map((receipt) => receipt.nonce >> 64n);
+      expect(keys).to.deep.equal(lanes.map((lane) => sessionNonceKey(sessionModule, sessionId, lane)));
+      expect(await balanceOf(recipient)).to.equal(3_000_000n);
+      expect(budgetBefore - (await remaining(usdc.target as string))).to.equal(3_000_000n);
+    });
+
+    it("refuses, before signing, an op whose nonce the caller set outside the session's lanes", async function () {
+      const prepared = await preparedTransfer();
+      const foreignKey = sessionNonceKey(sessionModule, sessionId + 1);
+      let error: unknown;
+      try {
+        await account.signUserOperation({ ...prepared, nonce: foreignKey << 64n });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(String(error)).to.match(/is not one of session \d+'s nonce keys: leave the nonce to the account/);
+    });
+
+    it("refuses a lane outside 0 to 65,535 when the account is made", async function () {
+      let error: unknown;
+      try {
+        await toLeashSessionAccount({
+          client: publicClient,
+          bundlerTransport: http(bundlerUrl),
+          session: { entryPoint, account: accountAddress, sessionModule, sessionId },
+          signer: privateKeyToAccount(agentKey),
+          lane: 65_536,
+        });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(RangeError);
+      expect(String(error)).to.match(/nonce lane 65536 is not a whole number from 0 to 65535/);
+    });
+
     it("pays twice back to back through permissionless's smart-account client", async function () {
       const recipient = Wallet.createRandom().address;
       const smartAccountClient = createSmartAccountClient({

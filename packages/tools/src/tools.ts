@@ -12,8 +12,8 @@ import {
   type SessionCall,
   type SessionHandle,
   type SessionRefusal,
+  UserOpOutcomeUnknownError,
   UserOpRefusedError,
-  UserOpTimeoutError,
 } from "@leashkit/client";
 import { formatUnits, FunctionFragment, getAddress, Interface, isAddress, parseUnits, type Provider } from "ethers";
 
@@ -215,9 +215,17 @@ export function createLeashTools(parameters: {
               sent: false,
             };
           }
-          // Sent, not seen included in time: the hash finds it later (history lists it once it is included).
-          if (error instanceof UserOpTimeoutError) {
-            return { ...summary, error: error.message, sent: "unknown", userOpHash: error.userOpHash };
+          // Sent, not seen included in time (or its outcome unreadable): the hash finds it later (history lists it
+          // once it is included). The handle sends the next op on the same nonce lane, so a retry cannot pay twice.
+          if (error instanceof UserOpOutcomeUnknownError) {
+            return {
+              ...summary,
+              error:
+                `${error.message}. A retry through this server takes the same nonce as that op, so at most one of ` +
+                "the two is included",
+              sent: "unknown",
+              userOpHash: error.userOpHash,
+            };
           }
           return {
             ...summary,

@@ -25,6 +25,7 @@ import {
   ModularAccount__factory,
   SessionKeyValidationModule__factory,
   sessionNonceKey,
+  sessionNonceLane,
   SpendLimitHook__factory,
   SESSION_MESSAGE_TYPES,
   sessionModuleDomain,
@@ -145,6 +146,11 @@ export interface ToLeashSessionAccountParameters {
   /** The EntryPoint's version: "0.8" (default, Leash's) or "0.7" (Alchemy MAv2 accounts in the field). */
   entryPointVersion?: "0.8" | "0.7";
   /**
+   * The session's nonce lane this account's ops use (0 to 65,535; default 0). A bundler holds one op per sender and
+   * nonce key, so ops meant to be in flight at once go through accounts of different lanes (one account per lane).
+   */
+  lane?: number;
+  /**
    * The most the agent signs for (default `DEFAULT_GAS_CAPS` of `@leashkit/client`). Without `maxFeePerGas` in it, the
    * fee is bounded by the chain's own fees ({@link FEE_BOUND_BASE_FEES}, {@link FEE_BOUND_PRIORITY_FEES}).
    */
@@ -174,7 +180,7 @@ const STUB_ECDSA: Hex = `0x${"ff".repeat(32)}${"7f".repeat(32)}1c`;
 /**
  * Wraps the session in a viem smart account. Its ops:
  * - carry the calls as `executeUserOp` over `execute` / `executeBatch` (so the spend-limit hook measures what
- *   leaves the account), under the session's own nonce key whatever key viem asks for;
+ *   leaves the account), under the session's nonce key of `lane` whatever key viem asks for;
  * - select the session's validation and carry the spend-limit hook's time hint;
  * - are signed by the session key over the EntryPoint's user op hash, no message prefix;
  * - are refused before signing when the bundler's limits are over `caps` or cost more than the session's remaining
@@ -210,7 +216,8 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
   const account = getAddress(parameters.session.account);
   const sessionModule = getAddress(parameters.session.sessionModule);
   const { sessionId } = parameters.session;
-  const nonceKey = sessionNonceKey(sessionModule, sessionId);
+  const lane = parameters.lane ?? 0;
+  const nonceKey = sessionNonceKey(sessionModule, sessionId, lane);
   const caps = parameters.caps ?? DEFAULT_GAS_CAPS;
   const provisional = parameters.provisionalGas ?? DEFAULT_PROVISIONAL_GAS;
   const bundler = createClient({ transport: parameters.bundlerTransport, chain: client.chain });
@@ -233,6 +240,19 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
   const signOp = async (op: UserOperation): Promise<Hex> => {
     const signature = await sign({ hash: hashOf(op) });
     return encodeValidationSignature(selection(await timeHint()), signature) as Hex;
+  };
+
+  /**
+   * Refuses, before signing, an op whose nonce (one the caller set) is in no lane of the session: the module would
+   * refuse it, and a bundler would spend a round trip to say so.
+   */
+  const assertSessionNonce = (nonce: bigint) => {
+    if (sessionNonceLane(nonce >> 64n, sessionModule, sessionId) === undefined) {
+      throw new Error(
+        `the op's nonce key 0x${(nonce >> 64n).toString(16)} is not one of session ${sessionId}'s nonce keys: leave ` +
+          "the nonce to the account, or pick a lane with toLeashSessionAccount({ lane })",
+      );
+    }
   };
 
   /**
@@ -293,7 +313,7 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
     async getFactoryArgs() {
       return { factory: undefined, factoryData: undefined };
     },
-    // viem passes a key of its own (a timestamp by default): a session's ops use the session's nonce key.
+    // viem passes a key of its own (a timestamp by default): a session's ops use the session's nonce key of `lane`.
     async getNonce() {
       const { data } = await call(client, {
         to: entryPoint.address,
@@ -354,6 +374,7 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
     },
     async signUserOperation(request) {
       const op = { ...request, sender: account } as UserOperation;
+      assertSessionNonce(op.nonce);
       // A sponsored op's gas is the paymaster's: only the caps bound it. Otherwise the account pays, from the budget.
       await checkOp(op, "bundler");
       return signOp(op);
@@ -376,6 +397,7 @@ export async function toLeashSessionAccount(parameters: ToLeashSessionAccountPar
             : {}),
         } as UserOperation;
         // The provisional op is a valid op too (the bundler may send it): it is checked like the final one.
+        assertSessionNonce(op.nonce);
         await checkOp(op, "caller (provisional gas)");
         const signed = { ...op, signature: await signOp(op) };
         try {
