@@ -13,6 +13,7 @@ import {
   dataLength,
   dataSlice,
   getAddress,
+  toBeHex,
   ZeroAddress,
   type Provider,
   type Signer,
@@ -96,10 +97,21 @@ export interface SendSessionUserOpParameters {
    */
   lane?: number;
   /**
+   * Pins the op's EntryPoint nonce (default: the lane's next nonce, read from the chain); its key must be the lane's,
+   * `sessionNonceKey(sessionModule, sessionId, lane)`. To send an intent again after `UserOpOutcomeUnknownError`
+   * (a timeout), pass that error's `nonce` (and its lane): at most one of the two ops can then be included.
+   */
+  nonce?: bigint;
+  /**
    * Through a bundler: how long to wait for the op's inclusion (default 60 s) before {@link UserOpTimeoutError},
    * which carries the op's hash to look it up later.
    */
   timeoutMs?: number;
+  /**
+   * Through a bundler: send the same signed op again after it has been unknown to the bundler and the chain this
+   * long (default 4 s); also how long a refusal of a resent op waits for the chain before it stands.
+   */
+  resubmitAfterMs?: number;
   /** Through a bundler: called when the same signed op is sent again (the bundler had lost it). */
   onResubmit?: (userOpHash: string, reason: string) => void;
 }
@@ -281,12 +293,14 @@ async function sendRecoveringGrant(
   provider: Provider,
 ): Promise<SendSessionUserOpReturnType> {
   const { session, deferredGrant } = parameters;
-  if (deferredGrant === undefined) return sendOnce(parameters, provider);
+  if (deferredGrant === undefined) return sendOnce(parameters, provider, { nonce: parameters.nonce });
   assertGrantIsForSession(deferredGrant, session);
-  const nonce = await session.entryPoint.getNonce(
-    session.account,
-    sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
-  );
+  const nonce =
+    parameters.nonce ??
+    (await session.entryPoint.getNonce(
+      session.account,
+      sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
+    ));
   try {
     const result = await sendOnce(parameters, provider, { grant: deferredGrant, nonce });
     return { ...result, grant: { status: "installed-by-this-op" } };
@@ -308,13 +322,20 @@ async function sendOnce(
 ): Promise<SendSessionUserOpReturnType> {
   const { session, via } = parameters;
   const { entryPoint } = session;
+  const nonceKey = sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane);
+  if (options.nonce !== undefined && options.nonce >> 64n !== nonceKey) {
+    throw new RangeError(
+      `nonce ${toBeHex(options.nonce)} is not in lane ${parameters.lane ?? 0} of session ${session.sessionId}: ` +
+        "pass the lane the nonce was taken in (UserOpOutcomeUnknownError carries both)",
+    );
+  }
   // A grant this op installs is not on chain yet: the chain checks its scope.
   if (options.grant === undefined) await assertCallsInScope(session, provider, parameters.calls);
   const built = await buildUserOp({
     entryPoint,
     sender: session.account,
     callData: encodeSessionCalls(parameters.calls),
-    nonceKey: sessionNonceKey(session.sessionModule, session.sessionId, parameters.lane),
+    nonceKey,
     gas: parameters.gas,
   });
   const unsigned = options.nonce === undefined ? built : { ...built, nonce: options.nonce };
@@ -352,6 +373,7 @@ async function sendOnce(
       op,
       userOpHash,
       timeoutMs: parameters.timeoutMs,
+      resubmitAfterMs: parameters.resubmitAfterMs,
       onResubmit: parameters.onResubmit,
     });
     return {

@@ -15,6 +15,7 @@ import {
   getAddress,
   Interface,
   SigningKey,
+  toBeHex,
   type Provider,
 } from "ethers";
 
@@ -34,6 +35,7 @@ import {
   SELECTOR_ANY,
   SELECTOR_NO_CALLDATA,
   SELECTOR_SIGN,
+  sessionNonceLane,
   type ArgumentRule,
 } from "./session.js";
 import type { SessionFile } from "./sessionFile.js";
@@ -66,6 +68,8 @@ export interface CreateSessionHandleParameters {
   caps?: GasCaps;
   /** Through a bundler: how long an op may take to be included (default 60 s) before UserOpTimeoutError. */
   timeoutMs?: number;
+  /** Through a bundler: send an op again after it has been unknown to the bundler and the chain this long (4 s). */
+  resubmitAfterMs?: number;
   /** Through a bundler: called when an op is sent again because the bundler had lost it. */
   onResubmit?: (userOpHash: string, reason: string) => void;
 }
@@ -176,10 +180,16 @@ export interface PayParameters {
 /** Options of one send. */
 export interface SendOptions {
   /**
-   * The session's nonce lane (0 to 65,535); default: the lane of an earlier op whose outcome is unknown, if any is
-   * free, else the lowest lane none of this handle's ops in flight uses.
+   * The session's nonce lane (0 to 65,535). Default: while an earlier op's outcome is unknown (see
+   * {@link SessionHandle.call}), that op's lane and nonce; else the lowest lane none of this handle's ops in flight
+   * uses.
    */
   lane?: number;
+  /**
+   * The op's nonce, to send an intent again after `UserOpOutcomeUnknownError` (e.g. a timeout): pass the error's
+   * `nonce`, and at most one of the two ops can be included. Its lane is the nonce's.
+   */
+  nonce?: bigint;
 }
 
 /** The handle {@link createSessionHandle} returns. */
@@ -196,8 +206,10 @@ export interface SessionHandle {
   /**
    * Sends the calls as one op. Ops sent at once go in different nonce lanes (the lowest free one), so they are in
    * flight in parallel; pass `lane` to choose one (ops in one lane are included in order). After an op whose outcome
-   * is unknown (`UserOpOutcomeUnknownError`, e.g. a timeout), the next op takes that op's lane and nonce while it is
-   * not included, so a retry of the same intent cannot be included besides it.
+   * is unknown (`UserOpOutcomeUnknownError`, e.g. a timeout), ops sent without `lane` or `nonce` take that op's lane
+   * and nonce until the chain settles it, so a retry of its intent cannot be included besides it: one of them is
+   * included, the others get `NonceConflictError` (send them again). With several unknown outcomes at once, retry
+   * each intent with `{ nonce: error.nonce }`.
    */
   call(calls: SessionCall | SessionCall[], options?: SendOptions): Promise<SendSessionUserOpReturnType>;
 }
@@ -291,12 +303,14 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
     return { ...DEFAULT_SESSION_GAS_LIMITS, ...given, maxFeePerGas, maxPriorityFeePerGas };
   };
 
-  // Nonce lanes of this handle's ops in flight: each op takes the lowest free lane, so that ops sent at once run in
-  // parallel (a bundler keeps one op per sender and nonce key) and one refused op cannot block the others.
-  const busyLanes = new Set<number>();
-  // Lanes whose last op's outcome is unknown (a timeout, an unreadable answer): lane → that op's nonce. The next op
-  // takes such a lane first, so it gets the same nonce while that op is not included: if it is a retry of the same
-  // intent, at most one of the two can be included. A lane is settled once the EntryPoint's nonce is past the op's.
+  // Nonce lanes of this handle's ops in flight (lane → how many): each op takes the lowest free lane, so that ops
+  // sent at once run in parallel (a bundler keeps one op per sender and nonce key) and one refused op cannot block
+  // the others.
+  const busyLanes = new Map<number, number>();
+  // Lanes whose last op's outcome is unknown (a timeout, an unreadable answer): lane → that op's nonce. While one is
+  // unsettled, every op sent without a lane or nonce is pinned to it (the lowest such lane), so if it is a retry of
+  // that op's intent at most one of the two can be included; the others get NonceConflictError once one is, and may
+  // be sent again. A lane is settled once the EntryPoint's nonce is past the op's; ops then spread out again.
   const unsettledLanes = new Map<number, bigint>();
   const settleLanes = async () => {
     for (const [lane, nonce] of unsettledLanes) {
@@ -304,30 +318,44 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       if ((next & SEQUENCE_MASK) > (nonce & SEQUENCE_MASK)) unsettledLanes.delete(lane);
     }
   };
-  const call = async (calls: SessionCall | SessionCall[], options: SendOptions = {}) => {
-    let lane = options.lane;
-    if (lane === undefined) {
-      if (unsettledLanes.size > 0) await settleLanes();
-      lane = [...unsettledLanes.keys()].sort((a, b) => a - b).find((candidate) => !busyLanes.has(candidate));
-      if (lane === undefined) {
-        lane = 0;
-        while (busyLanes.has(lane) || unsettledLanes.has(lane)) lane += 1;
+  /** Where an op goes: the options' nonce (its lane), else their lane, else the lowest unsettled lane, else free. */
+  const place = async (options: SendOptions): Promise<{ lane: number; nonce?: bigint }> => {
+    if (options.nonce !== undefined) {
+      const lane = sessionNonceLane(options.nonce >> 64n, session.sessionModule, session.sessionId);
+      if (lane === undefined || (options.lane !== undefined && options.lane !== lane)) {
+        throw new RangeError(
+          `nonce ${toBeHex(options.nonce)} is not a nonce of session ${session.sessionId}` +
+            (options.lane === undefined ? "" : ` in lane ${options.lane}`) +
+            ": pass the nonce of an earlier op of this session (UserOpOutcomeUnknownError.nonce)",
+        );
       }
+      return { lane, nonce: options.nonce };
     }
-    const owned = !busyLanes.has(lane);
-    busyLanes.add(lane);
+    if (options.lane !== undefined) return { lane: options.lane };
+    if (unsettledLanes.size > 0) await settleLanes();
+    const [pinned] = [...unsettledLanes].sort(([a], [b]) => a - b);
+    if (pinned !== undefined) return { lane: pinned[0], nonce: pinned[1] };
+    let lane = 0;
+    while (busyLanes.has(lane)) lane += 1;
+    return { lane };
+  };
+  const call = async (calls: SessionCall | SessionCall[], options: SendOptions = {}) => {
+    const { lane, nonce } = await place(options);
+    busyLanes.set(lane, (busyLanes.get(lane) ?? 0) + 1);
     try {
-      return await send(calls, lane);
+      return await send(calls, lane, nonce);
     } catch (error) {
       if (error instanceof UserOpOutcomeUnknownError && error.nonce !== undefined) {
         unsettledLanes.set(lane, error.nonce);
       }
       throw error;
     } finally {
-      if (owned) busyLanes.delete(lane);
+      const left = busyLanes.get(lane)! - 1;
+      if (left === 0) busyLanes.delete(lane);
+      else busyLanes.set(lane, left);
     }
   };
-  const send = async (calls: SessionCall | SessionCall[], lane: number) =>
+  const send = async (calls: SessionCall | SessionCall[], lane: number, nonce: bigint | undefined) =>
     sendSessionUserOp({
       session: {
         entryPoint,
@@ -341,7 +369,9 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       via,
       caps: parameters.caps,
       lane,
+      nonce,
       timeoutMs: parameters.timeoutMs,
+      resubmitAfterMs: parameters.resubmitAfterMs,
       onResubmit: parameters.onResubmit,
     });
 

@@ -10,12 +10,28 @@ import { network } from "hardhat";
 
 import { sendSessionUserOp, type SessionCall } from "../../client/agent.js";
 import { createBundlerClient } from "../../client/bundler.js";
-import { NonceConflictError, UserOpTimeoutError } from "../../client/errors.js";
+import { NonceConflictError, UserOpOutcomeUnknownError, UserOpTimeoutError } from "../../client/errors.js";
 import { sessionNonceKey } from "../../client/session.js";
-import { backoffDelay, DEFAULT_RETRY_POLICY, isTransientRpcError } from "../../client/transport.js";
+import { createSessionHandle } from "../../client/sessionHandle.js";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  isRetriedMethod,
+  isTransientRpcError,
+  ResilientJsonRpcProvider,
+} from "../../client/transport.js";
 import { packUserOp } from "../../client/userOp.js";
 import { fakeBundler, fromRpcUserOp, type FakeBundler } from "../helpers/fakeBundler.js";
-import { grantByTransaction, sessionFixture, typicalSession, USDC, type SessionFixture } from "../helpers/sessions.js";
+import {
+  executeCall,
+  grantByTransaction,
+  ownerCall,
+  sessionFileOf,
+  sessionFixture,
+  typicalSession,
+  USDC,
+  type SessionFixture,
+} from "../helpers/sessions.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -64,7 +80,29 @@ async function send(
       }),
     },
     timeoutMs: options.timeoutMs ?? 20_000,
+    resubmitAfterMs: options.resubmitAfterMs,
+    nonce: options.nonce,
   });
+}
+
+/** The hash of an op the bundler received. */
+const hashOf = async (f: SessionFixture, rpc: FakeBundler["sends"][number]) =>
+  f.entryPoint.getUserOpHash(packUserOp({ ...fromRpcUserOp(rpc), signature: "0x" }));
+
+/** What `promise` threw, and when (Date.now()). */
+async function rejection(promise: Promise<unknown>): Promise<{ error: unknown; at: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { error, at: Date.now() };
+  }
+  throw new Error("expected a rejection, got a result");
+}
+
+/** The owner revokes the typical session. */
+async function revoke(f: SessionFixture) {
+  const data = f.sessionModule.interface.encodeFunctionData("revoke", [typicalSession(f).sessionId]);
+  await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, data))).wait();
 }
 
 const includedOps = async (f: SessionFixture) =>
@@ -173,7 +211,182 @@ describe("the client under a misbehaving bundler (scripted, in process)", functi
   });
 });
 
+describe("the client when the bundler's view and the chain's disagree (Alto's answers)", function () {
+  this.timeout(60_000);
+  let bundler: FakeBundler | undefined;
+
+  afterEach(async function () {
+    await bundler?.close();
+    bundler = undefined;
+  });
+
+  it("returns the op's receipt when its resend is refused because the op itself was included meanwhile, and pays once", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    // The bundler shows the pending op as unknown, so the client sends it again; in between the op is included and
+    // the owner revokes, so the resend fails validation (not AA25): the chain, not the refusal, has the last word.
+    bundler = await fakeBundler(ethers, f, { includeOnResend: () => revoke(f) });
+    const result = await send(f, bundler, [pay(f, USDC("5"))], { resubmitAfterMs: 300 });
+    expect(result.success).to.equal(true);
+    expect(bundler.sends).to.have.length(2);
+    expect(bundler.sends[1]).to.deep.equal(bundler.sends[0]);
+    expect(bundler.inclusions.map((inclusion) => inclusion.userOpHash)).to.deep.equal([
+      await hashOf(f, bundler.sends[0]!),
+    ]);
+    expect(await includedOps(f)).to.equal(1);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+  });
+
+  it("keeps waiting while a rival op holds the nonce at the bundler, and reports NonceConflictError only once the rival is mined", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, { includeAfterMs: 1_500 });
+    const first = send(f, bundler, [pay(f, USDC("30"))], { resubmitAfterMs: 300 });
+    // The rival is built at the same nonce while the first is pending: the bundler answers it AA25 "already present".
+    while (bundler.sends.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const nonce = fromRpcUserOp(bundler.sends[0]!).nonce;
+    const second = rejection(send(f, bundler, [pay(f, USDC("40"))], { resubmitAfterMs: 300, nonce }));
+    expect((await first).success).to.equal(true);
+    const { error, at } = await second;
+    expect(error).to.be.instanceOf(NonceConflictError);
+    expect((error as NonceConflictError).nonce).to.equal(nonce);
+    expect(bundler.inclusions).to.have.length(1);
+    expect(at).to.be.at.least(bundler.inclusions[0]!.at);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("30"));
+    const [remaining] = await f.spendLimitHook.remainingBudget(f.accountAddress, typicalSession(f).sessionId, f.usdc);
+    expect(remaining).to.equal(USDC("70"));
+  });
+
+  it("times out both ops racing on one nonce when neither is mined, each error carrying its own hash; nothing moved", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, { neverInclude: true });
+    const first = rejection(send(f, bundler, [pay(f, USDC("30"))], { timeoutMs: 1_500, resubmitAfterMs: 300 }));
+    while (bundler.sends.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const nonce = fromRpcUserOp(bundler.sends[0]!).nonce;
+    const second = rejection(send(f, bundler, [pay(f, USDC("40"))], { timeoutMs: 1_500, resubmitAfterMs: 300, nonce }));
+    const errors = [(await first).error, (await second).error];
+    for (const error of errors) expect(error).to.be.instanceOf(UserOpTimeoutError);
+    const hashes = errors.map((error) => (error as UserOpTimeoutError).userOpHash);
+    const sent = new Set(await Promise.all(bundler.sends.map((rpc) => hashOf(f, rpc))));
+    expect(new Set(hashes)).to.deep.equal(sent);
+    expect(sent.size).to.equal(2);
+    expect(await includedOps(f)).to.equal(0);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
+  });
+
+  it("reports a receipt it cannot read as UserOpOutcomeUnknownError carrying the op's hash, sender and nonce", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, { badReceipt: true });
+    const { error } = await rejection(send(f, bundler, [pay(f, USDC("5"))]));
+    expect(error).to.be.instanceOf(UserOpOutcomeUnknownError);
+    expect(error).not.to.be.instanceOf(UserOpTimeoutError);
+    const unknown = error as UserOpOutcomeUnknownError;
+    const sent = fromRpcUserOp(bundler.sends[0]!);
+    expect(unknown.userOpHash).to.equal(await hashOf(f, bundler.sends[0]!));
+    expect(unknown.sender).to.equal(sent.sender);
+    expect(unknown.nonce).to.equal(sent.nonce);
+    expect(unknown.message).to.match(/look it up by this hash before sending the same intent again/);
+  });
+
+  it("refuses a nonce that is not one of the session's before signing or sending anything", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, {});
+    const key = sessionNonceKey(f.sessionModule.target as string, typicalSession(f).sessionId, 2);
+    const other = sessionNonceKey(f.sessionModule.target as string, typicalSession(f).sessionId + 1);
+    const { error } = await rejection(send(f, bundler, [pay(f, USDC("5"))], { nonce: other << 64n }));
+    expect(error).to.be.instanceOf(RangeError);
+    expect((error as Error).message).to.match(/is not in lane 0 of session .*: pass the lane the nonce was taken in/);
+    const inLane2 = await rejection(send(f, bundler, [pay(f, USDC("5"))], { nonce: key << 64n }));
+    expect(inLane2.error).to.be.instanceOf(RangeError);
+    expect(bundler.methods).to.deep.equal([]);
+    expect(await includedOps(f)).to.equal(0);
+  });
+
+  it("pins a handle's next ops to the nonce of an op that timed out, so a retry and the lost op are never both included", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const script = { neverInclude: true };
+    bundler = await fakeBundler(ethers, f, script);
+    const fees = await ethers.provider.getFeeData();
+    const handle = createSessionHandle({
+      session: sessionFileOf(f, typicalSession(f)),
+      provider: ethers.provider,
+      agentKey: f.agent.privateKey,
+      via: {
+        bundler: createBundlerClient({
+          url: bundler.url,
+          entryPoint: f.entryPoint.target as string,
+          retry: { baseDelayMs: 20, maxDelayMs: 100, deadlineMs: 5_000 },
+        }),
+      },
+      gas: { maxFeePerGas: fees.maxFeePerGas!, maxPriorityFeePerGas: fees.maxPriorityFeePerGas! },
+      timeoutMs: 2_000,
+      resubmitAfterMs: 300,
+    });
+    const payment = { asset: f.usdc.target as string, to: f.recipient, amount: USDC("5") };
+    const lost = (await rejection(handle.pay(payment))).error as UserOpTimeoutError;
+    expect(lost).to.be.instanceOf(UserOpTimeoutError);
+    // The retry of the lost intent and an unrelated op (another of the agent's tasks), at once: both take the lost
+    // op's nonce. The retry, signed alike, is the lost op itself (same hash): it resolves with that op's receipt.
+    const retry = handle.pay(payment);
+    const other = rejection(handle.pay({ ...payment, amount: USDC("7") }));
+    const distinct = () => new Set(bundler!.sends.map((rpc) => rpc.signature)).size;
+    while (distinct() < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(new Set(bundler.sends.map((rpc) => BigInt(rpc.nonce)))).to.deep.equal(new Set([lost.nonce]));
+    await bundler.includePending();
+    const retried = await retry;
+    expect(retried.success).to.equal(true);
+    expect(retried.userOpHash).to.equal(lost.userOpHash);
+    expect((await other).error).to.be.instanceOf(NonceConflictError);
+    expect(bundler.inclusions.map((inclusion) => inclusion.userOpHash)).to.deep.equal([lost.userOpHash]);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+    // Settled: the next op takes the lane's next nonce and goes through.
+    script.neverInclude = false;
+    expect((await handle.pay(payment)).success).to.equal(true);
+    expect(BigInt(bundler.sends.at(-1)!.nonce)).to.equal(lost.nonce! + 1n);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("10"));
+  });
+});
+
 describe("retry policy", function () {
+  it("retries reads only: a send, or a method it does not know, goes once even when the endpoint answers 503", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const bundler = await fakeBundler(ethers, f, { unavailable: 2 });
+    try {
+      const provider = new ResilientJsonRpcProvider(bundler.url, {
+        policy: { baseDelayMs: 10, maxDelayMs: 20, deadlineMs: 2_000 },
+      });
+      const request = (method: string, params: unknown[]) => ({ jsonrpc: "2.0" as const, id: 1, method, params });
+      const { error } = await rejection(provider._send(request("eth_sendUserOperation", [{}, f.entryPoint.target])));
+      expect(isTransientRpcError(error)).to.equal(true);
+      const [answer] = await provider._send(request("eth_chainId", []));
+      expect(BigInt((answer as { result: string }).result)).to.equal((await ethers.provider.getNetwork()).chainId);
+      expect(bundler.methods).to.deep.equal(["eth_sendUserOperation", "eth_chainId", "eth_chainId"]);
+      expect(bundler.sends).to.have.length(0);
+      provider.destroy();
+    } finally {
+      await bundler.close();
+    }
+  });
+
+  it("names as reads eth_get*, eth_call, eth_chainId and the gas estimates, and nothing that sends", function () {
+    for (const read of [
+      "eth_getUserOperationReceipt",
+      "eth_getLogs",
+      "eth_call",
+      "eth_chainId",
+      "eth_estimateUserOperationGas",
+    ]) {
+      expect(isRetriedMethod(read), read).to.equal(true);
+    }
+    for (const send of [
+      "eth_sendUserOperation",
+      "eth_sendRawTransaction",
+      "eth_sendTransaction",
+      "pimlico_sendCompressedUserOperation",
+      "debug_bundler_sendBundleNow",
+    ]) {
+      expect(isRetriedMethod(send), send).to.equal(false);
+    }
+  });
+
   it("calls refused connections, timeouts, 429 / 5xx and rate-limit errors transient, and answers not", function () {
     expect(isTransientRpcError({ code: "ECONNREFUSED" })).to.equal(true);
     expect(isTransientRpcError({ code: "TIMEOUT" })).to.equal(true);

@@ -1,7 +1,10 @@
 /**
  * A scripted ERC-4337 bundler for tests (issue 17): JSON-RPC over HTTP in the test's process, including ops on the
  * in-process chain with `handleOps` one at a time, and told to misbehave: lose ops, forget receipts, answer 503,
- * rate-limit, or never include. Tests of the real Alto bundler under faults are in test/load.
+ * rate-limit, hold ops, or never include. It answers as Alto does where that matters to the client: a sent op is
+ * validated (simulated) before it is called "Already known"; `eth_getUserOperationByHash` shows included ops only; a
+ * second op of the same sender and nonce is refused "AA25 … already present in mempool" while the first is pending.
+ * Tests of the real Alto bundler under faults are in test/load.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +30,15 @@ export interface Script {
   neverInclude?: boolean;
   /** Refuse this many sends as over the bundler's per-sender limit (Alto's AA25 "Maximum number of parallel …"). */
   full?: number;
+  /** Keep each op pending this long before including it (default: include at once). */
+  includeAfterMs?: number;
+  /**
+   * Keep each op pending until it is sent again; then include it, call this (e.g. the owner revokes the session),
+   * and only then validate the resent op, as a bundler does that learns of the inclusion between two sends.
+   */
+  includeOnResend?: () => Promise<void>;
+  /** Answer receipts the client cannot read (a bundler with a bug, or a proxy that mangles them). */
+  badReceipt?: boolean;
 }
 
 export interface FakeBundler {
@@ -35,6 +47,10 @@ export interface FakeBundler {
   sends: RpcUserOperation[];
   /** Every request's method, in order. */
   methods: string[];
+  /** Every inclusion: the op's hash and when its transaction was mined (Date.now()). */
+  inclusions: { userOpHash: string; at: number }[];
+  /** Includes every op kept pending now (`neverInclude`, `includeAfterMs`, `includeOnResend`). */
+  includePending(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,19 +86,35 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
   const kept = new Map<string, { op: UserOperation; transactionHash?: string }>();
   const sends: RpcUserOperation[] = [];
   const methods: string[] = [];
+  const inclusions: { userOpHash: string; at: number }[] = [];
   let unavailable = script.unavailable ?? 0;
   let rateLimited = script.rateLimited ?? 0;
   let lose = script.lose ?? 0;
   let full = script.full ?? 0;
+  const executorAddress = await executor!.getAddress();
 
-  // One op at a time, as a bundler's mempool takes them: validate, keep, include.
-  let sending: Promise<unknown> = Promise.resolve();
-  const answer = (method: string, params: unknown[]): Promise<unknown> => {
-    if (method !== "eth_sendUserOperation") return answerNow(method, params);
-    const next = sending.then(() => answerNow(method, params));
-    sending = next.catch(() => undefined);
+  // One send or inclusion at a time, as a bundler's mempool takes them: validate, keep, include.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = queue.then(task);
+    queue = next.catch(() => undefined);
     return next;
   };
+  const include = async (hash: string) => {
+    const entry = kept.get(hash);
+    if (entry === undefined || entry.transactionHash !== undefined) return;
+    const tx = await f.entryPoint.connect(executor!).handleOps([packUserOp(entry.op)], executorAddress);
+    entry.transactionHash = (await tx.wait())!.hash;
+    inclusions.push({ userOpHash: hash, at: Date.now() });
+  };
+  const pendingHashes = () => [...kept].filter(([, entry]) => entry.transactionHash === undefined).map(([h]) => h);
+  const includePending = () =>
+    serially(async () => {
+      for (const hash of pendingHashes()) await include(hash);
+    });
+
+  const answer = (method: string, params: unknown[]): Promise<unknown> =>
+    method === "eth_sendUserOperation" ? serially(() => answerNow(method, params)) : answerNow(method, params);
   const answerNow = async (method: string, params: unknown[]): Promise<unknown> => {
     switch (method) {
       case "eth_chainId":
@@ -94,7 +126,11 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
         sends.push(rpc);
         const op = fromRpcUserOp(rpc);
         const hash = await f.entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
-        if (kept.has(hash)) throw { code: -32602, message: "Already known" };
+        const known = kept.get(hash);
+        if (known !== undefined && known.transactionHash === undefined && script.includeOnResend !== undefined) {
+          await include(hash);
+          await script.includeOnResend();
+        }
         if (full > 0) {
           full -= 1;
           throw {
@@ -107,9 +143,10 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
           lose -= 1;
           return hash;
         }
-        // Validate as a bundler would: simulate handleOps; a refused op is answered with its AA reason.
+        // Validate as a bundler would, before anything else: simulate handleOps; a refused op is answered with its
+        // AA reason (an op already included is refused here, AA25, as Alto does).
         try {
-          await f.entryPoint.connect(executor!).handleOps.staticCall([packUserOp(op)], await executor!.getAddress());
+          await f.entryPoint.connect(executor!).handleOps.staticCall([packUserOp(op)], executorAddress);
         } catch (error) {
           const reason = f.entryPoint.interface.parseError((error as { data: string }).data);
           throw {
@@ -117,18 +154,34 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
             message: `UserOperation reverted with reason: ${String(reason?.args[1] ?? "AA25 invalid account nonce")}`,
           };
         }
-        kept.set(hash, { op });
-        if (!script.neverInclude) {
-          const tx = await f.entryPoint.connect(executor!).handleOps([packUserOp(op)], await executor!.getAddress());
-          kept.get(hash)!.transactionHash = (await tx.wait())!.hash;
+        if (known !== undefined) throw { code: -32602, message: "Already known" };
+        const rival = pendingHashes().find((other) => {
+          const pending = kept.get(other)!.op;
+          return pending.sender.toLowerCase() === op.sender.toLowerCase() && pending.nonce === op.nonce;
+        });
+        if (rival !== undefined) {
+          throw {
+            code: -32602,
+            message:
+              "AA25 invalid account nonce: User operation already present in mempool, bump the gas price by minimum 10%",
+          };
         }
+        kept.set(hash, { op });
+        if (script.neverInclude === true || script.includeOnResend !== undefined) return hash;
+        if (script.includeAfterMs !== undefined) {
+          setTimeout(() => void serially(() => include(hash)), script.includeAfterMs);
+          return hash;
+        }
+        await include(hash);
         return hash;
       }
       case "eth_getUserOperationByHash":
-        return kept.has(params[0] as string) ? { userOperation: {} } : null;
+        // Alto's answer: included ops only (a pending op is null, as an unknown one).
+        return kept.get(params[0] as string)?.transactionHash === undefined ? null : { userOperation: {} };
       case "eth_getUserOperationReceipt": {
         const entry = kept.get(params[0] as string);
         if (entry?.transactionHash === undefined || script.forgetReceipts === true) return null;
+        if (script.badReceipt === true) return { success: true, actualGasCost: "lots", actualGasUsed: "some" };
         const events = await f.entryPoint.queryFilter(f.entryPoint.filters.UserOperationEvent(params[0] as string));
         const event = events[0]!;
         return {
@@ -176,6 +229,8 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
     url: `http://127.0.0.1:${port}`,
     sends,
     methods,
+    inclusions,
+    includePending,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
