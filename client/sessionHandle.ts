@@ -318,8 +318,11 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       if ((next & SEQUENCE_MASK) > (nonce & SEQUENCE_MASK)) unsettledLanes.delete(lane);
     }
   };
-  /** Where an op goes: the options' nonce (its lane), else their lane, else the lowest unsettled lane, else free. */
-  const place = async (options: SendOptions): Promise<{ lane: number; nonce?: bigint }> => {
+  /**
+   * Where an op goes: the options' nonce (its lane), else their lane, else the lowest unsettled lane, else the lowest
+   * free one. Synchronous, so that ops asked at once each see the lanes the ones before them took.
+   */
+  const place = (options: SendOptions): { lane: number; nonce?: bigint } => {
     if (options.nonce !== undefined) {
       const lane = sessionNonceLane(options.nonce >> 64n, session.sessionModule, session.sessionId);
       if (lane === undefined || (options.lane !== undefined && options.lane !== lane)) {
@@ -332,7 +335,6 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       return { lane, nonce: options.nonce };
     }
     if (options.lane !== undefined) return { lane: options.lane };
-    if (unsettledLanes.size > 0) await settleLanes();
     const [pinned] = [...unsettledLanes].sort(([a], [b]) => a - b);
     if (pinned !== undefined) return { lane: pinned[0], nonce: pinned[1] };
     let lane = 0;
@@ -340,7 +342,8 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
     return { lane };
   };
   const call = async (calls: SessionCall | SessionCall[], options: SendOptions = {}) => {
-    const { lane, nonce } = await place(options);
+    if (unsettledLanes.size > 0 && options.lane === undefined && options.nonce === undefined) await settleLanes();
+    const { lane, nonce } = place(options);
     busyLanes.set(lane, (busyLanes.get(lane) ?? 0) + 1);
     try {
       return await send(calls, lane, nonce);

@@ -10,6 +10,8 @@ import { Interface, parseUnits } from "ethers";
 import { EntryPoint__factory, SpendLimitHook__factory } from "../../client/contracts.js";
 import { NonceConflictError, SessionRevokedError, UserOpTimeoutError } from "../../client/errors.js";
 import type { RpcUserOperation } from "../../client/bundler.js";
+import { packUserOp } from "../../client/userOp.js";
+import { fromRpcUserOp } from "../helpers/fakeBundler.js";
 import {
   agentHandle,
   fundedAccount,
@@ -86,6 +88,7 @@ const USDC = (amount: string) => parseUnits(amount, 6);
     it("the bundler killed and restarted mid-run: the same ops are sent again by hash, each included once, nothing paid twice", async function () {
       const session = await freshSession();
       const handle = agentHandle(chain, session);
+      const resubmitsBefore = chain.counters.resubmits;
       let killed: Promise<void> | undefined;
       // Kill Alto as soon as the first op reaches it: ops it held are lost with its mempool.
       chain.bundlerProxy.onRequest = (method) => {
@@ -96,6 +99,8 @@ const USDC = (amount: string) => parseUnits(amount, 6);
       await killed;
       handle.provider.destroy();
       expect(results.every((result) => result.success)).to.equal(true);
+      // Alto lost what it held: the client sent those same ops again.
+      expect(chain.counters.resubmits).to.be.greaterThan(resubmitsBefore);
       expect(await paidTo(session)).to.equal(USDC("10"));
       const included = await includedOf(session);
       expect(included.map((event) => event.args.userOpHash).sort()).to.deep.equal(
@@ -135,7 +140,14 @@ const USDC = (amount: string) => parseUnits(amount, 6);
       }
       handle.provider.destroy();
       expect(thrown).to.be.instanceOf(UserOpTimeoutError);
-      expect((thrown as UserOpTimeoutError).userOpHash).to.match(/^0x[0-9a-f]{64}$/);
+      // The hash is the one of the op that was sent (and resent: always the same op).
+      const sent = [...sentByNonce(session).values()].flatMap((contents) => [...contents]);
+      expect(sent).to.have.length(1);
+      const entryPoint = EntryPoint__factory.connect(chain.addresses.entryPoint, chain.connection.ethers.provider);
+      const op = fromRpcUserOp(JSON.parse(sent[0]!) as RpcUserOperation);
+      expect((thrown as UserOpTimeoutError).userOpHash).to.equal(
+        await entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" })),
+      );
       expect((thrown as UserOpTimeoutError).message).to.contain((thrown as UserOpTimeoutError).userOpHash);
       expect(await includedOf(session)).to.have.length(0);
       expect(await paidTo(session)).to.equal(0n);
@@ -178,8 +190,14 @@ const USDC = (amount: string) => parseUnits(amount, 6);
           return result;
         }),
       );
-      handle.provider.destroy();
       const mined = await revocation!;
+      // The burst goes on once the revocation is mined: every op of it is refused.
+      const later = await Promise.allSettled([1, 2].map(() => handle.call(pay(session, USDC("1")))));
+      handle.provider.destroy();
+      for (const outcome of later) {
+        expect(outcome.status).to.equal("rejected");
+        expect((outcome as PromiseRejectedResult).reason).to.be.instanceOf(SessionRevokedError);
+      }
       const receipt = await chain.connection.ethers.provider.getTransactionReceipt(mined.transactionHash);
       const refused = outcomes.filter((outcome) => outcome.status === "rejected") as PromiseRejectedResult[];
       for (const outcome of refused) expect(outcome.reason).to.be.instanceOf(SessionRevokedError);

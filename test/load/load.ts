@@ -2,7 +2,8 @@
  * `npm run test:load` (issue 17): many agents at once through a real bundler (Alto), then the invariants checked
  * from chain state and events. N accounts, M sessions each, every session's agent sending K ops at once in parallel
  * nonce lanes: payments, batches, ops over budget, ops out of scope and, for every third session, ops after its
- * owner revoked it mid-run. Budgets are sized so that some payments must be refused.
+ * owner revoked it mid-run (and one more once the revocation is mined). Each session's USDC budget is two thirds of
+ * what its payments and batches ask for, so that some of them must be refused in every configuration.
  *
  * Configuration (environment): LEASH_LOAD_ACCOUNTS (N, default 4), LEASH_LOAD_SESSIONS (M, default 2),
  * LEASH_LOAD_OPS (K, default 6); LEASH_LOAD_REPORT=<file> writes the figures as JSON. CI runs the default; the full
@@ -15,7 +16,7 @@ import { Interface, parseUnits, Wallet } from "ethers";
 
 import type { SessionCall } from "../../client/agent.js";
 import { EntryPoint__factory, SessionKeyValidationModule__factory } from "../../client/contracts.js";
-import { UserOpRefusedError, UserOpTimeoutError } from "../../client/errors.js";
+import { UserOpOutcomeUnknownError, UserOpRefusedError, UserOpTimeoutError } from "../../client/errors.js";
 import { sessionNonceLane } from "../../client/session.js";
 import {
   agentHandle,
@@ -33,13 +34,13 @@ const M = Number(process.env.LEASH_LOAD_SESSIONS ?? 2);
 const K = Number(process.env.LEASH_LOAD_OPS ?? 6);
 const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 
-type Kind = "payment" | "batch" | "over_budget" | "out_of_scope";
+type Kind = "payment" | "batch" | "over_budget" | "out_of_scope" | "after_revocation";
 
 /** What the client reported for one op. */
 interface Outcome {
   session: number;
   kind: Kind;
-  /** "included" (success or reverted), or the refusal's class, "timeout", or "error". */
+  /** "included" (success or reverted), or the refusal's class, "timeout", "unknown" (outcome unreadable), "error". */
   result: string;
   userOpHash?: string;
   success?: boolean;
@@ -79,6 +80,13 @@ function opOf(chain: LoadChain, session: LoadSession, index: number): { kind: Ki
   }
 }
 
+/** What a session's payments and batches ask for in all, in USDC: opOf's 4 and 3 USDC payments and 2 + 2 batches. */
+function inScopeDemand(): bigint {
+  let total = 0n;
+  for (let index = 0; index < K; index += 1) total += [4n, 4n, 3n, 0n, 0n][index % 5]!;
+  return total;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -99,7 +107,11 @@ function percentile(sorted: number[], p: number): number {
       chain = await startLoadChain();
       for (let a = 0; a < N; a += 1) {
         const account = await fundedAccount(chain, BigInt(a));
-        for (let s = 0; s < M; s += 1) sessions.push(await grantLoadSession(chain, account));
+        for (let s = 0; s < M; s += 1) {
+          // Two thirds of what the payments and batches ask for, in whole USDC: some of them must be refused.
+          const usdc = ((inScopeDemand() * 2n) / 3n).toString();
+          sessions.push(await grantLoadSession(chain, account, { usdc, eth: "0.1" }));
+        }
       }
       started = Date.now();
       await Promise.all(
@@ -120,20 +132,32 @@ function percentile(sorted: number[], p: number): number {
                   revocation = revoke(chain, session).then((mined) => void revoked.set(index, mined));
                 }
               } catch (error) {
-                outcome.result =
-                  error instanceof UserOpRefusedError
-                    ? error.name
-                    : error instanceof UserOpTimeoutError
-                      ? "timeout"
-                      : "error";
-                outcome.message = (error as Error).message.slice(0, 300);
-                if (error instanceof UserOpTimeoutError) outcome.userOpHash = error.userOpHash;
+                record(outcome, error);
               }
               outcome.doneAt = Date.now();
               outcomes.push(outcome);
             }),
           );
           await revocation;
+          if (revokes) {
+            // Once the revocation is mined, one more payment: it must be refused as revoked.
+            const { calls } = opOf(chain, session, 0);
+            const outcome: Outcome = {
+              session: index,
+              kind: "after_revocation",
+              result: "",
+              sentAt: Date.now(),
+              doneAt: 0,
+            };
+            try {
+              const result = await handle.call(calls);
+              Object.assign(outcome, { result: "included", userOpHash: result.userOpHash, success: result.success });
+            } catch (error) {
+              record(outcome, error);
+            }
+            outcome.doneAt = Date.now();
+            outcomes.push(outcome);
+          }
           handle.provider.destroy();
         }),
       );
@@ -144,9 +168,23 @@ function percentile(sorted: number[], p: number): number {
       await chain?.stop();
     });
 
+    /** Records a refusal by its class, an op whose outcome is unknown with its hash. */
+    function record(outcome: Outcome, error: unknown) {
+      outcome.result =
+        error instanceof UserOpRefusedError
+          ? error.name
+          : error instanceof UserOpTimeoutError
+            ? "timeout"
+            : error instanceof UserOpOutcomeUnknownError
+              ? "unknown"
+              : "error";
+      outcome.message = (error as Error).message.slice(0, 300);
+      if (error instanceof UserOpOutcomeUnknownError) outcome.userOpHash = error.userOpHash;
+    }
+
     it("reports every op as included or as refused with a reason: none timed out or failed without one", function () {
-      expect(outcomes).to.have.length(N * M * K);
-      const unexplained = outcomes.filter((outcome) => outcome.result === "error" || outcome.result === "timeout");
+      expect(outcomes).to.have.length(N * M * K + revoked.size);
+      const unexplained = outcomes.filter((outcome) => ["error", "timeout", "unknown"].includes(outcome.result));
       expect(unexplained, JSON.stringify(unexplained.slice(0, 3))).to.deep.equal([]);
     });
 
@@ -212,6 +250,29 @@ function percentile(sorted: number[], p: number): number {
         const module = SessionKeyValidationModule__factory.connect(session.file.sessionModule, provider);
         expect((await module.getSession(session.file.account, session.file.sessionId)).revoked).to.equal(true);
       }
+    });
+
+    it("refuses, in every session, a payment or batch that would take its USDC past the budget", function () {
+      for (const [index] of sessions.entries()) {
+        const overBudget = outcomes.filter(
+          (item) =>
+            item.session === index &&
+            (item.kind === "payment" || item.kind === "batch") &&
+            item.result === "SpendLimitExceededError",
+        );
+        // A revoked session may lose its later ops to the revocation first.
+        const revokedToo = outcomes.filter(
+          (item) => item.session === index && item.kind !== "after_revocation" && item.result === "SessionRevokedError",
+        );
+        expect(overBudget.length + revokedToo.length, `session ${index}`).to.be.at.least(1);
+        if (index % 3 !== 2) expect(overBudget.length, `session ${index}`).to.be.at.least(1);
+      }
+    });
+
+    it("refuses the op a revoked session's agent sends once the revocation is mined, as revoked", function () {
+      const after = outcomes.filter((item) => item.kind === "after_revocation");
+      expect(after).to.have.length(sessions.filter((_, index) => index % 3 === 2).length);
+      for (const outcome of after) expect(outcome.result, outcome.message).to.equal("SessionRevokedError");
     });
 
     it("refuses every op over budget or out of scope, and includes some of the payments and batches", function () {

@@ -85,6 +85,7 @@ describe("agent tools (in process)", function () {
         userOpHash: await f.entryPoint.getUserOpHash(packUserOp({ ...sent, signature: "0x" })),
       });
       expect(result.error).to.match(/look it up by this hash/);
+      expect(result.error).to.match(/take that op's nonce, so a retry of it and the op itself cannot both be included/);
     } finally {
       await bundler.close();
     }

@@ -216,13 +216,13 @@ export function createLeashTools(parameters: {
             };
           }
           // Sent, not seen included in time (or its outcome unreadable): the hash finds it later (history lists it
-          // once it is included). The handle sends the next op on the same nonce lane, so a retry cannot pay twice.
+          // once it is included). Until the chain settles it, the handle pins the next ops to its nonce.
           if (error instanceof UserOpOutcomeUnknownError) {
             return {
               ...summary,
               error:
-                `${error.message}. A retry through this server takes the same nonce as that op, so at most one of ` +
-                "the two is included",
+                `${error.message}. Until it is settled, ops sent through this server take that op's nonce, so a ` +
+                "retry of it and the op itself cannot both be included",
               sent: "unknown",
               userOpHash: error.userOpHash,
             };
