@@ -26,6 +26,7 @@ import {
   SessionExpiredError,
   SessionNotYetValidError,
   SessionOutOfScopeError,
+  SessionRevokedError,
   SpendLimitExceededError,
 } from "./errors.js";
 import { sendUserOpDirect } from "./actions.js";
@@ -255,6 +256,20 @@ async function explainRefusal(
       latestBlockTime(provider),
     ]);
     const installed = record.agent !== ZeroAddress;
+    // The hook checks its budgets before the session module checks the session: a revoked or killed session's op
+    // over budget is refused as over budget. It will not pass after the period resets either: say why.
+    if (installed && error instanceof SpendLimitExceededError) {
+      const killed = record.grantEpoch !== (await module.epochOf(session.account));
+      if (record.revoked || killed) {
+        return new SessionRevokedError(
+          `session ${session.sessionId} was ${record.revoked ? "revoked by its owner" : "ended by the owner's kill switch"}` +
+            ` (the op was also over its budget: ${error.message}); it accepts no more ops: ask the owner for a new grant`,
+          error.reason,
+          error.revertData,
+          error.details,
+        );
+      }
+    }
     const window = installed
       ? { validAfter: record.validAfter, validUntil: record.validUntil }
       : grant === undefined

@@ -194,4 +194,33 @@ describe("sendSessionUserOp's refusals", function () {
     const [remaining] = await f.spendLimitHook.remainingBudget(f.accountAddress, SESSION_ID, NATIVE_ASSET);
     expect(remaining).to.equal(parseEther("1"));
   });
+
+  it("an op over budget of a revoked session is SessionRevokedError, not a retryable budget refusal; nothing moves", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await grantByTransaction(f, typicalSession(f))).wait();
+    await sendAs(f, [usdcTransfer(f, parseUnits("60", 6))]);
+    const revoke = f.sessionModule.interface.encodeFunctionData("revoke", [SESSION_ID]);
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revoke))).wait();
+    // The hook's budget check runs before the module's session check: the chain's reason is the budget.
+    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("50", 6))]);
+    expect(refusal).to.be.instanceOf(SessionRevokedError);
+    expect(refusal.message).to.match(
+      /was revoked by its owner \(the op was also over its budget: .*\); it accepts no more ops/,
+    );
+    expect(refusal.retryable).to.equal(false);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("60", 6));
+  });
+
+  it("an op over budget after the kill switch is SessionRevokedError naming the kill switch, not retryable", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    await (await grantByTransaction(f, typicalSession(f))).wait();
+    await sendAs(f, [usdcTransfer(f, parseUnits("60", 6))]);
+    const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+    const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("50", 6))]);
+    expect(refusal).to.be.instanceOf(SessionRevokedError);
+    expect(refusal.message).to.match(/was ended by the owner's kill switch/);
+    expect(refusal.retryable).to.equal(false);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("60", 6));
+  });
 });
