@@ -23,11 +23,13 @@ import {
 import { ModularAccount__factory, SessionKeyValidationModule__factory, SpendLimitHook__factory } from "./contracts.js";
 import { type EntryPoint } from "./contracts.js";
 import {
+  NonceConflictError,
   SessionExpiredError,
   SessionNotYetValidError,
   SessionOutOfScopeError,
   SessionRevokedError,
   SpendLimitExceededError,
+  UserOpRefusedError,
 } from "./errors.js";
 import { sendUserOpDirect } from "./actions.js";
 import { bundlerTimeHint, fillGasAndSign, sendAndWaitForUserOp, type BundlerClient, type GasCaps } from "./bundler.js";
@@ -235,6 +237,7 @@ export async function sendSessionUserOp(parameters: SendSessionUserOpParameters)
 
 /**
  * Completes a refusal with what the chain says about it, claiming `retryable` only where it verified it:
+ * - a session revoked or killed on chain: {@link SessionRevokedError}, whatever check refused the op first;
  * - an exceeded budget: when it refills (`resetsAt`), retryable if that is before the session expires and the
  *   amount asked fits a whole period (a lifetime budget never refills);
  * - an op outside its validity window: {@link SessionNotYetValidError} for a session that has not started (the
@@ -248,28 +251,28 @@ async function explainRefusal(
   provider: Provider,
   grant: DeferredGrant | undefined,
 ): Promise<unknown> {
-  if (!(error instanceof SpendLimitExceededError) && !(error instanceof SessionExpiredError)) return error;
+  if (!(error instanceof UserOpRefusedError) || error instanceof SessionRevokedError) return error;
+  if (error instanceof NonceConflictError) return error;
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
   try {
-    const [record, now] = await Promise.all([
+    const [record, now, epoch] = await Promise.all([
       module.getSession(session.account, session.sessionId),
       latestBlockTime(provider),
+      module.epochOf(session.account),
     ]);
     const installed = record.agent !== ZeroAddress;
-    // The hook checks its budgets before the session module checks the session: a revoked or killed session's op
-    // over budget is refused as over budget. It will not pass after the period resets either: say why.
-    if (installed && error instanceof SpendLimitExceededError) {
-      const killed = record.grantEpoch !== (await module.epochOf(session.account));
-      if (record.revoked || killed) {
-        return new SessionRevokedError(
-          `session ${session.sessionId} was ${record.revoked ? "revoked by its owner" : "ended by the owner's kill switch"}` +
-            ` (the op was also over its budget: ${error.message}); it accepts no more ops: ask the owner for a new grant`,
-          error.reason,
-          error.revertData,
-          error.details,
-        );
-      }
+    // A revoked or killed session refuses every op for good, whatever check refused this one first (the hook checks
+    // its budgets before the module checks the session): say so, not "over budget, retry after the reset".
+    if (installed && (record.revoked || record.grantEpoch !== epoch)) {
+      return new SessionRevokedError(
+        `session ${session.sessionId} was ${record.revoked ? "revoked by its owner" : "ended by the owner's kill switch"}` +
+          ` (the op was refused: ${error.message}); it accepts no more ops: ask the owner for a new grant`,
+        error.reason,
+        error.revertData,
+        error.details,
+      );
     }
+    if (!(error instanceof SpendLimitExceededError) && !(error instanceof SessionExpiredError)) return error;
     const window = installed
       ? { validAfter: record.validAfter, validUntil: record.validUntil }
       : grant === undefined
@@ -301,6 +304,30 @@ async function explainRefusal(
     // The refusal stands as decoded.
   }
   return error;
+}
+
+/**
+ * Whether a bundler's refusal of an op sent again rules out, on chain, the same op it may still hold: the session is
+ * revoked or killed (for good), or the op's budget is spent on chain for the period it is valid in (the hook bounds
+ * an op's validity to the period of its time hint). Anything else (a bundler's time margin, its fee floor) is no
+ * proof: the held op may still be included.
+ */
+async function refusalRulesOutHeldOp(
+  refusal: UserOpRefusedError,
+  session: AgentSession,
+  provider: Provider,
+): Promise<boolean> {
+  if (refusal instanceof SessionRevokedError) return true;
+  const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  const [record, epoch] = await Promise.all([
+    module.getSession(session.account, session.sessionId),
+    module.epochOf(session.account),
+  ]);
+  if (record.revoked || record.grantEpoch !== epoch) return true;
+  if (!(refusal instanceof SpendLimitExceededError)) return false;
+  const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
+  const [remaining] = await hook.remainingBudget(session.account, session.sessionId, refusal.asset);
+  return remaining < refusal.requested;
 }
 
 async function sendRecoveringGrant(
@@ -390,6 +417,7 @@ async function sendOnce(
       timeoutMs: parameters.timeoutMs,
       resubmitAfterMs: parameters.resubmitAfterMs,
       onResubmit: parameters.onResubmit,
+      refusalStands: (refusal) => refusalRulesOutHeldOp(refusal, session, provider),
     });
     return {
       success: receipt.success,

@@ -12,6 +12,7 @@ import {
   decodeUserOpRefusal,
   GasCapExceededError,
   NonceConflictError,
+  SessionRevokedError,
   UserOpOutcomeUnknownError,
   UserOpRefusedError,
   UserOpTimeoutError,
@@ -333,6 +334,9 @@ const SEND_TIMEOUT_MS = 60_000;
 /** How long an op may be unknown to the bundler and the chain before it is sent again, in milliseconds. */
 const RESUBMIT_AFTER_MS = 4_000;
 
+/** How far back before the op's first possible block {@link sendAndWaitForUserOp} looks for it and its nonce's op. */
+const LOOKBACK_BLOCKS = 256;
+
 /**
  * Where an op stands, read from the chain: its `UserOperationEvent` (and `UserOperationRevertReason`) from
  * `fromBlock` on, or undefined if it was not included. The chain's word, whatever the bundler says or forgot.
@@ -346,7 +350,19 @@ export async function findUserOpReceipt(parameters: {
   const { provider, userOpHash, fromBlock } = parameters;
   const entryPoint = EntryPoint__factory.connect(parameters.entryPoint, provider);
   const [event] = await entryPoint.queryFilter(entryPoint.filters.UserOperationEvent(userOpHash), fromBlock);
-  if (event === undefined) return undefined;
+  return event === undefined ? undefined : receiptOf(entryPoint, event);
+}
+
+/** The fields of a `UserOperationEvent` log that a receipt is made of. */
+interface UserOperationEventLog {
+  args: { userOpHash: string; success: boolean; actualGasCost: bigint; actualGasUsed: bigint };
+  blockNumber: number;
+  transactionHash: string;
+}
+
+/** The receipt of an included op, from its event (and its revert reason, if it reverted). */
+async function receiptOf(entryPoint: EntryPoint, event: UserOperationEventLog): Promise<UserOpReceipt> {
+  const { userOpHash } = event.args;
   const reverts = event.args.success
     ? []
     : await entryPoint.queryFilter(
@@ -381,6 +397,12 @@ export interface SendAndWaitParameters {
   resubmitAfterMs?: number;
   /** Called when the op is sent again (e.g. to count resubmissions). */
   onResubmit?: (userOpHash: string, reason: string) => void;
+  /**
+   * Whether a refusal of the op sent again also rules out the op the bundler may still hold, from the chain's state
+   * (e.g. the session is revoked, or the budget the op needs is spent for the period the op is valid in). Default:
+   * a {@link SessionRevokedError} only. A refusal that does not stand is waited out: the held op may be included.
+   */
+  refusalStands?: (refusal: UserOpRefusedError) => Promise<boolean>;
 }
 
 /** The low 64 bits of a nonce: its sequence number within its key. */
@@ -388,83 +410,111 @@ const SEQUENCE_MASK = (1n << 64n) - 1n;
 
 /**
  * Sends a signed op and waits until the chain has it, idempotently by its hash, through a bundler that may restart,
- * time out, rate-limit or lose its mempool. Only the chain settles an op: its `UserOperationEvent`, or its nonce
- * taken by another op.
+ * time out, rate-limit, lose its mempool or lie. Only the chain settles an op: its `UserOperationEvent`, or the
+ * event of another op at its nonce.
  * - The same signed op is sent again (never a new one) when the chain does not have it and the bundler does not
  *   show it (Alto shows only included ops by hash: a pending op is sent again and answered "already known").
- * - Inclusion is read from the bundler's receipt or, when the bundler cannot say, from the EntryPoint's events.
- * - A refusal is read against the chain first: the EntryPoint's nonce for the op's key, then the op's event. Included:
- *   the receipt. Nonce past the op's and no event: {@link NonceConflictError} (another op took it; this one never
- *   will be included). Nonce still open and the refusal is AA25 (another op holds the nonce at the bundler, not yet
- *   included): waiting goes on, since either op may still win. Any other refusal with the nonce open is final and
- *   typed; when the bundler had accepted the op before, it is final only if the chain still has no trace of the op
- *   one resubmission interval later.
- * - Past `timeoutMs`, {@link UserOpTimeoutError} carries the hash, sender and nonce: the op may still be included. A
- *   failure to read the outcome after the op was sent (a node gone for good) is {@link UserOpOutcomeUnknownError}
- *   with the same fields, never an error that reads as "not sent".
+ * - Inclusion is read from the chain; the bundler's receipt is a hint that makes the client look (a receipt the
+ *   chain does not confirm, or one it cannot read, is not believed).
+ * - A refusal is read against the chain first: the EntryPoint's nonce for the op's key, then the events of the
+ *   op's sender. The op included: its receipt. Another op included at its nonce: {@link NonceConflictError}, naming
+ *   it. Otherwise AA25 (another op of the nonce held by the bundler) is waited out, since either may win. Any other
+ *   refusal is final and typed when the bundler never held the op; when it may have (it accepted the op, or an
+ *   answer was lost), only if `refusalStands`, else it is waited out: the op it holds may still be included.
+ * - Past `timeoutMs`, {@link UserOpTimeoutError} carries the hash, sender, nonce and the last refusal: the op may
+ *   still be included. A failure to read the chain after the op was sent (a node gone for good) is
+ *   {@link UserOpOutcomeUnknownError} with the same fields, never an error that reads as "not sent".
  */
 export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): Promise<UserOpReceipt> {
   const { client, provider, op, userOpHash } = parameters;
   const timeoutMs = parameters.timeoutMs ?? SEND_TIMEOUT_MS;
   const resubmitAfterMs = parameters.resubmitAfterMs ?? RESUBMIT_AFTER_MS;
+  const refusalStands =
+    parameters.refusalStands ?? (async (refusal: UserOpRefusedError) => refusal instanceof SessionRevokedError);
   const deadline = Date.now() + timeoutMs;
   const service = client.label ?? "bundler";
   const fromBlock = parameters.fromBlock ?? (await provider.getBlockNumber());
+  const searchFrom = Math.max(0, fromBlock - LOOKBACK_BLOCKS);
   const entryPoint = EntryPoint__factory.connect(client.entryPoint, provider);
   const sequence = op.nonce & SEQUENCE_MASK;
 
   /**
-   * The chain's word on the op: its receipt, "taken" (the nonce is past the op's and the op was not included) or
-   * "open". The nonce is read before the events, so an op included in between is found, not called "taken".
+   * The chain's word on the op: its receipt; the hash of the other op included at its nonce; or "open". The nonce
+   * is read before the events, so an op included in between is found. A nonce past the op's with no event found
+   * (a node behind, or an op older than the look-back) is "open": only an event settles.
    */
-  const settle = async (): Promise<UserOpReceipt | "taken" | "open"> => {
+  const settle = async (): Promise<UserOpReceipt | { winner: string } | "open"> => {
     const next = await entryPoint.getNonce(op.sender, op.nonce >> 64n);
-    const included = await findUserOpReceipt({ provider, entryPoint: client.entryPoint, userOpHash, fromBlock });
-    if (included !== undefined) return included;
-    return (next & SEQUENCE_MASK) > sequence ? "taken" : "open";
+    const events = await entryPoint.queryFilter(
+      entryPoint.filters.UserOperationEvent(undefined, op.sender),
+      searchFrom,
+    );
+    const mine = events.find((event) => event.args.userOpHash === userOpHash);
+    if (mine !== undefined) return receiptOf(entryPoint, mine);
+    if ((next & SEQUENCE_MASK) <= sequence) return "open";
+    const winner = events.find((event) => event.args.nonce === op.nonce);
+    return winner === undefined ? "open" : { winner: winner.args.userOpHash };
   };
+  const conflict = (winner: string, refusal: UserOpRefusedError | undefined) =>
+    new NonceConflictError(
+      op.sender,
+      op.nonce,
+      userOpHash,
+      refusal ?? new UserOpRefusedError("AA25 invalid account nonce", "AA25"),
+      winner,
+    );
 
-  let accepted = false;
-  /** A refusal of an op the bundler had accepted, with the nonce open: final unless the chain says otherwise soon. */
-  let refusedAfterAcceptance: { error: UserOpRefusedError; at: number } | undefined;
+  /** Whether the bundler may hold the op: it accepted it, or an answer to sending it was lost. */
+  let mayHold = false;
+  /** The last refusal of the op sent again while the bundler may hold it: waited out, reported at the deadline. */
+  let lastRefusal: UserOpRefusedError | undefined;
 
   /** Sends the op; returns a receipt if the chain already has it, undefined if it is (or may be) pending. */
   const submit = async (): Promise<UserOpReceipt | undefined> => {
     try {
       await sendUserOpToBundler({ client, op });
-      accepted = true;
-      refusedAfterAcceptance = undefined;
+      mayHold = true;
       return undefined;
     } catch (error) {
-      if (isTransientRpcError(error) || error instanceof RpcUnavailableError) return undefined;
+      // No answer: the bundler may have taken it.
+      if (isTransientRpcError(error) || error instanceof RpcUnavailableError) {
+        mayHold = true;
+        return undefined;
+      }
       const message = messageOf(error);
       if (message.includes("Already known")) {
-        accepted = true;
+        mayHold = true;
         return undefined;
       }
       // The bundler holds as many ops of this sender as it takes (ERC-7562's per-sender limits): not refused, only
       // not taken yet. It is sent again once the bundler has room (it then knows the op, or the chain has it).
       if (BUNDLER_FULL.test(message)) return undefined;
-      if (!(error instanceof UserOpRefusedError)) throw error;
+      // An answer that is no AA refusal (e.g. a fee floor): unreadable on the first send; once the bundler may hold
+      // the op, a refusal of this copy only, like any other.
+      if (!(error instanceof UserOpRefusedError) && !mayHold) throw error;
+      const refusal =
+        error instanceof UserOpRefusedError
+          ? error
+          : new UserOpRefusedError(`the ${service} refused the op sent again: ${message.slice(0, 300)}`, "bundler");
       const state = await settle();
-      if (state === "taken") throw new NonceConflictError(op.sender, op.nonce, userOpHash, error);
-      if (state !== "open") return state;
-      // Another op holds this nonce at the bundler and is not included yet: either may still win.
-      if (error.reason.startsWith("AA25")) return undefined;
-      if (!accepted) throw error;
-      refusedAfterAcceptance ??= { error, at: Date.now() };
-      return undefined;
+      if (state === "open") {
+        // Another op holds this nonce at the bundler and is not included yet: either may still win.
+        if (refusal.reason.startsWith("AA25")) return undefined;
+        if (!mayHold || (await refusalStands(refusal))) throw refusal;
+        lastRefusal = refusal;
+        return undefined;
+      }
+      if ("winner" in state) throw conflict(state.winner, refusal);
+      return state;
     }
   };
 
   /** The op's receipt if the chain has it; throws NonceConflictError if another op took its nonce. */
   const settledReceipt = async (): Promise<UserOpReceipt | undefined> => {
     const state = await settle();
-    if (state === "taken") {
-      const refusal = refusedAfterAcceptance?.error ?? new UserOpRefusedError("AA25 invalid account nonce", "AA25");
-      throw new NonceConflictError(op.sender, op.nonce, userOpHash, refusal);
-    }
-    return state === "open" ? undefined : state;
+    if (state === "open") return undefined;
+    if ("winner" in state) throw conflict(state.winner, lastRefusal);
+    return state;
   };
 
   const outcomeUnknown = (error: unknown) =>
@@ -486,17 +536,16 @@ export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): P
       if (Date.now() > deadline) {
         receipt = await settledReceipt();
         if (receipt !== undefined) break;
-        throw new UserOpTimeoutError(userOpHash, timeoutMs, service, op.sender, op.nonce);
+        throw new UserOpTimeoutError(userOpHash, timeoutMs, service, op.sender, op.nonce, lastRefusal);
       }
-      receipt = await bundlerReceipt(client, userOpHash);
-      if (receipt !== undefined) break;
+      // The bundler's receipt only says where to look: the chain confirms it.
+      if ((await bundlerReceipt(client, userOpHash)) !== undefined) {
+        receipt = await settledReceipt();
+        if (receipt !== undefined) break;
+      }
       if (Date.now() - lastSeen >= resubmitAfterMs) {
         receipt = await settledReceipt();
         if (receipt !== undefined) break;
-        // Refused on a resend, and still not on chain one interval later: the refusal stands.
-        if (refusedAfterAcceptance !== undefined && Date.now() - refusedAfterAcceptance.at >= resubmitAfterMs) {
-          throw refusedAfterAcceptance.error;
-        }
         if (!(await bundlerKnows(client, userOpHash))) {
           parameters.onResubmit?.(userOpHash, "the chain does not have the op and the bundler does not show it");
           receipt = await submit();
@@ -512,25 +561,31 @@ export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): P
   return receipt;
 }
 
-/** The bundler's receipt of the op, or undefined (not included yet, or the bundler did not answer). */
+/**
+ * The bundler's receipt of the op, or undefined: not included yet, the bundler did not answer, or answered
+ * something that is not a receipt. A hint only: {@link sendAndWaitForUserOp} has the chain confirm it.
+ */
 async function bundlerReceipt(client: BundlerClient, userOpHash: string): Promise<UserOpReceipt | undefined> {
   let raw: Record<string, unknown> | null;
   try {
     raw = await call<Record<string, unknown> | null>(client, "eth_getUserOperationReceipt", [userOpHash]);
-  } catch (error) {
-    if (isTransientRpcError(error) || error instanceof RpcUnavailableError) return undefined;
-    throw error;
+  } catch {
+    return undefined;
   }
-  if (raw === null) return undefined;
+  if (raw === null || typeof raw !== "object") return undefined;
   const receipt = raw.receipt as { transactionHash?: string } | undefined;
-  return {
-    userOpHash,
-    success: raw.success === true,
-    actualGasCost: BigInt(String(raw.actualGasCost)),
-    actualGasUsed: BigInt(String(raw.actualGasUsed)),
-    reason: typeof raw.reason === "string" && raw.reason !== "0x" ? raw.reason : undefined,
-    transactionHash: receipt?.transactionHash ?? "",
-  };
+  try {
+    return {
+      userOpHash,
+      success: raw.success === true,
+      actualGasCost: BigInt(String(raw.actualGasCost)),
+      actualGasUsed: BigInt(String(raw.actualGasUsed)),
+      reason: typeof raw.reason === "string" && raw.reason !== "0x" ? raw.reason : undefined,
+      transactionHash: receipt?.transactionHash ?? "",
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the bundler holds the op (pending or included); true when it does not answer (nothing to resend then). */

@@ -99,9 +99,11 @@ export class SessionSignatureError extends UserOpRefusedError {
 }
 
 /**
- * Another op took this op's nonce first (two clients on one session key and one nonce lane, or an op sent twice
- * with different contents): this op was not included and never will be under that nonce. Budgets were charged for
- * the op that won only. Sign the intent again under a fresh nonce (or another lane) if it is still wanted.
+ * Another op took this op's nonce first, and was mined (two clients on one session key and one nonce lane, an op
+ * sent twice with different contents, or a retry pinned to the nonce of an op whose outcome was unknown): this op
+ * was not included and never will be under that nonce. Budgets were charged for the op that won only. Check what
+ * `winnerUserOpHash` did before sending the intent again: if the winner carried the same intent (an earlier try of
+ * it), it is done.
  */
 export class NonceConflictError extends UserOpRefusedError {
   override readonly name = "NonceConflictError";
@@ -111,11 +113,14 @@ export class NonceConflictError extends UserOpRefusedError {
     /** This (losing) op's hash. */
     readonly userOpHash: string,
     readonly refusal: UserOpRefusedError,
+    /** The hash of the op included at this nonce, when the chain shows it. */
+    readonly winnerUserOpHash?: string,
   ) {
     super(
-      `nonce ${nonce & ((1n << 64n) - 1n)} of key 0x${(nonce >> 64n).toString(16)} of ${sender} was taken by another ` +
-        `op: op ${userOpHash} was not included (${refusal.reason}); send the intent again under a fresh nonce if it ` +
-        "is still wanted",
+      `nonce ${nonce & ((1n << 64n) - 1n)} of key 0x${(nonce >> 64n).toString(16)} of ${sender} was taken by ` +
+        (winnerUserOpHash === undefined ? "another op" : `op ${winnerUserOpHash}, included`) +
+        `: op ${userOpHash} was not included (${refusal.reason}). If that op was an earlier try of the same ` +
+        "intent, the intent is done; else send it again (a new op, under a fresh nonce)",
       refusal.reason,
       refusal.revertData,
       refusal.details,
@@ -164,16 +169,19 @@ export class UserOpTimeoutError extends UserOpOutcomeUnknownError {
     service: string,
     sender?: string,
     nonce?: bigint,
+    /** The bundler's last refusal of the op sent again, when it had accepted it before (it may still hold it). */
+    readonly lastRefusal?: UserOpRefusedError,
   ) {
     super(
       userOpHash,
       service,
       sender,
       nonce,
-      undefined,
-      `op ${userOpHash} was sent but not seen included within ${timeoutMs} ms (${service}); it may still be ` +
-        "included: look it up by this hash before sending the same intent again. If it never is, check that the " +
-        "bundler runs and its executor account has funds",
+      lastRefusal,
+      `op ${userOpHash} was sent but not seen included within ${timeoutMs} ms (${service}` +
+        (lastRefusal === undefined ? "" : `, which last refused it sent again: ${lastRefusal.reason}`) +
+        "); it may still be included: look it up by this hash before sending the same intent again. If it never " +
+        "is, check that the bundler runs and its executor account has funds",
     );
   }
 }

@@ -349,7 +349,9 @@ export function createSessionHandle(parameters: CreateSessionHandleParameters): 
       return await send(calls, lane, nonce);
     } catch (error) {
       if (error instanceof UserOpOutcomeUnknownError && error.nonce !== undefined) {
-        unsettledLanes.set(lane, error.nonce);
+        // The highest unknown nonce of the lane: the lane settles once the chain is past all of them.
+        const known = unsettledLanes.get(lane);
+        unsettledLanes.set(lane, known === undefined || error.nonce > known ? error.nonce : known);
       }
       throw error;
     } finally {

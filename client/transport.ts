@@ -65,7 +65,8 @@ const READ_METHODS: ReadonlySet<string> = new Set([
 
 /** Whether {@link ResilientJsonRpcProvider} retries `method` when it gets no answer: reads only. */
 export function isRetriedMethod(method: string): boolean {
-  return READ_METHODS.has(method) || /^eth_get[A-Za-z]+$/.test(method);
+  // eth_getFilterChanges reads and moves a filter's cursor: a retry after a lost answer would skip what it read.
+  return READ_METHODS.has(method) || (/^eth_get[A-Za-z]+$/.test(method) && method !== "eth_getFilterChanges");
 }
 
 /** JSON-RPC error codes that mean "try again later" (EIP-1474 -32005 limit exceeded; some nodes' -32603 busy). */

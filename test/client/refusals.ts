@@ -205,7 +205,7 @@ describe("sendSessionUserOp's refusals", function () {
     const refusal = await refusalOf(f, [usdcTransfer(f, parseUnits("50", 6))]);
     expect(refusal).to.be.instanceOf(SessionRevokedError);
     expect(refusal.message).to.match(
-      /was revoked by its owner \(the op was also over its budget: .*\); it accepts no more ops/,
+      /was revoked by its owner \(the op was refused: over budget.*\); it accepts no more ops/,
     );
     expect(refusal.retryable).to.equal(false);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("60", 6));

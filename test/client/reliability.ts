@@ -10,7 +10,7 @@ import { network } from "hardhat";
 
 import { sendSessionUserOp, type SessionCall } from "../../client/agent.js";
 import { createBundlerClient } from "../../client/bundler.js";
-import { NonceConflictError, UserOpOutcomeUnknownError, UserOpTimeoutError } from "../../client/errors.js";
+import { NonceConflictError, SessionRevokedError, UserOpTimeoutError } from "../../client/errors.js";
 import { sessionNonceKey } from "../../client/session.js";
 import { createSessionHandle } from "../../client/sessionHandle.js";
 import {
@@ -96,7 +96,9 @@ async function rejection(promise: Promise<unknown>): Promise<{ error: unknown; a
   } catch (error) {
     return { error, at: Date.now() };
   }
-  throw new Error("expected a rejection, got a result");
+  throw new Error(
+    `expected a rejection, got a result: ${JSON.stringify(await promise, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+  );
 }
 
 /** The owner revokes the typical session. */
@@ -199,6 +201,10 @@ describe("the client under a misbehaving bundler (scripted, in process)", functi
     const loser = [first, second].find((outcome) => outcome.status === "rejected") as PromiseRejectedResult;
     expect(loser.reason).to.be.instanceOf(NonceConflictError);
     expect((loser.reason as NonceConflictError).nonce).to.equal(nonce);
+    const [winner] = await f.entryPoint.queryFilter(
+      f.entryPoint.filters.UserOperationEvent(undefined, f.accountAddress),
+    );
+    expect((loser.reason as NonceConflictError).winnerUserOpHash).to.equal(winner!.args.userOpHash);
     expect(await includedOps(f)).to.equal(1);
     const paid = await f.usdc.balanceOf(f.recipient);
     expect([USDC("30"), USDC("40")]).to.deep.include(paid);
@@ -249,6 +255,7 @@ describe("the client when the bundler's view and the chain's disagree (Alto's an
     expect(error).to.be.instanceOf(NonceConflictError);
     expect((error as NonceConflictError).nonce).to.equal(nonce);
     expect(bundler.inclusions).to.have.length(1);
+    expect((error as NonceConflictError).winnerUserOpHash).to.equal(bundler.inclusions[0]!.userOpHash);
     expect(at).to.be.at.least(bundler.inclusions[0]!.at);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("30"));
     const [remaining] = await f.spendLimitHook.remainingBudget(f.accountAddress, typicalSession(f).sessionId, f.usdc);
@@ -272,18 +279,69 @@ describe("the client when the bundler's view and the chain's disagree (Alto's an
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
   });
 
-  it("reports a receipt it cannot read as UserOpOutcomeUnknownError carrying the op's hash, sender and nonce", async function () {
+  it("does not take a receipt it cannot read for an outcome: the chain's receipt of the op is returned", async function () {
     const f = await networkHelpers.loadFixture(granted);
     bundler = await fakeBundler(ethers, f, { badReceipt: true });
-    const { error } = await rejection(send(f, bundler, [pay(f, USDC("5"))]));
-    expect(error).to.be.instanceOf(UserOpOutcomeUnknownError);
-    expect(error).not.to.be.instanceOf(UserOpTimeoutError);
-    const unknown = error as UserOpOutcomeUnknownError;
-    const sent = fromRpcUserOp(bundler.sends[0]!);
-    expect(unknown.userOpHash).to.equal(await hashOf(f, bundler.sends[0]!));
-    expect(unknown.sender).to.equal(sent.sender);
-    expect(unknown.nonce).to.equal(sent.nonce);
-    expect(unknown.message).to.match(/look it up by this hash before sending the same intent again/);
+    const result = await send(f, bundler, [pay(f, USDC("5"))], { resubmitAfterMs: 300 });
+    expect(result.success).to.equal(true);
+    expect(result.userOpHash).to.equal(await hashOf(f, bundler.sends[0]!));
+    expect(result.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+  });
+
+  it("does not believe a bundler's receipt the chain does not confirm: the op times out, nothing included", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, { neverInclude: true, lyingReceipts: true });
+    const { error } = await rejection(
+      send(f, bundler, [pay(f, USDC("5"))], { timeoutMs: 1_500, resubmitAfterMs: 300 }),
+    );
+    expect(error).to.be.instanceOf(UserOpTimeoutError);
+    expect((error as UserOpTimeoutError).userOpHash).to.equal(await hashOf(f, bundler.sends[0]!));
+    expect(await includedOps(f)).to.equal(0);
+  });
+
+  it("waits out a refusal of a resend that does not rule out the op the bundler holds, and returns its receipt once mined", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    // A fee floor raised meanwhile: the resend is refused, the op the bundler holds is still valid and is included.
+    bundler = await fakeBundler(ethers, f, {
+      includeAfterMs: 1_500,
+      refuseResends: "maxFeePerGas must be at least 999 gwei",
+    });
+    const result = await send(f, bundler, [pay(f, USDC("5"))], { resubmitAfterMs: 300 });
+    expect(result.success).to.equal(true);
+    expect(bundler.sends.length).to.be.greaterThan(1);
+    expect(await includedOps(f)).to.equal(1);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+  });
+
+  it("reports that last refusal with the timeout when the held op is never mined", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, {
+      neverInclude: true,
+      refuseResends: "maxFeePerGas must be at least 999 gwei",
+    });
+    const { error } = await rejection(
+      send(f, bundler, [pay(f, USDC("5"))], { timeoutMs: 1_500, resubmitAfterMs: 300 }),
+    );
+    expect(error).to.be.instanceOf(UserOpTimeoutError);
+    expect((error as UserOpTimeoutError).lastRefusal?.message).to.match(/maxFeePerGas must be at least/);
+    expect((error as Error).message).to.match(/which last refused it sent again/);
+    expect(await includedOps(f)).to.equal(0);
+  });
+
+  it("reports a resend refused because the owner revoked the session as SessionRevokedError at once; nothing included", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    bundler = await fakeBundler(ethers, f, { neverInclude: true, beforeResend: () => revoke(f) });
+    const started = Date.now();
+    const { error } = await rejection(
+      send(f, bundler, [pay(f, USDC("5"))], { timeoutMs: 10_000, resubmitAfterMs: 300 }),
+    );
+    expect(error, String(error)).to.be.instanceOf(SessionRevokedError);
+    expect(Date.now() - started).to.be.below(5_000);
+    // The op the bundler still holds cannot pass validation any more.
+    await bundler.includePending().catch(() => undefined);
+    expect(await includedOps(f)).to.equal(0);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
   });
 
   it("refuses a nonce that is not one of the session's before signing or sending anything", async function () {
@@ -334,7 +392,11 @@ describe("the client when the bundler's view and the chain's disagree (Alto's an
     const retried = await retry;
     expect(retried.success).to.equal(true);
     expect(retried.userOpHash).to.equal(lost.userOpHash);
-    expect((await other).error).to.be.instanceOf(NonceConflictError);
+    const conflict = (await other).error as NonceConflictError;
+    expect(conflict).to.be.instanceOf(NonceConflictError);
+    // It names the op that won: the lost one, so the caller can tell its intent is done.
+    expect(conflict.winnerUserOpHash).to.equal(lost.userOpHash);
+    expect(conflict.message).to.contain(`taken by op ${lost.userOpHash}, included`);
     expect(bundler.inclusions.map((inclusion) => inclusion.userOpHash)).to.deep.equal([lost.userOpHash]);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
     // Settled: the next op takes the lane's next nonce and goes through.

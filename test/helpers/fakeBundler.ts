@@ -39,6 +39,12 @@ export interface Script {
   includeOnResend?: () => Promise<void>;
   /** Answer receipts the client cannot read (a bundler with a bug, or a proxy that mangles them). */
   badReceipt?: boolean;
+  /** Answer a receipt of success for every op it keeps, included or not (a bundler that lies). */
+  lyingReceipts?: boolean;
+  /** Called when an op it holds pending is sent again, before validating it (e.g. the owner revokes meanwhile). */
+  beforeResend?: () => Promise<void>;
+  /** Refuse an op it holds pending, when sent again, with this message, and keep holding it (e.g. a fee floor). */
+  refuseResends?: string;
 }
 
 export interface FakeBundler {
@@ -127,10 +133,13 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
         const op = fromRpcUserOp(rpc);
         const hash = await f.entryPoint.getUserOpHash(packUserOp({ ...op, signature: "0x" }));
         const known = kept.get(hash);
-        if (known !== undefined && known.transactionHash === undefined && script.includeOnResend !== undefined) {
+        const heldPending = known !== undefined && known.transactionHash === undefined;
+        if (heldPending && script.includeOnResend !== undefined) {
           await include(hash);
           await script.includeOnResend();
         }
+        if (heldPending && script.beforeResend !== undefined) await script.beforeResend();
+        if (heldPending && script.refuseResends !== undefined) throw { code: -32500, message: script.refuseResends };
         if (full > 0) {
           full -= 1;
           throw {
@@ -180,6 +189,9 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
         return kept.get(params[0] as string)?.transactionHash === undefined ? null : { userOperation: {} };
       case "eth_getUserOperationReceipt": {
         const entry = kept.get(params[0] as string);
+        if (entry !== undefined && script.lyingReceipts === true) {
+          return { success: true, actualGasCost: "0x1", actualGasUsed: "0x1", receipt: { transactionHash: "0x" } };
+        }
         if (entry?.transactionHash === undefined || script.forgetReceipts === true) return null;
         if (script.badReceipt === true) return { success: true, actualGasCost: "lots", actualGasUsed: "some" };
         const events = await f.entryPoint.queryFilter(f.entryPoint.filters.UserOperationEvent(params[0] as string));

@@ -92,15 +92,32 @@ const USDC = (amount: string) => parseUnits(amount, 6);
       let killed: Promise<void> | undefined;
       // Kill Alto as soon as the first op reaches it: ops it held are lost with its mempool.
       chain.bundlerProxy.onRequest = (method) => {
-        if (method === "eth_sendUserOperation" && killed === undefined) killed = chain.restartAlto(1_000);
+        if (method === "eth_sendUserOperation" && killed === undefined) {
+          killed = chain.restartAlto(1_000).then(() => void (restartedAt = chain.bundlerProxy.requests.length));
+        }
       };
+      let restartedAt = Number.POSITIVE_INFINITY;
       const amounts = [USDC("1"), USDC("2"), USDC("3"), USDC("4")];
       const results = await Promise.all(amounts.map((amount) => handle.call(pay(session, amount))));
       await killed;
       handle.provider.destroy();
       expect(results.every((result) => result.success)).to.equal(true);
-      // Alto lost what it held: the client sent those same ops again.
+      // Alto lost what it held: the client sent those same ops again, to the new Alto.
       expect(chain.counters.resubmits).to.be.greaterThan(resubmitsBefore);
+      const sends = chain.bundlerProxy.requests
+        .map((request, index) => ({ request, index }))
+        .filter(({ request }) => request.method === "eth_sendUserOperation")
+        .filter(
+          ({ request }) =>
+            (request.params[0] as RpcUserOperation).sender.toLowerCase() === session.file.account.toLowerCase(),
+        );
+      const before = new Set(
+        sends.filter(({ index }) => index < restartedAt).map(({ request }) => JSON.stringify(request.params[0])),
+      );
+      const resentAfter = sends.filter(
+        ({ index, request }) => index >= restartedAt && before.has(JSON.stringify(request.params[0])),
+      );
+      expect(resentAfter.length).to.be.greaterThan(0);
       expect(await paidTo(session)).to.equal(USDC("10"));
       const included = await includedOf(session);
       expect(included.map((event) => event.args.userOpHash).sort()).to.deep.equal(
