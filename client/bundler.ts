@@ -538,9 +538,14 @@ export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): P
         if (receipt !== undefined) break;
         throw new UserOpTimeoutError(userOpHash, timeoutMs, service, op.sender, op.nonce, lastRefusal);
       }
-      // The bundler's receipt only says where to look: the chain confirms it.
+      // The bundler's receipt only says where to look: the chain confirms it (by the op's hash, one log query).
       if ((await bundlerReceipt(client, userOpHash)) !== undefined) {
-        receipt = await settledReceipt();
+        receipt = await findUserOpReceipt({
+          provider,
+          entryPoint: client.entryPoint,
+          userOpHash,
+          fromBlock: searchFrom,
+        });
         if (receipt !== undefined) break;
       }
       if (Date.now() - lastSeen >= resubmitAfterMs) {
