@@ -112,7 +112,7 @@ export interface SendSessionUserOpParameters {
   timeoutMs?: number;
   /**
    * Through a bundler: send the same signed op again after it has been unknown to the bundler and the chain this
-   * long (default 4 s); also how long a refusal of a resent op waits for the chain before it stands.
+   * long (default 4 s).
    */
   resubmitAfterMs?: number;
   /** Through a bundler: called when the same signed op is sent again (the bundler had lost it). */
@@ -307,22 +307,27 @@ async function explainRefusal(
 }
 
 /**
- * Whether a bundler's refusal of an op sent again rules out, on chain, the same op it may still hold: the session is
- * revoked or killed (for good), or the op's budget is spent on chain for the period it is valid in (the hook bounds
- * an op's validity to the period of its time hint). Anything else (a bundler's time margin, its fee floor) is no
- * proof: the held op may still be included.
+ * Whether a bundler's refusal of an op sent again rules out, on chain, the same op it may still hold: the op's grant
+ * (if it carries one) was used by another op, the session is revoked or killed (for good), or the op's budget is
+ * spent on chain for the period it is valid in (the hook bounds an op's validity to the period of its time hint).
+ * Anything else (a bundler's time margin, its fee floor) is no proof: the held op may still be included. The caller
+ * settles the op once more before the refusal stands (the held op itself may be what used the grant or the budget).
  */
 async function refusalRulesOutHeldOp(
   refusal: UserOpRefusedError,
   session: AgentSession,
   provider: Provider,
+  grant: DeferredGrant | undefined,
 ): Promise<boolean> {
   if (refusal instanceof SessionRevokedError) return true;
   const module = SessionKeyValidationModule__factory.connect(session.sessionModule, provider);
+  if (grant !== undefined && (await module.isNonceUsed(session.account, grant.session.nonce))) return true;
   const [record, epoch] = await Promise.all([
     module.getSession(session.account, session.sessionId),
     module.epochOf(session.account),
   ]);
+  // Not installed (the op carries its grant, not used yet): nothing on chain rules the held op out.
+  if (record.agent === ZeroAddress) return false;
   if (record.revoked || record.grantEpoch !== epoch) return true;
   if (!(refusal instanceof SpendLimitExceededError)) return false;
   const hook = SpendLimitHook__factory.connect(await module.SPEND_LIMIT_HOOK(), provider);
@@ -417,7 +422,7 @@ async function sendOnce(
       timeoutMs: parameters.timeoutMs,
       resubmitAfterMs: parameters.resubmitAfterMs,
       onResubmit: parameters.onResubmit,
-      refusalStands: (refusal) => refusalRulesOutHeldOp(refusal, session, provider),
+      refusalStands: (refusal) => refusalRulesOutHeldOp(refusal, session, provider, options.grant),
     });
     return {
       success: receipt.success,

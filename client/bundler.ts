@@ -500,7 +500,15 @@ export async function sendAndWaitForUserOp(parameters: SendAndWaitParameters): P
       if (state === "open") {
         // Another op holds this nonce at the bundler and is not included yet: either may still win.
         if (refusal.reason.startsWith("AA25")) return undefined;
-        if (!mayHold || (await refusalStands(refusal))) throw refusal;
+        if (!mayHold) throw refusal;
+        if (await refusalStands(refusal)) {
+          // What rules the held op out may be the held op itself, included since (a node behind at the first read):
+          // the chain is asked once more before the refusal stands.
+          const again = await settle();
+          if (again === "open") throw refusal;
+          if ("winner" in again) throw conflict(again.winner, refusal);
+          return again;
+        }
         lastRefusal = refusal;
         return undefined;
       }

@@ -8,10 +8,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { sendSessionUserOp, type SessionCall } from "../../client/agent.js";
+import { sendSessionUserOp, type DeferredGrant, type SessionCall } from "../../client/agent.js";
 import { createBundlerClient } from "../../client/bundler.js";
 import { NonceConflictError, SessionRevokedError, UserOpTimeoutError } from "../../client/errors.js";
-import { sessionNonceKey } from "../../client/session.js";
+import { sessionGrantMessage, sessionNonceKey } from "../../client/session.js";
 import { createSessionHandle } from "../../client/sessionHandle.js";
 import {
   backoffDelay,
@@ -25,6 +25,7 @@ import { fakeBundler, fromRpcUserOp, type FakeBundler } from "../helpers/fakeBun
 import {
   executeCall,
   grantByTransaction,
+  signGrant,
   ownerCall,
   sessionFileOf,
   sessionFixture,
@@ -53,7 +54,7 @@ async function send(
   f: SessionFixture,
   bundler: FakeBundler,
   calls: SessionCall[],
-  options: { timeoutMs?: number; resubmitAfterMs?: number; nonce?: bigint } = {},
+  options: { timeoutMs?: number; resubmitAfterMs?: number; nonce?: bigint; deferredGrant?: DeferredGrant } = {},
 ) {
   const fees = await ethers.provider.getFeeData();
   return sendSessionUserOp({
@@ -82,6 +83,7 @@ async function send(
     timeoutMs: options.timeoutMs ?? 20_000,
     resubmitAfterMs: options.resubmitAfterMs,
     nonce: options.nonce,
+    deferredGrant: options.deferredGrant,
   });
 }
 
@@ -404,6 +406,59 @@ describe("the client when the bundler's view and the chain's disagree (Alto's an
     expect((await handle.pay(payment)).success).to.equal(true);
     expect(BigInt(bundler.sends.at(-1)!.nonce)).to.equal(lost.nonce! + 1n);
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("10"));
+  });
+});
+
+describe("the agent's first op, carrying its grant, held by a bundler (THREATS 33)", function () {
+  this.timeout(60_000);
+  let bundler: FakeBundler | undefined;
+
+  afterEach(async function () {
+    await bundler?.close();
+    bundler = undefined;
+  });
+
+  it("recovers promptly when the grant is submitted by someone else while the bundler holds the op: pays once", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const session = typicalSession(f);
+    const grant: DeferredGrant = { session, ownerSignature: await signGrant(f, session) };
+    // The bundler holds the op carrying the grant; before it is sent again, a stranger submits the grant.
+    const frontRun = async () =>
+      void (await (
+        await f.sessionModule.connect(f.stranger).grantWithSignature(sessionGrantMessage(session), grant.ownerSignature)
+      ).wait());
+    bundler = await fakeBundler(ethers, f, {
+      includeAfterMs: 3_000,
+      beforeResend: frontRun,
+      verificationGas: 1_500_000n,
+    });
+    const started = Date.now();
+    const result = await send(f, bundler, [pay(f, USDC("5"))], { resubmitAfterMs: 300, deferredGrant: grant });
+    expect(result.success).to.equal(true);
+    expect(result.grant?.status).to.equal("already-submitted");
+    // The held op can never be included (its grant's nonce is spent): the refusal stood at once, no timeout.
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(await includedOps(f)).to.equal(1);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
+  });
+
+  it("waits out a fee-floor refusal of a held grant op after an earlier kill switch, and returns its receipt", async function () {
+    const f = await sessionFixture(ethers, networkHelpers);
+    const revokeAll = f.sessionModule.interface.encodeFunctionData("revokeAll");
+    await (await ownerCall(f, executeCall(f, f.sessionModule.target as string, 0n, revokeAll))).wait();
+    // Granted after the kill switch (epoch 1); not installed yet, so nothing on chain rules the held op out.
+    const session = typicalSession(f, { epoch: 1 });
+    const grant: DeferredGrant = { session, ownerSignature: await signGrant(f, session) };
+    bundler = await fakeBundler(ethers, f, {
+      includeAfterMs: 1_500,
+      refuseResends: "maxFeePerGas must be at least 999 gwei",
+      verificationGas: 1_500_000n,
+    });
+    const result = await send(f, bundler, [pay(f, USDC("5"))], { resubmitAfterMs: 300, deferredGrant: grant });
+    expect(result.success).to.equal(true);
+    expect(result.grant?.status).to.equal("installed-by-this-op");
+    expect(await includedOps(f)).to.equal(1);
+    expect(await f.usdc.balanceOf(f.recipient)).to.equal(USDC("5"));
   });
 });
 

@@ -45,6 +45,8 @@ export interface Script {
   beforeResend?: () => Promise<void>;
   /** Refuse an op it holds pending, when sent again, with this message, and keep holding it (e.g. a fee floor). */
   refuseResends?: string;
+  /** The verification gas limit it estimates (default 400,000; an op installing its grant needs more). */
+  verificationGas?: bigint;
 }
 
 export interface FakeBundler {
@@ -97,6 +99,7 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
   let rateLimited = script.rateLimited ?? 0;
   let lose = script.lose ?? 0;
   let full = script.full ?? 0;
+  let beforeResend = script.beforeResend;
   const executorAddress = await executor!.getAddress();
 
   // One send or inclusion at a time, as a bundler's mempool takes them: validate, keep, include.
@@ -109,6 +112,11 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
   const include = async (hash: string) => {
     const entry = kept.get(hash);
     if (entry === undefined || entry.transactionHash !== undefined) return;
+    // An op that no longer validates is dropped, not included (its bundle would revert).
+    if (!(await validates(entry.op))) {
+      kept.delete(hash);
+      return;
+    }
     const tx = await f.entryPoint.connect(executor!).handleOps([packUserOp(entry.op)], executorAddress);
     entry.transactionHash = (await tx.wait())!.hash;
     inclusions.push({ userOpHash: hash, at: Date.now() });
@@ -119,6 +127,15 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
       for (const hash of pendingHashes()) await include(hash);
     });
 
+  const validates = async (op: UserOperation) => {
+    try {
+      await f.entryPoint.connect(executor!).handleOps.staticCall([packUserOp(op)], executorAddress);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const answer = (method: string, params: unknown[]): Promise<unknown> =>
     method === "eth_sendUserOperation" ? serially(() => answerNow(method, params)) : answerNow(method, params);
   const answerNow = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -126,7 +143,11 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
       case "eth_chainId":
         return toBeHex((await ethers.provider.getNetwork()).chainId);
       case "eth_estimateUserOperationGas":
-        return { verificationGasLimit: "0x61a80", callGasLimit: "0x30d40", preVerificationGas: "0xea60" };
+        return {
+          verificationGasLimit: toBeHex(script.verificationGas ?? 400_000n),
+          callGasLimit: "0x30d40",
+          preVerificationGas: "0xea60",
+        };
       case "eth_sendUserOperation": {
         const rpc = params[0] as RpcUserOperation;
         sends.push(rpc);
@@ -138,7 +159,11 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
           await include(hash);
           await script.includeOnResend();
         }
-        if (heldPending && script.beforeResend !== undefined) await script.beforeResend();
+        if (heldPending && beforeResend !== undefined) {
+          const once = beforeResend;
+          beforeResend = undefined;
+          await once();
+        }
         if (heldPending && script.refuseResends !== undefined) throw { code: -32500, message: script.refuseResends };
         if (full > 0) {
           full -= 1;
@@ -157,17 +182,37 @@ export async function fakeBundler(ethers: HardhatEthers, f: SessionFixture, scri
         try {
           await f.entryPoint.connect(executor!).handleOps.staticCall([packUserOp(op)], executorAddress);
         } catch (error) {
-          const reason = f.entryPoint.interface.parseError((error as { data: string }).data);
+          const record = error as { data?: string; error?: { data?: string }; message?: string };
+          const data = record.data ?? record.error?.data;
+          let reason: string | undefined;
+          try {
+            reason = data === undefined ? undefined : String(f.entryPoint.interface.parseError(data)?.args[1]);
+          } catch {
+            reason = undefined;
+          }
           throw {
             code: -32500,
-            message: `UserOperation reverted with reason: ${String(reason?.args[1] ?? "AA25 invalid account nonce")}`,
+            message: `UserOperation reverted with reason: ${reason ?? `AA23 reverted (${String(record.message).slice(0, 200)})`}`,
           };
         }
-        if (known !== undefined) throw { code: -32602, message: "Already known" };
-        const rival = pendingHashes().find((other) => {
+        if (known !== undefined) {
+          // The hash leaves the signature out: an op with the same hash whose held copy no longer validates (e.g.
+          // the copy carried a grant someone else submitted since) takes its place, as Alto drops the invalid one.
+          if (known.transactionHash === undefined && !(await validates(known.op))) {
+            known.op = op;
+            return hash;
+          }
+          throw { code: -32602, message: "Already known" };
+        }
+        let rival = pendingHashes().find((other) => {
           const pending = kept.get(other)!.op;
           return pending.sender.toLowerCase() === op.sender.toLowerCase() && pending.nonce === op.nonce;
         });
+        // A held op that no longer passes validation is dropped, as Alto cleans its mempool.
+        if (rival !== undefined && !(await validates(kept.get(rival)!.op))) {
+          kept.delete(rival);
+          rival = undefined;
+        }
         if (rival !== undefined) {
           throw {
             code: -32602,
