@@ -91,6 +91,38 @@ describe("agent tools (in process)", function () {
     }
   });
 
+  it("answers a later payment that lost its nonce to an op answered sent: unknown as nonce_taken, naming that op", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const bundler = await fakeBundler(ethers, f, { neverInclude: true });
+    try {
+      const handle = createSessionHandle({
+        session: f.session,
+        provider: ethers.provider,
+        agentKey: f.agent.privateKey,
+        via: { bundler: createBundlerClient({ url: bundler.url, entryPoint: f.session.entryPoint }) },
+        timeoutMs: 2_000,
+      });
+      const tools = createLeashTools({ handle, policy: f.policy, provider: ethers.provider });
+      const lost = await tools.run("pay", { asset: "USDC", to: f.recipient, amount: "1" });
+      expect(lost.sent).to.equal("unknown");
+      // The next payment is pinned to the lost op's nonce; the lost op is then mined.
+      const next = tools.run("pay", { asset: "USDC", to: f.recipient, amount: "2" });
+      while (new Set(bundler.sends.map((rpc) => rpc.signature)).size < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await bundler.includePending();
+      expect(await next).to.deep.include({
+        refused: "nonce_taken",
+        retryable: false,
+        sent: false,
+        winnerUserOpHash: lost.userOpHash,
+      });
+      expect(await f.usdc.balanceOf(f.recipient)).to.equal(parseUnits("1", 6));
+    } finally {
+      await bundler.close();
+    }
+  });
+
   describe("history", function () {
     /** The typical session, also allowed to send ETH to a contract that refuses it (its execution reverts). */
     async function withRefusingPayee() {

@@ -12,6 +12,7 @@ import {
   type SessionCall,
   type SessionHandle,
   type SessionRefusal,
+  NonceConflictError,
   UserOpOutcomeUnknownError,
   UserOpRefusedError,
 } from "@leashkit/client";
@@ -287,7 +288,17 @@ export function createLeashTools(parameters: {
         result = await serialized(name, input);
       } catch (error) {
         if (error instanceof ToolInputError) result = { error: error.message, sent: false };
-        else if (error instanceof UserOpRefusedError) {
+        else if (error instanceof NonceConflictError) {
+          // Another op took this op's nonce: this one was not included. If the winner is an op this server answered
+          // `sent: "unknown"` (same hash), that earlier try went through: sending the intent again would pay twice.
+          result = {
+            refused: "nonce_taken",
+            reason: error.message,
+            retryable: false,
+            sent: false,
+            winnerUserOpHash: error.winnerUserOpHash ?? null,
+          };
+        } else if (error instanceof UserOpRefusedError) {
           result = { refused: "chain_refused", reason: error.message, retryable: error.retryable, sent: false };
         } else result = { error: `the tool failed: ${(error as Error).message}`, sent: false };
       }
