@@ -10,7 +10,7 @@ import { parseEther, parseUnits, ZeroHash } from "ethers";
 import { createBundlerClient, DEFAULT_GAS_CAPS } from "../../client/bundler.js";
 import { EntryPoint__factory } from "../../client/contracts.js";
 import { packUserOp } from "../../client/userOp.js";
-import { fakeBundler, fromRpcUserOp } from "../helpers/fakeBundler.js";
+import { fakeBundler, fromRpcUserOp, type FakeBundler } from "../helpers/fakeBundler.js";
 import { SELECTOR_NO_CALLDATA } from "../../client/session.js";
 import { createSessionHandle } from "../../client/sessionHandle.js";
 import { bundledOps } from "../../packages/tools/src/history.js";
@@ -66,18 +66,25 @@ describe("agent tools (in process)", function () {
     expect(await f.usdc.balanceOf(f.recipient)).to.equal(0n);
   });
 
-  it("answers an op sent but not seen included in time as sent: unknown, with its hash to look it up", async function () {
-    const f = await networkHelpers.loadFixture(granted);
-    const bundler = await fakeBundler(ethers, f, { neverInclude: true });
-    try {
-      const handle = createSessionHandle({
+  /** The tools over a session handle that sends through `bundler`, waiting `timeoutMs` for each op. */
+  const toolsThrough = (f: Awaited<ReturnType<typeof granted>>, bundler: FakeBundler, timeoutMs: number) =>
+    createLeashTools({
+      handle: createSessionHandle({
         session: f.session,
         provider: ethers.provider,
         agentKey: f.agent.privateKey,
         via: { bundler: createBundlerClient({ url: bundler.url, entryPoint: f.session.entryPoint }) },
-        timeoutMs: 1_000,
-      });
-      const tools = createLeashTools({ handle, policy: f.policy, provider: ethers.provider });
+        timeoutMs,
+      }),
+      policy: f.policy,
+      provider: ethers.provider,
+    });
+
+  it("answers an op sent but not seen included in time as sent: unknown, with its hash to look it up", async function () {
+    const f = await networkHelpers.loadFixture(granted);
+    const bundler = await fakeBundler(ethers, f, { neverInclude: true });
+    try {
+      const tools = toolsThrough(f, bundler, 1_000);
       const result = await tools.run("pay", { asset: "USDC", to: f.recipient, amount: "1" });
       const sent = fromRpcUserOp(bundler.sends[0]!);
       expect(result).to.deep.include({
@@ -95,14 +102,7 @@ describe("agent tools (in process)", function () {
     const f = await networkHelpers.loadFixture(granted);
     const bundler = await fakeBundler(ethers, f, { neverInclude: true });
     try {
-      const handle = createSessionHandle({
-        session: f.session,
-        provider: ethers.provider,
-        agentKey: f.agent.privateKey,
-        via: { bundler: createBundlerClient({ url: bundler.url, entryPoint: f.session.entryPoint }) },
-        timeoutMs: 2_000,
-      });
-      const tools = createLeashTools({ handle, policy: f.policy, provider: ethers.provider });
+      const tools = toolsThrough(f, bundler, 2_000);
       const lost = await tools.run("pay", { asset: "USDC", to: f.recipient, amount: "1" });
       expect(lost.sent).to.equal("unknown");
       // The next payment is pinned to the lost op's nonce; the lost op is then mined.
